@@ -1,0 +1,118 @@
+// Engine: runs a Simulation to its end on 1..N partitions.
+//
+// One partition runs a sequential event loop. N partitions run on N threads
+// over an InProcessTransport, synchronised conservatively by one of two
+// algorithms behind one interface (internal/synchronizer.h):
+//  - kWindow: YAWNS-style windows. All partitions agree on T, the global
+//    lower bound on pending event times (including events in flight), and
+//    each processes [T, T + L) where L is the smallest cross-partition link
+//    latency; no event sent inside a window can land inside it.
+//  - kNullMessage: Chandy-Misra-Bryant. Each partition promises each
+//    neighbour j that it will send nothing earlier than (its own lower bound
+//    + lookahead to j), and processes events below the smallest promise it
+//    holds.
+// Models cannot tell which engine or algorithm runs them, and the result
+// (digest) is the same for all of them.
+#ifndef STRATA_SIM_ENGINE_H_
+#define STRATA_SIM_ENGINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "strata/sim/event_set.h"
+#include "strata/sim/partitioner.h"
+#include "strata/sim/simulation.h"
+#include "strata/sim/time.h"
+
+namespace strata::sim {
+
+enum class SyncAlgorithm { kWindow, kNullMessage };
+absl::StatusOr<SyncAlgorithm> ParseSyncAlgorithm(std::string_view name);  // "window" | "null"
+std::string_view SyncAlgorithmName(SyncAlgorithm sync);
+
+// Kernel statistics of one partition.
+struct PartitionStats {
+  int partition = 0;
+  uint64_t components = 0;
+  uint64_t committed_events = 0;
+  uint64_t remote_events_sent = 0;   // events that crossed to another partition
+  uint64_t messages_sent = 0;        // batches, including null messages
+  uint64_t null_messages_sent = 0;   // messages that carried only a promise
+  uint64_t windows = 0;              // window rounds (kWindow)
+  uint64_t peak_pending_events = 0;
+  uint64_t event_set_bytes = 0;      // at the end of the run
+  double wall_seconds = 0;
+  double blocked_seconds = 0;        // waiting for peers: barriers, promises
+  SimTime local_time;                // time of its last committed event
+  double committed_events_per_second() const {
+    return wall_seconds > 0 ? static_cast<double>(committed_events) / wall_seconds : 0;
+  }
+};
+
+// A live view while the run goes on, taken on a wall-clock interval.
+struct ProgressSnapshot {
+  SimTime simulated_time;  // smallest local time over partitions
+  uint64_t committed_events = 0;
+  double wall_seconds = 0;
+  std::vector<PartitionStats> partitions;  // fields updated live: events, time, nulls, windows
+};
+
+// Receives kernel figures live and at the end. Services export them to
+// Prometheus; `strata-phold` prints them. Called from a monitor thread.
+class MetricsSink {
+ public:
+  virtual ~MetricsSink() = default;
+  virtual void OnProgress(const ProgressSnapshot& snapshot) = 0;
+};
+
+struct RunOptions {
+  // Events at or after end_time are not executed. Infinite(): run until no
+  // event is pending anywhere.
+  SimTime end_time = SimTime::Infinite();
+  int partitions = 1;
+  SyncAlgorithm sync = SyncAlgorithm::kWindow;
+  uint64_t seed = 1;
+  EventSetKind event_set = EventSetKind::kQuaternaryHeap;
+  // Overrides PartitionByGroup when set (partition_count must match).
+  std::optional<PartitionPlan> plan;
+  // Live progress: called every progress_interval of wall time.
+  std::function<void(const ProgressSnapshot&)> on_progress;
+  MetricsSink* metrics = nullptr;
+  absl::Duration progress_interval = absl::Seconds(1);
+};
+
+struct RunResult {
+  SimTime final_time;           // time of the last committed event
+  uint64_t committed_events = 0;
+  // Hash over every component's digest (in id order), final_time and
+  // committed_events: equal digests mean equal runs.
+  uint64_t digest = 0;
+  double wall_seconds = 0;
+  SyncAlgorithm sync = SyncAlgorithm::kWindow;
+  std::vector<PartitionStats> partitions;
+  std::string digest_hex() const;
+  double committed_events_per_second() const {
+    return wall_seconds > 0 ? static_cast<double>(committed_events) / wall_seconds : 0;
+  }
+};
+
+// Validates the graph (unconnected ports, zero-latency cross-partition links,
+// options) before time zero, then runs. Errors: INVALID_ARGUMENT for a bad
+// graph or option (naming it), FAILED_PRECONDITION for a consumed Simulation,
+// and whatever status a model passed to Context::Fail, or INTERNAL for a
+// causality violation (naming component, port and both times).
+absl::StatusOr<RunResult> Run(Simulation& sim, const RunOptions& options);
+
+// Combines per-component digests (in id order) with the run's end state.
+uint64_t CombineDigest(const std::vector<uint64_t>& component_digests, SimTime final_time,
+                       uint64_t committed_events);
+
+}  // namespace strata::sim
+
+#endif  // STRATA_SIM_ENGINE_H_

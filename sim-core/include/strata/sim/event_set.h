@@ -1,0 +1,85 @@
+// Pending-event sets: the priority queue at the heart of each partition.
+//
+// Two designs, measured on PHOLD and by bench/event_set_bench (figures in
+// docs/performance.md):
+//  - QuaternaryHeap: an implicit 4-ary min-heap of 64-byte events with
+//    Floyd's bottom-up deletion (hole sifted to a leaf along the smaller
+//    child, then the last element sifted up). Four children share one or two
+//    cache lines' worth of keys, and the tree is half as deep as a binary heap.
+//  - CalendarQueue: Brown's calendar queue (CACM 31(10), 1988): an array of
+//    day buckets, each a sorted vector, with the bucket width re-estimated
+//    from the queue's contents on every resize. O(1) expected per operation.
+// Both order events by EventBefore (time, then source/sequence), so the
+// choice never changes results, only speed.
+#ifndef STRATA_SIM_EVENT_SET_H_
+#define STRATA_SIM_EVENT_SET_H_
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "strata/sim/event.h"
+
+namespace strata::sim {
+
+enum class EventSetKind { kQuaternaryHeap, kCalendarQueue };
+
+absl::StatusOr<EventSetKind> ParseEventSetKind(std::string_view name);  // "heap4" | "calendar"
+std::string_view EventSetKindName(EventSetKind kind);
+
+class PendingEventSet {
+ public:
+  virtual ~PendingEventSet() = default;
+  virtual void Push(const Event& event) = 0;
+  // Removes the earliest event into *out if its time is < bound.
+  virtual bool PopBefore(SimTime bound, Event* out) = 0;
+  // Time of the earliest event, or SimTime::Infinite() when empty.
+  virtual SimTime NextTime() const = 0;
+  virtual size_t size() const = 0;
+  // Heap memory held by the set, in bytes (capacity, not just size).
+  virtual size_t MemoryBytes() const = 0;
+};
+
+class QuaternaryHeap final : public PendingEventSet {
+ public:
+  void Push(const Event& event) override;
+  bool PopBefore(SimTime bound, Event* out) override;
+  SimTime NextTime() const override { return heap_.empty() ? SimTime::Infinite() : heap_[0].time; }
+  size_t size() const override { return heap_.size(); }
+  size_t MemoryBytes() const override { return heap_.capacity() * sizeof(Event); }
+
+ private:
+  std::vector<Event> heap_;
+};
+
+class CalendarQueue final : public PendingEventSet {
+ public:
+  CalendarQueue();
+  void Push(const Event& event) override;
+  bool PopBefore(SimTime bound, Event* out) override;
+  SimTime NextTime() const override;
+  size_t size() const override { return size_; }
+  size_t MemoryBytes() const override;
+
+ private:
+  size_t BucketOf(SimTime t) const { return static_cast<size_t>((t.ps() / width_) & (buckets_.size() - 1)); }
+  void InsertSorted(std::vector<Event>& bucket, const Event& e);
+  // Finds the bucket holding the earliest event; sets current_ and year_top_.
+  void LocateMinimum();
+  void Resize(size_t bucket_count);
+  int64_t EstimateWidth() const;
+
+  std::vector<std::vector<Event>> buckets_;  // each sorted descending: min at back
+  size_t size_ = 0;
+  int64_t width_ = 1'000'000;  // ps per bucket, re-estimated on resize
+  size_t current_ = 0;         // bucket where the next minimum is searched
+  int64_t bucket_top_ = 0;     // end (exclusive) of current_'s day in this year
+};
+
+std::unique_ptr<PendingEventSet> MakeEventSet(EventSetKind kind);
+
+}  // namespace strata::sim
+
+#endif  // STRATA_SIM_EVENT_SET_H_

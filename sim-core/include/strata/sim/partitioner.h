@@ -1,0 +1,51 @@
+// Partitioner: assigns components to partitions.
+//
+// Components that share a non-empty group key stay together (the dies of a
+// channel, the layers of a host); groups and ungrouped components are then
+// spread by weight with the longest-processing-time rule, so each partition
+// gets a similar load. The assignment depends only on the graph and the
+// partition count, never on hash order or threads.
+#ifndef STRATA_SIM_PARTITIONER_H_
+#define STRATA_SIM_PARTITIONER_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "strata/sim/event.h"
+#include "strata/sim/simulation.h"
+
+namespace strata::sim {
+
+inline constexpr int kMaxPartitions = 256;
+
+struct PartitionPlan {
+  int partition_count = 1;
+  std::vector<PartitionId> partition_of;  // by ComponentId
+};
+
+// Errors: partitions outside [1, kMaxPartitions].
+absl::StatusOr<PartitionPlan> PartitionByGroup(const Simulation& sim, int partitions);
+
+// Smallest link or mesh latency from partition i to partition j (i != j);
+// SimTime::Infinite() where no link joins them. This is the lookahead.
+class LookaheadTable {
+ public:
+  LookaheadTable(const Simulation& sim, const PartitionPlan& plan);
+  SimTime Get(PartitionId from, PartitionId to) const { return table_[from * count_ + to]; }
+  // Smallest cross-partition latency anywhere (Infinite() with no such link).
+  SimTime Minimum() const { return minimum_; }
+  int count() const { return count_; }
+
+ private:
+  int count_;
+  std::vector<SimTime> table_;
+  SimTime minimum_ = SimTime::Infinite();
+};
+
+// Rejects cross-partition links and meshes of zero latency, naming both ends:
+// a zero lookahead would make conservative synchronisation impossible.
+absl::Status CheckCrossPartitionLatency(const Simulation& sim, const PartitionPlan& plan);
+
+}  // namespace strata::sim
+
+#endif  // STRATA_SIM_PARTITIONER_H_

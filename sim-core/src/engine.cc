@@ -1,0 +1,244 @@
+#include "strata/sim/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "src/internal/partition_core.h"
+#include "src/internal/synchronizer.h"
+#include "strata/sim/digest.h"
+#include "strata/sim/transport.h"
+
+namespace strata::sim {
+
+absl::StatusOr<SyncAlgorithm> ParseSyncAlgorithm(std::string_view name) {
+  if (name == "window") return SyncAlgorithm::kWindow;
+  if (name == "null") return SyncAlgorithm::kNullMessage;
+  return absl::InvalidArgumentError(
+      absl::StrCat("sync = '", absl::string_view(name.data(), name.size()), "'; allowed: window, null"));
+}
+
+std::string_view SyncAlgorithmName(SyncAlgorithm sync) {
+  return sync == SyncAlgorithm::kWindow ? "window" : "null";
+}
+
+std::string RunResult::digest_hex() const { return DigestToHex(digest); }
+
+uint64_t CombineDigest(const std::vector<uint64_t>& component_digests, SimTime final_time,
+                       uint64_t committed_events) {
+  DigestBuilder d;
+  for (uint64_t c : component_digests) d.Add(c);
+  d.Add(final_time).Add(committed_events);
+  return d.value();
+}
+
+namespace {
+
+using internal::MeshRuntime;
+using internal::PartitionCore;
+using internal::PortBinding;
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+absl::Status CheckOptions(const RunOptions& o) {
+  if (o.partitions < 1 || o.partitions > kMaxPartitions) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("partitions = ", o.partitions, "; allowed: 1 to ", kMaxPartitions));
+  }
+  if (o.end_time < SimTime::Zero()) {
+    return absl::InvalidArgumentError(absl::StrCat("end_time = ", o.end_time.ToString(), "; allowed: >= 0"));
+  }
+  if (o.progress_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("progress_interval must be positive");
+  }
+  if (o.plan && (o.plan->partition_count != o.partitions)) {
+    return absl::InvalidArgumentError(absl::StrCat("plan.partition_count = ", o.plan->partition_count,
+                                                   " but partitions = ", o.partitions, "; they must match"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<PortBinding> BindPorts(const Simulation& sim, const PartitionPlan& plan, ComponentId id) {
+  const Component& c = sim.component(id);
+  std::vector<PortBinding> bindings(c.port_names().size());
+  for (PortId p = 0; p < bindings.size(); ++p) {
+    const Simulation::PortUse& use = sim.port_use(id, p);
+    PortBinding& b = bindings[p];
+    if (use.kind == Simulation::PortUse::kMesh) {
+      b.mesh = use.index;
+      continue;
+    }
+    const Link& link = sim.links()[use.index];
+    const bool from_a = link.a == id && link.a_port == p;
+    b.target = from_a ? link.b : link.a;
+    b.target_port = from_a ? link.b_port : link.a_port;
+    b.target_partition = plan.partition_of[b.target];
+    b.latency = link.latency;
+  }
+  return bindings;
+}
+
+// Samples the partitions' live counters on a wall-clock interval.
+class Monitor {
+ public:
+  Monitor(const RunOptions& options, std::vector<std::unique_ptr<PartitionCore>>& cores)
+      : options_(options), cores_(cores), start_(std::chrono::steady_clock::now()) {
+    if (options.on_progress || options.metrics != nullptr) thread_ = std::thread([this] { Loop(); });
+  }
+  ~Monitor() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Loop() {
+    const auto interval = absl::ToChronoNanoseconds(options_.progress_interval);
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, interval, [&] { return done_; })) Report();
+  }
+  void Report() {
+    ProgressSnapshot s;
+    s.wall_seconds = SecondsSince(start_);
+    s.simulated_time = SimTime::Infinite();
+    for (auto& core : cores_) {
+      PartitionStats p;
+      p.partition = core->self();
+      p.committed_events = core->live().committed.load(std::memory_order_relaxed);
+      p.local_time = SimTime::Picoseconds(core->live().local_time_ps.load(std::memory_order_relaxed));
+      p.null_messages_sent = core->live().null_messages.load(std::memory_order_relaxed);
+      p.windows = core->live().windows.load(std::memory_order_relaxed);
+      p.blocked_seconds = static_cast<double>(core->live().blocked_ns.load(std::memory_order_relaxed)) * 1e-9;
+      p.wall_seconds = s.wall_seconds;
+      s.committed_events += p.committed_events;
+      s.simulated_time = std::min(s.simulated_time, p.local_time);
+      s.partitions.push_back(p);
+    }
+    if (options_.on_progress) options_.on_progress(s);
+    if (options_.metrics != nullptr) options_.metrics->OnProgress(s);
+  }
+
+  const RunOptions& options_;
+  std::vector<std::unique_ptr<PartitionCore>>& cores_;
+  std::chrono::steady_clock::time_point start_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+void RunPartition(PartitionCore& core, Transport& transport, const LookaheadTable& lookahead,
+                  const RunOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  core.InitComponents();
+  if (core.failed()) {
+    transport.Abort();
+  } else {
+    auto sync = internal::MakeSynchronizer(options.sync, core, transport, lookahead, options.end_time);
+    while (auto bound = sync->NextBound()) {
+      if (!core.ProcessBefore(*bound)) {
+        transport.Abort();
+        break;
+      }
+    }
+  }
+  core.FinalizeStats(SecondsSince(start));
+}
+
+}  // namespace
+
+absl::StatusOr<RunResult> Run(Simulation& sim, const RunOptions& options) {
+  if (absl::Status s = CheckOptions(options); !s.ok()) return s;
+  if (sim.consumed()) {
+    return absl::FailedPreconditionError("this Simulation has already run; build a new one for another run");
+  }
+  if (absl::Status s = sim.Validate(); !s.ok()) return s;
+  PartitionPlan plan;
+  if (options.plan) {
+    plan = *options.plan;
+    if (plan.partition_of.size() != sim.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("plan.partition_of has ", plan.partition_of.size(),
+                                                     " entries; the graph has ", sim.size(), " components"));
+    }
+    for (PartitionId p : plan.partition_of) {
+      if (p >= plan.partition_count) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("plan assigns partition ", p, "; allowed: 0 to ", plan.partition_count - 1));
+      }
+    }
+  } else {
+    auto p = PartitionByGroup(sim, options.partitions);
+    if (!p.ok()) return p.status();
+    plan = *std::move(p);
+  }
+  if (absl::Status s = CheckCrossPartitionLatency(sim, plan); !s.ok()) return s;
+  const LookaheadTable lookahead(sim, plan);
+  sim.MarkConsumed();
+
+  std::vector<MeshRuntime> meshes;
+  for (const Mesh& mesh : sim.meshes()) {
+    MeshRuntime m{mesh.latency, {}};
+    for (const auto& [id, port] : mesh.members) m.members.push_back({id, port, plan.partition_of[id]});
+    meshes.push_back(std::move(m));
+  }
+  const int n = plan.partition_count;
+  std::vector<std::unique_ptr<PartitionCore>> cores;
+  for (int p = 0; p < n; ++p) {
+    cores.push_back(std::make_unique<PartitionCore>(static_cast<PartitionId>(p), n, options.event_set, sim, &meshes));
+  }
+  for (ComponentId id = 0; id < sim.size(); ++id) {
+    cores[plan.partition_of[id]]->Adopt(&sim.component(id), BindPorts(sim, plan, id), options.seed);
+  }
+
+  InProcessTransport transport(n);
+  const auto start = std::chrono::steady_clock::now();
+  {
+    Monitor monitor(options, cores);
+    if (n == 1) {
+      RunPartition(*cores[0], transport, lookahead, options);
+    } else {
+      std::vector<std::thread> threads;
+      for (int p = 0; p < n; ++p) {
+        threads.emplace_back([&, p] { RunPartition(*cores[p], transport, lookahead, options); });
+      }
+      for (auto& t : threads) t.join();
+    }
+  }
+  RunResult result;
+  result.wall_seconds = SecondsSince(start);
+  result.sync = options.sync;
+  result.final_time = SimTime::Zero();
+  for (auto& core : cores) {
+    if (core->failed()) return core->status();
+  }
+  for (auto& core : cores) {
+    result.partitions.push_back(core->stats());
+    result.committed_events += core->stats().committed_events;
+    result.final_time = std::max(result.final_time, core->stats().local_time);
+  }
+  // Finish and digest in id order, with every clock at the final time, so
+  // that end-of-run statistics do not depend on the partitioning.
+  std::vector<uint64_t> digests;
+  digests.reserve(sim.size());
+  for (auto& core : cores) core->set_now(result.final_time);
+  for (ComponentId id = 0; id < sim.size(); ++id) {
+    sim.component(id).Finish();
+    DigestBuilder d;
+    d.Add(sim.component(id).name());
+    sim.component(id).AddToDigest(d);
+    digests.push_back(d.value());
+  }
+  result.digest = CombineDigest(digests, result.final_time, result.committed_events);
+  return result;
+}
+
+}  // namespace strata::sim

@@ -1,0 +1,184 @@
+#include "strata/sim/event_set.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace strata::sim {
+
+absl::StatusOr<EventSetKind> ParseEventSetKind(std::string_view name) {
+  if (name == "heap4") return EventSetKind::kQuaternaryHeap;
+  if (name == "calendar") return EventSetKind::kCalendarQueue;
+  return absl::InvalidArgumentError(
+      absl::StrCat("event_set = '", absl::string_view(name.data(), name.size()), "'; allowed: heap4, calendar"));
+}
+
+std::string_view EventSetKindName(EventSetKind kind) {
+  return kind == EventSetKind::kQuaternaryHeap ? "heap4" : "calendar";
+}
+
+std::unique_ptr<PendingEventSet> MakeEventSet(EventSetKind kind) {
+  if (kind == EventSetKind::kCalendarQueue) return std::make_unique<CalendarQueue>();
+  return std::make_unique<QuaternaryHeap>();
+}
+
+// ---- QuaternaryHeap --------------------------------------------------------
+
+void QuaternaryHeap::Push(const Event& event) {
+  heap_.push_back(event);
+  size_t i = heap_.size() - 1;
+  while (i > 0) {
+    const size_t parent = (i - 1) >> 2;
+    if (!EventBefore(event, heap_[parent])) break;
+    heap_[i] = heap_[parent];
+    i = parent;
+  }
+  heap_[i] = event;
+}
+
+bool QuaternaryHeap::PopBefore(SimTime bound, Event* out) {
+  if (heap_.empty() || !(heap_[0].time < bound)) return false;
+  *out = heap_[0];
+  const Event last = heap_.back();
+  heap_.pop_back();
+  const size_t n = heap_.size();
+  if (n == 0) return true;
+  // Floyd's bottom-up deletion: walk the hole down to a leaf along the
+  // smaller child (3 comparisons a level instead of 4), then sift the last
+  // element up from there; it rarely climbs far, since it came from the
+  // bottom of the heap.
+  size_t hole = 0;
+  for (;;) {
+    const size_t first = 4 * hole + 1;
+    if (first >= n) break;
+    const size_t end = std::min(first + 4, n);
+    size_t best = first;
+    for (size_t k = first + 1; k < end; ++k) {
+      if (EventBefore(heap_[k], heap_[best])) best = k;
+    }
+    heap_[hole] = heap_[best];
+    hole = best;
+  }
+  while (hole > 0) {
+    const size_t parent = (hole - 1) >> 2;
+    if (!EventBefore(last, heap_[parent])) break;
+    heap_[hole] = heap_[parent];
+    hole = parent;
+  }
+  heap_[hole] = last;
+  return true;
+}
+
+// ---- CalendarQueue ---------------------------------------------------------
+
+CalendarQueue::CalendarQueue() : buckets_(2) { bucket_top_ = width_; }
+
+size_t CalendarQueue::MemoryBytes() const {
+  size_t bytes = buckets_.capacity() * sizeof(std::vector<Event>);
+  for (const auto& b : buckets_) bytes += b.capacity() * sizeof(Event);
+  return bytes;
+}
+
+void CalendarQueue::InsertSorted(std::vector<Event>& bucket, const Event& e) {
+  // Descending order, minimum at the back: scan from the back past the
+  // events that come before e.
+  size_t i = bucket.size();
+  while (i > 0 && EventBefore(bucket[i - 1], e)) --i;
+  bucket.insert(bucket.begin() + static_cast<std::ptrdiff_t>(i), e);
+}
+
+void CalendarQueue::Push(const Event& event) {
+  InsertSorted(buckets_[BucketOf(event.time)], event);
+  ++size_;
+  // An event earlier than the cursor's day moves the cursor back to it.
+  if (event.time.ps() < bucket_top_ - width_) {
+    current_ = BucketOf(event.time);
+    bucket_top_ = (event.time.ps() / width_ + 1) * width_;
+  }
+  if (size_ > 2 * buckets_.size()) Resize(2 * buckets_.size());
+}
+
+void CalendarQueue::LocateMinimum() {
+  const size_t n = buckets_.size();
+  for (size_t i = 0; i < n; ++i) {
+    const size_t b = (current_ + i) & (n - 1);
+    const int64_t top = bucket_top_ + static_cast<int64_t>(i) * width_;
+    if (!buckets_[b].empty() && buckets_[b].back().time.ps() < top) {
+      current_ = b;
+      bucket_top_ = top;
+      return;
+    }
+  }
+  // A whole year without an event in its day: jump straight to the minimum.
+  const Event* best = nullptr;
+  for (const auto& bucket : buckets_) {
+    if (!bucket.empty() && (best == nullptr || EventBefore(bucket.back(), *best))) best = &bucket.back();
+  }
+  current_ = BucketOf(best->time);
+  bucket_top_ = (best->time.ps() / width_ + 1) * width_;
+}
+
+SimTime CalendarQueue::NextTime() const {
+  if (size_ == 0) return SimTime::Infinite();
+  const_cast<CalendarQueue*>(this)->LocateMinimum();  // moves the cursor only
+  return buckets_[current_].back().time;
+}
+
+bool CalendarQueue::PopBefore(SimTime bound, Event* out) {
+  if (size_ == 0) return false;
+  LocateMinimum();
+  std::vector<Event>& bucket = buckets_[current_];
+  if (!(bucket.back().time < bound)) return false;
+  *out = bucket.back();
+  bucket.pop_back();
+  --size_;
+  if (buckets_.size() > 2 && size_ < buckets_.size() / 2) Resize(buckets_.size() / 2);
+  return true;
+}
+
+int64_t CalendarQueue::EstimateWidth() const {
+  // Brown's rule: three times the mean gap between the earliest events,
+  // ignoring gaps far above the mean (outliers from distant events).
+  std::vector<int64_t> times;
+  times.reserve(size_);
+  for (const auto& bucket : buckets_) {
+    for (const Event& e : bucket) times.push_back(e.time.ps());
+  }
+  const size_t k = std::min<size_t>(times.size(), 25);
+  if (k < 2) return width_;
+  std::partial_sort(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(k), times.end());
+  const double mean = static_cast<double>(times[k - 1] - times[0]) / static_cast<double>(k - 1);
+  double sum = 0;
+  int count = 0;
+  for (size_t i = 1; i < k; ++i) {
+    const auto gap = static_cast<double>(times[i] - times[i - 1]);
+    if (gap <= 2 * mean) {
+      sum += gap;
+      ++count;
+    }
+  }
+  const double width = count > 0 ? 3 * sum / count : 3 * mean;
+  return std::max<int64_t>(1, static_cast<int64_t>(width));
+}
+
+void CalendarQueue::Resize(size_t bucket_count) {
+  const int64_t width = EstimateWidth();
+  std::vector<std::vector<Event>> old(bucket_count);
+  old.swap(buckets_);
+  width_ = width;
+  for (auto& bucket : old) {
+    for (const Event& e : bucket) InsertSorted(buckets_[BucketOf(e.time)], e);
+  }
+  if (size_ > 0) {
+    current_ = 0;
+    bucket_top_ = width_;
+    const Event* best = nullptr;
+    for (const auto& bucket : buckets_) {
+      if (!bucket.empty() && (best == nullptr || EventBefore(bucket.back(), *best))) best = &bucket.back();
+    }
+    current_ = BucketOf(best->time);
+    bucket_top_ = (best->time.ps() / width_ + 1) * width_;
+  }
+}
+
+}  // namespace strata::sim

@@ -1,0 +1,115 @@
+// PartitionCore: one partition's components, clock, pending-event set and
+// outboxes. It runs events strictly in EventBefore order below a bound that
+// its synchronizer grants. Internal to sim-core.
+#ifndef STRATA_SIM_INTERNAL_PARTITION_CORE_H_
+#define STRATA_SIM_INTERNAL_PARTITION_CORE_H_
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "strata/sim/component.h"
+#include "strata/sim/engine.h"
+#include "strata/sim/event_set.h"
+#include "strata/sim/simulation.h"
+
+namespace strata::sim::internal {
+
+inline constexpr uint32_t kNoMesh = 0xFFFFFFFF;
+
+// Where a port's events go. Built once before time zero.
+struct PortBinding {
+  SimTime latency;
+  ComponentId target = 0;
+  PortId target_port = 0;
+  PartitionId target_partition = 0;
+  uint32_t mesh = kNoMesh;
+};
+
+struct MeshMember {
+  ComponentId component;
+  PortId port;
+  PartitionId partition;
+};
+struct MeshRuntime {
+  SimTime latency;
+  std::vector<MeshMember> members;
+};
+
+// Figures the monitor thread reads while the run goes on.
+struct LiveStats {
+  std::atomic<uint64_t> committed{0};
+  std::atomic<int64_t> local_time_ps{0};
+  std::atomic<uint64_t> null_messages{0};
+  std::atomic<uint64_t> windows{0};
+  std::atomic<uint64_t> blocked_ns{0};
+};
+
+class PartitionCore {
+ public:
+  PartitionCore(PartitionId self, int partition_count, EventSetKind kind, const Simulation& sim,
+                const std::vector<MeshRuntime>* meshes);
+
+  // Takes a component into this partition with its port bindings and
+  // random stream. Called in id order before Init.
+  void Adopt(Component* component, std::vector<PortBinding> bindings, uint64_t seed);
+  // Calls Init on every local component at time zero, in id order.
+  void InitComponents();
+  // Runs every event with time < bound. False when the run must stop.
+  bool ProcessBefore(SimTime bound);
+
+  // Routes an event: into the local set or an outbox.
+  void Deliver(const Event& event, PartitionId partition) {
+    if (partition == self_) {
+      set_->Push(event);
+      if (++pending_ > stats_.peak_pending_events) stats_.peak_pending_events = pending_;
+    } else {
+      outboxes_[partition].push_back(event);
+      ++stats_.remote_events_sent;
+    }
+  }
+  // Accepts events from another partition; checks they are not in the past.
+  bool AcceptRemote(const std::vector<Event>& events);
+
+  void Fail(absl::Status status);
+  void CausalityViolation(ComponentId component, PortId port, SimTime when);
+  const absl::Status& status() const { return status_; }
+  bool failed() const { return failed_; }
+
+  PartitionId self() const { return self_; }
+  SimTime now() const { return now_; }
+  void set_now(SimTime t) { now_ = t; }
+  SimTime NextTime() const { return set_->NextTime(); }
+  SimTime last_event_time() const { return last_event_time_; }
+  std::vector<std::vector<Event>>& outboxes() { return outboxes_; }
+  const MeshRuntime& mesh(uint32_t index) const { return (*meshes_)[index]; }
+  PartitionStats& stats() { return stats_; }
+  LiveStats& live() { return live_; }
+  const std::vector<ComponentId>& local_components() const { return local_ids_; }
+  void Publish();  // copies counters into live()
+  void FinalizeStats(double wall_seconds);
+
+ private:
+  PartitionId self_;
+  const Simulation& sim_;
+  const std::vector<MeshRuntime>* meshes_;
+  std::unique_ptr<PendingEventSet> set_;
+  std::vector<Component*> by_id_;  // indexed by global id; null if not local
+  std::vector<ComponentId> local_ids_;
+  std::vector<std::unique_ptr<Context>> contexts_;
+  std::vector<std::vector<PortBinding>> bindings_;
+  std::vector<std::vector<Event>> outboxes_;
+  SimTime now_;
+  SimTime last_event_time_;
+  uint64_t committed_ = 0;
+  uint64_t pending_ = 0;
+  bool failed_ = false;
+  absl::Status status_;
+  PartitionStats stats_;
+  LiveStats live_;
+};
+
+}  // namespace strata::sim::internal
+
+#endif  // STRATA_SIM_INTERNAL_PARTITION_CORE_H_

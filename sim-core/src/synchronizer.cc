@@ -1,0 +1,179 @@
+#include "src/internal/synchronizer.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace strata::sim::internal {
+namespace {
+
+// Measures wall time spent blocked on peers.
+class BlockedTimer {
+ public:
+  explicit BlockedTimer(LiveStats& live) : live_(live), start_(std::chrono::steady_clock::now()) {}
+  ~BlockedTimer() {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_);
+    live_.blocked_ns.fetch_add(static_cast<uint64_t>(ns.count()), std::memory_order_relaxed);
+  }
+
+ private:
+  LiveStats& live_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Takes every waiting message into the core. False on a causality error.
+bool Drain(PartitionCore& core, Transport& transport, std::vector<PartitionMessage>* scratch,
+           std::vector<SimTime>* promise_in) {
+  scratch->clear();
+  transport.Receive(core.self(), scratch);
+  for (PartitionMessage& m : *scratch) {
+    if (!core.AcceptRemote(m.events)) return false;
+    if (promise_in != nullptr) (*promise_in)[m.from] = std::max((*promise_in)[m.from], m.promise);
+  }
+  return true;
+}
+
+// YAWNS-style windows: T = global lower bound on every pending or in-flight
+// event time; all partitions run [T, T + L) where L is the smallest
+// cross-partition lookahead, then meet again. One barrier per window: each
+// partition contributes min(next local event, earliest event it just sent),
+// so events in flight are covered without a second barrier.
+class WindowSynchronizer final : public Synchronizer {
+ public:
+  WindowSynchronizer(PartitionCore& core, Transport& transport, const LookaheadTable& lookahead, SimTime end_time)
+      : core_(core), transport_(transport), lookahead_(lookahead.Minimum()), end_time_(end_time) {}
+
+  std::optional<SimTime> NextBound() override {
+    SimTime earliest_sent = SimTime::Infinite();
+    auto& outboxes = core_.outboxes();
+    for (size_t p = 0; p < outboxes.size(); ++p) {
+      if (outboxes[p].empty()) continue;
+      for (const Event& e : outboxes[p]) earliest_sent = std::min(earliest_sent, e.time);
+      PartitionMessage m;
+      m.from = core_.self();
+      m.to = static_cast<PartitionId>(p);
+      m.events.swap(outboxes[p]);
+      transport_.Send(std::move(m));
+      ++core_.stats().messages_sent;
+    }
+    std::optional<SimTime> floor;
+    {
+      BlockedTimer timer(core_.live());
+      floor = transport_.AllReduceMin(core_.self(), std::min(core_.NextTime(), earliest_sent));
+    }
+    if (!floor) return Stop();
+    if (!Drain(core_, transport_, &scratch_, nullptr)) return Stop();
+    core_.live().windows.fetch_add(1, std::memory_order_relaxed);
+    if (*floor >= end_time_) {
+      transport_.Leave(core_.self());
+      return std::nullopt;
+    }
+    return std::min(SaturatingAdd(*floor, lookahead_), end_time_);
+  }
+
+ private:
+  std::optional<SimTime> Stop() {
+    transport_.Abort();
+    return std::nullopt;
+  }
+  PartitionCore& core_;
+  Transport& transport_;
+  SimTime lookahead_;
+  SimTime end_time_;
+  std::vector<PartitionMessage> scratch_;
+};
+
+// Chandy-Misra-Bryant null messages. Every partition keeps, per input
+// neighbour, the promise it last heard; it may run events below the smallest.
+// Its own lower bound is min(next local event, smallest promise held); it
+// promises each output neighbour j that bound + lookahead(self -> j), and
+// sends a promise only when it grew (or with events).
+class NullMessageSynchronizer final : public Synchronizer {
+ public:
+  NullMessageSynchronizer(PartitionCore& core, Transport& transport, const LookaheadTable& lookahead,
+                          SimTime end_time)
+      : core_(core), transport_(transport), end_time_(end_time) {
+    const int n = lookahead.count();
+    promise_in_.assign(n, SimTime::Infinite());
+    last_promise_out_.assign(n, SimTime::Zero());
+    for (int p = 0; p < n; ++p) {
+      if (p == core.self()) continue;
+      if (!lookahead.Get(static_cast<PartitionId>(p), core.self()).IsInfinite()) {
+        inputs_.push_back(static_cast<PartitionId>(p));
+        promise_in_[p] = SimTime::Zero();
+      }
+      const SimTime out = lookahead.Get(core.self(), static_cast<PartitionId>(p));
+      if (!out.IsInfinite()) outputs_.emplace_back(static_cast<PartitionId>(p), out);
+    }
+  }
+
+  std::optional<SimTime> NextBound() override {
+    for (;;) {
+      if (!Drain(core_, transport_, &scratch_, &promise_in_)) return Stop();
+      SimTime safe = end_time_;
+      for (PartitionId p : inputs_) safe = std::min(safe, promise_in_[p]);
+      const SimTime next = core_.NextTime();
+      const SimTime bound = std::min(next, safe);
+      SendPromises(bound);
+      if (next >= end_time_ && safe >= end_time_) {
+        transport_.Leave(core_.self());
+        return std::nullopt;
+      }
+      if (next < safe) return safe;
+      WaitResult r;
+      {
+        BlockedTimer timer(core_.live());
+        r = transport_.Wait(core_.self(), next.IsInfinite());
+      }
+      if (r == WaitResult::kQuiescent) {
+        transport_.Leave(core_.self());
+        return std::nullopt;
+      }
+      if (r == WaitResult::kAborted) return Stop();
+    }
+  }
+
+ private:
+  void SendPromises(SimTime bound) {
+    auto& outboxes = core_.outboxes();
+    for (const auto& [to, lookahead] : outputs_) {
+      const SimTime promise = std::min(SaturatingAdd(bound, lookahead), end_time_);
+      std::vector<Event>& box = outboxes[to];
+      if (box.empty() && promise <= last_promise_out_[to]) continue;
+      PartitionMessage m;
+      m.from = core_.self();
+      m.to = to;
+      m.promise = std::max(promise, last_promise_out_[to]);
+      m.events.swap(box);
+      if (m.events.empty()) core_.live().null_messages.fetch_add(1, std::memory_order_relaxed);
+      last_promise_out_[to] = m.promise;
+      transport_.Send(std::move(m));
+      ++core_.stats().messages_sent;
+    }
+  }
+  std::optional<SimTime> Stop() {
+    transport_.Abort();
+    return std::nullopt;
+  }
+
+  PartitionCore& core_;
+  Transport& transport_;
+  SimTime end_time_;
+  std::vector<PartitionId> inputs_;
+  std::vector<std::pair<PartitionId, SimTime>> outputs_;
+  std::vector<SimTime> promise_in_;
+  std::vector<SimTime> last_promise_out_;
+  std::vector<PartitionMessage> scratch_;
+};
+
+}  // namespace
+
+std::unique_ptr<Synchronizer> MakeSynchronizer(SyncAlgorithm algorithm, PartitionCore& core,
+                                               Transport& transport, const LookaheadTable& lookahead,
+                                               SimTime end_time) {
+  if (algorithm == SyncAlgorithm::kNullMessage) {
+    return std::make_unique<NullMessageSynchronizer>(core, transport, lookahead, end_time);
+  }
+  return std::make_unique<WindowSynchronizer>(core, transport, lookahead, end_time);
+}
+
+}  // namespace strata::sim::internal

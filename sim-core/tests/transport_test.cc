@@ -1,0 +1,98 @@
+#include "strata/sim/transport.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace strata::sim {
+namespace {
+
+TEST(BatchCodecTest, RoundTripsEventsAsRawBytes) {
+  PartitionMessage m;
+  m.from = 3;
+  m.to = 5;
+  m.promise = SimTime::Nanoseconds(42);
+  for (int i = 0; i < 3; ++i) {
+    Event e{};
+    e.time = SimTime::Nanoseconds(100 + i);
+    e.order = 77 + i;
+    e.target = 9;
+    e.port = 1;
+    e.type = 4;
+    e.payload[0] = std::byte{static_cast<unsigned char>(i)};
+    m.events.push_back(e);
+  }
+  const std::vector<std::byte> bytes = EncodeBatch(m);
+  EXPECT_EQ(bytes.size(), 24 + 3 * sizeof(Event));
+  PartitionMessage out;
+  ASSERT_TRUE(DecodeBatch(bytes.data(), bytes.size(), &out));
+  EXPECT_EQ(out.from, 3);
+  EXPECT_EQ(out.to, 5);
+  EXPECT_EQ(out.promise, SimTime::Nanoseconds(42));
+  ASSERT_EQ(out.events.size(), 3u);
+  EXPECT_EQ(out.events[2].time, SimTime::Nanoseconds(102));
+  EXPECT_EQ(out.events[2].payload[0], std::byte{2});
+}
+
+TEST(BatchCodecTest, RejectsTruncatedOrForeignBytes) {
+  PartitionMessage m;
+  m.events.resize(2);
+  std::vector<std::byte> bytes = EncodeBatch(m);
+  PartitionMessage out;
+  EXPECT_FALSE(DecodeBatch(bytes.data(), bytes.size() - 1, &out));
+  bytes[0] = std::byte{0};
+  EXPECT_FALSE(DecodeBatch(bytes.data(), bytes.size(), &out));
+  EXPECT_FALSE(DecodeBatch(bytes.data(), 3, &out));
+}
+
+TEST(InProcessTransportTest, WaitReportsQuiescenceOnlyWhenAllAreIdleAndNothingIsInFlight) {
+  InProcessTransport t(2);
+  PartitionMessage m;
+  m.from = 0;
+  m.to = 1;
+  m.events.resize(1);
+  t.Send(m);
+  // Partition 0 waits idle while events sit in 1's mailbox: not quiescent.
+  std::thread waiter([&] { EXPECT_EQ(t.Wait(0, /*idle=*/true), WaitResult::kQuiescent); });
+  std::vector<PartitionMessage> got;
+  EXPECT_EQ(t.Wait(1, /*idle=*/true), WaitResult::kMessage);
+  t.Receive(1, &got);
+  EXPECT_EQ(got.size(), 1u);
+  EXPECT_EQ(t.Wait(1, /*idle=*/true), WaitResult::kQuiescent);
+  waiter.join();
+}
+
+TEST(InProcessTransportTest, NullMessagesDoNotKeepARunAlive) {
+  InProcessTransport t(2);
+  PartitionMessage null_message;
+  null_message.from = 1;
+  null_message.to = 0;
+  t.Send(null_message);  // a promise, no events
+  EXPECT_EQ(t.Wait(0, /*idle=*/true), WaitResult::kMessage);     // it is delivered
+  EXPECT_EQ(t.Wait(1, /*idle=*/true), WaitResult::kQuiescent);   // both idle, no events in flight
+  EXPECT_EQ(t.Wait(0, /*idle=*/true), WaitResult::kQuiescent);
+}
+
+TEST(InProcessTransportTest, AbortWakesABarrier) {
+  InProcessTransport t(2);
+  std::thread waiter([&] { EXPECT_FALSE(t.AllReduceMin(0, SimTime::Nanoseconds(1)).has_value()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  t.Abort();
+  waiter.join();
+}
+
+TEST(InProcessTransportTest, AllReduceMinReturnsTheMinimumToEveryone) {
+  InProcessTransport t(3);
+  std::vector<SimTime> results(3);
+  std::vector<std::thread> threads;
+  for (int p = 0; p < 3; ++p) {
+    threads.emplace_back([&, p] {
+      results[p] = *t.AllReduceMin(static_cast<PartitionId>(p), SimTime::Nanoseconds(10 - p));
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (SimTime r : results) EXPECT_EQ(r, SimTime::Nanoseconds(8));
+}
+
+}  // namespace
+}  // namespace strata::sim
