@@ -33,6 +33,7 @@ void BM_Hold(benchmark::State& state, EventSetKind kind) {
 }
 
 BENCHMARK_CAPTURE(BM_Hold, heap4, EventSetKind::kQuaternaryHeap)->Arg(1 << 10)->Arg(1 << 14)->Arg(1 << 18);
+BENCHMARK_CAPTURE(BM_Hold, heap4_inline, EventSetKind::kInlineQuaternaryHeap)->Arg(1 << 10)->Arg(1 << 14)->Arg(1 << 18);
 BENCHMARK_CAPTURE(BM_Hold, calendar, EventSetKind::kCalendarQueue)->Arg(1 << 10)->Arg(1 << 14)->Arg(1 << 18);
 
 }  // namespace

@@ -86,15 +86,19 @@ TEST_P(EventSetTest, AcceptsEventsEarlierThanItsCursor) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllDesigns, EventSetTest,
-                         ::testing::Values(EventSetKind::kQuaternaryHeap, EventSetKind::kCalendarQueue),
-                         [](const auto& info) { return std::string(EventSetKindName(info.param)); });
+                         ::testing::Values(EventSetKind::kQuaternaryHeap, EventSetKind::kInlineQuaternaryHeap,
+                                           EventSetKind::kCalendarQueue),
+                         [](const auto& info) {
+                           std::string name(EventSetKindName(info.param));
+                           return name == "heap4-inline" ? std::string("heap4_inline") : name;
+                         });
 
 TEST(EventSetKindTest, ParsesNamesAndRejectsOthers) {
   EXPECT_EQ(*ParseEventSetKind("heap4"), EventSetKind::kQuaternaryHeap);
   EXPECT_EQ(*ParseEventSetKind("calendar"), EventSetKind::kCalendarQueue);
   auto bad = ParseEventSetKind("splay");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("allowed: heap4, calendar"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("allowed: heap4, heap4-inline, calendar"), std::string::npos);
 }
 
 }  // namespace

@@ -1,11 +1,15 @@
 // Pending-event sets: the priority queue at the heart of each partition.
 //
-// Two designs, measured on PHOLD and by bench/event_set_bench (figures in
+// Three designs, measured on PHOLD and by bench/event_set_bench (figures in
 // docs/performance.md):
-//  - QuaternaryHeap: an implicit 4-ary min-heap of 64-byte events with
-//    Floyd's bottom-up deletion (hole sifted to a leaf along the smaller
-//    child, then the last element sifted up). Four children share one or two
-//    cache lines' worth of keys, and the tree is half as deep as a binary heap.
+//  - QuaternaryHeap (default): an implicit 4-ary min-heap of 16-byte keys
+//    (time, slot) whose four children share one 64-byte cache line, over a
+//    slab holding the events. Equal times are broken by the slab's order
+//    field. At 16 K pending events the keys take 256 KiB and stay in L2.
+//    Deletion is Floyd's bottom-up: the hole goes down to a leaf along the
+//    smaller child, then the last key sifts up from there.
+//  - InlineQuaternaryHeap: the same heap over whole 64-byte events; simpler,
+//    but every level moves a cache line and 16 K events fill a 1 MiB L2.
 //  - CalendarQueue: Brown's calendar queue (CACM 31(10), 1988): an array of
 //    day buckets, each a sorted vector, with the bucket width re-estimated
 //    from the queue's contents on every resize. O(1) expected per operation.
@@ -24,9 +28,10 @@
 
 namespace strata::sim {
 
-enum class EventSetKind { kQuaternaryHeap, kCalendarQueue };
+enum class EventSetKind { kQuaternaryHeap, kInlineQuaternaryHeap, kCalendarQueue };
 
-absl::StatusOr<EventSetKind> ParseEventSetKind(std::string_view name);  // "heap4" | "calendar"
+// "heap4" | "heap4-inline" | "calendar"
+absl::StatusOr<EventSetKind> ParseEventSetKind(std::string_view name);
 std::string_view EventSetKindName(EventSetKind kind);
 
 class PendingEventSet {
@@ -43,6 +48,44 @@ class PendingEventSet {
 };
 
 class QuaternaryHeap final : public PendingEventSet {
+ public:
+  QuaternaryHeap() = default;
+  QuaternaryHeap(const QuaternaryHeap&) = delete;
+  QuaternaryHeap& operator=(const QuaternaryHeap&) = delete;
+  ~QuaternaryHeap() override;
+  void Push(const Event& event) override;
+  bool PopBefore(SimTime bound, Event* out) override;
+  SimTime NextTime() const override {
+    return size_ == 0 ? SimTime::Infinite() : SimTime::Picoseconds(keys_[kOffset].time);
+  }
+  size_t size() const override { return size_; }
+  size_t MemoryBytes() const override {
+    return capacity_ * sizeof(Key) + slab_.capacity() * sizeof(Event) + free_.capacity() * sizeof(uint32_t);
+  }
+
+ private:
+  struct Key {
+    int64_t time;
+    uint32_t slot;
+    uint32_t unused;
+  };
+  static_assert(sizeof(Key) == 16);
+  // Node i lives at keys_[i + kOffset]: its children 4i+1..4i+4 then sit at
+  // 4i+4..4i+7, one aligned 64-byte line.
+  static constexpr size_t kOffset = 3;
+  bool KeyBefore(const Key& a, const Key& b) const {
+    return a.time < b.time || (a.time == b.time && slab_[a.slot].order < slab_[b.slot].order);
+  }
+  void Grow();
+
+  Key* keys_ = nullptr;  // 64-byte aligned, capacity_ entries
+  size_t capacity_ = 0;
+  size_t size_ = 0;
+  std::vector<Event> slab_;
+  std::vector<uint32_t> free_;
+};
+
+class InlineQuaternaryHeap final : public PendingEventSet {
  public:
   void Push(const Event& event) override;
   bool PopBefore(SimTime bound, Event* out) override;
