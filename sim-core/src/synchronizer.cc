@@ -103,6 +103,7 @@ class NullMessageSynchronizer final : public Synchronizer {
       }
       const SimTime out = lookahead.Get(core.self(), static_cast<PartitionId>(p));
       if (!out.IsInfinite()) outputs_.emplace_back(static_cast<PartitionId>(p), out);
+      step_ = std::min(step_, out);
     }
   }
 
@@ -118,7 +119,13 @@ class NullMessageSynchronizer final : public Synchronizer {
         transport_.Leave(core_.self());
         return std::nullopt;
       }
-      if (next < safe) return safe;
+      // Run at most one lookahead past the next event before promising
+      // again. Without this cap the partitions fall into a leapfrog: the one
+      // ahead waits for the whole of the other's batch (up to 2L wide)
+      // because the promise sent at the batch's start (next + L) is too
+      // weak, then the roles swap, and they alternate instead of overlapping
+      // (measured: each blocked half the time on PHOLD, 0.86x one partition).
+      if (next < safe) return std::min(safe, SaturatingAdd(next, step_));
       WaitResult r;
       {
         BlockedTimer timer(core_.live());
@@ -158,6 +165,7 @@ class NullMessageSynchronizer final : public Synchronizer {
   PartitionCore& core_;
   Transport& transport_;
   SimTime end_time_;
+  SimTime step_ = SimTime::Infinite();  // smallest lookahead to any output
   std::vector<PartitionId> inputs_;
   std::vector<std::pair<PartitionId, SimTime>> outputs_;
   std::vector<SimTime> promise_in_;

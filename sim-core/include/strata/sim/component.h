@@ -36,7 +36,9 @@ struct Statistic {
   std::string unit;
 };
 
-class Context {
+// Cache-line aligned: contexts of components in different partitions must
+// not share a line, or every event would bounce it between cores.
+class alignas(64) Context {
  public:
   SimTime Now() const;
   ComponentId id() const { return id_; }
@@ -89,7 +91,10 @@ class Context {
   RandomStream random_;
 };
 
-class Component {
+// Cache-line aligned for the same reason as Context: components are
+// allocated one after another while the partitioner spreads them across
+// partitions, so neighbours in memory often run on different threads.
+class alignas(64) Component {
  public:
   explicit Component(std::string name);
   virtual ~Component() = default;
