@@ -103,15 +103,15 @@ int main(int argc, char** argv) {
   std::printf("kernel_overhead_bytes_per_pending_event %.1f (the above less the %zu-byte model payload)\n",
               bytes_per_pending - static_cast<double>(strata::sim::kEventPayloadBytes),
               strata::sim::kEventPayloadBytes);
-  std::printf("%-9s %12s %12s %10s %10s %10s %9s %9s\n", "partition", "events", "events/s", "remote_out",
-              "messages", "null_msgs", "windows", "blocked_s");
+  std::printf("%-9s %12s %12s %10s %10s %10s %9s %10s %9s\n", "partition", "events", "events/s", "remote_out",
+              "messages", "null_msgs", "windows", "recoveries", "blocked_s");
   for (const auto& p : r.partitions) {
-    std::printf("%-9d %12llu %12.4g %10llu %10llu %10llu %9llu %9.3f\n", p.partition,
+    std::printf("%-9d %12llu %12.4g %10llu %10llu %10llu %9llu %10llu %9.3f\n", p.partition,
                 static_cast<unsigned long long>(p.committed_events), p.committed_events_per_second(),
                 static_cast<unsigned long long>(p.remote_events_sent),
                 static_cast<unsigned long long>(p.messages_sent),
                 static_cast<unsigned long long>(p.null_messages_sent), static_cast<unsigned long long>(p.windows),
-                p.blocked_seconds);
+                static_cast<unsigned long long>(p.recoveries), p.blocked_seconds);
   }
   std::printf("digest                %s\n", r.digest_hex().c_str());
   return 0;

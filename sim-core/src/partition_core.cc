@@ -158,6 +158,7 @@ void PartitionCore::FinalizeStats(double wall_seconds) {
   stats_.event_set_bytes = set_->MemoryBytes();
   stats_.null_messages_sent = live_.null_messages.load();
   stats_.windows = live_.windows.load();
+  stats_.recoveries = live_.floors.load();
   stats_.blocked_seconds = static_cast<double>(live_.blocked_ns.load()) * 1e-9;
 }
 

@@ -97,8 +97,9 @@ class NullMessageSynchronizer final : public Synchronizer {
     last_promise_out_.assign(n, SimTime::Zero());
     for (int p = 0; p < n; ++p) {
       if (p == core.self()) continue;
-      if (!lookahead.Get(static_cast<PartitionId>(p), core.self()).IsInfinite()) {
-        inputs_.push_back(static_cast<PartitionId>(p));
+      const SimTime in = lookahead.Get(static_cast<PartitionId>(p), core.self());
+      if (!in.IsInfinite()) {
+        inputs_.emplace_back(static_cast<PartitionId>(p), in);
         promise_in_[p] = SimTime::Zero();
       }
       const SimTime out = lookahead.Get(core.self(), static_cast<PartitionId>(p));
@@ -111,7 +112,7 @@ class NullMessageSynchronizer final : public Synchronizer {
     for (;;) {
       if (!Drain(core_, transport_, &scratch_, &promise_in_)) return Stop();
       SimTime safe = end_time_;
-      for (PartitionId p : inputs_) safe = std::min(safe, promise_in_[p]);
+      for (const auto& [p, lookahead] : inputs_) safe = std::min(safe, promise_in_[p]);
       const SimTime next = core_.NextTime();
       const SimTime bound = std::min(next, safe);
       SendPromises(bound);
@@ -127,9 +128,19 @@ class NullMessageSynchronizer final : public Synchronizer {
       // (measured: each blocked half the time on PHOLD, 0.86x one partition).
       if (next < safe) return std::min(safe, SaturatingAdd(next, step_));
       WaitResult r;
+      SimTime floor;
       {
         BlockedTimer timer(core_.live());
-        r = transport_.Wait(core_.self(), next.IsInfinite());
+        r = transport_.Wait(core_.self(), next, &floor);
+      }
+      if (r == WaitResult::kFloor) {
+        // Every partition with events is blocked: nothing anywhere is earlier
+        // than `floor`, so each input's messages will be >= floor + its lookahead.
+        for (const auto& [from, lookahead] : inputs_) {
+          promise_in_[from] = std::max(promise_in_[from], std::min(SaturatingAdd(floor, lookahead), end_time_));
+        }
+        core_.live().floors.fetch_add(1, std::memory_order_relaxed);
+        continue;
       }
       if (r == WaitResult::kQuiescent) {
         transport_.Leave(core_.self());
@@ -166,7 +177,7 @@ class NullMessageSynchronizer final : public Synchronizer {
   Transport& transport_;
   SimTime end_time_;
   SimTime step_ = SimTime::Infinite();  // smallest lookahead to any output
-  std::vector<PartitionId> inputs_;
+  std::vector<std::pair<PartitionId, SimTime>> inputs_;  // (from, lookahead from -> self)
   std::vector<std::pair<PartitionId, SimTime>> outputs_;
   std::vector<SimTime> promise_in_;
   std::vector<SimTime> last_promise_out_;

@@ -1,5 +1,6 @@
 #include "strata/sim/transport.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace strata::sim {
@@ -58,34 +59,50 @@ void InProcessTransport::Receive(PartitionId self, std::vector<PartitionMessage>
   for (auto& m : box.messages) {
     if (!m.events.empty()) {
       --event_messages_in_flight_;
-      if (box.idle) {
-        box.idle = false;
-        --idle_;
-      }
+      box.idle = false;
     }
     out->push_back(std::move(m));
   }
   box.messages.clear();
 }
 
-void InProcessTransport::CheckQuiescenceLocked() {
-  if (idle_ + left_ == static_cast<int>(boxes_.size()) && event_messages_in_flight_ == 0) {
-    quiescent_ = true;
-    for (Mailbox& b : boxes_) b.cv.notify_all();
+void InProcessTransport::CheckStuckLocked() {
+  if (event_messages_in_flight_ != 0) return;
+  SimTime floor = SimTime::Infinite();
+  for (const Mailbox& b : boxes_) {
+    if (b.left || b.idle) continue;
+    if (!b.blocked) return;  // someone can still make progress on its own
+    floor = std::min(floor, b.next_event);
   }
+  if (floor.IsInfinite()) {
+    quiescent_ = true;
+  } else {
+    for (Mailbox& b : boxes_) {
+      if (b.blocked && !b.idle && !b.left) {
+        b.has_floor = true;
+        b.floor = floor;
+      }
+    }
+  }
+  for (Mailbox& b : boxes_) b.cv.notify_all();
 }
 
-WaitResult InProcessTransport::Wait(PartitionId self, bool idle) {
+WaitResult InProcessTransport::Wait(PartitionId self, SimTime next_event, SimTime* floor) {
   std::unique_lock<std::mutex> lock(mu_);
   Mailbox& box = boxes_[self];
-  if (idle != box.idle) {
-    box.idle = idle;
-    idle_ += idle ? 1 : -1;
-  }
-  CheckQuiescenceLocked();
-  box.cv.wait(lock, [&] { return !box.messages.empty() || quiescent_ || aborted_; });
+  box.idle = next_event.IsInfinite();
+  box.next_event = next_event;
+  box.blocked = true;
+  CheckStuckLocked();
+  box.cv.wait(lock, [&] { return !box.messages.empty() || box.has_floor || quiescent_ || aborted_; });
+  box.blocked = false;
   if (aborted_) return WaitResult::kAborted;
   if (quiescent_) return WaitResult::kQuiescent;
+  if (box.has_floor) {
+    box.has_floor = false;
+    *floor = box.floor;
+    return WaitResult::kFloor;
+  }
   return WaitResult::kMessage;
 }
 
@@ -114,12 +131,8 @@ void InProcessTransport::Leave(PartitionId self) {
   box.left = true;
   for (const auto& m : box.messages) event_messages_in_flight_ -= m.events.empty() ? 0 : 1;
   box.messages.clear();
-  if (box.idle) {
-    box.idle = false;
-    --idle_;
-  }
   ++left_;
-  CheckQuiescenceLocked();
+  CheckStuckLocked();
 }
 
 void InProcessTransport::Abort() {

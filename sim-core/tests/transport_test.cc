@@ -53,12 +53,16 @@ TEST(InProcessTransportTest, WaitReportsQuiescenceOnlyWhenAllAreIdleAndNothingIs
   m.events.resize(1);
   t.Send(m);
   // Partition 0 waits idle while events sit in 1's mailbox: not quiescent.
-  std::thread waiter([&] { EXPECT_EQ(t.Wait(0, /*idle=*/true), WaitResult::kQuiescent); });
+  SimTime floor;
+  std::thread waiter([&] {
+    SimTime f;
+    EXPECT_EQ(t.Wait(0, SimTime::Infinite(), &f), WaitResult::kQuiescent);
+  });
   std::vector<PartitionMessage> got;
-  EXPECT_EQ(t.Wait(1, /*idle=*/true), WaitResult::kMessage);
+  EXPECT_EQ(t.Wait(1, SimTime::Infinite(), &floor), WaitResult::kMessage);
   t.Receive(1, &got);
   EXPECT_EQ(got.size(), 1u);
-  EXPECT_EQ(t.Wait(1, /*idle=*/true), WaitResult::kQuiescent);
+  EXPECT_EQ(t.Wait(1, SimTime::Infinite(), &floor), WaitResult::kQuiescent);
   waiter.join();
 }
 
@@ -68,9 +72,39 @@ TEST(InProcessTransportTest, NullMessagesDoNotKeepARunAlive) {
   null_message.from = 1;
   null_message.to = 0;
   t.Send(null_message);  // a promise, no events
-  EXPECT_EQ(t.Wait(0, /*idle=*/true), WaitResult::kMessage);     // it is delivered
-  EXPECT_EQ(t.Wait(1, /*idle=*/true), WaitResult::kQuiescent);   // both idle, no events in flight
-  EXPECT_EQ(t.Wait(0, /*idle=*/true), WaitResult::kQuiescent);
+  SimTime floor;
+  EXPECT_EQ(t.Wait(0, SimTime::Infinite(), &floor), WaitResult::kMessage);    // it is delivered
+  EXPECT_EQ(t.Wait(1, SimTime::Infinite(), &floor), WaitResult::kQuiescent);  // both idle, no events in flight
+  EXPECT_EQ(t.Wait(0, SimTime::Infinite(), &floor), WaitResult::kQuiescent);
+}
+
+TEST(InProcessTransportTest, BlockedPartitionsGetTheGlobalMinimumAsAFloor) {
+  // Three partitions: two blocked with events at 70 ns and 50 ns, one idle.
+  InProcessTransport t(3);
+  SimTime f0, f1, f2;
+  std::thread a([&] { EXPECT_EQ(t.Wait(0, SimTime::Nanoseconds(70), &f0), WaitResult::kFloor); });
+  std::thread b([&] { EXPECT_EQ(t.Wait(1, SimTime::Nanoseconds(50), &f1), WaitResult::kFloor); });
+  // The idle partition's Wait completes the picture; it gets no floor and
+  // stays blocked until the run ends.
+  std::thread c([&] { EXPECT_EQ(t.Wait(2, SimTime::Infinite(), &f2), WaitResult::kAborted); });
+  a.join();
+  b.join();
+  EXPECT_EQ(f0, SimTime::Nanoseconds(50));
+  EXPECT_EQ(f1, SimTime::Nanoseconds(50));
+  t.Abort();
+  c.join();
+}
+
+TEST(InProcessTransportTest, NoFloorWhileEventsAreInFlight) {
+  InProcessTransport t(2);
+  PartitionMessage m;
+  m.from = 1;
+  m.to = 0;
+  m.events.resize(1);
+  t.Send(m);
+  SimTime floor;
+  // Partition 0 has events waiting in its mailbox: it gets them, not a floor.
+  EXPECT_EQ(t.Wait(0, SimTime::Nanoseconds(10), &floor), WaitResult::kMessage);
 }
 
 TEST(InProcessTransportTest, AbortWakesABarrier) {

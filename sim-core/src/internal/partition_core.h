@@ -44,6 +44,7 @@ struct LiveStats {
   std::atomic<uint64_t> null_messages{0};
   std::atomic<uint64_t> windows{0};
   std::atomic<uint64_t> blocked_ns{0};
+  std::atomic<uint64_t> floors{0};  // null-message deadlock recoveries
 };
 
 class PartitionCore {

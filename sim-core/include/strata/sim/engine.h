@@ -45,6 +45,7 @@ struct PartitionStats {
   uint64_t messages_sent = 0;        // batches, including null messages
   uint64_t null_messages_sent = 0;   // messages that carried only a promise
   uint64_t windows = 0;              // window rounds (kWindow)
+  uint64_t recoveries = 0;           // null-message deadlock recoveries (kNullMessage)
   uint64_t peak_pending_events = 0;
   uint64_t event_set_bytes = 0;      // at the end of the run
   double wall_seconds = 0;

@@ -7,11 +7,16 @@
 //  1. Messages between one pair of partitions arrive in the order sent.
 //  2. AllReduceMin is a barrier: a message sent before a partition entered it
 //     is receivable by its destination once AllReduceMin returns there.
-//  3. Wait blocks until a message arrives (kMessage), or reports kQuiescent
-//     when every live partition has said it is idle (no pending events) and
-//     no message carrying events is in flight: no event exists anywhere, so
-//     the run is over. Null messages do not keep a run alive; a partition
-//     stays idle until it receives events.
+//  3. Wait blocks until a message arrives (kMessage) or the partitions are
+//     stuck: every live partition is either idle (no pending events, and
+//     none received since it said so) or blocked inside Wait, and no message
+//     carrying events is in flight. Then the smallest next-event time among
+//     the blocked partitions, T, is the true global minimum: if it is
+//     infinite the run is over (kQuiescent); otherwise each blocked partition
+//     gets kFloor with T, and may take T + lookahead(q -> self) as input q's
+//     promise (Chandy-Misra deadlock recovery). This keeps null messages from
+//     creeping forward one small lookahead at a time when events are far
+//     apart, and null messages alone never keep a finished run alive.
 //  4. Abort wakes every blocked call, which then reports the abort, so one
 //     partition's error cannot leave the others waiting forever.
 #ifndef STRATA_SIM_TRANSPORT_H_
@@ -45,7 +50,7 @@ struct PartitionMessage {
 std::vector<std::byte> EncodeBatch(const PartitionMessage& message);
 bool DecodeBatch(const std::byte* data, size_t size, PartitionMessage* out);
 
-enum class WaitResult { kMessage, kQuiescent, kAborted };
+enum class WaitResult { kMessage, kFloor, kQuiescent, kAborted };
 
 class Transport {
  public:
@@ -54,9 +59,9 @@ class Transport {
   virtual void Send(PartitionMessage message) = 0;
   // Appends every message waiting for `self` to *out; never blocks.
   virtual void Receive(PartitionId self, std::vector<PartitionMessage>* out) = 0;
-  // Blocks until a message for `self` is waiting, the run is quiescent, or
-  // it was aborted. `idle`: self has no pending events.
-  virtual WaitResult Wait(PartitionId self, bool idle) = 0;
+  // Blocks per contract 3. `next_event` is the time of self's earliest
+  // pending event (Infinite() when idle); on kFloor, *floor is T.
+  virtual WaitResult Wait(PartitionId self, SimTime next_event, SimTime* floor) = 0;
   // Minimum of every partition's value; a barrier (contract 2). Returns
   // nullopt if the run was aborted.
   virtual std::optional<SimTime> AllReduceMin(PartitionId self, SimTime value) = 0;
@@ -76,7 +81,7 @@ class InProcessTransport final : public Transport {
   int partition_count() const override { return static_cast<int>(boxes_.size()); }
   void Send(PartitionMessage message) override;
   void Receive(PartitionId self, std::vector<PartitionMessage>* out) override;
-  WaitResult Wait(PartitionId self, bool idle) override;
+  WaitResult Wait(PartitionId self, SimTime next_event, SimTime* floor) override;
   std::optional<SimTime> AllReduceMin(PartitionId self, SimTime value) override;
   void Leave(PartitionId self) override;
   void Abort() override;
@@ -86,15 +91,17 @@ class InProcessTransport final : public Transport {
     std::condition_variable cv;
     std::vector<PartitionMessage> messages;
     bool left = false;
-    bool idle = false;  // said so at its last Wait, and has received no events since
+    bool idle = false;     // said so at its last Wait, and has received no events since
+    bool blocked = false;  // inside Wait
+    SimTime next_event = SimTime::Infinite();
+    bool has_floor = false;
+    SimTime floor;
   };
-  void CheckQuiescenceLocked();
+  // Contract 3: detects a stuck run and hands out floors or quiescence.
+  void CheckStuckLocked();
 
   std::mutex mu_;
   std::vector<Mailbox> boxes_;
-  // Quiescence: idle partitions + partitions that left == all, and no
-  // message with events sent but not yet received.
-  int idle_ = 0;
   int left_ = 0;
   int64_t event_messages_in_flight_ = 0;
   bool quiescent_ = false;
