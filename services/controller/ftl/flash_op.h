@@ -1,0 +1,41 @@
+// FlashOp: one flash operation the FTL asks for, with its physical address.
+//
+// The FTL core is event-free: it decides placement and garbage collection and
+// appends the reads, programs and erases those decisions need, in the order
+// they must happen, to a caller-owned vector. A controller component turns
+// them into timed commands on NAND dies; the FTL never sees time.
+#ifndef STRATA_CONTROLLER_FTL_FLASH_OP_H_
+#define STRATA_CONTROLLER_FTL_FLASH_OP_H_
+
+#include <cstdint>
+#include <string_view>
+
+namespace strata::controller {
+
+struct FlashAddr {
+  uint32_t plane = 0;  // flattened allocation unit (die * planes_per_die + plane)
+  uint32_t block = 0;  // block within the plane
+  uint32_t page = 0;   // page within the block (wordline * bits_per_cell + page type)
+  friend bool operator==(const FlashAddr&, const FlashAddr&) = default;
+};
+
+enum class FlashOpKind : uint8_t { kRead, kProgram, kErase };
+
+// Why the FTL issued the operation: host I/O, GC migration, static wear
+// levelling, or IFP weight placement (aif_post).
+enum class OpCause : uint8_t { kHost, kGc, kWearLevel, kIfp };
+
+struct FlashOp {
+  FlashOpKind kind = FlashOpKind::kRead;
+  OpCause cause = OpCause::kHost;
+  FlashAddr addr;        // page is 0 for erases
+  bool be_enc = false;   // the page holds be-enc coded IFP (LLM weight) data
+  friend bool operator==(const FlashOp&, const FlashOp&) = default;
+};
+
+std::string_view FlashOpKindName(FlashOpKind kind);
+std::string_view OpCauseName(OpCause cause);
+
+}  // namespace strata::controller
+
+#endif  // STRATA_CONTROLLER_FTL_FLASH_OP_H_
