@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# The main job: installs what it needs, builds, and runs the embedded
-# simulation with every component in one process.
-# Today that is the kernel benchmark (PHOLD, 1024 LPs x 16 events, 10%
-# remote, on 1 and then 2 partitions); the LLM simulation (`strata run`)
-# replaces it when it lands. Extra arguments go to strata-phold.
+# The main job: installs what it needs, builds, and runs embedded LLM
+# simulations (every component in one process): LLaMA-2-70B INT8 decoding
+# on a DRAM-only desktop and on an A800 that streams weights over PCIe.
+# Each prints a results table; JSON and CSV land in results/.
+# Extra arguments go to `strata run` (e.g. --partitions=2 --sync=null).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh Release
-echo "== PHOLD on 1 partition"
-build/bin/strata-phold --lps=1024 --events_per_lp=16 --remote=0.1 --partitions=1 "$@"
+mkdir -p results
+for job in llama-2-70b-in-memory llama-2-70b-a800; do
+  build/bin/strata run "configs/${job}.textproto" --output "results/${job}.json" --csv "results/${job}.csv" "$@"
+done
 echo
-echo "== the same job on 2 partitions (threads), window sync: same digest, more events/s"
-build/bin/strata-phold --lps=1024 --events_per_lp=16 --remote=0.1 --partitions=2 --sync=window "$@"
+echo "results written to results/*.json and results/*.csv"

@@ -1,0 +1,413 @@
+#include "job/job_runner.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "compute/pcie_link.h"
+#include "compute/roofline_executor.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "strata/sim/digest.h"
+
+namespace strata::coordinator {
+namespace {
+
+using host::ModelShape;
+using sim::SimTime;
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// Collects text-format parse errors with their line and column.
+class ParseErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, int column, const std::string& message) override {
+    errors_.push_back(absl::StrCat("line ", line + 1, " column ", column + 1, ": ", message));
+  }
+  std::string Joined() const { return absl::StrJoin(errors_, "; "); }
+
+ private:
+  std::vector<std::string> errors_;
+};
+
+absl::Status Invalid(std::string_view field, double value, std::string_view allowed) {
+  return absl::InvalidArgumentError(absl::StrCat(absl::string_view(field.data(), field.size()), " = ", value,
+                                                 "; allowed: ", absl::string_view(allowed.data(), allowed.size())));
+}
+
+// Field `name` of `msg` (at `path` in the job): set to `fallback` when unset
+// (0), then checked against [min, max]. Works for double, int32 and uint64
+// fields through protobuf reflection, so each default is one line.
+absl::Status DefaultAndRange(google::protobuf::Message* msg, std::string_view path, const char* name,
+                             double fallback, double min, double max) {
+  const google::protobuf::FieldDescriptor* f = msg->GetDescriptor()->FindFieldByName(name);
+  const google::protobuf::Reflection* r = msg->GetReflection();
+  using Cpp = google::protobuf::FieldDescriptor::CppType;
+  double value = 0;
+  switch (f->cpp_type()) {
+    case Cpp::CPPTYPE_DOUBLE: value = r->GetDouble(*msg, f); break;
+    case Cpp::CPPTYPE_INT32: value = r->GetInt32(*msg, f); break;
+    case Cpp::CPPTYPE_UINT64: value = static_cast<double>(r->GetUInt64(*msg, f)); break;
+    default: return absl::InternalError(absl::StrCat("field ", name, " has an unsupported type"));
+  }
+  if (value == 0) {
+    value = fallback;
+    switch (f->cpp_type()) {
+      case Cpp::CPPTYPE_DOUBLE: r->SetDouble(msg, f, value); break;
+      case Cpp::CPPTYPE_INT32: r->SetInt32(msg, f, static_cast<int32_t>(value)); break;
+      default: r->SetUInt64(msg, f, static_cast<uint64_t>(value)); break;
+    }
+  }
+  const std::string field = path.empty() ? std::string(name) : absl::StrCat(absl::string_view(path.data(), path.size()), ".", name);
+  if (!(value >= min && value <= max)) return Invalid(field, value, absl::StrCat(min, " to ", max));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ModelShape> ShapeOf(const v1::ModelSpec& m) {
+  if (m.source_case() == v1::ModelSpec::kCatalogName) {
+    auto shape = host::FindModel(m.catalog_name());
+    if (!shape.ok()) return absl::InvalidArgumentError(absl::StrCat("model.catalog_name: ", shape.status().message()));
+    return *shape;
+  }
+  if (m.source_case() != v1::ModelSpec::kCustom) {
+    return absl::InvalidArgumentError("model: set model.catalog_name (e.g. \"llama-2-70b\") or model.custom");
+  }
+  const v1::CustomShape& c = m.custom();
+  ModelShape s;
+  s.name = c.name().empty() ? "custom" : c.name();
+  s.layers = c.layers();
+  s.hidden = c.hidden();
+  s.ffn = c.ffn();
+  s.heads = c.heads();
+  s.kv_heads = c.kv_heads() == 0 ? c.heads() : c.kv_heads();
+  s.vocab = c.vocab();
+  s.ffn_kind = c.ffn_kind() == v1::FC ? host::FfnKind::kFc : host::FfnKind::kSwiGlu;
+  s.parallel_attention_ffn = c.parallel_attention_ffn();
+  s.experts = c.experts() == 0 ? 1 : c.experts();
+  s.experts_per_token = c.experts_per_token() == 0 ? 1 : c.experts_per_token();
+  s.linear_biases = c.linear_biases();
+  s.layer_norm_bias = c.layer_norm_bias();
+  s.norms_per_layer = c.norms_per_layer() == 0 ? 2 : c.norms_per_layer();
+  s.tied_embeddings = c.tied_embeddings();
+  s.learned_positions = c.learned_positions();
+  if (absl::Status st = host::ValidateShape(s); !st.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("model.custom: ", st.message()));
+  }
+  return s;
+}
+
+host::WeightType WeightTypeOf(v1::WeightType t) {
+  switch (t) {
+    case v1::INT4: return host::WeightType::kInt4;
+    case v1::FP16: return host::WeightType::kFp16;
+    default: return host::WeightType::kInt8;
+  }
+}
+
+int64_t ModelWeightBytes(const ModelShape& s, host::WeightType t) {
+  return host::CountParameters(s).total() * host::WeightBits(t) / 8;
+}
+
+int64_t KvCacheBytes(const ModelShape& s, const v1::WorkloadSpec& w) {
+  return host::KvBytesPerToken(s) * (w.prompt_tokens() + w.decode_tokens()) * w.batch_size();
+}
+
+// Defaults for the in-memory system: the AiF paper's "In-Memory" machine
+// (REFERENCE.md): 128 GB DDR5 at 86.4 GB/s, Intel i9-14900KS.
+absl::Status NormalizeInMemory(v1::InMemorySystem* m) {
+  v1::HostCpu* cpu = m->mutable_cpu();
+  v1::Dram* dram = m->mutable_dram();
+  const std::string_view kCpu = "system.in_memory.cpu", kDram = "system.in_memory.dram";
+  // i9-14900KS: ~10 TOPS INT8 peak over 8 P + 16 E cores with AVX-VNNI
+  // (Intel ARK: 8P at up to 6.2 GHz with two 256-bit VNNI ports). Assumed
+  // sustained for llama.cpp-style int8 matmul: 2 TOPS (*typical*, an
+  // assumption; decode GEMV is bandwidth-bound and barely depends on it).
+  for (absl::Status s : {DefaultAndRange(cpu, kCpu, "peak_tflops", 2.0, 1e-3, 1e4),
+                         // Element-wise ops: 0.2 TFLOP/s sustained (*typical* assumption, AVX2 fp32 on 24 cores).
+                         DefaultAndRange(cpu, kCpu, "vector_gflops", 200.0, 1e-3, 1e6),
+                         // Thread-pool fork/join per op in llama.cpp: a few us (*typical* assumption).
+                         DefaultAndRange(cpu, kCpu, "per_op_overhead_us", 2.0, 0.0, 1e6),
+                         DefaultAndRange(dram, kDram, "bandwidth_gbps", 86.4, 1e-3, 1e5),
+                         DefaultAndRange(dram, kDram, "capacity_gib", 128.0, 1e-3, 1e6)}) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// Defaults for GPU out-of-core: an NVIDIA A800 80GB PCIe (1,935 GB/s HBM2e;
+// 624 TOPS dense INT8 as the A100 it derives from, NVIDIA A100 datasheet)
+// on PCIe 4.0 x16 (31.5 GB/s raw; 24.8 GB/s measured host-to-device, so
+// efficiency 0.787; REFERENCE.md).
+absl::Status NormalizeGpu(v1::GpuOutOfCoreSystem* g) {
+  v1::Gpu* gpu = g->mutable_gpu();
+  v1::PcieLink* pcie = g->mutable_pcie();
+  const std::string_view kGpu = "system.gpu_out_of_core.gpu", kPcie = "system.gpu_out_of_core.pcie",
+                         kDram = "system.gpu_out_of_core.host_dram";
+  for (absl::Status s : {DefaultAndRange(gpu, kGpu, "peak_tflops", 624.0, 1e-3, 1e5),
+                         DefaultAndRange(gpu, kGpu, "hbm_bandwidth_gbps", 1935.0, 1e-3, 1e5),
+                         DefaultAndRange(gpu, kGpu, "hbm_capacity_gib", 80.0, 1e-3, 1e4),
+                         // CUDA kernel launch: ~5 us (*typical*).
+                         DefaultAndRange(gpu, kGpu, "per_kernel_overhead_us", 5.0, 0.0, 1e6),
+                         DefaultAndRange(pcie, kPcie, "generation", 4, 3, 5),
+                         DefaultAndRange(pcie, kPcie, "lanes", 16, 1, 16),
+                         // 24.8 GB/s measured host-to-device of 31.5 GB/s raw (REFERENCE.md).
+                         DefaultAndRange(pcie, kPcie, "efficiency", 24.8 / 31.5, 1e-3, 1.0),
+                         // DMA setup + doorbell per transfer: ~10 us (*typical*).
+                         DefaultAndRange(pcie, kPcie, "latency_us", 10.0, 0.0, 1e6),
+                         DefaultAndRange(g->mutable_host_dram(), kDram, "bandwidth_gbps", 86.4, 1e-3, 1e5),
+                         DefaultAndRange(g->mutable_host_dram(), kDram, "capacity_gib", 256.0, 1e-3, 1e6)}) {
+    if (!s.ok()) return s;
+  }
+  if (g->weight_budget_gib() < 0 || g->weight_budget_gib() > gpu->hbm_capacity_gib()) {
+    return Invalid("system.gpu_out_of_core.weight_budget_gib", g->weight_budget_gib(),
+                   absl::StrCat("0 (all HBM less the KV cache) to hbm_capacity_gib = ", gpu->hbm_capacity_gib()));
+  }
+  return absl::OkStatus();
+}
+
+// The weight budget in bytes and, per layer, the bytes streamed every token.
+struct Residency {
+  int64_t budget = 0;
+  std::vector<int64_t> streamed_layer_bytes;
+  int64_t resident_bytes = 0;
+};
+
+Residency PlanResidency(const ModelShape& s, host::WeightType t, const v1::GpuOutOfCoreSystem& g, int64_t kv_bytes) {
+  Residency r;
+  r.budget = g.weight_budget_gib() > 0 ? static_cast<int64_t>(g.weight_budget_gib() * kGiB)
+                                       : static_cast<int64_t>(g.gpu().hbm_capacity_gib() * kGiB) - kv_bytes;
+  const host::ParameterCount c = host::CountParameters(s);
+  const int bits = host::WeightBits(t);
+  // Embeddings and LM head stay resident (read every token, small).
+  int64_t used = c.embeddings * bits / 8;
+  const int64_t layer_bytes = (c.attention + c.ffn) / s.layers * bits / 8;
+  r.streamed_layer_bytes.assign(s.layers, 0);
+  for (int l = 0; l < s.layers; ++l) {
+    if (used + layer_bytes <= r.budget) {
+      used += layer_bytes;
+    } else {
+      r.streamed_layer_bytes[l] = layer_bytes;
+    }
+  }
+  r.resident_bytes = used;
+  return r;
+}
+
+// Driver <-> executor: a queue push across cores, ~10 ns. Executor <-> link:
+// ~1 ns on-board. Both are also the lookahead when they cross partitions;
+// the breakdown counts them as synchronisation.
+constexpr SimTime kDispatchLatency = SimTime::Nanoseconds(10);
+constexpr SimTime kBoardLatency = SimTime::Nanoseconds(1);
+
+}  // namespace
+
+absl::StatusOr<v1::JobSpec> ParseJobSpecText(const std::string& text) {
+  v1::JobSpec spec;
+  google::protobuf::TextFormat::Parser parser;
+  ParseErrors errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &spec)) {
+    return absl::InvalidArgumentError(absl::StrCat("job spec (text format): ", errors.Joined()));
+  }
+  return spec;
+}
+
+absl::StatusOr<v1::JobSpec> ParseJobSpecJson(const std::string& json) {
+  v1::JobSpec spec;
+  const auto status = google::protobuf::util::JsonStringToMessage(json, &spec);
+  if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat("job spec (JSON): ", status.ToString()));
+  return spec;
+}
+
+absl::StatusOr<v1::JobSpec> LoadJobSpec(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read job spec '", path, "'"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (absl::EndsWith(path, ".json")) return ParseJobSpecJson(buffer.str());
+  return ParseJobSpecText(buffer.str());
+}
+
+absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec) {
+  auto shape = ShapeOf(spec.model());
+  if (!shape.ok()) return shape.status();
+  if (spec.model().weight_type() == v1::WEIGHT_TYPE_UNSPECIFIED) spec.mutable_model()->set_weight_type(v1::INT8);
+  v1::WorkloadSpec* w = spec.mutable_workload();
+  v1::SimulationSpec* sim = spec.mutable_simulation();
+  for (absl::Status s : {DefaultAndRange(w, "workload", "batch_size", 1, 1, 1024),
+                         DefaultAndRange(w, "workload", "prompt_tokens", 128, 1, 131072),
+                         DefaultAndRange(w, "workload", "decode_tokens", 32, 1, 100000),
+                         DefaultAndRange(sim, "simulation", "seed", 1, 1, 1.8e19),
+                         DefaultAndRange(sim, "simulation", "partitions", 1, 1, sim::kMaxPartitions)}) {
+    if (!s.ok()) return s;
+  }
+  if (!(w->moe_routing_skew() >= 0 && w->moe_routing_skew() <= 10)) {
+    return Invalid("workload.moe_routing_skew", w->moe_routing_skew(), "0 to 10");
+  }
+  if (sim->sync() == v1::SYNC_ALGORITHM_UNSPECIFIED) sim->set_sync(v1::WINDOW);
+  if (sim->fidelity() == v1::FIDELITY_UNSPECIFIED) sim->set_fidelity(v1::STREAM);
+  const host::WeightType type = WeightTypeOf(spec.model().weight_type());
+  const int64_t weights = ModelWeightBytes(*shape, type);
+  const int64_t kv = KvCacheBytes(*shape, *w);
+  switch (spec.system().kind_case()) {
+    case v1::SystemSpec::kInMemory: {
+      if (absl::Status s = NormalizeInMemory(spec.mutable_system()->mutable_in_memory()); !s.ok()) return s;
+      const double capacity = spec.system().in_memory().dram().capacity_gib();
+      if (static_cast<double>(weights + kv) > capacity * kGiB) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "system.in_memory.dram.capacity_gib = ", capacity, " cannot hold ", shape->name, "'s ",
+            absl::StrFormat("%.1f", weights / kGiB), " GiB of weights plus ", absl::StrFormat("%.1f", kv / kGiB),
+            " GiB of KV cache; allowed: >= ", absl::StrFormat("%.1f", (weights + kv) / kGiB)));
+      }
+      break;
+    }
+    case v1::SystemSpec::kGpuOutOfCore: {
+      if (absl::Status s = NormalizeGpu(spec.mutable_system()->mutable_gpu_out_of_core()); !s.ok()) return s;
+      const auto& g = spec.system().gpu_out_of_core();
+      if (static_cast<double>(kv) > g.gpu().hbm_capacity_gib() * kGiB) {
+        return absl::InvalidArgumentError(absl::StrCat("system.gpu_out_of_core.gpu.hbm_capacity_gib = ",
+                                                       g.gpu().hbm_capacity_gib(), " cannot hold the KV cache (",
+                                                       absl::StrFormat("%.1f", kv / kGiB), " GiB)"));
+      }
+      break;
+    }
+    default:
+      return absl::InvalidArgumentError(
+          "system: set one of system.in_memory, system.gpu_out_of_core (nvllm, aif, ssd_offload and ssd_isc "
+          "come with the NAND and controller models)");
+  }
+  return spec;
+}
+
+absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
+  auto shape = ShapeOf(spec.model());
+  if (!shape.ok()) return shape.status();
+  BuiltJob job;
+  job.shape = *shape;
+  job.sim = std::make_unique<sim::Simulation>();
+  host::DriverConfig dc;
+  dc.shape = *shape;
+  dc.weight_type = WeightTypeOf(spec.model().weight_type());
+  dc.batch = spec.workload().batch_size();
+  dc.prompt_tokens = spec.workload().prompt_tokens();
+  dc.decode_tokens = spec.workload().decode_tokens();
+  dc.moe_routing_skew = spec.workload().moe_routing_skew();
+  job.driver = job.sim->Emplace<host::DecodeDriver>("host", dc);
+  sim::Simulation& sim = *job.sim;
+
+  if (spec.system().has_in_memory()) {
+    job.system = "in_memory";
+    const auto& m = spec.system().in_memory();
+    host::RooflineConfig rc;
+    rc.name = "cpu";
+    rc.peak_flops = m.cpu().peak_tflops() * 1e12;
+    rc.vector_flops = m.cpu().vector_gflops() * 1e9;
+    rc.memory_bytes_per_second = m.dram().bandwidth_gbps() * 1e9;
+    rc.per_op_overhead = SimTime::FromMicroseconds(m.cpu().per_op_overhead_us());
+    auto* cpu = sim.Emplace<host::RooflineExecutor>("cpu", rc);
+    if (auto s = sim.Connect(job.driver->id(), "host", cpu->id(), "driver", kDispatchLatency); !s.ok()) return s;
+    job.resources.push_back({"dram", [cpu] { return cpu->busy_time(); }, [cpu] { return cpu->memory_bytes(); }});
+    return job;
+  }
+  if (spec.system().has_gpu_out_of_core()) {
+    job.system = "gpu_out_of_core";
+    const auto& g = spec.system().gpu_out_of_core();
+    const Residency residency = PlanResidency(*shape, dc.weight_type, g, KvCacheBytes(*shape, spec.workload()));
+    host::RooflineConfig rc;
+    rc.name = "gpu";
+    rc.peak_flops = g.gpu().peak_tflops() * 1e12;
+    rc.vector_flops = g.gpu().peak_tflops() * 1e12 / 16;  // element-wise: CUDA cores, ~1/16 of tensor peak
+    rc.memory_bytes_per_second = g.gpu().hbm_bandwidth_gbps() * 1e9;
+    rc.per_op_overhead = SimTime::FromMicroseconds(g.gpu().per_kernel_overhead_us());
+    bool any_streamed = false;
+    for (int64_t b : residency.streamed_layer_bytes) any_streamed |= b > 0;
+    if (any_streamed) {
+      rc.streamed_layer_bytes = residency.streamed_layer_bytes;
+      rc.tokens = static_cast<uint32_t>(1 + dc.decode_tokens);
+    }
+    auto* gpu = sim.Emplace<host::RooflineExecutor>("gpu", rc);
+    if (auto s = sim.Connect(job.driver->id(), "host", gpu->id(), "driver", kDispatchLatency); !s.ok()) return s;
+    job.resources.push_back({"hbm", [gpu] { return gpu->busy_time(); }, [gpu] { return gpu->memory_bytes(); }});
+    if (any_streamed) {
+      auto raw = host::PcieRawBytesPerSecond(g.pcie().generation(), g.pcie().lanes());
+      if (!raw.ok()) return raw.status();
+      // Weights come from host DRAM: the slower of the link and the DRAM.
+      const double rate = std::min(static_cast<double>(*raw) * g.pcie().efficiency(),
+                                   g.host_dram().bandwidth_gbps() * 1e9);
+      auto* pcie = sim.Emplace<host::PcieLink>("pcie", "pcie", static_cast<uint64_t>(rate),
+                                               SimTime::FromMicroseconds(g.pcie().latency_us()));
+      if (auto s = sim.Connect(gpu->id(), "pcie", pcie->id(), "client", kBoardLatency); !s.ok()) return s;
+      job.resources.push_back({"pcie", [pcie] { return pcie->busy_time(); }, [pcie] { return pcie->bytes(); }});
+    }
+    return job;
+  }
+  return absl::InvalidArgumentError("system: no system set (normalise the spec first)");
+}
+
+absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(const JobProgress&)> on_progress) {
+  auto spec = NormalizeJobSpec(raw);
+  if (!spec.ok()) return spec.status();
+  auto job = BuildJob(*spec);
+  if (!job.ok()) return job.status();
+  sim::RunOptions options;
+  options.seed = spec->simulation().seed();
+  options.partitions = spec->simulation().partitions();
+  options.sync = spec->simulation().sync() == v1::NULL_MESSAGE ? sim::SyncAlgorithm::kNullMessage
+                                                               : sim::SyncAlgorithm::kWindow;
+  if (on_progress) {
+    const host::DecodeDriver* driver = job->driver;
+    const auto total = static_cast<uint32_t>(spec->workload().decode_tokens());
+    options.on_progress = [driver, total, on_progress](const sim::ProgressSnapshot& s) {
+      on_progress(JobProgress{s, driver->tokens_done_live(), total});
+    };
+  }
+  auto run = sim::Run(*job->sim, options);
+  if (!run.ok()) return run.status();
+  const host::DecodeDriver& d = *job->driver;
+  if (!d.finished()) {
+    return absl::InternalError(absl::StrCat("the run ended after ", d.token_ends().size(), " of ",
+                                            spec->workload().decode_tokens(), " decode tokens"));
+  }
+  v1::JobResult r;
+  r.set_job_name(spec->name());
+  r.set_model(job->shape.name);
+  r.set_system(job->system);
+  const int tokens = spec->workload().decode_tokens();
+  const SimTime decode = d.token_ends().back() - d.prefill_end();
+  r.set_tokens_per_second(static_cast<double>(tokens) * spec->workload().batch_size() / decode.ToSeconds());
+  r.set_time_per_token_us(decode.ToMicroseconds() / tokens);
+  const auto& ps = d.decode_breakdown_ps();
+  auto us = [&](host::Category c) { return static_cast<double>(ps[static_cast<int>(c)]) * 1e-6 / tokens; };
+  v1::TimeBreakdown* b = r.mutable_time_per_token_breakdown();
+  b->set_flash_array_us(us(host::Category::kFlashArray));
+  b->set_ecc_us(us(host::Category::kEcc));
+  b->set_flash_bus_us(us(host::Category::kFlashBus));
+  b->set_pe_compute_us(us(host::Category::kPeCompute));
+  b->set_host_attention_us(us(host::Category::kHostAttention));
+  b->set_host_gemv_us(us(host::Category::kHostGemv));
+  b->set_host_other_us(us(host::Category::kHostOther));
+  b->set_pcie_nvme_us(us(host::Category::kPcieNvme));
+  b->set_synchronization_us(us(host::Category::kSynchronization));
+  r.set_prefill_seconds(d.prefill_end().ToSeconds());
+  r.set_simulated_seconds(run->final_time.ToSeconds());
+  r.set_events(run->committed_events);
+  r.set_wall_seconds(run->wall_seconds);
+  r.set_digest(run->digest_hex());
+  r.set_weight_bytes_per_token(d.decode_weight_bytes() / tokens);
+  r.set_partitions(options.partitions);
+  r.set_sync(std::string(sim::SyncAlgorithmName(options.sync)));
+  for (const auto& res : job->resources) {
+    v1::ResourceUtilization* u = r.add_utilization();
+    u->set_resource(res.name);
+    const double t = run->final_time.ToSeconds();
+    u->set_utilization(t > 0 ? res.busy().ToSeconds() / t : 0);
+    u->set_bytes_per_second(t > 0 ? static_cast<double>(res.bytes()) / t : 0);
+  }
+  return r;
+}
+
+}  // namespace strata::coordinator

@@ -1,0 +1,62 @@
+// Job building and running: from a strata.v1.JobSpec to a component graph
+// (which components each system has and how they are linked), and from a
+// finished run to a strata.v1.JobResult. Used by `strata run` and, later,
+// by the coordinator service: both run the same graph.
+#ifndef STRATA_COORDINATOR_JOB_JOB_RUNNER_H_
+#define STRATA_COORDINATOR_JOB_JOB_RUNNER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model/model_catalog.h"
+#include "strata/sim/engine.h"
+#include "strata/sim/simulation.h"
+#include "strata/v1/job.pb.h"
+#include "workload/decode_driver.h"
+
+namespace strata::coordinator {
+
+// Parses a job from text format (.textproto) or JSON (.json), by file name.
+absl::StatusOr<v1::JobSpec> LoadJobSpec(const std::string& path);
+absl::StatusOr<v1::JobSpec> ParseJobSpecText(const std::string& text);
+absl::StatusOr<v1::JobSpec> ParseJobSpecJson(const std::string& json);
+
+// Fills unset fields with their documented defaults and checks every field;
+// INVALID_ARGUMENT names the field path, the value and the allowed range.
+absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec);
+
+// A built job: the graph and the handles the result is read from.
+struct BuiltJob {
+  std::unique_ptr<sim::Simulation> sim;
+  host::DecodeDriver* driver = nullptr;
+  host::ModelShape shape;
+  std::string system;
+  // A resource whose utilisation the result reports: reads its busy time
+  // and bytes moved after the run.
+  struct Resource {
+    std::string name;
+    std::function<sim::SimTime()> busy;
+    std::function<int64_t()> bytes;
+  };
+  std::vector<Resource> resources;
+};
+absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& normalized);
+
+// Live progress of a running job.
+struct JobProgress {
+  sim::ProgressSnapshot kernel;
+  uint32_t tokens_done = 0;
+  uint32_t tokens_total = 0;
+};
+
+// Builds, runs and summarises a job. `on_progress` (may be empty) is called
+// about once a second from a monitor thread.
+absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& spec,
+                                     std::function<void(const JobProgress&)> on_progress = {});
+
+}  // namespace strata::coordinator
+
+#endif  // STRATA_COORDINATOR_JOB_JOB_RUNNER_H_

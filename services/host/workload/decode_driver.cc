@@ -1,0 +1,301 @@
+#include "workload/decode_driver.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace strata::host {
+
+std::string_view CategoryName(Category c) {
+  switch (c) {
+    case Category::kFlashArray: return "flash_array";
+    case Category::kEcc: return "ecc";
+    case Category::kFlashBus: return "flash_bus";
+    case Category::kPeCompute: return "pe_compute";
+    case Category::kHostAttention: return "host_attention";
+    case Category::kHostGemv: return "host_gemv";
+    case Category::kHostOther: return "host_other";
+    case Category::kPcieNvme: return "pcie_nvme";
+    case Category::kSynchronization: return "synchronization";
+    case Category::kCount: break;
+  }
+  return "?";
+}
+
+namespace {
+
+// Accumulates one token's graph.
+class GraphBuilder {
+ public:
+  GraphBuilder(const DriverConfig& c, uint32_t token, uint32_t first_id)
+      : c_(c), token_(token), next_id_(first_id) {
+    const bool prefill = token == 0;
+    rows_ = static_cast<int64_t>(c.batch) * (prefill ? c.prompt_tokens : 1);
+    wbits_ = WeightBits(c.weight_type);
+    act_bytes_ = c.kv_bits / 8;
+  }
+
+  uint32_t Add(OpKind kind, uint16_t layer, int64_t weight_bytes, int64_t flops, int64_t memory_bytes,
+               std::vector<uint32_t> deps, uint8_t flags = 0) {
+    Op op;
+    op.id = next_id_++;
+    op.token = token_;
+    op.layer = layer;
+    op.kind = kind;
+    op.flags = flags;
+    op.weight_bytes = weight_bytes;
+    op.flops = flops;
+    op.memory_bytes = memory_bytes;
+    graph_.ops.push_back(op);
+    graph_.deps.push_back(std::move(deps));
+    return static_cast<uint32_t>(graph_.ops.size() - 1);
+  }
+  // A projection of `weights` (+ `biases` in fp16) applied to every row.
+  uint32_t Gemv(uint16_t layer, int64_t weights, int64_t biases, std::vector<uint32_t> deps, uint8_t flags = 0,
+                double row_share = 1.0) {
+    const int64_t bias_bytes = c_.shape.linear_biases ? biases * 2 : 0;
+    const auto rows = static_cast<int64_t>(std::llround(static_cast<double>(rows_) * row_share));
+    return Add(OpKind::kGemv, layer, weights * wbits_ / 8 + bias_bytes, 2 * weights * rows,
+               0, std::move(deps), flags);
+  }
+  // An element-wise op over `width` values per row (reads and writes them).
+  uint32_t Elementwise(uint16_t layer, int64_t width, int64_t weight_values, std::vector<uint32_t> deps,
+                       uint8_t flags = 0, int flops_per_value = 4) {
+    return Add(OpKind::kElementwise, layer, weight_values * 2, flops_per_value * width * rows_,
+               2 * width * rows_ * act_bytes_, std::move(deps), flags);
+  }
+  int64_t NormValues() const { return c_.shape.layer_norm_bias ? 2 * c_.shape.hidden : c_.shape.hidden; }
+
+  TokenGraph Take() { return std::move(graph_); }
+  int64_t rows() const { return rows_; }
+  int act_bytes() const { return act_bytes_; }
+  uint32_t token() const { return token_; }
+
+ private:
+  const DriverConfig& c_;
+  uint32_t token_;
+  uint32_t next_id_;
+  int64_t rows_;
+  int wbits_;
+  int act_bytes_;
+  TokenGraph graph_;
+};
+
+}  // namespace
+
+TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first_id,
+                           const std::vector<std::vector<int>>& experts_of_layer) {
+  const ModelShape& s = c.shape;
+  const int64_t h = s.hidden, kv = s.kv_dim(), f = s.ffn;
+  const bool prefill = token == 0;
+  GraphBuilder g(c, token, first_id);
+  const bool rotary = s.learned_positions == 0;
+  // Embedding lookup: one row per input row (+ a position row for OPT).
+  uint32_t prev = g.Elementwise(kLmHeadLayer, h, h * (s.learned_positions > 0 ? 2 : 1), {}, 0, 1);
+
+  for (int l = 0; l < s.layers; ++l) {
+    const auto layer = static_cast<uint16_t>(l);
+    const uint32_t norm_attn = g.Elementwise(layer, h, g.NormValues(), {prev});
+    // Attention branch.
+    uint32_t a = g.Gemv(layer, h * h + 2 * h * kv, h + 2 * kv, {norm_attn});
+    if (rotary) a = g.Elementwise(layer, h + kv, 0, {a});
+    // KV cache: decode reads the whole context (prompt + tokens so far, plus
+    // this one) and appends one K and V row; prefill writes the prompt's rows
+    // and computes causal scores over them.
+    const int64_t context = prefill ? c.prompt_tokens : c.prompt_tokens + token;
+    const int64_t kv_row = 2 * kv * g.act_bytes();
+    int64_t attn_flops, attn_bytes;
+    if (prefill) {
+      attn_flops = 2 * h * context * context * c.batch;  // 4*h*P*P/2, causal
+      attn_bytes = 2 * context * kv_row * c.batch;      // write, then read once
+    } else {
+      attn_flops = 4 * h * context * c.batch;
+      attn_bytes = (context + 1) * kv_row * c.batch;    // read context, write one row
+    }
+    a = g.Add(OpKind::kAttention, layer, 0, attn_flops, attn_bytes, {a});
+    a = g.Gemv(layer, h * h, h, {a});  // output projection
+    // FFN branch: after attention (serial) or beside it (parallel).
+    uint32_t ffn_start;
+    uint32_t residual_attn = a;
+    if (s.parallel_attention_ffn) {
+      ffn_start = s.norms_per_layer >= 2 ? g.Elementwise(layer, h, g.NormValues(), {prev}) : norm_attn;
+    } else {
+      residual_attn = g.Elementwise(layer, h, 0, {a}, 0, 1);
+      ffn_start = s.norms_per_layer >= 2 ? g.Elementwise(layer, h, g.NormValues(), {residual_attn})
+                                         : residual_attn;
+    }
+    const int64_t in_weights = (s.ffn_kind == FfnKind::kSwiGlu ? 2 : 1) * h * f;
+    const int64_t in_biases = (s.ffn_kind == FfnKind::kSwiGlu ? 2 : 1) * f;
+    std::vector<uint32_t> ffn_ends;
+    auto expert_chain = [&](uint32_t start, double row_share) {
+      uint32_t x = g.Gemv(layer, in_weights, in_biases, {start}, kFfn, row_share);
+      x = g.Elementwise(layer, f, 0, {x});  // activation (x gate for SwiGLU)
+      ffn_ends.push_back(g.Gemv(layer, f * h, h, {x}, kFfn, row_share));
+    };
+    if (s.experts > 1) {
+      const uint32_t router = g.Gemv(layer, h * s.experts, 0, {ffn_start});
+      if (prefill) {
+        // Every expert serves some prompt rows: each is read once and sees
+        // experts_per_token / experts of the rows on average.
+        const double share = static_cast<double>(s.experts_per_token) / s.experts;
+        for (int e = 0; e < s.experts; ++e) expert_chain(router, share);
+      } else {
+        for (size_t e = 0; e < experts_of_layer[l].size(); ++e) expert_chain(router, 1.0);
+      }
+    } else {
+      expert_chain(ffn_start, 1.0);
+    }
+    std::vector<uint32_t> join = ffn_ends;
+    join.push_back(residual_attn);
+    prev = g.Elementwise(layer, h, 0, std::move(join), kLastInLayer, 1);  // residual
+  }
+  // Final norm, LM head, sampling over the vocabulary.
+  prev = g.Elementwise(kLmHeadLayer, h, g.NormValues(), {prev});
+  // The LM head projects only the last prompt row in prefill.
+  const uint32_t head = g.Add(OpKind::kGemv, kLmHeadLayer, s.vocab * h * WeightBits(c.weight_type) / 8,
+                                2 * s.vocab * h * c.batch, 0, {prev});
+  g.Add(OpKind::kElementwise, kLmHeadLayer, 0, 5 * s.vocab * c.batch, 2 * s.vocab * c.batch * g.act_bytes(),
+        {head}, kLastInLayer);
+  return g.Take();
+}
+
+DecodeDriver::DecodeDriver(DriverConfig config) : Component("driver"), config_(std::move(config)) {
+  host_port_ = DeclarePort("host");
+  if (config_.offload_ffn) offload_port_ = DeclarePort("offload");
+}
+
+void DecodeDriver::Init() { StartToken(0); }
+
+std::vector<std::vector<int>> DecodeDriver::RouteExperts() {
+  const ModelShape& s = config_.shape;
+  std::vector<std::vector<int>> routed(s.layers);
+  if (s.experts <= 1) return routed;
+  // Zipf(skew) popularity over experts; draws without replacement.
+  std::vector<double> weight(s.experts);
+  for (int e = 0; e < s.experts; ++e) weight[e] = 1.0 / std::pow(e + 1.0, config_.moe_routing_skew);
+  sim::RandomStream& rng = ctx().random();
+  for (int l = 0; l < s.layers; ++l) {
+    std::vector<double> w = weight;
+    for (int k = 0; k < s.experts_per_token; ++k) {
+      double total = 0;
+      for (double x : w) total += x;
+      double u = rng.Uniform01() * total;
+      int chosen = 0;
+      while (chosen < s.experts - 1 && (u -= w[chosen]) >= 0) ++chosen;
+      if (w[chosen] == 0) {  // float edge: take the last still available
+        for (chosen = s.experts - 1; w[chosen] == 0; --chosen) {}
+      }
+      w[chosen] = 0;
+      routed[l].push_back(chosen);
+      routing_hash_ = sim::Mix64(routing_hash_ ^ static_cast<uint64_t>(l * 64 + chosen));
+    }
+  }
+  return routed;
+}
+
+void DecodeDriver::StartToken(uint32_t token) {
+  token_ = token;
+  token_start_ = ctx().Now();
+  graph_ = BuildTokenGraph(config_, token, next_id_, token == 0 ? std::vector<std::vector<int>>(config_.shape.layers)
+                                                                 : RouteExperts());
+  next_id_ += static_cast<uint32_t>(graph_.ops.size());
+  const size_t n = graph_.ops.size();
+  waiting_on_.assign(n, 0);
+  issued_at_.assign(n, sim::SimTime());
+  finished_at_.assign(n, sim::SimTime());
+  path_ps_.assign(n, {});
+  ops_done_ = 0;
+  for (size_t i = 0; i < n; ++i) waiting_on_[i] = static_cast<uint32_t>(graph_.deps[i].size());
+  if (token > 0) {
+    for (const Op& op : graph_.ops) decode_weight_bytes_ += op.weight_bytes;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (waiting_on_[i] == 0) Issue(static_cast<uint32_t>(i));
+  }
+}
+
+void DecodeDriver::Issue(uint32_t index) {
+  const Op& op = graph_.ops[index];
+  issued_at_[index] = ctx().Now();
+  const bool offload = config_.offload_ffn && op.kind == OpKind::kGemv && (op.flags & kFfn) != 0;
+  ctx().Send(offload ? offload_port_ : host_port_, kOpRequest, op);
+  ++ops_issued_;
+}
+
+void DecodeDriver::Handle(const sim::Event& event) {
+  if (event.type != kOpComplete) {
+    ctx().Fail(absl::InternalError(absl::StrCat("driver got unexpected event type ", event.type)));
+    return;
+  }
+  Complete(event.PayloadAs<OpDone>());
+}
+
+void DecodeDriver::Complete(const OpDone& done) {
+  const uint32_t first_id = graph_.ops.front().id;
+  if (done.id < first_id || done.id - first_id >= graph_.ops.size()) {
+    ctx().Fail(absl::InternalError(absl::StrCat("driver got completion of unknown op ", done.id)));
+    return;
+  }
+  const uint32_t i = done.id - first_id;
+  const sim::SimTime now = ctx().Now();
+  finished_at_[i] = now;
+  // Critical path: continue from the dependency that finished last.
+  sim::SimTime ready = token_start_;
+  int critical = -1;
+  for (uint32_t d : graph_.deps[i]) {
+    if (critical < 0 || finished_at_[d] > ready) {
+      ready = finished_at_[d];
+      critical = static_cast<int>(d);
+    }
+  }
+  auto& path = path_ps_[i];
+  if (critical >= 0) path = path_ps_[critical];
+  const auto sync = static_cast<int>(Category::kSynchronization);
+  path[sync] += (issued_at_[i] - ready).ps();
+  for (uint32_t p = 0; p < done.parts; ++p) path[static_cast<int>(done.category(p))] += done.time(p).ps();
+  const sim::SimTime unaccounted = (now - issued_at_[i]) - done.total();
+  if (unaccounted < sim::SimTime::Zero()) {
+    ctx().Fail(absl::InternalError(absl::StrCat("op ", done.id, " reported ", done.total().ToString(),
+                                                " of work but took ", (now - issued_at_[i]).ToString())));
+    return;
+  }
+  path[sync] += unaccounted.ps();  // link latencies between driver and executor
+
+  // Release the ops that waited for this one (in index order: deterministic).
+  for (uint32_t j = i + 1; j < graph_.ops.size(); ++j) {
+    for (uint32_t d : graph_.deps[j]) {
+      if (d == i && --waiting_on_[j] == 0) Issue(j);
+    }
+  }
+  if (++ops_done_ < graph_.ops.size()) return;
+  // Token complete: its last op closes every path.
+  const auto& total = path_ps_[graph_.ops.size() - 1];
+  if (token_ == 0) {
+    prefill_end_ = now;
+  } else {
+    token_ends_.push_back(now);
+    tokens_done_live_.store(static_cast<uint32_t>(token_ends_.size()), std::memory_order_relaxed);
+    for (int k = 0; k < kCategoryCount; ++k) decode_breakdown_ps_[k] += total[k];
+  }
+  if (token_ < static_cast<uint32_t>(config_.decode_tokens)) {
+    StartToken(token_ + 1);
+  } else {
+    finished_ = true;
+  }
+}
+
+void DecodeDriver::AddToDigest(sim::DigestBuilder& d) const {
+  d.Add(prefill_end_).Add(static_cast<uint64_t>(token_ends_.size())).Add(ops_issued_).Add(routing_hash_);
+  for (sim::SimTime t : token_ends_) d.Add(t);
+  for (int64_t v : decode_breakdown_ps_) d.Add(v);
+  d.Add(decode_weight_bytes_);
+}
+
+void DecodeDriver::CollectStatistics(std::vector<sim::Statistic>* out) const {
+  out->push_back({"ops_issued", static_cast<double>(ops_issued_), "ops"});
+  out->push_back({"tokens_decoded", static_cast<double>(token_ends_.size()), "tokens"});
+  out->push_back({"prefill_end", prefill_end_.ToSeconds(), "s"});
+}
+
+}  // namespace strata::host
