@@ -1,0 +1,249 @@
+#include "flash/nand_channel.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "flash/reliability.h"
+
+namespace strata::nand {
+
+NandChannel::NandChannel(std::string name, const NandConfig& config)
+    : Component(std::move(name)), config_(config), bus_bytes_per_s_(config.bus.bytes_per_second()) {
+  host_ = DeclarePort("host");
+  for (uint32_t d = 0; d < config_.geometry.dies_per_channel; ++d) {
+    die_ports_.push_back(DeclarePort(absl::StrCat("die", d)));
+  }
+  dies_.resize(config_.geometry.dies_per_channel);
+}
+
+absl::Status NandChannel::CheckRequest(const NandRequest& r) const {
+  const NandGeometry& g = config_.geometry;
+  auto bad = [&](absl::string_view field, uint64_t v, absl::string_view allowed) {
+    return absl::InvalidArgumentError(absl::StrCat(name(), ": request ", r.id, " ", field, " = ", v, "; allowed: ", allowed));
+  };
+  if (r.die >= g.dies_per_channel) return bad("die", r.die, absl::StrCat("0 to ", g.dies_per_channel - 1));
+  if (static_cast<uint8_t>(r.op) > 2) return bad("op", static_cast<uint8_t>(r.op), "0 (read), 1 (program), 2 (erase)");
+  if (r.plane_count == 0 || uint32_t{r.plane} + r.plane_count > g.planes_per_die) {
+    return bad("plane + plane_count", uint32_t{r.plane} + r.plane_count, absl::StrCat("plane_count >= 1 and sum <= ", g.planes_per_die));
+  }
+  if (r.block >= g.blocks_per_plane) return bad("block", r.block, absl::StrCat("0 to ", g.blocks_per_plane - 1));
+  if (r.op == NandOp::kErase) return absl::OkStatus();
+  if (r.page_count == 0) return bad("page_count", 0, ">= 1");
+  if (r.page_stride == 0) return bad("page_stride", 0, ">= 1");
+  const uint64_t last = uint64_t{r.page} + uint64_t{r.page_count - 1u} * r.page_stride;
+  if (last >= g.pages_per_block()) {
+    return bad("page + (page_count - 1) * page_stride", last, absl::StrCat("0 to ", g.pages_per_block() - 1));
+  }
+  if (r.op == NandOp::kProgram && (r.flags & kFlagBeEnc) && g.bits_per_cell != 3) {
+    return bad("flags (be-enc) with bits_per_cell", g.bits_per_cell, "be-enc only on TLC (3)");
+  }
+  return absl::OkStatus();
+}
+
+void NandChannel::Handle(const sim::Event& e) {
+  switch (e.type) {
+    case kNandRequest: {
+      const auto r = e.PayloadAs<NandRequest>();
+      ++stats_.requests;
+      if (!CheckRequest(r).ok()) {
+        ++stats_.invalid_requests;
+        NandResponse resp;
+        resp.id = r.id;
+        resp.op = r.op;
+        resp.status = NandStatus::kInvalidRequest;
+        ctx().Send(host_, kNandResponse, resp);
+        return;
+      }
+      dies_[r.die].pending.push_back(r);
+      TryIssue(r.die);
+      return;
+    }
+    case kBusRequest: {
+      const auto r = e.PayloadAs<BusRequest>();
+      const uint32_t die = e.port - die_ports_[0];
+      EnqueueBus(BusJob{r.data_in ? JobKind::kDataIn : JobKind::kDataOut, die,
+                        sim::TransferTime(r.bytes, bus_bytes_per_s_), NandRequest{}, r});
+      return;
+    }
+    case kDieOpDone: {
+      const auto d = e.PayloadAs<DieOpDone>();
+      DieSlot& slot = dies_[e.port - die_ports_[0]];
+      slot.die_done = true;
+      slot.response.bit_errors += d.bit_errors;
+      slot.response.corrected_codewords += d.ecclite_corrected_codewords;
+      slot.response.uncorrectable_pages += d.ecclite_failed_pages;
+      MaybeComplete(e.port - die_ports_[0]);
+      return;
+    }
+    case kBusJobDone: {
+      const BusJob job = bus_current_;
+      bus_busy_ = false;
+      switch (job.kind) {
+        case JobKind::kCommand:
+          ++stats_.commands;
+          ctx().Send(die_ports_[job.die], kDieCommand, job.command);
+          break;
+        case JobKind::kDataOut:
+          stats_.bytes_out += job.data.bytes;
+          if (config_.ecc.kind == EccKind::kLdpc) {
+            ++dies_[job.die].decodes_pending;
+            ldpc_queue_.push_back({job.die, job.data});
+            StartLdpc();
+          }
+          ctx().Send(die_ports_[job.die], kBusDone, BusDone{job.data.plane, 0});
+          break;
+        case JobKind::kDataIn:
+          stats_.bytes_in += job.data.bytes;
+          ctx().Send(die_ports_[job.die], kBusDone, BusDone{job.data.plane, 1});
+          break;
+      }
+      StartBus();
+      return;
+    }
+    case kLdpcDone: {
+      const DecodeJob job = ldpc_queue_.front();
+      ldpc_queue_.pop_front();
+      ldpc_busy_ = false;
+      DieSlot& slot = dies_[job.die];
+      const LdpcOutcome o = LdpcDecode(config_.ecc, job.data.max_codeword_errors);
+      if (o.success) {
+        stats_.corrected_codewords += job.data.codewords_with_errors;
+        slot.response.corrected_codewords += job.data.codewords_with_errors;
+      } else if (job.data.retry_level < config_.ecc.max_read_retries) {
+        slot.retries.push_back({job.data.plane, job.data.block, job.data.page, job.data.retry_level + 1u});
+        ++stats_.read_retries;
+        ++slot.response.read_retries;
+      } else {
+        ++stats_.uncorrectable_pages;
+        ++slot.response.uncorrectable_pages;
+      }
+      --slot.decodes_pending;
+      MaybeComplete(job.die);
+      StartLdpc();
+      return;
+    }
+    default:
+      ctx().Fail(absl::InternalError(absl::StrCat(name(), ": unknown event type ", e.type)));
+  }
+}
+
+void NandChannel::TryIssue(uint32_t die) {
+  DieSlot& slot = dies_[die];
+  if (slot.busy || slot.pending.empty()) return;
+  slot.current = slot.pending.front();
+  slot.pending.pop_front();
+  slot.busy = true;
+  slot.die_done = false;
+  slot.decodes_pending = 0;
+  slot.retries.clear();
+  slot.response = NandResponse{};
+  slot.response.id = slot.current.id;
+  slot.response.op = slot.current.op;
+  slot.response.pages =
+      slot.current.op == NandOp::kErase ? 0u : uint32_t{slot.current.page_count} * slot.current.plane_count;
+  IssueCommand(die, slot.current);
+}
+
+void NandChannel::IssueCommand(uint32_t die, const NandRequest& r) {
+  const NandTiming& t = config_.timing;
+  const uint32_t cycles = r.op == NandOp::kRead      ? t.read_cmd_addr_cycles
+                          : r.op == NandOp::kProgram ? t.program_cmd_addr_cycles
+                                                     : t.erase_cmd_addr_cycles;
+  EnqueueBus(BusJob{JobKind::kCommand, die, t.cmd_addr_cycle * (int64_t{cycles} * r.plane_count), r, BusRequest{}});
+}
+
+void NandChannel::EnqueueBus(BusJob job) {
+  bus_queue_.push_back(job);
+  if (!bus_busy_) StartBus();
+}
+
+void NandChannel::StartBus() {
+  if (bus_busy_ || bus_queue_.empty()) return;
+  bus_current_ = bus_queue_.front();
+  bus_queue_.pop_front();
+  bus_busy_ = true;
+  stats_.bus_busy += bus_current_.duration;
+  ctx().Schedule(bus_current_.duration, kBusJobDone);
+}
+
+void NandChannel::StartLdpc() {
+  if (ldpc_busy_ || ldpc_queue_.empty()) return;
+  ldpc_busy_ = true;
+  const LdpcOutcome o = LdpcDecode(config_.ecc, ldpc_queue_.front().data.max_codeword_errors);
+  ++stats_.ldpc_decodes;
+  stats_.ldpc_iterations += o.iterations;
+  stats_.ldpc_busy += o.latency;
+  ctx().Schedule(o.latency, kLdpcDone);
+}
+
+void NandChannel::MaybeComplete(uint32_t die) {
+  DieSlot& slot = dies_[die];
+  if (!slot.busy || !slot.die_done || slot.decodes_pending > 0) return;
+  if (!slot.retries.empty()) {
+    const Retry rt = slot.retries.front();
+    slot.retries.pop_front();
+    NandRequest r = slot.current;
+    r.op = NandOp::kRead;
+    r.block = rt.block;
+    r.page = rt.page;
+    r.page_count = 1;
+    r.plane = static_cast<uint8_t>(rt.plane);
+    r.plane_count = 1;
+    r.page_stride = 1;
+    r.retry_level = static_cast<uint8_t>(rt.level);
+    slot.die_done = false;
+    IssueCommand(die, r);
+    return;
+  }
+  slot.response.status = slot.response.uncorrectable_pages > 0 ? NandStatus::kUncorrectable : NandStatus::kOk;
+  ctx().Send(host_, kNandResponse, slot.response);
+  slot.busy = false;
+  TryIssue(die);
+}
+
+void NandChannel::AddToDigest(sim::DigestBuilder& d) const {
+  const Stats& s = stats_;
+  d.Add(s.requests).Add(s.invalid_requests).Add(s.commands).Add(s.bytes_out).Add(s.bytes_in);
+  d.Add(s.ldpc_decodes).Add(s.ldpc_iterations).Add(s.corrected_codewords).Add(s.read_retries);
+  d.Add(s.uncorrectable_pages).Add(s.bus_busy).Add(s.ldpc_busy);
+}
+
+void NandChannel::CollectStatistics(std::vector<sim::Statistic>* out) const {
+  const Stats& s = stats_;
+  auto add = [&](const char* name, double v, const char* unit) { out->push_back({name, v, unit}); };
+  add("requests_total", static_cast<double>(s.requests), "count");
+  add("invalid_requests_total", static_cast<double>(s.invalid_requests), "count");
+  add("commands_total", static_cast<double>(s.commands), "count");
+  add("bytes_out_total", static_cast<double>(s.bytes_out), "bytes");
+  add("bytes_in_total", static_cast<double>(s.bytes_in), "bytes");
+  add("ldpc_decodes_total", static_cast<double>(s.ldpc_decodes), "count");
+  add("ldpc_iterations_total", static_cast<double>(s.ldpc_iterations), "count");
+  add("corrected_codewords_total", static_cast<double>(s.corrected_codewords), "count");
+  add("read_retries_total", static_cast<double>(s.read_retries), "count");
+  add("uncorrectable_pages_total", static_cast<double>(s.uncorrectable_pages), "count");
+  add("bus_busy_seconds", s.bus_busy.ToSeconds(), "seconds");
+  add("ldpc_busy_seconds", s.ldpc_busy.ToSeconds(), "seconds");
+}
+
+absl::StatusOr<NandArray> BuildNandArray(const NandConfig& config, sim::Simulation* sim,
+                                         const std::string& prefix) {
+  if (absl::Status s = ValidateNandConfig(config); !s.ok()) return s;
+  NandArray array;
+  const NandGeometry& g = config.geometry;
+  for (uint32_t c = 0; c < g.channels; ++c) {
+    const std::string group = absl::StrCat(prefix, "_ch", c);
+    NandChannel* ch = sim->Emplace<NandChannel>(group, group, config);
+    array.channels.push_back(ch);
+    array.dies.emplace_back();
+    for (uint32_t d = 0; d < g.dies_per_channel; ++d) {
+      NandDie* die = sim->Emplace<NandDie>(group, absl::StrCat(group, "_die", d), config);
+      array.dies.back().push_back(die);
+      if (absl::Status s = sim->Connect(die->id(), "channel", ch->id(), absl::StrCat("die", d), SimTime::Zero());
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return array;
+}
+
+}  // namespace strata::nand

@@ -1,0 +1,131 @@
+// NandChannel: one flash channel — the shared ONFI/Toggle bus between the
+// controller and the dies on it, plus the controller-side per-channel pieces
+// that sit on that bus: the command sequencer and the LDPC engine.
+//
+// Ports:
+//   "host"            the requester (controller): receives kNandRequest,
+//                     sends kNandResponse.
+//   "die0".."dieN-1"  one per die (kDieCommand / kBusDone out,
+//                     kBusRequest / kDieOpDone in).
+// Parameters (NandConfig): bus rate (MT/s x width), command/address cycles
+//   and cycle time, ecc (LDPC latency model, retries).
+// Behaviour:
+//   - The bus carries one thing at a time, first come first served (ties in
+//     the kernel's event order): command/address cycles of a request, a
+//     page's data-out, a page's data-in. A transfer of b bytes takes
+//     TransferTime(b, MT/s x width).
+//   - Requests for a die queue here; the next one is issued (its command
+//     cycles enqueued on the bus) only when the die's previous request has
+//     completed, decode and retries included.
+//   - LDPC (ecc.kind == kLdpc): one engine per channel, FIFO, after
+//     data-out; latency from LdpcDecode. A page beyond its capability is
+//     re-read from the array (read-retry, up to ecc.max_read_retries, each a
+//     real command + array read + data-out); retries are issued after the
+//     die finishes the request's stream. A page still failing counts as
+//     uncorrectable.
+//   - Invalid requests (die, plane, block, page range, zero counts) are
+//     answered at once with kInvalidRequest and change nothing.
+// Statistics: requests, commands, bus busy time, bytes out / in, LDPC
+//   decodes, iterations, busy time, read retries, uncorrectable pages.
+#ifndef STRATA_NAND_FLASH_NAND_CHANNEL_H_
+#define STRATA_NAND_FLASH_NAND_CHANNEL_H_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "flash/nand_config.h"
+#include "flash/nand_die.h"
+#include "flash/nand_events.h"
+#include "strata/sim/component.h"
+#include "strata/sim/simulation.h"
+
+namespace strata::nand {
+
+class NandChannel final : public sim::Component {
+ public:
+  NandChannel(std::string name, const NandConfig& config);
+
+  void Handle(const sim::Event& event) override;
+  void AddToDigest(sim::DigestBuilder& digest) const override;
+  void CollectStatistics(std::vector<sim::Statistic>* out) const override;
+
+  struct Stats {
+    uint64_t requests = 0;
+    uint64_t invalid_requests = 0;
+    uint64_t commands = 0;
+    uint64_t bytes_out = 0;
+    uint64_t bytes_in = 0;
+    uint64_t ldpc_decodes = 0;
+    uint64_t ldpc_iterations = 0;
+    uint64_t corrected_codewords = 0;
+    uint64_t read_retries = 0;
+    uint64_t uncorrectable_pages = 0;
+    SimTime bus_busy;
+    SimTime ldpc_busy;
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  enum class JobKind : uint8_t { kCommand, kDataOut, kDataIn };
+  struct BusJob {
+    JobKind kind;
+    uint32_t die;
+    SimTime duration;
+    NandRequest command;  // kCommand
+    BusRequest data;      // kDataOut / kDataIn
+  };
+  struct Retry {
+    uint32_t plane, block, page, level;
+  };
+  struct DieSlot {
+    std::deque<NandRequest> pending;
+    bool busy = false;
+    bool die_done = false;
+    uint32_t decodes_pending = 0;
+    NandRequest current;
+    std::deque<Retry> retries;
+    NandResponse response;
+  };
+
+  absl::Status CheckRequest(const NandRequest& r) const;
+  void TryIssue(uint32_t die);
+  void IssueCommand(uint32_t die, const NandRequest& r);
+  void EnqueueBus(BusJob job);
+  void StartBus();
+  void StartLdpc();
+  void MaybeComplete(uint32_t die);
+
+  const NandConfig config_;
+  const uint64_t bus_bytes_per_s_;
+  sim::PortId host_;
+  std::vector<sim::PortId> die_ports_;
+  std::vector<DieSlot> dies_;
+  std::deque<BusJob> bus_queue_;
+  bool bus_busy_ = false;
+  BusJob bus_current_{};
+  struct DecodeJob {
+    uint32_t die;
+    BusRequest data;
+  };
+  std::deque<DecodeJob> ldpc_queue_;
+  bool ldpc_busy_ = false;
+  Stats stats_;
+};
+
+// The NAND back end of one SSD: channels and their dies, in `sim`. Dies and
+// their channel share a partition group ("nand_ch<c>"), so their zero-latency
+// links never cross partitions. The caller links each channel's "host" port.
+struct NandArray {
+  std::vector<NandChannel*> channels;
+  std::vector<std::vector<NandDie*>> dies;  // [channel][die]
+};
+// INVALID_ARGUMENT from ValidateNandConfig.
+absl::StatusOr<NandArray> BuildNandArray(const NandConfig& config, sim::Simulation* sim,
+                                         const std::string& name_prefix = "nand");
+
+}  // namespace strata::nand
+
+#endif  // STRATA_NAND_FLASH_NAND_CHANNEL_H_

@@ -1,0 +1,108 @@
+#include "flash/nand_config.h"
+
+#include <cmath>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace strata::nand {
+
+NandConfig AifDefaultNandConfig() { return NandConfig{}; }  // the struct defaults are AiF's, each cited
+
+namespace {
+
+absl::Status Range(absl::string_view field, uint64_t v, uint64_t lo, uint64_t hi) {
+  if (v < lo || v > hi) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " = ", v, "; allowed: ", lo, " to ", hi));
+  }
+  return absl::OkStatus();
+}
+absl::Status RangeD(absl::string_view field, double v, double lo, double hi) {
+  if (!(v >= lo && v <= hi)) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " = ", v, "; allowed: ", lo, " to ", hi));
+  }
+  return absl::OkStatus();
+}
+absl::Status NonNegative(absl::string_view field, SimTime t) {
+  if (t < SimTime::Zero() || t.IsInfinite()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " = ", t.ToString(), "; allowed: >= 0 and finite"));
+  }
+  return absl::OkStatus();
+}
+absl::Status Positive(absl::string_view field, SimTime t) {
+  if (t <= SimTime::Zero() || t.IsInfinite()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " = ", t.ToString(), "; allowed: > 0 and finite"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateNandConfig(const NandConfig& c) {
+  const NandGeometry& g = c.geometry;
+  const NandTiming& t = c.timing;
+  const EccConfig& e = c.ecc;
+  const ReliabilityConfig& r = c.reliability;
+  const absl::Status checks[] = {
+      Range("geometry.channels", g.channels, 1, 64),
+      Range("geometry.dies_per_channel", g.dies_per_channel, 1, 16),
+      Range("geometry.planes_per_die", g.planes_per_die, 1, 8),
+      Range("geometry.blocks_per_plane", g.blocks_per_plane, 1, 1'000'000),
+      Range("geometry.wordlines_per_block", g.wordlines_per_block, 1, 4096),
+      Range("geometry.bits_per_cell", g.bits_per_cell, 1, 4),
+      Range("geometry.page_bytes", g.page_bytes, 512, 65536),
+      NonNegative("timing.precharge", t.precharge),
+      Positive("timing.sense_per_level", t.sense_per_level),
+      NonNegative("timing.discharge", t.discharge),
+      NonNegative("timing.recycle", t.recycle),
+      Positive("timing.program", t.program),
+      Positive("timing.erase", t.erase),
+      NonNegative("timing.cmd_addr_cycle", t.cmd_addr_cycle),
+      Range("timing.read_cmd_addr_cycles", t.read_cmd_addr_cycles, 0, 64),
+      Range("timing.program_cmd_addr_cycles", t.program_cmd_addr_cycles, 0, 64),
+      Range("timing.erase_cmd_addr_cycles", t.erase_cmd_addr_cycles, 0, 64),
+      Range("bus.mega_transfers_per_s", c.bus.mega_transfers_per_s, 1, 100'000),
+      Range("bus.bus_width_bytes", c.bus.bus_width_bytes, 1, 8),
+      Range("ecc.kind", static_cast<uint32_t>(e.kind), 0, 2),
+      Range("ecc.codeword_bytes", e.codeword_bytes, 64, 65536),
+      Range("ecc.ecclite_t", e.ecclite_t, 0, uint64_t{e.codeword_bytes} * 8),
+      Range("ecc.ecclite_bytes_per_s", e.ecclite_bytes_per_s, 1, uint64_t{1} << 50),
+      Range("ecc.ldpc_t", e.ldpc_t, 0, uint64_t{e.codeword_bytes} * 8),
+      Range("ecc.ldpc_errors_per_iteration", e.ldpc_errors_per_iteration, 1, 1'000'000),
+      NonNegative("ecc.ldpc_base_latency", e.ldpc_base_latency),
+      NonNegative("ecc.ldpc_iteration_latency", e.ldpc_iteration_latency),
+      Range("ecc.max_read_retries", e.max_read_retries, 0, 64),
+      RangeD("ecc.retry_rber_factor", e.retry_rber_factor, 0, 1),
+      RangeD("reliability.eps", r.eps, 0, 1e12),
+      RangeD("reliability.alpha", r.alpha, 0, 1e12),
+      RangeD("reliability.k", r.k, 0, 10),
+      RangeD("reliability.beta", r.beta, 0, 1e12),
+      RangeD("reliability.m", r.m, 0, 10),
+      RangeD("reliability.n", r.n, 0, 10),
+      RangeD("reliability.gamma", r.gamma, 0, 1e12),
+      RangeD("reliability.anchor_pe_kilocycles", r.anchor_pe_kilocycles, 1e-3, 1e3),
+      RangeD("reliability.anchor_retention_years", r.anchor_retention_years, 0, 100),
+      Range("reliability.anchor_max_errors_default_lsb", r.anchor_max_errors_default_lsb, 1,
+            uint64_t{e.codeword_bytes} * 8 / 4),
+      Range("reliability.anchor_max_errors_be_enc_lsb", r.anchor_max_errors_be_enc_lsb, 1,
+            uint64_t{e.codeword_bytes} * 8 / 4),
+      RangeD("reliability.anchor_tail_probability", r.anchor_tail_probability, 1e-12, 0.5),
+      Range("reliability.initial_pe_cycles", r.initial_pe_cycles, 0, 1'000'000),
+      RangeD("reliability.initial_retention_years", r.initial_retention_years, 0, 100),
+  };
+  for (const absl::Status& s : checks) {
+    if (!s.ok()) return s;
+  }
+  if (g.page_bytes % e.codeword_bytes != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("geometry.page_bytes = ", g.page_bytes,
+                                                   "; allowed: a multiple of ecc.codeword_bytes (", e.codeword_bytes,
+                                                   ")"));
+  }
+  if (r.eps + r.alpha + r.beta <= 0) {
+    return absl::InvalidArgumentError("reliability.eps + alpha + beta = 0; allowed: > 0 (the shape must be positive)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace strata::nand

@@ -1,0 +1,161 @@
+// NAND flash configuration: geometry, array timing, channel bus, ECC and
+// reliability of one SSD's flash back end. Plain structs for now; the proto
+// schema (strata.v1) will mirror them field for field.
+//
+// AiF default (AifDefaultNandConfig): every number names its source. Where a
+// source gives only a total, the phase split is derived and the derivation is
+// written next to the field.
+//
+// Read-time model (AiF, ISCA'25, sec. 4.2; REFERENCE.md "AiF's published
+// system"):
+//   conventional tR = t_PRE + levels * t_SENSE + t_DISCH
+//   cr-read      tR = t_RECY + levels * t_SENSE
+// where `levels` is the number of read reference voltages the page type needs
+// (t_EVAL in the paper = levels * t_SENSE).
+//
+// Derivation of the default phases from AiF's published totals:
+//   (2,3,2) LSB 37 us = P + 2S + D,  CSB 46 us = P + 3S + D
+//     => S = 46 - 37 = 9 us, P + D = 37 - 18 = 19 us.
+//   Check be-enc (1,3,3): LSB = 19 + 9 = 28 us, CSB = MSB = 19 + 27 = 46 us,
+//     exactly AiF's 28/46/46 us: the published numbers are consistent with a
+//     per-level sense phase.
+//   cr-read be-enc LSB 9.7 us = R + 1 * 9  => t_RECY = 0.7 us.
+//   The split of P + D = 19 us into precharge and discharge is not published;
+//   no published total depends on it (every latency uses the sum). We take
+//   t_PRE = 14 us, t_DISCH = 5 us (precharge of the long 3D-NAND bitlines and
+//   unselected wordlines dominates; assumption, replace when a source gives it).
+#ifndef STRATA_NAND_FLASH_NAND_CONFIG_H_
+#define STRATA_NAND_FLASH_NAND_CONFIG_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "strata/sim/time.h"
+
+namespace strata::nand {
+
+using sim::SimTime;
+
+struct NandGeometry {
+  uint32_t channels = 8;            // AiF: 8 channels
+  uint32_t dies_per_channel = 2;    // AiF: 2 chips per channel (one die per chip)
+  uint32_t planes_per_die = 4;      // AiF: 4 planes per chip
+  // Not published by AiF. 256 wordlines (e.g. 64 layers x 4 strings, a
+  // typical 3D TLC block) and 1366 = ceil(2^40 B / (64 planes x 768 pages x
+  // 16 KiB)) blocks give AiF's 1 TB (1 TiB) capacity.
+  uint32_t blocks_per_plane = 1366;
+  uint32_t wordlines_per_block = 256;
+  uint32_t bits_per_cell = 3;       // AiF: TLC. 1 SLC, 2 MLC, 3 TLC, 4 QLC
+  uint32_t page_bytes = 16384;      // AiF: 16 KiB page (user data; spare not modelled)
+
+  uint32_t pages_per_block() const { return wordlines_per_block * bits_per_cell; }
+  uint32_t dies() const { return channels * dies_per_channel; }
+};
+
+struct NandTiming {
+  // Read phases (derivation in the file comment).
+  SimTime precharge = SimTime::Microseconds(14);        // t_PRE, assumption (P + D = 19 us from AiF)
+  SimTime sense_per_level = SimTime::Microseconds(9);   // t_SENSE, from AiF CSB - LSB = 46 - 37 us
+  SimTime discharge = SimTime::Microseconds(5);         // t_DISCH, assumption (P + D = 19 us from AiF)
+  SimTime recycle = SimTime::Nanoseconds(700);          // t_RECY, from AiF cr-read LSB 9.7 us - 9 us
+  // REFERENCE.md 3D NAND table (typical TLC tPROG 300-700 us, tBERS 3-5 ms):
+  // midpoints; replace with a datasheet value when one is chosen.
+  SimTime program = SimTime::Microseconds(500);         // tPROG per (multi-plane) page program
+  SimTime erase = SimTime::Microseconds(3500);          // tBERS per (multi-plane) block erase
+  // ONFI command/address cycles are latched at SDR timing; ONFI 4.x SDR
+  // timing mode 5 tWC = 20 ns.
+  SimTime cmd_addr_cycle = SimTime::Nanoseconds(20);
+  // ONFI: READ = 00h + 5 address + 30h; PROGRAM = 80h + 5 address + 10h;
+  // ERASE = 60h + 3 row address + D0h. Multi-plane: one such group per plane.
+  uint32_t read_cmd_addr_cycles = 7;
+  uint32_t program_cmd_addr_cycles = 7;
+  uint32_t erase_cmd_addr_cycles = 5;
+  // Cache read (ONFI 31h): array read of page n+1 overlaps data-out of page n.
+  bool cache_read = true;
+  // cr-read (AiF): skip precharge/discharge for the next wordline of the same
+  // block read back to back on a plane.
+  bool cr_read = false;
+};
+
+struct ChannelBus {
+  uint32_t mega_transfers_per_s = 2000;  // AiF: ONFI 2.0 GB/s = 2000 MT/s x 8-bit bus
+  uint32_t bus_width_bytes = 1;          // ONFI/Toggle: 8-bit DQ bus
+  uint64_t bytes_per_second() const { return uint64_t{mega_transfers_per_s} * 1'000'000 * bus_width_bytes; }
+};
+
+enum class EccKind : uint8_t {
+  kNone = 0,     // no decode stage; bit errors still counted
+  kEccLite = 1,  // AiF's on-die BCH: fixed latency, t bits per codeword, failures counted
+  kLdpc = 2,     // controller-side LDPC in the channel: latency grows with errors, read-retry
+};
+
+struct EccConfig {
+  EccKind kind = EccKind::kEccLite;   // AiF: ECCLITE on every chip
+  uint32_t codeword_bytes = 1024;     // AiF: 1 KiB codewords
+  uint32_t ecclite_t = 10;            // AiF: corrects 10 bits per 1 KiB
+  uint64_t ecclite_bytes_per_s = 6'400'000'000;  // AiF: 6.4 GB/s per chip
+  // LDPC-like decoder. Assumptions (no single source; typical of published
+  // SSD LDPC engines, replace when a source is chosen): corrects up to 72
+  // bit errors per 1 KiB codeword (RBER ~ 0.9%), one iteration per 8 errors
+  // in the worst codeword, 1 us setup + 0.25 us per iteration.
+  uint32_t ldpc_t = 72;
+  uint32_t ldpc_errors_per_iteration = 8;
+  SimTime ldpc_base_latency = SimTime::Microseconds(1);
+  SimTime ldpc_iteration_latency = SimTime::Nanoseconds(250);
+  // Read-retry: each retry re-reads the page with shifted read references;
+  // the RBER of retry r is rber * retry_rber_factor^r (assumption: halving).
+  uint32_t max_read_retries = 4;
+  double retry_rber_factor = 0.5;
+};
+
+// Raw bit error rate. Form of the fit (wear and retention power laws):
+//   shape(N, t, R) = eps + alpha N^k + beta N^m t^n + gamma N^k R
+// N = P/E cycles in thousands, t = retention in years, R = reads of the block
+// since it was programmed (read disturb). The form is that of Liu, Yang & Wu,
+// "Optimizing NAND flash-based SSDs via retention relaxation", FAST'12
+// (eps + alpha N^k + beta N^m t^n); the read-disturb term is linear in R as
+// measured by Cai et al., "Read disturb errors in MLC NAND flash memory",
+// DSN'15. The exponents and coefficients below are assumptions within the
+// range such fits report, NOT the constants of either paper; the absolute
+// level is calibrated to AiF's measurement (the only 3D-TLC anchor we have):
+// at 4K P/E cycles and 1-year retention the maximum bit errors per 1 KiB on
+// LSB pages are 49 with (2,3,2) coding and 9 with be-enc (1,3,3). We read a
+// "maximum observed" as the count exceeded with probability
+// anchor_tail_probability per codeword.
+struct ReliabilityConfig {
+  bool enabled = true;
+  double eps = 0.01;
+  double alpha = 1.0;
+  double k = 2.0;
+  double beta = 0.5;
+  double m = 2.0;
+  double n = 0.5;
+  double gamma = 1e-6;
+  double anchor_pe_kilocycles = 4.0;        // AiF: 4K P/E
+  double anchor_retention_years = 1.0;      // AiF: 1 year
+  uint32_t anchor_max_errors_default_lsb = 49;  // AiF: (2,3,2) LSB, per 1 KiB
+  uint32_t anchor_max_errors_be_enc_lsb = 9;    // AiF: be-enc LSB, per 1 KiB
+  double anchor_tail_probability = 1e-3;    // assumption (see above)
+  // Wear state of every block at time zero (a drive's age).
+  uint32_t initial_pe_cycles = 0;
+  double initial_retention_years = 0;
+};
+
+struct NandConfig {
+  NandGeometry geometry;
+  NandTiming timing;
+  ChannelBus bus;
+  EccConfig ecc;
+  ReliabilityConfig reliability;
+};
+
+// The AiF SSD (ISCA'25) without cr-read and with ECCLITE: see each field.
+NandConfig AifDefaultNandConfig();
+
+// INVALID_ARGUMENT naming the field ("geometry.planes_per_die"), its value
+// and the allowed range.
+absl::Status ValidateNandConfig(const NandConfig& config);
+
+}  // namespace strata::nand
+
+#endif  // STRATA_NAND_FLASH_NAND_CONFIG_H_

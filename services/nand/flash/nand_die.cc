@@ -1,0 +1,302 @@
+#include "flash/nand_die.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace strata::nand {
+
+namespace {
+constexpr double kSecondsPerYear = 365.25 * 24 * 3600;
+}
+
+NandDie::NandDie(std::string name, const NandConfig& config)
+    : Component(std::move(name)),
+      config_(config),
+      rber_(config.reliability, config.ecc.codeword_bytes),
+      codewords_per_page_(config.geometry.page_bytes / config.ecc.codeword_bytes) {
+  channel_ = DeclarePort("channel");
+  const NandGeometry& g = config_.geometry;
+  BlockState initial;
+  initial.pe_cycles = config_.reliability.initial_pe_cycles;
+  blocks_.assign(g.planes_per_die, std::vector<BlockState>(g.blocks_per_plane, initial));
+  planes_.resize(g.planes_per_die);
+}
+
+void NandDie::SetBlockCoding(uint32_t plane, uint32_t block, BlockCoding coding) {
+  blocks_[plane][block].coding = coding;
+}
+
+void NandDie::SetBlockWear(uint32_t plane, uint32_t block, uint32_t pe_cycles, uint32_t reads) {
+  blocks_[plane][block].pe_cycles = pe_cycles;
+  blocks_[plane][block].reads = reads;
+}
+
+double NandDie::RetentionYears(const BlockState& b) const {
+  if (!b.programmed_in_run) return config_.reliability.initial_retention_years;
+  return (ctx().Now() - b.programmed_at).ToSeconds() / kSecondsPerYear;
+}
+
+void NandDie::Handle(const sim::Event& e) {
+  switch (e.type) {
+    case kDieCommand:
+      queue_.push_back(e.PayloadAs<NandRequest>());
+      if (!active_) StartNext();
+      return;
+    case kArrayDone:
+      array_busy_ = false;
+      data_full_ = true;
+      TryAdvanceRead();
+      return;
+    case kDecodeDone: {
+      const uint32_t p = decode_queue_.front();
+      decode_queue_.pop_front();
+      decoder_busy_ = false;
+      const PageErrors& pe = planes_[p].cache_errors;
+      stats_.ecclite_corrected_codewords += pe.codewords_with_errors - pe.codewords_over_ecclite_t;
+      done_.ecclite_corrected_codewords += pe.codewords_with_errors - pe.codewords_over_ecclite_t;
+      stats_.ecclite_failed_codewords += pe.codewords_over_ecclite_t;
+      if (pe.codewords_over_ecclite_t > 0) {
+        ++stats_.ecclite_failed_pages;
+        ++done_.ecclite_failed_pages;
+      }
+      RequestDataOut(p);
+      StartDecode();
+      return;
+    }
+    case kBusDone: {
+      const auto bd = e.PayloadAs<BusDone>();
+      ++transfers_done_;
+      if (bd.data_in) {
+        stats_.bytes_in += config_.geometry.page_bytes;
+        if (transfers_done_ == cur_.plane_count) {
+          stats_.array_busy += config_.timing.program * cur_.plane_count;
+          ctx().Schedule(config_.timing.program, kProgramDone);
+        }
+        return;
+      }
+      stats_.bytes_out += config_.geometry.page_bytes;
+      planes_[bd.plane].cache_full = false;
+      ++done_.pages;
+      if (transfers_done_ == uint32_t{cur_.page_count} * cur_.plane_count) {
+        Finish();
+      } else {
+        TryAdvanceRead();
+      }
+      return;
+    }
+    case kProgramDone: {
+      for (uint32_t p = cur_.plane; p < uint32_t{cur_.plane} + cur_.plane_count; ++p) {
+        BlockState& b = blocks_[p][cur_.block];
+        b.coding = (cur_.flags & kFlagBeEnc) ? BlockCoding::kBiasErrorEncoding : BlockCoding::kDefault;
+        b.reads = 0;
+        b.programmed_in_run = true;
+        b.programmed_at = ctx().Now();
+        planes_[p].cr_valid = false;
+        ++stats_.pages_programmed;
+        ++done_.pages;
+      }
+      ++next_step_;
+      if (next_step_ < cur_.page_count) {
+        RequestDataIn();
+      } else {
+        Finish();
+      }
+      return;
+    }
+    case kEraseDone:
+      for (uint32_t p = cur_.plane; p < uint32_t{cur_.plane} + cur_.plane_count; ++p) {
+        BlockState& b = blocks_[p][cur_.block];
+        ++b.pe_cycles;
+        b.reads = 0;
+        b.coding = BlockCoding::kDefault;
+        b.programmed_in_run = false;
+        planes_[p].cr_valid = false;
+        ++stats_.blocks_erased;
+      }
+      Finish();
+      return;
+    default:
+      ctx().Fail(absl::InternalError(absl::StrCat(name(), ": unknown event type ", e.type)));
+  }
+}
+
+void NandDie::StartNext() {
+  if (queue_.empty()) return;
+  cur_ = queue_.front();
+  queue_.pop_front();
+  const NandGeometry& g = config_.geometry;
+  const uint64_t last_page = uint64_t{cur_.page} + uint64_t{cur_.page_count - 1u} * cur_.page_stride;
+  if (cur_.plane_count == 0 || uint32_t{cur_.plane} + cur_.plane_count > g.planes_per_die ||
+      cur_.block >= g.blocks_per_plane || cur_.page_count == 0 || cur_.page_stride == 0 ||
+      last_page >= g.pages_per_block()) {
+    ctx().Fail(absl::InternalError(absl::StrCat(name(), ": command ", cur_.id, " out of range (block ", cur_.block,
+                                                ", page ", cur_.page, ", pages ", cur_.page_count, ")")));
+    return;
+  }
+  active_ = true;
+  started_ = ctx().Now();
+  ++stats_.commands;
+  next_step_ = 0;
+  array_busy_ = false;
+  data_full_ = false;
+  transfers_done_ = 0;
+  done_ = DieOpDone{};
+  done_.id = cur_.id;
+  switch (cur_.op) {
+    case NandOp::kRead:
+      TryAdvanceRead();
+      return;
+    case NandOp::kProgram:
+      RequestDataIn();
+      return;
+    case NandOp::kErase:
+      stats_.array_busy += config_.timing.erase * cur_.plane_count;
+      ctx().Schedule(config_.timing.erase, kEraseDone);
+      return;
+  }
+}
+
+void NandDie::Finish() {
+  ctx().Send(channel_, kDieOpDone, done_);
+  stats_.busy += ctx().Now() - started_;
+  active_ = false;
+  StartNext();
+}
+
+bool NandDie::CacheEmpty() const {
+  for (uint32_t p = cur_.plane; p < uint32_t{cur_.plane} + cur_.plane_count; ++p) {
+    if (planes_[p].cache_full) return false;
+  }
+  return true;
+}
+
+void NandDie::StartArrayStep() {
+  const NandGeometry& g = config_.geometry;
+  const uint32_t page = PageOf(next_step_++);
+  const WordlinePage wp = ToWordlinePage(g, page);
+  SimTime step_time = SimTime::Zero();
+  for (uint32_t p = cur_.plane; p < uint32_t{cur_.plane} + cur_.plane_count; ++p) {
+    PlaneState& ps = planes_[p];
+    BlockState& b = blocks_[p][cur_.block];
+    const uint32_t levels = *ReadLevels(g.bits_per_cell, b.coding, wp.page_type);
+    const bool cr = config_.timing.cr_read && cur_.retry_level == 0 && ps.cr_valid && ps.last_block == cur_.block &&
+                    wp.wordline == ps.last_wordline + 1;
+    step_time = std::max(step_time, ArrayReadTime(config_.timing, levels, cr));
+    double rber = rber_.Rber(g.bits_per_cell, b.coding, wp.page_type, b.pe_cycles, RetentionYears(b), b.reads);
+    if (cur_.retry_level > 0) rber *= std::pow(config_.ecc.retry_rber_factor, cur_.retry_level);
+    ps.data_errors = DrawPageErrors(ctx().random(), codewords_per_page_, config_.ecc.codeword_bytes * 8, rber,
+                                    config_.ecc.ecclite_t);
+    ps.data_page = page;
+    ++b.reads;
+    ps.last_block = cur_.block;
+    ps.last_wordline = wp.wordline;
+    ps.cr_valid = cur_.retry_level == 0;  // a retry shifts the read references: the chain restarts
+    ++stats_.pages_read;
+    if (cr) ++stats_.cr_reads;
+    if (cur_.retry_level > 0) ++stats_.retry_reads;
+    stats_.bit_errors += ps.data_errors.total;
+    done_.bit_errors += ps.data_errors.total;
+  }
+  stats_.array_busy += step_time * cur_.plane_count;
+  array_busy_ = true;
+  ctx().Schedule(step_time, kArrayDone);
+}
+
+void NandDie::TryAdvanceRead() {
+  const bool ecclite = config_.ecc.kind == EccKind::kEccLite;
+  for (bool progressed = true; progressed;) {
+    progressed = false;
+    if (data_full_ && CacheEmpty()) {
+      // Page registers -> cache registers: the array is free for the next step.
+      data_full_ = false;
+      for (uint32_t p = cur_.plane; p < uint32_t{cur_.plane} + cur_.plane_count; ++p) {
+        PlaneState& ps = planes_[p];
+        ps.cache_full = true;
+        ps.cache_errors = ps.data_errors;
+        ps.cache_page = ps.data_page;
+        if (ecclite) {
+          decode_queue_.push_back(p);
+        } else {
+          RequestDataOut(p);
+        }
+      }
+      progressed = true;
+    }
+    if (!array_busy_ && !data_full_ && next_step_ < cur_.page_count && (config_.timing.cache_read || CacheEmpty())) {
+      StartArrayStep();
+      progressed = true;
+    }
+  }
+  if (ecclite) StartDecode();
+}
+
+void NandDie::StartDecode() {
+  if (decoder_busy_ || decode_queue_.empty()) return;
+  decoder_busy_ = true;
+  ctx().Schedule(EccLiteLatency(config_.ecc, config_.geometry.page_bytes), kDecodeDone);
+}
+
+void NandDie::RequestDataOut(uint32_t plane) {
+  const PlaneState& ps = planes_[plane];
+  BusRequest r;
+  r.id = cur_.id;
+  r.block = cur_.block;
+  r.page = ps.cache_page;
+  r.bytes = config_.geometry.page_bytes;
+  r.bit_errors = ps.cache_errors.total;
+  r.max_codeword_errors = static_cast<uint16_t>(std::min<uint32_t>(ps.cache_errors.max_per_codeword, 0xFFFF));
+  r.codewords_with_errors = static_cast<uint16_t>(ps.cache_errors.codewords_with_errors);
+  r.plane = static_cast<uint8_t>(plane);
+  r.data_in = 0;
+  r.retry_level = cur_.retry_level;
+  ctx().Send(channel_, kBusRequest, r);
+}
+
+void NandDie::RequestDataIn() {
+  transfers_done_ = 0;
+  for (uint32_t p = cur_.plane; p < uint32_t{cur_.plane} + cur_.plane_count; ++p) {
+    BusRequest r;
+    r.id = cur_.id;
+    r.block = cur_.block;
+    r.page = PageOf(next_step_);
+    r.bytes = config_.geometry.page_bytes;
+    r.plane = static_cast<uint8_t>(p);
+    r.data_in = 1;
+    ctx().Send(channel_, kBusRequest, r);
+  }
+}
+
+void NandDie::AddToDigest(sim::DigestBuilder& d) const {
+  const Stats& s = stats_;
+  d.Add(s.commands).Add(s.pages_read).Add(s.cr_reads).Add(s.retry_reads).Add(s.pages_programmed);
+  d.Add(s.blocks_erased).Add(s.bytes_out).Add(s.bytes_in).Add(s.bit_errors).Add(s.ecclite_corrected_codewords);
+  d.Add(s.ecclite_failed_codewords).Add(s.ecclite_failed_pages).Add(s.busy).Add(s.array_busy);
+  for (const auto& plane : blocks_) {
+    for (const BlockState& b : plane) {
+      d.Add(b.pe_cycles).Add(b.reads).Add(static_cast<uint32_t>(b.coding));
+    }
+  }
+}
+
+void NandDie::CollectStatistics(std::vector<sim::Statistic>* out) const {
+  const Stats& s = stats_;
+  auto add = [&](const char* name, double v, const char* unit) { out->push_back({name, v, unit}); };
+  add("commands_total", static_cast<double>(s.commands), "count");
+  add("pages_read_total", static_cast<double>(s.pages_read), "count");
+  add("cr_reads_total", static_cast<double>(s.cr_reads), "count");
+  add("retry_reads_total", static_cast<double>(s.retry_reads), "count");
+  add("pages_programmed_total", static_cast<double>(s.pages_programmed), "count");
+  add("blocks_erased_total", static_cast<double>(s.blocks_erased), "count");
+  add("bytes_out_total", static_cast<double>(s.bytes_out), "bytes");
+  add("bytes_in_total", static_cast<double>(s.bytes_in), "bytes");
+  add("bit_errors_total", static_cast<double>(s.bit_errors), "count");
+  add("ecclite_corrected_codewords_total", static_cast<double>(s.ecclite_corrected_codewords), "count");
+  add("ecclite_failed_codewords_total", static_cast<double>(s.ecclite_failed_codewords), "count");
+  add("ecclite_failed_pages_total", static_cast<double>(s.ecclite_failed_pages), "count");
+  add("busy_seconds", s.busy.ToSeconds(), "seconds");
+  add("array_busy_plane_seconds", s.array_busy.ToSeconds(), "seconds");
+}
+
+}  // namespace strata::nand

@@ -1,0 +1,133 @@
+// NandDie: one NAND die (one chip in AiF's SSD) — its planes, their page and
+// cache registers, the array read/program/erase sequencer, and the on-die
+// ECCLITE decoder.
+//
+// Ports:
+//   "channel"  to its NandChannel: receives kDieCommand and kBusDone, sends
+//              kBusRequest and kDieOpDone.
+// Parameters (NandConfig; sources in nand_config.h): geometry, timing
+// (t_PRE, t_SENSE per level, t_DISCH, t_RECY, tPROG, tBERS, cache_read,
+// cr_read), ecc (ECCLITE t and rate), reliability (RBER model).
+// Behaviour:
+//   - One command at a time, FIFO (the channel sends the next only after the
+//     previous is done). Multi-plane: the planes of a command read/program/
+//     erase in lockstep; a step's array time is the slowest plane's.
+//   - Cache read: once page n moves from the page register to the cache
+//     register, the array reads page n+1 while page n is decoded and
+//     transferred. Without it, page n+1 waits until page n is out.
+//   - cr-read: a plane's read is charge-recycled (t_RECY + levels * t_SENSE)
+//     when it reads the next wordline of the same block as that plane's
+//     previous read, with no program, erase or read-retry on the plane since.
+//   - Bit errors per 1 KiB codeword are drawn when the array read ends, from
+//     the block's wear (P/E cycles, retention, reads since programmed).
+//   - ECCLITE (ecc.kind == kEccLite): one decoder per die, page_bytes / 6.4
+//     GB/s per page, between the cache register and data-out; codewords with
+//     more than t errors are counted as failed (the page is uncorrectable).
+// Statistics: commands, pages read / programmed, blocks erased, cr-reads,
+//   retry reads, bytes out / in, bit errors, ECCLITE corrected codewords and
+//   failed pages, die busy time, array busy time (sum over planes).
+#ifndef STRATA_NAND_FLASH_NAND_DIE_H_
+#define STRATA_NAND_FLASH_NAND_DIE_H_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "flash/nand_config.h"
+#include "flash/nand_events.h"
+#include "flash/page_coding.h"
+#include "flash/reliability.h"
+#include "strata/sim/component.h"
+
+namespace strata::nand {
+
+class NandDie final : public sim::Component {
+ public:
+  // `config` must have passed ValidateNandConfig.
+  NandDie(std::string name, const NandConfig& config);
+
+  // Pre-conditioning before the run (a drive's history): block coding and wear.
+  void SetBlockCoding(uint32_t plane, uint32_t block, BlockCoding coding);
+  void SetBlockWear(uint32_t plane, uint32_t block, uint32_t pe_cycles, uint32_t reads);
+  BlockCoding block_coding(uint32_t plane, uint32_t block) const { return blocks_[plane][block].coding; }
+  uint32_t block_pe_cycles(uint32_t plane, uint32_t block) const { return blocks_[plane][block].pe_cycles; }
+
+  void Handle(const sim::Event& event) override;
+  void AddToDigest(sim::DigestBuilder& digest) const override;
+  void CollectStatistics(std::vector<sim::Statistic>* out) const override;
+
+  struct Stats {
+    uint64_t commands = 0;
+    uint64_t pages_read = 0;
+    uint64_t cr_reads = 0;
+    uint64_t retry_reads = 0;
+    uint64_t pages_programmed = 0;
+    uint64_t blocks_erased = 0;
+    uint64_t bytes_out = 0;
+    uint64_t bytes_in = 0;
+    uint64_t bit_errors = 0;
+    uint64_t ecclite_corrected_codewords = 0;
+    uint64_t ecclite_failed_codewords = 0;
+    uint64_t ecclite_failed_pages = 0;
+    SimTime busy;        // a command in progress
+    SimTime array_busy;  // summed over planes
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct BlockState {
+    uint32_t pe_cycles = 0;
+    uint32_t reads = 0;  // since programmed or erased (read disturb)
+    BlockCoding coding = BlockCoding::kDefault;
+    bool programmed_in_run = false;
+    SimTime programmed_at;
+  };
+  struct PlaneState {
+    bool cr_valid = false;
+    uint32_t last_block = 0;
+    uint32_t last_wordline = 0;
+    // Page register (array output) and cache register (toward the bus).
+    PageErrors data_errors;
+    uint32_t data_page = 0;
+    bool cache_full = false;
+    PageErrors cache_errors;
+    uint32_t cache_page = 0;
+  };
+
+  void StartNext();
+  void Finish();
+  void StartArrayStep();
+  void TryAdvanceRead();
+  void StartDecode();
+  void RequestDataOut(uint32_t plane);
+  void RequestDataIn();
+  bool CacheEmpty() const;
+  double RetentionYears(const BlockState& b) const;
+  uint32_t PageOf(uint32_t step) const { return cur_.page + step * cur_.page_stride; }
+
+  const NandConfig config_;
+  const RberModel rber_;
+  const uint32_t codewords_per_page_;
+  sim::PortId channel_;
+  std::vector<std::vector<BlockState>> blocks_;  // [plane][block]
+  std::vector<PlaneState> planes_;
+
+  std::deque<NandRequest> queue_;
+  bool active_ = false;
+  NandRequest cur_;
+  SimTime started_;
+  // Read / program sequencing of the current command.
+  uint32_t next_step_ = 0;       // next array step to start
+  bool array_busy_ = false;
+  bool data_full_ = false;       // page registers of the command's planes hold a step
+  uint32_t transfers_done_ = 0;  // plane-pages moved over the bus
+  std::deque<uint32_t> decode_queue_;  // planes whose cache register awaits ECCLITE
+  bool decoder_busy_ = false;
+  DieOpDone done_;
+  Stats stats_;
+};
+
+}  // namespace strata::nand
+
+#endif  // STRATA_NAND_FLASH_NAND_DIE_H_

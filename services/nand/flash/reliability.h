@@ -1,0 +1,79 @@
+// Reliability: raw bit error rate (RBER) per page type as a function of wear,
+// retention and read disturb; bit errors per codeword drawn from a
+// component's random stream; the ECCLITE and LDPC-like decoders' outcomes and
+// latencies; and the analytic codeword failure probability (binomial tail in
+// log space), so "what is ECCLITE's failure rate at end of life" is a
+// function call. The RBER model's form, sources and calibration are in
+// nand_config.h (ReliabilityConfig).
+#ifndef STRATA_NAND_FLASH_RELIABILITY_H_
+#define STRATA_NAND_FLASH_RELIABILITY_H_
+
+#include <cstdint>
+
+#include "flash/nand_config.h"
+#include "flash/page_coding.h"
+#include "strata/sim/random.h"
+
+namespace strata::nand {
+
+// log P(X >= k) for X ~ Binomial(n, p), summed in log space (log-sum-exp of
+// log pmf terms from lgamma) so tails down to 1e-300 and beyond stay exact to
+// ~1e-10 relative (lgamma of n ~ 1e4 carries ~1e-11 absolute error in the
+// log). Returns -inf when the tail is empty (k > n, or p == 0 and
+// k > 0) and 0 when k == 0.
+double LogBinomialUpperTail(uint64_t n, uint64_t k, double p);
+
+// P(more than t of n bits are wrong) at bit error rate p: the probability
+// that a t-error-correcting codeword of n bits fails to decode.
+double CodewordFailureProbability(uint64_t n_bits, uint64_t t, double p);
+
+// The bit error rate p at which P(X >= max_errors) = tail for X ~ Bin(n, p):
+// turns a "maximum observed errors per codeword" into an RBER.
+double RberForObservedMaximum(uint64_t n_bits, uint64_t max_errors, double tail);
+
+// RBER of a page from the block's state. Constructed once per die from the
+// config (the anchor solve runs here, not per read).
+class RberModel {
+ public:
+  RberModel(const ReliabilityConfig& config, uint32_t codeword_bytes);
+  // RBER for `levels` read levels of a page under `coding`, page type
+  // `page_type` (only be-enc LSB uses the be-enc anchor), at the given wear.
+  double Rber(uint32_t bits_per_cell, BlockCoding coding, uint32_t page_type, double pe_cycles,
+              double retention_years, double block_reads) const;
+  // The wear/retention/read-disturb shape (unnormalised).
+  double Shape(double pe_cycles, double retention_years, double block_reads) const;
+  double per_level_default_at_anchor() const { return per_level_default_; }
+  double be_enc_lsb_at_anchor() const { return be_enc_lsb_; }
+
+ private:
+  ReliabilityConfig config_;
+  double per_level_default_ = 0;
+  double be_enc_lsb_ = 0;
+  double anchor_shape_ = 1;
+};
+
+// Bit errors of one page, codeword by codeword.
+struct PageErrors {
+  uint32_t total = 0;              // bit errors over the page
+  uint32_t max_per_codeword = 0;
+  uint32_t codewords_with_errors = 0;
+  uint32_t codewords_over_ecclite_t = 0;
+};
+PageErrors DrawPageErrors(sim::RandomStream& random, uint32_t codewords, uint32_t codeword_bits, double rber,
+                          uint32_t ecclite_t);
+
+// ECCLITE: fixed-throughput BCH on the die; a page takes bytes / rate.
+SimTime EccLiteLatency(const EccConfig& ecc, uint32_t bytes);
+
+// LDPC-like decoder: codewords decode in parallel, the page waits for the
+// worst one: iterations = max(1, ceil(max_errors / errors_per_iteration)).
+struct LdpcOutcome {
+  bool success = true;
+  uint32_t iterations = 0;
+  SimTime latency;
+};
+LdpcOutcome LdpcDecode(const EccConfig& ecc, uint32_t max_errors_per_codeword);
+
+}  // namespace strata::nand
+
+#endif  // STRATA_NAND_FLASH_RELIABILITY_H_
