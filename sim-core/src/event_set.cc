@@ -32,6 +32,21 @@ std::unique_ptr<PendingEventSet> MakeEventSet(EventSetKind kind) {
   return std::make_unique<QuaternaryHeap>();
 }
 
+namespace {
+// Moves `item` up from `hole` in a 4-ary heap `a` while it comes before its
+// parent; returns where it belongs (the caller stores it there).
+template <typename T, typename Before>
+inline size_t SiftUp(T* a, size_t hole, const T& item, Before before) {
+  while (hole > 0) {
+    const size_t parent = (hole - 1) >> 2;
+    if (!before(item, a[parent])) break;
+    a[hole] = a[parent];
+    hole = parent;
+  }
+  return hole;
+}
+}  // namespace
+
 // ---- QuaternaryHeap (keys + slab) -------------------------------------------
 
 QuaternaryHeap::~QuaternaryHeap() { std::free(keys_); }
@@ -60,14 +75,8 @@ void QuaternaryHeap::Push(const Event& event) {
     slab_[slot] = event;
   }
   const Key key{event.time.ps(), slot, 0};
-  size_t i = size_++;
-  while (i > 0) {
-    const size_t parent = (i - 1) >> 2;
-    if (!KeyBefore(key, keys_[parent + kOffset])) break;
-    keys_[i + kOffset] = keys_[parent + kOffset];
-    i = parent;
-  }
-  keys_[i + kOffset] = key;
+  Key* k = keys_ + kOffset;
+  k[SiftUp(k, size_++, key, [this](const Key& a, const Key& b) { return KeyBefore(a, b); })] = key;
 }
 
 bool QuaternaryHeap::PopBefore(SimTime bound, Event* out) {
@@ -100,13 +109,7 @@ bool QuaternaryHeap::PopBefore(SimTime bound, Event* out) {
     k[hole] = k[best];
     hole = best;
   }
-  while (hole > 0) {
-    const size_t parent = (hole - 1) >> 2;
-    if (!KeyBefore(last, k[parent])) break;
-    k[hole] = k[parent];
-    hole = parent;
-  }
-  k[hole] = last;
+  k[SiftUp(k, hole, last, [this](const Key& a, const Key& b) { return KeyBefore(a, b); })] = last;
   return true;
 }
 
@@ -114,14 +117,7 @@ bool QuaternaryHeap::PopBefore(SimTime bound, Event* out) {
 
 void InlineQuaternaryHeap::Push(const Event& event) {
   heap_.push_back(event);
-  size_t i = heap_.size() - 1;
-  while (i > 0) {
-    const size_t parent = (i - 1) >> 2;
-    if (!EventBefore(event, heap_[parent])) break;
-    heap_[i] = heap_[parent];
-    i = parent;
-  }
-  heap_[i] = event;
+  heap_[SiftUp(heap_.data(), heap_.size() - 1, event, EventBefore)] = event;
 }
 
 bool InlineQuaternaryHeap::PopBefore(SimTime bound, Event* out) {
@@ -147,13 +143,7 @@ bool InlineQuaternaryHeap::PopBefore(SimTime bound, Event* out) {
     heap_[hole] = heap_[best];
     hole = best;
   }
-  while (hole > 0) {
-    const size_t parent = (hole - 1) >> 2;
-    if (!EventBefore(last, heap_[parent])) break;
-    heap_[hole] = heap_[parent];
-    hole = parent;
-  }
-  heap_[hole] = last;
+  heap_[SiftUp(heap_.data(), hole, last, EventBefore)] = last;
   return true;
 }
 
