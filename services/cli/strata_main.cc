@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <chrono>
 #include <fstream>
+#include <memory>
+#include <thread>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -21,6 +24,9 @@
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "job/job_runner.h"
+#include "metrics/job_metrics.h"
+#include "prometheus/exposer.h"
+#include "prometheus/registry.h"
 #include "model/model_catalog.h"
 
 ABSL_FLAG(std::string, output, "", "write the result as JSON (strata.v1.JobResult) to this file");
@@ -30,6 +36,9 @@ ABSL_FLAG(std::string, sync, "", "override simulation.sync: window | null");
 ABSL_FLAG(std::string, fidelity, "", "override simulation.fidelity: page | stream");
 ABSL_FLAG(uint64_t, seed, 0, "override simulation.seed");
 ABSL_FLAG(bool, quiet, false, "no progress output");
+ABSL_FLAG(std::string, metrics_address, "",
+          "serve live Prometheus metrics at HOST:PORT/metrics during the run (PORT 0: any free port)");
+ABSL_FLAG(double, metrics_linger_seconds, 0, "keep serving metrics this long after the run ends");
 
 namespace {
 
@@ -120,11 +129,35 @@ int RunCommand(const std::string& path) {
   else if (fidelity == "stream") sim->set_fidelity(strata::v1::STREAM);
   else if (!fidelity.empty()) return Fail(absl::InvalidArgumentError(absl::StrCat("--fidelity = '", fidelity, "'; allowed: page, stream")));
 
+  // Live metrics: a registry served over HTTP while the job runs.
+  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<strata::coordinator::JobMetrics> metrics;
+  if (const std::string address = absl::GetFlag(FLAGS_metrics_address); !address.empty()) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(address);
+    } catch (const std::exception& e) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat("--metrics_address = '", address, "': ", e.what())));
+    }
+    exposer->RegisterCollectable(registry);
+    metrics = std::make_unique<strata::coordinator::JobMetrics>(registry, spec->name().empty() ? path : spec->name());
+    std::fprintf(stderr, "metrics: http://%s:%d/metrics\n", address.substr(0, address.rfind(':')).c_str(),
+                 exposer->GetListeningPorts().front());
+  }
   const bool tty = isatty(fileno(stderr)) != 0;
+  const bool quiet = absl::GetFlag(FLAGS_quiet);
   std::function<void(const strata::coordinator::JobProgress&)> progress;
-  if (!absl::GetFlag(FLAGS_quiet)) progress = [tty](const auto& p) { PrintProgress(p, tty); };
+  if (!quiet || metrics) {
+    progress = [tty, quiet, &metrics](const auto& p) {
+      if (!quiet) PrintProgress(p, tty);
+      if (metrics) metrics->Update(p);
+    };
+  }
   auto result = strata::coordinator::RunJob(*spec, progress);
-  if (tty && progress) std::fprintf(stderr, "\n");
+  if (exposer && absl::GetFlag(FLAGS_metrics_linger_seconds) > 0) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(absl::GetFlag(FLAGS_metrics_linger_seconds)));
+  }
+  if (tty && !quiet) std::fprintf(stderr, "\n");
   if (!result.ok()) return Fail(result.status());
   PrintTable(*result);
   if (const std::string out = absl::GetFlag(FLAGS_output); !out.empty()) {

@@ -91,13 +91,19 @@ class Monitor {
     if (options.on_progress || options.metrics != nullptr) thread_ = std::thread([this] { Loop(); });
   }
   ~Monitor() { Stop(); }
+  // Stops sampling and sends one last report, so sinks see the final figures
+  // even of a run shorter than one interval.
   void Stop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
+      if (done_) return;
       done_ = true;
     }
     cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    if (thread_.joinable()) {
+      thread_.join();
+      Report();
+    }
   }
 
  private:

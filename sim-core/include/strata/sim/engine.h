@@ -64,8 +64,9 @@ struct ProgressSnapshot {
   std::vector<PartitionStats> partitions;  // fields updated live: events, time, nulls, windows
 };
 
-// Receives kernel figures live and at the end. Services export them to
-// Prometheus; `strata-phold` prints them. Called from a monitor thread.
+// Receives kernel figures live (every progress_interval) and once at the
+// end. Services export them to Prometheus; `strata-phold` prints them.
+// Called from a monitor thread.
 class MetricsSink {
  public:
   virtual ~MetricsSink() = default;
@@ -82,7 +83,8 @@ struct RunOptions {
   EventSetKind event_set = EventSetKind::kQuaternaryHeap;
   // Overrides PartitionByGroup when set (partition_count must match).
   std::optional<PartitionPlan> plan;
-  // Live progress: called every progress_interval of wall time.
+  // Live progress: called every progress_interval of wall time, and once
+  // more when the run ends.
   std::function<void(const ProgressSnapshot&)> on_progress;
   MetricsSink* metrics = nullptr;
   absl::Duration progress_interval = absl::Seconds(1);
