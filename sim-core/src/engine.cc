@@ -151,7 +151,8 @@ void RunPartition(PartitionCore& core, Transport& transport, const LookaheadTabl
   } else {
     auto sync = internal::MakeSynchronizer(options.sync, core, transport, lookahead, options.end_time);
     while (auto bound = sync->NextBound()) {
-      if (!core.ProcessBefore(*bound)) {
+      core.Publish();  // also notices cancellation between batches
+      if (core.failed() || !core.ProcessBefore(*bound)) {
         transport.Abort();
         break;
       }
@@ -200,6 +201,7 @@ absl::StatusOr<RunResult> Run(Simulation& sim, const RunOptions& options) {
   std::vector<std::unique_ptr<PartitionCore>> cores;
   for (int p = 0; p < n; ++p) {
     cores.push_back(std::make_unique<PartitionCore>(static_cast<PartitionId>(p), n, options.event_set, sim, &meshes));
+    cores.back()->set_cancel(options.cancel);
   }
   for (ComponentId id = 0; id < sim.size(); ++id) {
     cores[plan.partition_of[id]]->Adopt(&sim.component(id), BindPorts(sim, plan, id), options.seed);

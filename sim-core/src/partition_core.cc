@@ -149,6 +149,9 @@ void PartitionCore::CausalityViolation(ComponentId component, PortId port, SimTi
 void PartitionCore::Publish() {
   live_.committed.store(committed_, std::memory_order_relaxed);
   live_.local_time_ps.store(now_.ps(), std::memory_order_relaxed);
+  if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) {
+    Fail(absl::CancelledError(absl::StrCat("cancelled at simulated time ", now_.ToString())));
+  }
 }
 
 void PartitionCore::FinalizeStats(double wall_seconds) {

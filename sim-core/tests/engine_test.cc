@@ -172,6 +172,23 @@ TEST_P(EngineTest, ProgressIsReportedWhileTheRunGoesOn) {
   EXPECT_LE(last_events.load(), r->committed_events);
 }
 
+TEST_P(EngineTest, ARunStopsWithCancelledWhenAskedTo) {
+  Simulation sim;
+  auto* a = sim.Emplace<Echo>("", "a", 1, 2'000'000'000);  // would run for minutes
+  auto* b = sim.Emplace<Echo>("", "b");
+  ASSERT_TRUE(sim.Connect(a->id(), "out", b->id(), "in", SimTime::Nanoseconds(1)).ok());
+  ASSERT_TRUE(sim.Connect(a->id(), "in", b->id(), "out", SimTime::Nanoseconds(1)).ok());
+  std::atomic<bool> cancel{false};
+  RunOptions o = Options();
+  o.cancel = &cancel;
+  o.progress_interval = absl::Milliseconds(5);
+  o.on_progress = [&](const ProgressSnapshot& s) {
+    if (s.committed_events > 0) cancel = true;
+  };
+  auto r = sim::Run(sim, o);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
+}
+
 TEST(EngineOptionsTest, BadOptionsAreRejectedNamingTheField) {
   Simulation sim;
   RunOptions o;

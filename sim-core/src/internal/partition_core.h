@@ -88,7 +88,8 @@ class PartitionCore {
   PartitionStats& stats() { return stats_; }
   LiveStats& live() { return live_; }
   const std::vector<ComponentId>& local_components() const { return local_ids_; }
-  void Publish();  // copies counters into live()
+  void Publish();  // copies counters into live(); checks for cancellation
+  void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
   void FinalizeStats(double wall_seconds);
 
  private:
@@ -106,6 +107,7 @@ class PartitionCore {
   uint64_t committed_ = 0;
   uint64_t pending_ = 0;
   bool failed_ = false;
+  const std::atomic<bool>* cancel_ = nullptr;
   absl::Status status_;
   PartitionStats stats_;
   LiveStats live_;

@@ -16,6 +16,7 @@
 #ifndef STRATA_SIM_ENGINE_H_
 #define STRATA_SIM_ENGINE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -88,6 +89,9 @@ struct RunOptions {
   std::function<void(const ProgressSnapshot&)> on_progress;
   MetricsSink* metrics = nullptr;
   absl::Duration progress_interval = absl::Seconds(1);
+  // Set to true (from any thread) to stop the run: it returns CANCELLED
+  // within a few thousand events per partition.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct RunResult {
@@ -108,8 +112,9 @@ struct RunResult {
 // Validates the graph (unconnected ports, zero-latency cross-partition links,
 // options) before time zero, then runs. Errors: INVALID_ARGUMENT for a bad
 // graph or option (naming it), FAILED_PRECONDITION for a consumed Simulation,
-// and whatever status a model passed to Context::Fail, or INTERNAL for a
-// causality violation (naming component, port and both times).
+// whatever status a model passed to Context::Fail, INTERNAL for a causality
+// violation (naming component, port and both times), CANCELLED when
+// options.cancel was set.
 absl::StatusOr<RunResult> Run(Simulation& sim, const RunOptions& options);
 
 // Combines per-component digests (in id order) with the run's end state.
