@@ -3,6 +3,8 @@
 //   strata run JOB.textproto [--output results.json] [--csv results.csv]
 //              [--partitions N] [--sync window|null] [--seed S]
 //   strata models
+//   strata submit JOB.textproto [--server HOST:PORT] [--watch]
+//   strata watch ID | strata cancel ID | strata list [--state S]
 //
 // Exit codes: 0 success, 2 bad input (the message names the field), 1 any
 // other failure.
@@ -23,7 +25,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpcpp/create_channel.h"
 #include "job/job_runner.h"
+#include "strata/v1/job_service.grpc.pb.h"
 #include "metrics/job_metrics.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
@@ -39,6 +43,11 @@ ABSL_FLAG(bool, quiet, false, "no progress output");
 ABSL_FLAG(std::string, metrics_address, "",
           "serve live Prometheus metrics at HOST:PORT/metrics during the run (PORT 0: any free port)");
 ABSL_FLAG(double, metrics_linger_seconds, 0, "keep serving metrics this long after the run ends");
+ABSL_FLAG(std::string, server, "127.0.0.1:7700", "strata-coordinator address for submit, watch, list, cancel");
+ABSL_FLAG(bool, watch, false, "submit: follow the job until it ends and print its result");
+ABSL_FLAG(std::string, request_id, "", "submit: idempotency key; a retried submit with it runs the job once");
+ABSL_FLAG(std::string, state, "", "list: only jobs in this state (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)");
+ABSL_FLAG(double, timeout_seconds, 30, "deadline for each call to the coordinator (watch: per message)");
 
 namespace {
 
@@ -177,12 +186,123 @@ int RunCommand(const std::string& path) {
   return 0;
 }
 
+// ---- client commands: the same tables, from a coordinator ------------------
+
+std::unique_ptr<strata::v1::JobService::Stub> Connect() {
+  return strata::v1::JobService::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+}
+
+std::unique_ptr<grpc::ClientContext> Deadline() {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() +
+                  std::chrono::milliseconds(static_cast<int64_t>(absl::GetFlag(FLAGS_timeout_seconds) * 1000)));
+  return c;
+}
+
+int FailRpc(const grpc::Status& s) {
+  std::fprintf(stderr, "strata: %s (%s)\n", s.error_message().c_str(),
+               s.error_code() == grpc::StatusCode::UNAVAILABLE ? ("is strata-coordinator running at " +
+                                                                 absl::GetFlag(FLAGS_server) + "?").c_str()
+                                                               : ("code " + std::to_string(s.error_code())).c_str());
+  return s.error_code() == grpc::StatusCode::INVALID_ARGUMENT || s.error_code() == grpc::StatusCode::NOT_FOUND ? 2
+                                                                                                              : 1;
+}
+
+void PrintJobLine(const strata::v1::Job& j) {
+  std::printf("%-22s %-10s %6u/%-6u %-28s %s\n", j.id().c_str(), strata::v1::JobState_Name(j.state()).c_str(),
+              j.progress().tokens_done(), j.progress().tokens_total(), j.spec().name().c_str(),
+              j.state() == strata::v1::SUCCEEDED ? absl::StrFormat("%.4g tokens/s", j.result().tokens_per_second()).c_str()
+                                                 : j.error().c_str());
+}
+
+int WatchCommand(const std::string& id) {
+  auto stub = Connect();
+  strata::v1::WatchJobRequest request;
+  request.set_id(id);
+  grpc::ClientContext context;  // no deadline: a job may run for hours; each message is progress
+  auto reader = stub->WatchJob(&context, request);
+  strata::v1::Job job;
+  const bool tty = isatty(fileno(stderr)) != 0;
+  bool any = false;
+  while (reader->Read(&job)) {
+    any = true;
+    if (job.state() == strata::v1::RUNNING && !absl::GetFlag(FLAGS_quiet)) {
+      strata::coordinator::JobProgress p;
+      p.tokens_done = job.progress().tokens_done();
+      p.tokens_total = job.progress().tokens_total();
+      p.kernel.committed_events = job.progress().events();
+      p.kernel.wall_seconds = job.progress().wall_seconds();
+      p.kernel.simulated_time = strata::sim::SimTime::FromSeconds(job.progress().simulated_seconds());
+      PrintProgress(p, tty);
+    }
+  }
+  if (tty && !absl::GetFlag(FLAGS_quiet)) std::fprintf(stderr, "\n");
+  grpc::Status s = reader->Finish();
+  if (!s.ok()) return FailRpc(s);
+  if (!any) return 1;
+  if (job.state() == strata::v1::SUCCEEDED) {
+    PrintTable(job.result());
+    return 0;
+  }
+  std::fprintf(stderr, "strata: job %s ended %s: %s\n", job.id().c_str(),
+               strata::v1::JobState_Name(job.state()).c_str(), job.error().c_str());
+  return 1;
+}
+
+int SubmitCommand(const std::string& path) {
+  auto spec = strata::coordinator::LoadJobSpec(path);
+  if (!spec.ok()) return Fail(spec.status());
+  strata::v1::SubmitJobRequest request;
+  *request.mutable_spec() = *spec;
+  request.set_request_id(absl::GetFlag(FLAGS_request_id));
+  strata::v1::Job job;
+  grpc::Status s = Connect()->SubmitJob(Deadline().get(), request, &job);
+  if (!s.ok()) return FailRpc(s);
+  std::printf("%s\n", job.id().c_str());
+  std::fflush(stdout);
+  return absl::GetFlag(FLAGS_watch) ? WatchCommand(job.id()) : 0;
+}
+
+int ListCommand() {
+  strata::v1::ListJobsRequest request;
+  if (const std::string state = absl::GetFlag(FLAGS_state); !state.empty()) {
+    strata::v1::JobState parsed;
+    if (!strata::v1::JobState_Parse(state, &parsed)) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("--state = '", state, "'; allowed: QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED")));
+    }
+    request.set_state(parsed);
+  }
+  auto stub = Connect();
+  do {
+    strata::v1::ListJobsResponse response;
+    grpc::Status s = stub->ListJobs(Deadline().get(), request, &response);
+    if (!s.ok()) return FailRpc(s);
+    for (const auto& j : response.jobs()) PrintJobLine(j);
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return 0;
+}
+
+int CancelCommand(const std::string& id) {
+  strata::v1::CancelJobRequest request;
+  request.set_id(id);
+  strata::v1::Job job;
+  grpc::Status s = Connect()->CancelJob(Deadline().get(), request, &job);
+  if (!s.ok()) return FailRpc(s);
+  PrintJobLine(job);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "strata run JOB.textproto [--output F.json] [--csv F.csv] [--partitions N] [--sync window|null] [--seed S]\n"
-      "  strata models");
+      "  strata models\n"
+      "  strata submit JOB.textproto [--server HOST:PORT] [--watch] [--request_id KEY]\n"
+      "  strata watch ID | strata cancel ID | strata list [--state STATE]   (all take --server)");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() >= 2 && std::string(args[1]) == "models") {
     std::printf("%-14s %7s %7s %7s %6s %4s %8s %s\n", "model", "params", "layers", "hidden", "heads", "kv", "vocab",
@@ -195,7 +315,12 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  if (args.size() == 3 && std::string(args[1]) == "run") return RunCommand(args[2]);
+  const std::string command = args.size() >= 2 ? args[1] : "";
+  if (args.size() == 3 && command == "run") return RunCommand(args[2]);
+  if (args.size() == 3 && command == "submit") return SubmitCommand(args[2]);
+  if (args.size() == 3 && command == "watch") return WatchCommand(args[2]);
+  if (args.size() == 3 && command == "cancel") return CancelCommand(args[2]);
+  if (args.size() == 2 && command == "list") return ListCommand();
   std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
   return 2;
 }

@@ -348,7 +348,8 @@ absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
   return absl::InvalidArgumentError("system: no system set (normalise the spec first)");
 }
 
-absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(const JobProgress&)> on_progress) {
+absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(const JobProgress&)> on_progress,
+                                     const std::atomic<bool>* cancel) {
   auto spec = NormalizeJobSpec(raw);
   if (!spec.ok()) return spec.status();
   auto job = BuildJob(*spec);
@@ -356,6 +357,7 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
   sim::RunOptions options;
   options.seed = spec->simulation().seed();
   options.partitions = spec->simulation().partitions();
+  options.cancel = cancel;
   options.sync = spec->simulation().sync() == v1::NULL_MESSAGE ? sim::SyncAlgorithm::kNullMessage
                                                                : sim::SyncAlgorithm::kWindow;
   if (on_progress) {

@@ -54,8 +54,10 @@ struct JobProgress {
 
 // Builds, runs and summarises a job. `on_progress` (may be empty) is called
 // about once a second from a monitor thread.
+// Setting *cancel stops the run with CANCELLED.
 absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& spec,
-                                     std::function<void(const JobProgress&)> on_progress = {});
+                                     std::function<void(const JobProgress&)> on_progress = {},
+                                     const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace strata::coordinator
 

@@ -1,0 +1,57 @@
+// strata-coordinator: the job service. Keeps jobs in SQLite, runs them,
+// serves JobService, health and reflection over gRPC and /metrics over HTTP.
+// SIGTERM or SIGINT: stop accepting work, fail running jobs with a reason,
+// exit 0.
+#include <csignal>
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "prometheus/exposer.h"
+#include "server/coordinator_server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7700", "gRPC listen address (port 0: any free port)");
+ABSL_FLAG(std::string, db, "strata-jobs.sqlite", "SQLite file for jobs and results");
+ABSL_FLAG(int, max_concurrent_jobs, 1, "jobs run at once, 1 to 64");
+ABSL_FLAG(std::string, metrics_address, "", "serve Prometheus /metrics at HOST:PORT (empty: off)");
+
+int main(int argc, char** argv) {
+  // Block the stop signals before gRPC or civetweb start threads, so that
+  // only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::SetProgramUsageMessage("strata-coordinator [--listen=HOST:PORT] [--db=FILE] [--metrics_address=HOST:PORT]");
+  absl::ParseCommandLine(argc, argv);
+  const int concurrent = absl::GetFlag(FLAGS_max_concurrent_jobs);
+  if (concurrent < 1 || concurrent > 64) {
+    std::fprintf(stderr, "strata-coordinator: max_concurrent_jobs = %d; allowed: 1 to 64\n", concurrent);
+    return 2;
+  }
+  strata::coordinator::CoordinatorOptions options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.database = absl::GetFlag(FLAGS_db);
+  options.max_concurrent_jobs = concurrent;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (!absl::GetFlag(FLAGS_metrics_address).empty()) {
+    options.registry = std::make_shared<prometheus::Registry>();
+    exposer = std::make_unique<prometheus::Exposer>(absl::GetFlag(FLAGS_metrics_address));
+    exposer->RegisterCollectable(options.registry);
+  }
+  auto server = strata::coordinator::CoordinatorServer::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "strata-coordinator: %s\n", std::string(server.status().message()).c_str());
+    return 1;
+  }
+  std::printf("strata-coordinator listening on port %d (jobs in %s)\n", (*server)->port(), options.database.c_str());
+  std::fflush(stdout);
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  std::printf("strata-coordinator: signal %d, shutting down\n", signal);
+  (*server)->Shutdown();
+  return 0;
+}

@@ -1,0 +1,95 @@
+#include "server/coordinator_server.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/server_builder.h"
+#include "strata/v1/job_service.grpc.pb.h"
+
+namespace strata::coordinator {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  // absl and gRPC share the canonical code numbering.
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+class JobServiceImpl final : public v1::JobService::Service {
+ public:
+  explicit JobServiceImpl(JobManager* manager) : manager_(manager) {}
+
+  grpc::Status SubmitJob(grpc::ServerContext*, const v1::SubmitJobRequest* request, v1::Job* job) override {
+    auto r = manager_->Submit(request->spec(), request->request_id());
+    if (r.ok()) *job = *r;
+    return ToGrpc(r.status());
+  }
+  grpc::Status GetJob(grpc::ServerContext*, const v1::GetJobRequest* request, v1::Job* job) override {
+    auto r = manager_->Get(request->id());
+    if (r.ok()) *job = *r;
+    return ToGrpc(r.status());
+  }
+  grpc::Status CancelJob(grpc::ServerContext*, const v1::CancelJobRequest* request, v1::Job* job) override {
+    auto r = manager_->Cancel(request->id());
+    if (r.ok()) *job = *r;
+    return ToGrpc(r.status());
+  }
+  grpc::Status ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* request,
+                        v1::ListJobsResponse* response) override {
+    auto r = manager_->List(*request);
+    if (r.ok()) *response = *r;
+    return ToGrpc(r.status());
+  }
+  grpc::Status WatchJob(grpc::ServerContext* context, const v1::WatchJobRequest* request,
+                        grpc::ServerWriter<v1::Job>* writer) override {
+    uint64_t seen = 0;
+    for (;;) {
+      uint64_t version = 0;
+      auto job = manager_->WaitForChange(request->id(), seen, absl::Seconds(1), &version);
+      if (!job.ok()) return ToGrpc(job.status());
+      if (version != seen && !writer->Write(*job)) return grpc::Status::OK;  // the client went away
+      if (IsFinal(job->state())) return grpc::Status::OK;
+      if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the watch");
+      seen = version;
+    }
+  }
+
+ private:
+  JobManager* manager_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(const CoordinatorOptions& options) {
+  std::unique_ptr<CoordinatorServer> server(new CoordinatorServer());
+  auto store = JobStore::Open(options.database);
+  if (!store.ok()) return store.status();
+  server->store_ = std::move(*store);
+  server->manager_ = std::make_unique<JobManager>(server->store_.get(), options.max_concurrent_jobs, options.registry);
+  if (absl::Status s = server->manager_->Recover(); !s.ok()) return s;
+  server->service_ = std::make_unique<JobServiceImpl>(server->manager_.get());
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen_address, "'"));
+  }
+  return server;
+}
+
+void CoordinatorServer::Shutdown(absl::Duration deadline) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  manager_->Shutdown("the coordinator is shutting down");
+  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(deadline));
+  manager_.reset();  // joins the workers; running jobs end FAILED with the reason
+}
+
+CoordinatorServer::~CoordinatorServer() { Shutdown(); }
+
+}  // namespace strata::coordinator

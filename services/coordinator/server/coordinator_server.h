@@ -1,0 +1,46 @@
+// CoordinatorServer: strata.v1.JobService over gRPC, with the standard
+// health and reflection services, on top of a JobManager and JobStore.
+// Used by the strata-coordinator binary and, in-process, by tests.
+#ifndef STRATA_COORDINATOR_SERVER_COORDINATOR_SERVER_H_
+#define STRATA_COORDINATOR_SERVER_COORDINATOR_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "prometheus/registry.h"
+#include "server/job_manager.h"
+#include "store/job_store.h"
+
+namespace strata::coordinator {
+
+struct CoordinatorOptions {
+  std::string listen_address = "127.0.0.1:7700";  // port 0: any free port
+  std::string database = "strata-jobs.sqlite";
+  int max_concurrent_jobs = 1;
+  std::shared_ptr<prometheus::Registry> registry;  // may be null
+};
+
+class CoordinatorServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<CoordinatorServer>> Start(const CoordinatorOptions& options);
+  ~CoordinatorServer();
+  int port() const { return port_; }
+  // Stops accepting RPCs (in-flight ones get `deadline` to finish), fails
+  // running jobs with a reason, and stops the workers.
+  void Shutdown(absl::Duration deadline = absl::Seconds(2));
+
+ private:
+  CoordinatorServer() = default;
+  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<JobManager> manager_;
+  std::unique_ptr<grpc::Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace strata::coordinator
+
+#endif  // STRATA_COORDINATOR_SERVER_COORDINATOR_SERVER_H_

@@ -1,0 +1,79 @@
+// JobManager: the coordinator's queue. Validates and stores submitted jobs,
+// runs up to `max_concurrent` at once on worker threads (each job embedded:
+// all its partitions in this process), records progress and results, and
+// lets watchers wait for changes. After a restart, jobs that were queued
+// run; jobs that were running are failed with a reason (their partial state
+// is gone, and rerunning silently could surprise whoever watched them).
+#ifndef STRATA_COORDINATOR_SERVER_JOB_MANAGER_H_
+#define STRATA_COORDINATOR_SERVER_JOB_MANAGER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "store/job_store.h"
+#include "strata/v1/job_service.pb.h"
+
+namespace strata::coordinator {
+
+class JobManager {
+ public:
+  // `registry` may be null (no metrics).
+  JobManager(JobStore* store, int max_concurrent, std::shared_ptr<prometheus::Registry> registry);
+  ~JobManager();
+
+  // Re-queues stored QUEUED jobs and fails stored RUNNING ones. Call once
+  // before serving.
+  absl::Status Recover();
+  absl::StatusOr<v1::Job> Submit(v1::JobSpec spec, const std::string& request_id);
+  absl::StatusOr<v1::Job> Get(const std::string& id);
+  absl::StatusOr<v1::Job> Cancel(const std::string& id);
+  absl::StatusOr<v1::ListJobsResponse> List(const v1::ListJobsRequest& request);
+  // Returns the job once its version is above `seen` (or after `timeout`),
+  // with its current version in *version.
+  absl::StatusOr<v1::Job> WaitForChange(const std::string& id, uint64_t seen, absl::Duration timeout,
+                                        uint64_t* version);
+  // Stops taking work; running jobs are cancelled and marked FAILED with
+  // `reason`. Idempotent.
+  void Shutdown(const std::string& reason);
+
+ private:
+  struct Live {
+    v1::Job job;
+    uint64_t version = 1;
+    std::atomic<bool> cancel{false};
+  };
+  void Worker();
+  void RunOne(const std::string& id);
+  void Publish(Live& live);  // caller holds mu_: persist, bump version, wake watchers
+  void UpdateStateGaugesLocked();
+
+  JobStore* store_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Gauge>* jobs_by_state_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable change_cv_;
+  std::deque<std::string> queue_;
+  std::map<std::string, std::unique_ptr<Live>> live_;  // queued and running jobs
+  std::map<int, int> state_counts_;
+  bool stopping_ = false;
+  std::string stop_reason_;
+  uint64_t next_id_ = 0;
+  std::vector<std::thread> workers_;
+};
+
+bool IsFinal(v1::JobState state);
+
+}  // namespace strata::coordinator
+
+#endif  // STRATA_COORDINATOR_SERVER_JOB_MANAGER_H_

@@ -1,0 +1,160 @@
+#include "store/job_store.h"
+
+#include <sqlite3.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace strata::coordinator {
+namespace {
+
+absl::Status SqlError(sqlite3* db, std::string_view what) {
+  return absl::InternalError(absl::StrCat("job store: ", absl::string_view(what.data(), what.size()), ": ",
+                                          sqlite3_errmsg(db)));
+}
+
+// Finalises a prepared statement when it goes out of scope.
+struct Statement {
+  sqlite3_stmt* stmt = nullptr;
+  ~Statement() { sqlite3_finalize(stmt); }
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    absl::Status s = absl::UnavailableError(absl::StrCat("cannot open job store '", path, "': ", sqlite3_errmsg(db)));
+    sqlite3_close(db);
+    return s;
+  }
+  std::unique_ptr<JobStore> store(new JobStore(db));
+  // WAL keeps readers and the writer apart; FULL sync makes a submitted job
+  // survive a crash right after SubmitJob returns.
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                          "CREATE TABLE IF NOT EXISTS jobs ("
+                          "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                          "  id TEXT NOT NULL UNIQUE,"
+                          "  request_id TEXT,"
+                          "  state INTEGER NOT NULL,"
+                          "  job BLOB NOT NULL)",
+                          "CREATE INDEX IF NOT EXISTS jobs_request ON jobs(request_id)"}) {
+    if (absl::Status s = store->Exec(sql); !s.ok()) return s;
+  }
+  return store;
+}
+
+JobStore::~JobStore() { sqlite3_close(db_); }
+
+absl::Status JobStore::Exec(const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    absl::Status s = absl::InternalError(absl::StrCat("job store: ", error ? error : "?", " in: ", sql));
+    sqlite3_free(error);
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JobStore::Put(const v1::Job& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string blob = job.SerializeAsString();
+  Statement st;
+  // Upsert that keeps the row (and so its seq, the listing order).
+  const char* sql =
+      "INSERT INTO jobs (id, request_id, state, job) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT(id) DO UPDATE SET state = excluded.state, job = excluded.job";
+  if (sqlite3_prepare_v2(db_, sql, -1, &st.stmt, nullptr) != SQLITE_OK) return SqlError(db_, "prepare put");
+  sqlite3_bind_text(st.stmt, 1, job.id().c_str(), -1, SQLITE_TRANSIENT);
+  if (job.request_id().empty()) {
+    sqlite3_bind_null(st.stmt, 2);
+  } else {
+    sqlite3_bind_text(st.stmt, 2, job.request_id().c_str(), -1, SQLITE_TRANSIENT);
+  }
+  sqlite3_bind_int(st.stmt, 3, job.state());
+  sqlite3_bind_blob(st.stmt, 4, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  if (sqlite3_step(st.stmt) != SQLITE_DONE) return SqlError(db_, "put");
+  return absl::OkStatus();
+}
+
+namespace {
+absl::StatusOr<std::vector<v1::Job>> Collect(sqlite3* db, sqlite3_stmt* stmt, int64_t* last_seq) {
+  std::vector<v1::Job> jobs;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    v1::Job job;
+    const void* blob = sqlite3_column_blob(stmt, 1);
+    if (!job.ParseFromArray(blob, sqlite3_column_bytes(stmt, 1))) {
+      return absl::DataLossError("job store: a stored job does not parse");
+    }
+    if (last_seq != nullptr) *last_seq = sqlite3_column_int64(stmt, 0);
+    jobs.push_back(std::move(job));
+  }
+  if (rc != SQLITE_DONE) return SqlError(db, "read");
+  return jobs;
+}
+}  // namespace
+
+absl::StatusOr<v1::Job> JobStore::Get(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st;
+  if (sqlite3_prepare_v2(db_, "SELECT seq, job FROM jobs WHERE id = ?1", -1, &st.stmt, nullptr) != SQLITE_OK) {
+    return SqlError(db_, "prepare get");
+  }
+  sqlite3_bind_text(st.stmt, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+  auto jobs = Collect(db_, st.stmt, nullptr);
+  if (!jobs.ok()) return jobs.status();
+  if (jobs->empty()) return absl::NotFoundError(absl::StrCat("job '", id, "' does not exist"));
+  return std::move(jobs->front());
+}
+
+absl::StatusOr<std::optional<v1::Job>> JobStore::FindByRequestId(const std::string& request_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st;
+  if (sqlite3_prepare_v2(db_, "SELECT seq, job FROM jobs WHERE request_id = ?1 LIMIT 1", -1, &st.stmt, nullptr) !=
+      SQLITE_OK) {
+    return SqlError(db_, "prepare find");
+  }
+  sqlite3_bind_text(st.stmt, 1, request_id.c_str(), -1, SQLITE_TRANSIENT);
+  auto jobs = Collect(db_, st.stmt, nullptr);
+  if (!jobs.ok()) return jobs.status();
+  if (jobs->empty()) return std::optional<v1::Job>();
+  return std::optional<v1::Job>(std::move(jobs->front()));
+}
+
+absl::StatusOr<std::vector<v1::Job>> JobStore::List(v1::JobState state, int limit, int64_t before, int64_t* next) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st;
+  const char* sql =
+      "SELECT seq, job FROM jobs WHERE (?1 = 0 OR state = ?1) AND (?2 = 0 OR seq < ?2) "
+      "ORDER BY seq DESC LIMIT ?3";
+  if (sqlite3_prepare_v2(db_, sql, -1, &st.stmt, nullptr) != SQLITE_OK) return SqlError(db_, "prepare list");
+  sqlite3_bind_int(st.stmt, 1, state);
+  sqlite3_bind_int64(st.stmt, 2, before);
+  sqlite3_bind_int(st.stmt, 3, limit + 1);  // one more tells whether a next page exists
+  int64_t last = 0;
+  auto jobs = Collect(db_, st.stmt, &last);
+  if (!jobs.ok()) return jobs;
+  *next = 0;
+  if (static_cast<int>(jobs->size()) > limit) {
+    jobs->pop_back();
+    // The cursor is the seq of the last job on this page: re-read it.
+    Statement seq;
+    sqlite3_prepare_v2(db_, "SELECT seq FROM jobs WHERE id = ?1", -1, &seq.stmt, nullptr);
+    sqlite3_bind_text(seq.stmt, 1, jobs->back().id().c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(seq.stmt) == SQLITE_ROW) *next = sqlite3_column_int64(seq.stmt, 0);
+  }
+  return jobs;
+}
+
+absl::StatusOr<std::vector<v1::Job>> JobStore::InState(v1::JobState state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st;
+  if (sqlite3_prepare_v2(db_, "SELECT seq, job FROM jobs WHERE state = ?1 ORDER BY seq", -1, &st.stmt, nullptr) !=
+      SQLITE_OK) {
+    return SqlError(db_, "prepare recover");
+  }
+  sqlite3_bind_int(st.stmt, 1, state);
+  return Collect(db_, st.stmt, nullptr);
+}
+
+}  // namespace strata::coordinator

@@ -1,0 +1,204 @@
+// JobService end to end in one process: a CoordinatorServer on a loopback
+// port, a real gRPC channel and stub, SQLite on disk.
+#include "server/coordinator_server.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "grpcpp/create_channel.h"
+#include "job/job_runner.h"
+#include "strata/v1/job_service.grpc.pb.h"
+
+namespace strata::coordinator {
+namespace {
+
+using ::testing::HasSubstr;
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = ::testing::TempDir() + "/coordinator_test_" +
+          ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".sqlite";
+    std::filesystem::remove(db_);
+    std::filesystem::remove(db_ + "-wal");
+    StartServer();
+  }
+  void StartServer() {
+    CoordinatorOptions o;
+    o.listen_address = "127.0.0.1:0";
+    o.database = db_;
+    auto server = CoordinatorServer::Start(o);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    stub_ = v1::JobService::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
+  }
+  std::unique_ptr<grpc::ClientContext> Context() {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return c;
+  }
+  v1::JobSpec Spec(const std::string& text) { return *ParseJobSpecText(text); }
+  grpc::Status Submit(const v1::JobSpec& spec, v1::Job* job, const std::string& request_id = "") {
+    v1::SubmitJobRequest request;
+    *request.mutable_spec() = spec;
+    request.set_request_id(request_id);
+    return stub_->SubmitJob(Context().get(), request, job);
+  }
+  // Watches until the job is final; returns the last message and how many came.
+  v1::Job WatchToEnd(const std::string& id, int* messages = nullptr) {
+    v1::WatchJobRequest request;
+    request.set_id(id);
+    auto context = Context();
+    auto reader = stub_->WatchJob(context.get(), request);
+    v1::Job job, last;
+    int n = 0;
+    while (reader->Read(&job)) {
+      last = job;
+      ++n;
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+    if (messages) *messages = n;
+    return last;
+  }
+  v1::Job WaitForState(const std::string& id, v1::JobState state) {
+    v1::Job job;
+    for (int i = 0; i < 300; ++i) {
+      v1::GetJobRequest request;
+      request.set_id(id);
+      EXPECT_TRUE(stub_->GetJob(Context().get(), request, &job).ok());
+      if (job.state() == state) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return job;
+  }
+
+  static constexpr const char* kSmallJob = R"pb(
+    name: "small" model { catalog_name: "llama-2-7b" }
+    workload { prompt_tokens: 32 decode_tokens: 4 } system { in_memory {} })pb";
+  // About 40 s of wall time: long enough to watch it run and to cancel it.
+  static constexpr const char* kLongJob = R"pb(
+    name: "long" model { catalog_name: "llama-2-70b" }
+    workload { prompt_tokens: 8 decode_tokens: 100000 } system { in_memory {} })pb";
+
+  std::string db_;
+  std::unique_ptr<CoordinatorServer> server_;
+  std::unique_ptr<v1::JobService::Stub> stub_;
+};
+
+TEST_F(CoordinatorTest, ASubmittedJobRunsAndMatchesTheEmbeddedRunsDigest) {
+  v1::Job job;
+  ASSERT_TRUE(Submit(Spec(kSmallJob), &job).ok());
+  EXPECT_EQ(job.state(), v1::QUEUED);
+  const v1::Job done = WatchToEnd(job.id());
+  ASSERT_EQ(done.state(), v1::SUCCEEDED) << done.error();
+  auto embedded = RunJob(Spec(kSmallJob));
+  ASSERT_TRUE(embedded.ok());
+  EXPECT_EQ(done.result().digest(), embedded->digest());
+  EXPECT_EQ(done.result().tokens_per_second(), embedded->tokens_per_second());
+}
+
+TEST_F(CoordinatorTest, AMalformedSpecIsRejectedWithInvalidArgumentAndNothingIsStored) {
+  v1::Job job;
+  grpc::Status s = Submit(Spec(R"pb(model { catalog_name: "llama-7b" } workload { batch_size: -1 }
+                                    system { in_memory {} })pb"),
+                          &job);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("workload.batch_size = -1; allowed: 1 to 1024"));
+  v1::ListJobsResponse list;
+  ASSERT_TRUE(stub_->ListJobs(Context().get(), v1::ListJobsRequest(), &list).ok());
+  EXPECT_EQ(list.jobs_size(), 0);
+  // The service is still up for the next, good job.
+  ASSERT_TRUE(Submit(Spec(kSmallJob), &job).ok());
+  EXPECT_EQ(WatchToEnd(job.id()).state(), v1::SUCCEEDED);
+}
+
+TEST_F(CoordinatorTest, ARetriedSubmitWithTheSameRequestIdRunsOnce) {
+  v1::Job first, second;
+  ASSERT_TRUE(Submit(Spec(kSmallJob), &first, "req-42").ok());
+  ASSERT_TRUE(Submit(Spec(kSmallJob), &second, "req-42").ok());
+  EXPECT_EQ(first.id(), second.id());
+  WatchToEnd(first.id());
+  v1::ListJobsResponse list;
+  ASSERT_TRUE(stub_->ListJobs(Context().get(), v1::ListJobsRequest(), &list).ok());
+  EXPECT_EQ(list.jobs_size(), 1);
+}
+
+TEST_F(CoordinatorTest, UnknownJobsAreNotFoundAndBadPagesInvalid) {
+  v1::GetJobRequest get;
+  get.set_id("job-nope");
+  v1::Job job;
+  EXPECT_EQ(stub_->GetJob(Context().get(), get, &job).error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::ListJobsRequest list;
+  list.set_page_size(5000);
+  v1::ListJobsResponse response;
+  grpc::Status s = stub_->ListJobs(Context().get(), list, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("page_size = 5000; allowed: 1 to 1000"));
+}
+
+TEST_F(CoordinatorTest, ListingPagesNewestFirstAndFiltersByState) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    v1::Job job;
+    ASSERT_TRUE(Submit(Spec(kSmallJob), &job).ok());
+    ids.push_back(job.id());
+  }
+  for (const auto& id : ids) WatchToEnd(id);
+  v1::ListJobsRequest request;
+  request.set_page_size(2);
+  v1::ListJobsResponse page1, page2;
+  ASSERT_TRUE(stub_->ListJobs(Context().get(), request, &page1).ok());
+  ASSERT_EQ(page1.jobs_size(), 2);
+  EXPECT_EQ(page1.jobs(0).id(), ids[2]);
+  ASSERT_FALSE(page1.next_page_token().empty());
+  request.set_page_token(page1.next_page_token());
+  ASSERT_TRUE(stub_->ListJobs(Context().get(), request, &page2).ok());
+  ASSERT_EQ(page2.jobs_size(), 1);
+  EXPECT_EQ(page2.jobs(0).id(), ids[0]);
+  EXPECT_TRUE(page2.next_page_token().empty());
+  v1::ListJobsRequest failed;
+  failed.set_state(v1::FAILED);
+  v1::ListJobsResponse none;
+  ASSERT_TRUE(stub_->ListJobs(Context().get(), failed, &none).ok());
+  EXPECT_EQ(none.jobs_size(), 0);
+}
+
+TEST_F(CoordinatorTest, CancellingARunningJobStopsIt) {
+  v1::Job job;
+  ASSERT_TRUE(Submit(Spec(kLongJob), &job).ok());
+  WaitForState(job.id(), v1::RUNNING);
+  v1::CancelJobRequest cancel;
+  cancel.set_id(job.id());
+  v1::Job response;
+  ASSERT_TRUE(stub_->CancelJob(Context().get(), cancel, &response).ok());
+  const v1::Job done = WatchToEnd(job.id());
+  EXPECT_EQ(done.state(), v1::CANCELLED);
+  EXPECT_THAT(done.error(), HasSubstr("cancelled"));
+}
+
+TEST_F(CoordinatorTest, ARestartedCoordinatorListsEveryJobAndFailsTheOneThatWasRunning) {
+  v1::Job finished, running, queued;
+  ASSERT_TRUE(Submit(Spec(kSmallJob), &finished).ok());
+  WatchToEnd(finished.id());
+  ASSERT_TRUE(Submit(Spec(kLongJob), &running).ok());
+  WaitForState(running.id(), v1::RUNNING);
+  ASSERT_TRUE(Submit(Spec(kSmallJob), &queued).ok());  // waits behind the long job
+  server_->Shutdown();
+  server_.reset();
+  StartServer();
+  // The finished job is still there; the one that was running failed with a
+  // reason; the queued one runs now.
+  EXPECT_EQ(WaitForState(finished.id(), v1::SUCCEEDED).state(), v1::SUCCEEDED);
+  const v1::Job was_running = WaitForState(running.id(), v1::FAILED);
+  EXPECT_EQ(was_running.state(), v1::FAILED);
+  EXPECT_THAT(was_running.error(), HasSubstr("shutting down"));
+  EXPECT_EQ(WatchToEnd(queued.id()).state(), v1::SUCCEEDED);
+}
+
+}  // namespace
+}  // namespace strata::coordinator
