@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("strata-coordinator listening on port %d (jobs in %s)\n", (*server)->port(), options.database.c_str());
+  if (exposer) std::printf("strata-coordinator metrics on port %d\n", exposer->GetListeningPorts().front());
   std::fflush(stdout);
   int signal = 0;
   sigwait(&stop_signals, &signal);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "job/job_runner.h"
+#include "metrics/job_metrics.h"
 
 namespace strata::coordinator {
 
@@ -230,9 +231,13 @@ void JobManager::RunOne(const std::string& id) {
     Publish(*live);
     spec = live->job.spec();
   }
+  // Live metrics of this job, labelled with its id (sim_job).
+  std::unique_ptr<JobMetrics> metrics;
+  if (registry_) metrics = std::make_unique<JobMetrics>(registry_, id);
   auto result = RunJob(
       spec,
       [&](const JobProgress& p) {
+        if (metrics) metrics->Update(p);
         std::lock_guard<std::mutex> lock(mu_);
         v1::JobProgress* out = live->job.mutable_progress();
         out->set_tokens_done(p.tokens_done);
