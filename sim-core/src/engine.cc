@@ -163,88 +163,149 @@ void RunPartition(PartitionCore& core, Transport& transport, const LookaheadTabl
 
 }  // namespace
 
+absl::StatusOr<PartitionPlan> ResolvePlan(const Simulation& sim, const RunOptions& options) {
+  if (!options.plan) return PartitionByGroup(sim, options.partitions);
+  const PartitionPlan& plan = *options.plan;
+  if (plan.partition_of.size() != sim.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("plan.partition_of has ", plan.partition_of.size(),
+                                                   " entries; the graph has ", sim.size(), " components"));
+  }
+  for (PartitionId p : plan.partition_of) {
+    if (p >= plan.partition_count) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("plan assigns partition ", p, "; allowed: 0 to ", plan.partition_count - 1));
+    }
+  }
+  return plan;
+}
+
+struct PartitionRunner::State {
+  std::vector<MeshRuntime> meshes;
+  std::vector<std::unique_ptr<PartitionCore>> cores;  // local partitions only
+  std::unique_ptr<LookaheadTable> lookahead;
+};
+
+PartitionRunner::PartitionRunner(Simulation& sim, const RunOptions& options)
+    : sim_(sim), options_(options), state_(std::make_unique<State>()) {}
+PartitionRunner::~PartitionRunner() = default;
+
+absl::StatusOr<std::unique_ptr<PartitionRunner>> PartitionRunner::Create(Simulation& sim, const RunOptions& options,
+                                                                         const PartitionPlan& plan,
+                                                                         const std::vector<PartitionId>& local) {
+  if (absl::Status s = CheckOptions(options); !s.ok()) return s;
+  if (sim.consumed()) {
+    return absl::FailedPreconditionError("this Simulation has already run; build a new one for another run");
+  }
+  if (absl::Status s = sim.Validate(); !s.ok()) return s;
+  if (absl::Status s = CheckCrossPartitionLatency(sim, plan); !s.ok()) return s;
+  for (PartitionId p : local) {
+    if (p >= plan.partition_count) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("local partition ", p, "; allowed: 0 to ", plan.partition_count - 1));
+    }
+  }
+  sim.MarkConsumed();
+  std::unique_ptr<PartitionRunner> runner(new PartitionRunner(sim, options));
+  State& st = *runner->state_;
+  st.lookahead = std::make_unique<LookaheadTable>(sim, plan);
+  for (const Mesh& mesh : sim.meshes()) {
+    MeshRuntime m{mesh.latency, {}};
+    for (const auto& [id, port] : mesh.members) m.members.push_back({id, port, plan.partition_of[id]});
+    st.meshes.push_back(std::move(m));
+  }
+  std::vector<int> core_of(plan.partition_count, -1);
+  for (PartitionId p : local) {
+    core_of[p] = static_cast<int>(st.cores.size());
+    st.cores.push_back(std::make_unique<PartitionCore>(p, plan.partition_count, options.event_set, sim, &st.meshes));
+    st.cores.back()->set_cancel(options.cancel);
+  }
+  for (ComponentId id = 0; id < sim.size(); ++id) {
+    const int core = core_of[plan.partition_of[id]];
+    if (core < 0) continue;  // runs elsewhere
+    st.cores[core]->Adopt(&sim.component(id), BindPorts(sim, plan, id), options.seed);
+    runner->local_components_.push_back(id);
+  }
+  return runner;
+}
+
+absl::Status PartitionRunner::Run(Transport& transport) {
+  State& st = *state_;
+  {
+    Monitor monitor(options_, st.cores);
+    if (st.cores.size() == 1) {
+      RunPartition(*st.cores[0], transport, *st.lookahead, options_);
+    } else {
+      std::vector<std::thread> threads;
+      for (auto& core : st.cores) {
+        threads.emplace_back([&, c = core.get()] { RunPartition(*c, transport, *st.lookahead, options_); });
+      }
+      for (auto& t : threads) t.join();
+    }
+  }
+  for (auto& core : st.cores) {
+    if (core->failed()) return core->status();
+  }
+  return absl::OkStatus();
+}
+
+std::vector<PartitionStats> PartitionRunner::stats() const {
+  std::vector<PartitionStats> out;
+  for (const auto& core : state_->cores) out.push_back(core->stats());
+  return out;
+}
+
+SimTime PartitionRunner::local_final_time() const {
+  SimTime t = SimTime::Zero();
+  for (const auto& core : state_->cores) t = std::max(t, core->stats().local_time);
+  return t;
+}
+
+uint64_t PartitionRunner::local_committed_events() const {
+  uint64_t n = 0;
+  for (const auto& core : state_->cores) n += core->stats().committed_events;
+  return n;
+}
+
+std::vector<std::pair<ComponentId, uint64_t>> PartitionRunner::FinishAndDigest(SimTime global_final_time) {
+  // Every clock at the global final time, so end-of-run statistics do not
+  // depend on the partitioning; components in id order.
+  for (auto& core : state_->cores) core->set_now(global_final_time);
+  std::vector<std::pair<ComponentId, uint64_t>> digests;
+  for (ComponentId id : local_components_) {
+    Component& c = sim_.component(id);
+    c.Finish();
+    DigestBuilder d;
+    d.Add(c.name());
+    c.AddToDigest(d);
+    digests.emplace_back(id, d.value());
+  }
+  return digests;
+}
+
 absl::StatusOr<RunResult> Run(Simulation& sim, const RunOptions& options) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   if (sim.consumed()) {
     return absl::FailedPreconditionError("this Simulation has already run; build a new one for another run");
   }
   if (absl::Status s = sim.Validate(); !s.ok()) return s;
-  PartitionPlan plan;
-  if (options.plan) {
-    plan = *options.plan;
-    if (plan.partition_of.size() != sim.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("plan.partition_of has ", plan.partition_of.size(),
-                                                     " entries; the graph has ", sim.size(), " components"));
-    }
-    for (PartitionId p : plan.partition_of) {
-      if (p >= plan.partition_count) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("plan assigns partition ", p, "; allowed: 0 to ", plan.partition_count - 1));
-      }
-    }
-  } else {
-    auto p = PartitionByGroup(sim, options.partitions);
-    if (!p.ok()) return p.status();
-    plan = *std::move(p);
-  }
-  if (absl::Status s = CheckCrossPartitionLatency(sim, plan); !s.ok()) return s;
-  const LookaheadTable lookahead(sim, plan);
-  sim.MarkConsumed();
-
-  std::vector<MeshRuntime> meshes;
-  for (const Mesh& mesh : sim.meshes()) {
-    MeshRuntime m{mesh.latency, {}};
-    for (const auto& [id, port] : mesh.members) m.members.push_back({id, port, plan.partition_of[id]});
-    meshes.push_back(std::move(m));
-  }
-  const int n = plan.partition_count;
-  std::vector<std::unique_ptr<PartitionCore>> cores;
-  for (int p = 0; p < n; ++p) {
-    cores.push_back(std::make_unique<PartitionCore>(static_cast<PartitionId>(p), n, options.event_set, sim, &meshes));
-    cores.back()->set_cancel(options.cancel);
-  }
-  for (ComponentId id = 0; id < sim.size(); ++id) {
-    cores[plan.partition_of[id]]->Adopt(&sim.component(id), BindPorts(sim, plan, id), options.seed);
-  }
-
-  InProcessTransport transport(n);
+  auto plan = ResolvePlan(sim, options);
+  if (!plan.ok()) return plan.status();
+  std::vector<PartitionId> all(plan->partition_count);
+  for (int p = 0; p < plan->partition_count; ++p) all[p] = static_cast<PartitionId>(p);
+  auto runner = PartitionRunner::Create(sim, options, *plan, all);
+  if (!runner.ok()) return runner.status();
+  InProcessTransport transport(plan->partition_count);
   const auto start = std::chrono::steady_clock::now();
-  {
-    Monitor monitor(options, cores);
-    if (n == 1) {
-      RunPartition(*cores[0], transport, lookahead, options);
-    } else {
-      std::vector<std::thread> threads;
-      for (int p = 0; p < n; ++p) {
-        threads.emplace_back([&, p] { RunPartition(*cores[p], transport, lookahead, options); });
-      }
-      for (auto& t : threads) t.join();
-    }
-  }
+  if (absl::Status s = (*runner)->Run(transport); !s.ok()) return s;
   RunResult result;
   result.wall_seconds = SecondsSince(start);
   result.sync = options.sync;
-  result.final_time = SimTime::Zero();
-  for (auto& core : cores) {
-    if (core->failed()) return core->status();
-  }
-  for (auto& core : cores) {
-    result.partitions.push_back(core->stats());
-    result.committed_events += core->stats().committed_events;
-    result.final_time = std::max(result.final_time, core->stats().local_time);
-  }
-  // Finish and digest in id order, with every clock at the final time, so
-  // that end-of-run statistics do not depend on the partitioning.
+  result.partitions = (*runner)->stats();
+  result.committed_events = (*runner)->local_committed_events();
+  result.final_time = (*runner)->local_final_time();
   std::vector<uint64_t> digests;
   digests.reserve(sim.size());
-  for (auto& core : cores) core->set_now(result.final_time);
-  for (ComponentId id = 0; id < sim.size(); ++id) {
-    sim.component(id).Finish();
-    DigestBuilder d;
-    d.Add(sim.component(id).name());
-    sim.component(id).AddToDigest(d);
-    digests.push_back(d.value());
-  }
+  for (const auto& [id, digest] : (*runner)->FinishAndDigest(result.final_time)) digests.push_back(digest);
   result.digest = CombineDigest(digests, result.final_time, result.committed_events);
   return result;
 }

@@ -19,6 +19,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <utility>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -116,6 +118,43 @@ struct RunResult {
 // violation (naming component, port and both times), CANCELLED when
 // options.cancel was set.
 absl::StatusOr<RunResult> Run(Simulation& sim, const RunOptions& options);
+
+// Runs some of a plan's partitions in this process, exchanging events with
+// the others through `transport`; the rest run elsewhere (other processes
+// or machines) against the same transport. The distributed service runs
+// one of these per process; Run() is one with every partition local.
+//   auto runner = PartitionRunner::Create(sim, options, plan, {2, 3});
+//   runner->Run(transport);                 // until the run ends everywhere
+//   // agree on the global final time (max over every process), then:
+//   runner->FinishAndDigest(global_final_time);
+class Transport;
+class PartitionRunner {
+ public:
+  static absl::StatusOr<std::unique_ptr<PartitionRunner>> Create(Simulation& sim, const RunOptions& options,
+                                                                 const PartitionPlan& plan,
+                                                                 const std::vector<PartitionId>& local);
+  ~PartitionRunner();
+  // Runs the local partitions (one thread each) to the end of the run.
+  absl::Status Run(Transport& transport);
+  std::vector<PartitionStats> stats() const;
+  SimTime local_final_time() const;           // latest event committed here
+  uint64_t local_committed_events() const;
+  // Calls Finish on the local components with clocks at `global_final_time`
+  // and returns (component id, digest) in id order. CombineDigest of every
+  // process's pairs, in id order, gives the run's digest.
+  std::vector<std::pair<ComponentId, uint64_t>> FinishAndDigest(SimTime global_final_time);
+
+ private:
+  struct State;
+  PartitionRunner(Simulation& sim, const RunOptions& options);
+  Simulation& sim_;
+  RunOptions options_;
+  std::unique_ptr<State> state_;
+  std::vector<ComponentId> local_components_;
+};
+
+// Resolves options.plan or partitions the graph by group.
+absl::StatusOr<PartitionPlan> ResolvePlan(const Simulation& sim, const RunOptions& options);
 
 // Combines per-component digests (in id order) with the run's end state.
 uint64_t CombineDigest(const std::vector<uint64_t>& component_digests, SimTime final_time,
