@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -27,6 +28,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "job/job_runner.h"
+#include "sweep/sweep.h"
 #include "strata/v1/job_service.grpc.pb.h"
 #include "metrics/job_metrics.h"
 #include "prometheus/exposer.h"
@@ -47,6 +49,7 @@ ABSL_FLAG(std::string, server, "127.0.0.1:7700", "strata-coordinator address for
 ABSL_FLAG(bool, watch, false, "submit: follow the job until it ends and print its result");
 ABSL_FLAG(std::string, request_id, "", "submit: idempotency key; a retried submit with it runs the job once");
 ABSL_FLAG(std::string, state, "", "list: only jobs in this state (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)");
+ABSL_FLAG(int, jobs, 2, "sweep: grid points simulated at once, 1 to 64");
 ABSL_FLAG(double, timeout_seconds, 30, "deadline for each call to the coordinator (watch: per message)");
 
 namespace {
@@ -295,6 +298,63 @@ int CancelCommand(const std::string& id) {
   return 0;
 }
 
+// strata sweep SWEEP.textproto --csv out.csv: every grid point embedded,
+// `--jobs` at a time; one CSV row per point with its coordinates first.
+int SweepCommand(const std::string& path) {
+  auto sweep = strata::coordinator::LoadSweepSpec(path);
+  if (!sweep.ok()) return Fail(sweep.status());
+  auto points = strata::coordinator::ExpandSweep(*sweep);
+  if (!points.ok()) return Fail(points.status());
+  const int parallel = absl::GetFlag(FLAGS_jobs);
+  if (parallel < 1 || parallel > 64) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("--jobs = ", parallel, "; allowed: 1 to 64")));
+  }
+  // Validate every point before running any, so a typo fails fast.
+  for (size_t i = 0; i < points->size(); ++i) {
+    auto normalized = strata::coordinator::NormalizeJobSpec((*points)[i].job);
+    if (!normalized.ok()) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat("grid point ", i, ": ", normalized.status().message())));
+    }
+  }
+  std::vector<absl::StatusOr<JobResult>> results(points->size(), absl::UnknownError("not run"));
+  std::atomic<size_t> next{0}, done{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < parallel; ++w) {
+    workers.emplace_back([&] {
+      for (size_t i; (i = next++) < points->size();) {
+        results[i] = strata::coordinator::RunJob((*points)[i].job);
+        const size_t n = ++done;
+        if (!absl::GetFlag(FLAGS_quiet)) std::fprintf(stderr, "sweep: %zu/%zu points done\n", n, points->size());
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  std::string csv_path = absl::GetFlag(FLAGS_csv);
+  if (csv_path.empty()) csv_path = "sweep.csv";
+  std::ofstream out(csv_path);
+  if (!out) return Fail(absl::InvalidArgumentError(absl::StrCat("--csv: cannot write '", csv_path, "'")));
+  for (const auto& [field, value] : (*points)[0].coordinates) out << field << ",";
+  out << "tokens_per_second,time_per_token_us,host_gemv_us,host_attention_us,pcie_nvme_us,events,wall_seconds,digest,error\n";
+  int failures = 0;
+  for (size_t i = 0; i < points->size(); ++i) {
+    for (const auto& [field, value] : (*points)[i].coordinates) out << value << ",";
+    if (results[i].ok()) {
+      const JobResult& r = *results[i];
+      out << absl::StrCat(r.tokens_per_second(), ",", r.time_per_token_us(), ",",
+                          r.time_per_token_breakdown().host_gemv_us(), ",",
+                          r.time_per_token_breakdown().host_attention_us(), ",",
+                          r.time_per_token_breakdown().pcie_nvme_us(), ",", r.events(), ",", r.wall_seconds(), ",",
+                          r.digest(), ",")
+          << "\n";
+    } else {
+      ++failures;
+      out << ",,,,,,,,\"" << results[i].status().message() << "\"\n";
+    }
+  }
+  std::printf("%zu grid points, %d failed; results in %s\n", points->size(), failures, csv_path.c_str());
+  return failures == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -302,7 +362,8 @@ int main(int argc, char** argv) {
       "strata run JOB.textproto [--output F.json] [--csv F.csv] [--partitions N] [--sync window|null] [--seed S]\n"
       "  strata models\n"
       "  strata submit JOB.textproto [--server HOST:PORT] [--watch] [--request_id KEY]\n"
-      "  strata watch ID | strata cancel ID | strata list [--state STATE]   (all take --server)");
+      "  strata watch ID | strata cancel ID | strata list [--state STATE]   (all take --server)\n"
+      "  strata sweep SWEEP.textproto [--csv out.csv] [--jobs N]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() >= 2 && std::string(args[1]) == "models") {
     std::printf("%-14s %7s %7s %7s %6s %4s %8s %s\n", "model", "params", "layers", "hidden", "heads", "kv", "vocab",
@@ -321,6 +382,7 @@ int main(int argc, char** argv) {
   if (args.size() == 3 && command == "watch") return WatchCommand(args[2]);
   if (args.size() == 3 && command == "cancel") return CancelCommand(args[2]);
   if (args.size() == 2 && command == "list") return ListCommand();
+  if (args.size() == 3 && command == "sweep") return SweepCommand(args[2]);
   std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
   return 2;
 }
