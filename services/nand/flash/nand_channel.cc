@@ -21,7 +21,9 @@ absl::Status NandChannel::CheckRequest(const NandRequest& r) const {
     return absl::InvalidArgumentError(absl::StrCat(name(), ": request ", r.id, " ", field, " = ", v, "; allowed: ", allowed));
   };
   if (r.die >= g.dies_per_channel) return bad("die", r.die, absl::StrCat("0 to ", g.dies_per_channel - 1));
-  if (static_cast<uint8_t>(r.op) > 2) return bad("op", static_cast<uint8_t>(r.op), "0 (read), 1 (program), 2 (erase)");
+  if (static_cast<uint8_t>(r.op) > 3) {
+    return bad("op", static_cast<uint8_t>(r.op), "0 (read), 1 (program), 2 (erase), 3 (gemv)");
+  }
   if (r.plane_count == 0 || uint32_t{r.plane} + r.plane_count > g.planes_per_die) {
     return bad("plane + plane_count", uint32_t{r.plane} + r.plane_count, absl::StrCat("plane_count >= 1 and sum <= ", g.planes_per_die));
   }
@@ -32,6 +34,25 @@ absl::Status NandChannel::CheckRequest(const NandRequest& r) const {
   const uint64_t last = uint64_t{r.page} + uint64_t{r.page_count - 1u} * r.page_stride;
   if (last >= g.pages_per_block()) {
     return bad("page + (page_count - 1) * page_stride", last, absl::StrCat("0 to ", g.pages_per_block() - 1));
+  }
+  if (r.op == NandOp::kGemv) {
+    if (config_.pe.placement == PePlacement::kNone) {
+      return bad("op (gemv) with pe.placement", 0, "1 (per die) or 2 (per plane)");
+    }
+    if (config_.ecc.kind == EccKind::kLdpc) {
+      return bad("op (gemv) with ecc.kind", 2, "0 (none) or 1 (ECCLITE): in-array compute needs on-die ECC");
+    }
+    if (r.vector_dim == 0) return bad("vector_dim", 0, ">= 1");
+    if (r.output_rows == 0) return bad("output_rows", 0, ">= 1");
+    const uint64_t capacity =
+        uint64_t{r.page_count} * r.plane_count * g.page_bytes * 8 / OperandBits(config_.pe.operand);
+    const uint64_t tile = uint64_t{r.vector_dim} * r.output_rows;
+    if (tile > capacity) {
+      return bad("vector_dim * output_rows", tile, absl::StrCat("<= weights in the pages (", capacity, ")"));
+    }
+    if (uint64_t{r.output_rows} * config_.pe.accumulator_bytes > 0xFFFFFFFFu) {
+      return bad("output_rows", r.output_rows, "partial sums must fit 4 GiB");
+    }
   }
   if (r.op == NandOp::kProgram && (r.flags & kFlagBeEnc) && g.bits_per_cell != 3) {
     return bad("flags (be-enc) with bits_per_cell", g.bits_per_cell, "be-enc only on TLC (3)");
@@ -71,6 +92,8 @@ void NandChannel::Handle(const sim::Event& e) {
       slot.response.bit_errors += d.bit_errors;
       slot.response.corrected_codewords += d.ecclite_corrected_codewords;
       slot.response.uncorrectable_pages += d.ecclite_failed_pages;
+      stats_.bytes_out += d.streamed_bytes_out;  // a STREAM read's data-outs
+      stats_.bus_busy += d.streamed_bus_busy;
       MaybeComplete(e.port - die_ports_[0]);
       return;
     }
@@ -84,7 +107,9 @@ void NandChannel::Handle(const sim::Event& e) {
           break;
         case JobKind::kDataOut:
           stats_.bytes_out += job.data.bytes;
-          if (config_.ecc.kind == EccKind::kLdpc) {
+          if (job.data.partial_sums) {
+            stats_.partial_sum_bytes += job.data.bytes;
+          } else if (config_.ecc.kind == EccKind::kLdpc) {
             ++dies_[job.die].decodes_pending;
             ldpc_queue_.push_back({job.die, job.data});
             StartLdpc();
@@ -140,12 +165,28 @@ void NandChannel::TryIssue(uint32_t die) {
   slot.response.op = slot.current.op;
   slot.response.pages =
       slot.current.op == NandOp::kErase ? 0u : uint32_t{slot.current.page_count} * slot.current.plane_count;
+  if (slot.current.op == NandOp::kGemv) {
+    slot.response.output_bytes = slot.current.output_rows * config_.pe.accumulator_bytes;
+  }
+  // STREAM fidelity for a read: granted only when no other die can contend
+  // for this bus (one die per channel) and no LDPC sits behind it; the die
+  // then runs the read as one event. Otherwise the read stays at PAGE
+  // fidelity. (A GEMV uses the bus only for its partial sums, which always
+  // go through the bus queue, so the die streams it whenever the fidelity is
+  // STREAM.)
+  slot.current.flags &= static_cast<uint8_t>(~kFlagStream);
+  if (config_.fidelity == Fidelity::kStream && slot.current.op == NandOp::kRead && dies_.size() == 1 &&
+      config_.ecc.kind != EccKind::kLdpc) {
+    slot.current.flags |= kFlagStream;
+  }
   IssueCommand(die, slot.current);
 }
 
 void NandChannel::IssueCommand(uint32_t die, const NandRequest& r) {
   const NandTiming& t = config_.timing;
-  const uint32_t cycles = r.op == NandOp::kRead      ? t.read_cmd_addr_cycles
+  // GEMV: AiF's per-chip command carries (block, offset, page count) like a
+  // read's address: charged as a read's command/address cycles (assumption).
+  const uint32_t cycles = r.op == NandOp::kRead || r.op == NandOp::kGemv ? t.read_cmd_addr_cycles
                           : r.op == NandOp::kProgram ? t.program_cmd_addr_cycles
                                                      : t.erase_cmd_addr_cycles;
   EnqueueBus(BusJob{JobKind::kCommand, die, t.cmd_addr_cycle * (int64_t{cycles} * r.plane_count), r, BusRequest{}});
@@ -204,7 +245,7 @@ void NandChannel::AddToDigest(sim::DigestBuilder& d) const {
   const Stats& s = stats_;
   d.Add(s.requests).Add(s.invalid_requests).Add(s.commands).Add(s.bytes_out).Add(s.bytes_in);
   d.Add(s.ldpc_decodes).Add(s.ldpc_iterations).Add(s.corrected_codewords).Add(s.read_retries);
-  d.Add(s.uncorrectable_pages).Add(s.bus_busy).Add(s.ldpc_busy);
+  d.Add(s.uncorrectable_pages).Add(s.bus_busy).Add(s.ldpc_busy).Add(s.partial_sum_bytes);
 }
 
 void NandChannel::CollectStatistics(std::vector<sim::Statistic>* out) const {
@@ -220,6 +261,7 @@ void NandChannel::CollectStatistics(std::vector<sim::Statistic>* out) const {
   add("corrected_codewords_total", static_cast<double>(s.corrected_codewords), "count");
   add("read_retries_total", static_cast<double>(s.read_retries), "count");
   add("uncorrectable_pages_total", static_cast<double>(s.uncorrectable_pages), "count");
+  add("partial_sum_bytes_total", static_cast<double>(s.partial_sum_bytes), "bytes");
   add("bus_busy_seconds", s.bus_busy.ToSeconds(), "seconds");
   add("ldpc_busy_seconds", s.ldpc_busy.ToSeconds(), "seconds");
 }

@@ -23,9 +23,16 @@
 //     real command + array read + data-out); retries are issued after the
 //     die finishes the request's stream. A page still failing counts as
 //     uncorrectable.
+//   - GEMV (kGemv): issued like a read; its only data-out is the die's
+//     partial sums (no LDPC on them). Invalid without a PE array, with LDPC
+//     (in-array compute needs on-die ECC), or with a tile larger than the
+//     pages hold.
+//   - Fidelity STREAM: a read is flagged kFlagStream (die runs it as one
+//     event) only when the channel has a single die and no LDPC engine, so
+//     nothing can contend for the bus during the run; otherwise PAGE.
 //   - Invalid requests (die, plane, block, page range, zero counts) are
 //     answered at once with kInvalidRequest and change nothing.
-// Statistics: requests, commands, bus busy time, bytes out / in, LDPC
+// Statistics: requests, commands, bus busy time, bytes out / in, partial-sum bytes, LDPC
 //   decodes, iterations, busy time, read retries, uncorrectable pages.
 #ifndef STRATA_NAND_FLASH_NAND_CHANNEL_H_
 #define STRATA_NAND_FLASH_NAND_CHANNEL_H_
@@ -63,6 +70,7 @@ class NandChannel final : public sim::Component {
     uint64_t corrected_codewords = 0;
     uint64_t read_retries = 0;
     uint64_t uncorrectable_pages = 0;
+    uint64_t partial_sum_bytes = 0;  // GEMV partial sums carried (also in bytes_out)
     SimTime bus_busy;
     SimTime ldpc_busy;
   };

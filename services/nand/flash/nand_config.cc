@@ -90,6 +90,13 @@ absl::Status ValidateNandConfig(const NandConfig& c) {
       RangeD("reliability.anchor_tail_probability", r.anchor_tail_probability, 1e-12, 0.5),
       Range("reliability.initial_pe_cycles", r.initial_pe_cycles, 0, 1'000'000),
       RangeD("reliability.initial_retention_years", r.initial_retention_years, 0, 100),
+      Range("fidelity", static_cast<uint32_t>(c.fidelity), 0, 1),
+      Range("pe.placement", static_cast<uint32_t>(c.pe.placement), 0, 2),
+      Range("pe.clock_hz", c.pe.clock_hz, 1, 100'000'000'000),
+      Range("pe.macs_per_cycle", c.pe.macs_per_cycle, 1, 1'000'000),
+      Range("pe.operand", static_cast<uint32_t>(c.pe.operand), 0, 2),
+      Range("pe.accumulator_bytes", c.pe.accumulator_bytes, 1, 8),
+      Range("pe.output_path_bytes_per_s", c.pe.output_path_bytes_per_s, 1, uint64_t{1} << 50),
   };
   for (const absl::Status& s : checks) {
     if (!s.ok()) return s;

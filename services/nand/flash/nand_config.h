@@ -141,12 +141,65 @@ struct ReliabilityConfig {
   double initial_retention_years = 0;
 };
 
+// In-array GEMV compute (processing in flash): where the PE arrays sit, how
+// fast they multiply, and where partial sums leave the die.
+//
+// AiF (ISCA'25; REFERENCE.md "AiF's published system"): one PE block per chip
+// of 45 nm logic at 200 MHz, INT8 multipliers + adder tree, fed by ECCLITE
+// (6.4 GB/s per chip) from the page buffers; partial sums go to an output
+// FIFO the controller polls over the flash channel. AiF sizes the logic so
+// compute keeps up with the chip's internal bandwidth with cr-read + be-enc,
+// 6.4 GB/s (1.6 -> 6.4 GB/s per chip). At 200 MHz that is 6.4e9 B/s /
+// 200e6 cycles/s = 32 INT8 weights per cycle: 32 MACs per cycle (derived).
+//
+// NVLLM (arXiv 2604.25699): PE arrays per plane cluster read NAND directly
+// over a wafer-level (hybrid-bonded) path; ECC checks run in parallel with
+// compute. Its PE widths and output path are not public: use
+// PePlacement::kPerPlane and dedicated_output_path = true with an assumed
+// output_path_bytes_per_s.
+enum class PePlacement : uint8_t {
+  kNone = 0,      // no in-flash compute: GEMV requests are invalid
+  kPerDie = 1,    // one PE array per die/chip (AiF); planes share it, FIFO
+  // One PE array per plane (NVLLM), each with its own ECC checker at
+  // ecc.ecclite_bytes_per_s (assumption: NVLLM's per-cluster ECC rate is not
+  // public; one checker per PE array keeps ECC in parallel with compute).
+  kPerPlane = 2,
+};
+
+enum class PeOperand : uint8_t { kInt8 = 0, kInt4 = 1, kFp16 = 2 };
+inline uint32_t OperandBits(PeOperand o) { return o == PeOperand::kInt4 ? 4 : o == PeOperand::kFp16 ? 16 : 8; }
+
+struct PeConfig {
+  PePlacement placement = PePlacement::kPerDie;  // AiF: in-chip logic, one per chip
+  uint64_t clock_hz = 200'000'000;               // AiF: 200 MHz
+  uint32_t macs_per_cycle = 32;                  // derived: 6.4 GB/s / 200 MHz / 1 B per INT8 weight
+  PeOperand operand = PeOperand::kInt8;          // AiF: all models INT8
+  // Accumulator width of a partial sum: INT8 x INT8 products summed over a
+  // 16 Ki-element page need > 16 bits; 32-bit accumulators (assumption, the
+  // usual INT8 GEMV accumulator; AiF does not publish its width).
+  uint32_t accumulator_bytes = 4;
+  // Partial sums leave over a dedicated die-to-logic path instead of the
+  // channel (NVLLM's wafer-level integration). Its rate is not public:
+  // assumption 16 GB/s (a 128-bit hybrid-bonded bus at 1 GHz), replace when a
+  // source gives it.
+  bool dedicated_output_path = false;
+  uint64_t output_path_bytes_per_s = 16'000'000'000;
+};
+
+// Fidelity knob (ARCHITECTURE.md "The models"): kPage issues every page's
+// array read, ECC decode, PE compute and bus transfer as events; kStream
+// lets a die process an uncontended run of pages as one event whose time is
+// computed exactly by the same pipeline rules.
+enum class Fidelity : uint8_t { kPage = 0, kStream = 1 };
+
 struct NandConfig {
+  Fidelity fidelity = Fidelity::kPage;
   NandGeometry geometry;
   NandTiming timing;
   ChannelBus bus;
   EccConfig ecc;
   ReliabilityConfig reliability;
+  PeConfig pe;
 };
 
 // The AiF SSD (ISCA'25) without cr-read and with ECCLITE: see each field.

@@ -9,19 +9,36 @@ namespace strata::nand {
 
 namespace {
 constexpr double kSecondsPerYear = 365.25 * 24 * 3600;
+
+uint64_t WeightsPerPage(const NandConfig& c) {
+  return uint64_t{c.geometry.page_bytes} * 8 / OperandBits(c.pe.operand);
 }
+SimTime PePageTime(const NandConfig& c) {
+  const uint64_t cycles = (WeightsPerPage(c) + c.pe.macs_per_cycle - 1) / c.pe.macs_per_cycle;
+  return sim::CyclesAt(cycles, c.pe.clock_hz);
+}
+SimTime ComputePageTime(const NandConfig& c) {
+  const SimTime ecc =
+      c.ecc.kind == EccKind::kEccLite ? EccLiteLatency(c.ecc, c.geometry.page_bytes) : SimTime::Zero();
+  return std::max(ecc, PePageTime(c));
+}
+}  // namespace
 
 NandDie::NandDie(std::string name, const NandConfig& config)
     : Component(std::move(name)),
       config_(config),
       rber_(config.reliability, config.ecc.codeword_bytes),
-      codewords_per_page_(config.geometry.page_bytes / config.ecc.codeword_bytes) {
+      codewords_per_page_(config.geometry.page_bytes / config.ecc.codeword_bytes),
+      weights_per_page_(WeightsPerPage(config)),
+      pe_page_time_(PePageTime(config)),
+      compute_page_time_(ComputePageTime(config)) {
   channel_ = DeclarePort("channel");
   const NandGeometry& g = config_.geometry;
   BlockState initial;
   initial.pe_cycles = config_.reliability.initial_pe_cycles;
   blocks_.assign(g.planes_per_die, std::vector<BlockState>(g.blocks_per_plane, initial));
   planes_.resize(g.planes_per_die);
+  units_.resize(config_.pe.placement == PePlacement::kPerPlane ? g.planes_per_die : 1);
 }
 
 void NandDie::SetBlockCoding(uint32_t plane, uint32_t block, BlockCoding coding) {
@@ -33,9 +50,9 @@ void NandDie::SetBlockWear(uint32_t plane, uint32_t block, uint32_t pe_cycles, u
   blocks_[plane][block].reads = reads;
 }
 
-double NandDie::RetentionYears(const BlockState& b) const {
+double NandDie::RetentionYears(const BlockState& b, SimTime at) const {
   if (!b.programmed_in_run) return config_.reliability.initial_retention_years;
-  return (ctx().Now() - b.programmed_at).ToSeconds() / kSecondsPerYear;
+  return (at - b.programmed_at).ToSeconds() / kSecondsPerYear;
 }
 
 void NandDie::Handle(const sim::Event& e) {
@@ -53,20 +70,45 @@ void NandDie::Handle(const sim::Event& e) {
       const uint32_t p = decode_queue_.front();
       decode_queue_.pop_front();
       decoder_busy_ = false;
-      const PageErrors& pe = planes_[p].cache_errors;
-      stats_.ecclite_corrected_codewords += pe.codewords_with_errors - pe.codewords_over_ecclite_t;
-      done_.ecclite_corrected_codewords += pe.codewords_with_errors - pe.codewords_over_ecclite_t;
-      stats_.ecclite_failed_codewords += pe.codewords_over_ecclite_t;
-      if (pe.codewords_over_ecclite_t > 0) {
-        ++stats_.ecclite_failed_pages;
-        ++done_.ecclite_failed_pages;
-      }
+      AccountEcc(planes_[p].cache_errors);
       RequestDataOut(p);
       StartDecode();
       return;
     }
+    case kComputeDone: {
+      const uint32_t u = e.PayloadAs<uint32_t>();
+      PeUnit& unit = units_[u];
+      const uint32_t p = unit.queue.front();
+      unit.queue.pop_front();
+      unit.busy = false;
+      if (config_.ecc.kind == EccKind::kEccLite) AccountEcc(planes_[p].cache_errors);
+      AccountCompute();
+      planes_[p].cache_full = false;
+      ++done_.pages;
+      if (++computed_ == uint32_t{cur_.page_count} * cur_.plane_count) {
+        SendPartialSums();
+      } else {
+        TryAdvanceRead();
+      }
+      StartCompute(u);
+      return;
+    }
+    case kStreamDone:
+      if (cur_.op == NandOp::kGemv) {
+        SendPartialSums();
+      } else {
+        EndCommand();
+      }
+      return;
+    case kPsumPathDone:
+      EndCommand();
+      return;
     case kBusDone: {
       const auto bd = e.PayloadAs<BusDone>();
+      if (cur_.op == NandOp::kGemv) {  // the partial sums are out
+        EndCommand();
+        return;
+      }
       ++transfers_done_;
       if (bd.data_in) {
         stats_.bytes_in += config_.geometry.page_bytes;
@@ -80,7 +122,7 @@ void NandDie::Handle(const sim::Event& e) {
       planes_[bd.plane].cache_full = false;
       ++done_.pages;
       if (transfers_done_ == uint32_t{cur_.page_count} * cur_.plane_count) {
-        Finish();
+        EndCommand();
       } else {
         TryAdvanceRead();
       }
@@ -101,7 +143,7 @@ void NandDie::Handle(const sim::Event& e) {
       if (next_step_ < cur_.page_count) {
         RequestDataIn();
       } else {
-        Finish();
+        EndCommand();
       }
       return;
     }
@@ -115,7 +157,7 @@ void NandDie::Handle(const sim::Event& e) {
         planes_[p].cr_valid = false;
         ++stats_.blocks_erased;
       }
-      Finish();
+      EndCommand();
       return;
     default:
       ctx().Fail(absl::InternalError(absl::StrCat(name(), ": unknown event type ", e.type)));
@@ -142,11 +184,23 @@ void NandDie::StartNext() {
   array_busy_ = false;
   data_full_ = false;
   transfers_done_ = 0;
+  computed_ = 0;
   done_ = DieOpDone{};
   done_.id = cur_.id;
   switch (cur_.op) {
     case NandOp::kRead:
-      TryAdvanceRead();
+      if (cur_.flags & kFlagStream) {
+        RunStream();
+      } else {
+        TryAdvanceRead();
+      }
+      return;
+    case NandOp::kGemv:
+      if (config_.fidelity == Fidelity::kStream) {
+        RunStream();
+      } else {
+        TryAdvanceRead();
+      }
       return;
     case NandOp::kProgram:
       RequestDataIn();
@@ -158,7 +212,7 @@ void NandDie::StartNext() {
   }
 }
 
-void NandDie::Finish() {
+void NandDie::EndCommand() {
   ctx().Send(channel_, kDieOpDone, done_);
   stats_.busy += ctx().Now() - started_;
   active_ = false;
@@ -172,7 +226,7 @@ bool NandDie::CacheEmpty() const {
   return true;
 }
 
-void NandDie::StartArrayStep() {
+SimTime NandDie::DrawArrayStep(SimTime at) {
   const NandGeometry& g = config_.geometry;
   const uint32_t page = PageOf(next_step_++);
   const WordlinePage wp = ToWordlinePage(g, page);
@@ -184,7 +238,7 @@ void NandDie::StartArrayStep() {
     const bool cr = config_.timing.cr_read && cur_.retry_level == 0 && ps.cr_valid && ps.last_block == cur_.block &&
                     wp.wordline == ps.last_wordline + 1;
     step_time = std::max(step_time, ArrayReadTime(config_.timing, levels, cr));
-    double rber = rber_.Rber(g.bits_per_cell, b.coding, wp.page_type, b.pe_cycles, RetentionYears(b), b.reads);
+    double rber = rber_.Rber(g.bits_per_cell, b.coding, wp.page_type, b.pe_cycles, RetentionYears(b, at), b.reads);
     if (cur_.retry_level > 0) rber *= std::pow(config_.ecc.retry_rber_factor, cur_.retry_level);
     ps.data_errors = DrawPageErrors(ctx().random(), codewords_per_page_, config_.ecc.codeword_bytes * 8, rber,
                                     config_.ecc.ecclite_t);
@@ -200,8 +254,106 @@ void NandDie::StartArrayStep() {
     done_.bit_errors += ps.data_errors.total;
   }
   stats_.array_busy += step_time * cur_.plane_count;
+  return step_time;
+}
+
+void NandDie::StartArrayStep() {
+  const SimTime step_time = DrawArrayStep(ctx().Now());
   array_busy_ = true;
   ctx().Schedule(step_time, kArrayDone);
+}
+
+void NandDie::AccountEcc(const PageErrors& pe) {
+  stats_.ecclite_corrected_codewords += pe.codewords_with_errors - pe.codewords_over_ecclite_t;
+  done_.ecclite_corrected_codewords += pe.codewords_with_errors - pe.codewords_over_ecclite_t;
+  stats_.ecclite_failed_codewords += pe.codewords_over_ecclite_t;
+  if (pe.codewords_over_ecclite_t > 0) {
+    ++stats_.ecclite_failed_pages;
+    ++done_.ecclite_failed_pages;
+  }
+}
+
+void NandDie::AccountCompute() {
+  ++stats_.pages_computed;
+  stats_.macs += weights_per_page_;
+  stats_.pe_busy += pe_page_time_;
+}
+
+void NandDie::StartCompute(uint32_t u) {
+  PeUnit& unit = units_[u];
+  if (unit.busy || unit.queue.empty()) return;
+  unit.busy = true;
+  ctx().Schedule(compute_page_time_, kComputeDone, u);
+}
+
+void NandDie::SendPartialSums() {
+  const uint32_t bytes = cur_.output_rows * config_.pe.accumulator_bytes;
+  stats_.partial_sum_bytes += bytes;
+  if (config_.pe.dedicated_output_path) {
+    ctx().Schedule(sim::TransferTime(bytes, config_.pe.output_path_bytes_per_s), kPsumPathDone);
+    return;
+  }
+  BusRequest r;
+  r.id = cur_.id;
+  r.block = cur_.block;
+  r.bytes = bytes;
+  r.plane = cur_.plane;
+  r.partial_sums = 1;
+  ctx().Send(channel_, kBusRequest, r);
+}
+
+// The PAGE pipeline's rules, evaluated as a recurrence instead of events.
+// Per step s (all of the command's planes in lockstep):
+//   array start a_s = t0 for s = 0, else the move time c_{s-1} (cache read)
+//                     or the time the cache registers emptied f_{s-1};
+//   array end   e_s = a_s + step time (slowest plane, cr-read per plane);
+//   move        c_s = max(e_s, f_{s-1})  (page -> cache registers);
+//   then per plane in order: read: ECCLITE FIFO (one decoder), then the bus
+//   FIFO (this die alone on the channel); GEMV: its PE array's FIFO for
+//   max(ECC, PE); f_s = when the last of the step's planes is done.
+// Draws, wear and cr-read state change in the same order as at PAGE fidelity.
+void NandDie::RunStream() {
+  ++stats_.stream_runs;
+  const SimTime t0 = ctx().Now();
+  const bool gemv = cur_.op == NandOp::kGemv;
+  const bool ecclite = config_.ecc.kind == EccKind::kEccLite;
+  const SimTime decode = EccLiteLatency(config_.ecc, config_.geometry.page_bytes);
+  const SimTime xfer = sim::TransferTime(config_.geometry.page_bytes, config_.bus.bytes_per_second());
+  std::vector<SimTime> unit_free(units_.size(), t0);
+  SimTime decoder_free = t0, bus_free = t0, cache_free = t0, array_start = t0;
+  SimTime bus_busy = SimTime::Zero();
+  for (uint32_t s = 0; s < cur_.page_count; ++s) {
+    const SimTime array_end = array_start + DrawArrayStep(array_start);
+    const SimTime move = std::max(array_end, cache_free);
+    SimTime step_done = move;
+    for (uint32_t p = cur_.plane; p < uint32_t{cur_.plane} + cur_.plane_count; ++p) {
+      const PageErrors errors = planes_[p].data_errors;
+      if (gemv) {
+        SimTime& free = unit_free[UnitOf(p)];
+        free = std::max(free, move) + compute_page_time_;
+        step_done = std::max(step_done, free);
+        if (ecclite) AccountEcc(errors);
+        AccountCompute();
+      } else {
+        SimTime ready = move;
+        if (ecclite) {
+          decoder_free = std::max(decoder_free, move) + decode;
+          ready = decoder_free;
+          AccountEcc(errors);
+        }
+        bus_free = std::max(bus_free, ready) + xfer;
+        bus_busy += xfer;
+        step_done = std::max(step_done, bus_free);
+        stats_.bytes_out += config_.geometry.page_bytes;
+        done_.streamed_bytes_out += config_.geometry.page_bytes;
+      }
+      ++done_.pages;
+    }
+    cache_free = step_done;
+    array_start = config_.timing.cache_read ? move : step_done;
+  }
+  done_.streamed_bus_busy = bus_busy;
+  ctx().Schedule(cache_free - t0, kStreamDone);
 }
 
 void NandDie::TryAdvanceRead() {
@@ -216,7 +368,9 @@ void NandDie::TryAdvanceRead() {
         ps.cache_full = true;
         ps.cache_errors = ps.data_errors;
         ps.cache_page = ps.data_page;
-        if (ecclite) {
+        if (cur_.op == NandOp::kGemv) {
+          units_[UnitOf(p)].queue.push_back(p);
+        } else if (ecclite) {
           decode_queue_.push_back(p);
         } else {
           RequestDataOut(p);
@@ -229,7 +383,11 @@ void NandDie::TryAdvanceRead() {
       progressed = true;
     }
   }
-  if (ecclite) StartDecode();
+  if (cur_.op == NandOp::kGemv) {
+    for (uint32_t u = 0; u < units_.size(); ++u) StartCompute(u);
+  } else if (ecclite) {
+    StartDecode();
+  }
 }
 
 void NandDie::StartDecode() {
@@ -273,6 +431,7 @@ void NandDie::AddToDigest(sim::DigestBuilder& d) const {
   d.Add(s.commands).Add(s.pages_read).Add(s.cr_reads).Add(s.retry_reads).Add(s.pages_programmed);
   d.Add(s.blocks_erased).Add(s.bytes_out).Add(s.bytes_in).Add(s.bit_errors).Add(s.ecclite_corrected_codewords);
   d.Add(s.ecclite_failed_codewords).Add(s.ecclite_failed_pages).Add(s.busy).Add(s.array_busy);
+  d.Add(s.pages_computed).Add(s.macs).Add(s.partial_sum_bytes).Add(s.pe_busy);
   for (const auto& plane : blocks_) {
     for (const BlockState& b : plane) {
       d.Add(b.pe_cycles).Add(b.reads).Add(static_cast<uint32_t>(b.coding));
@@ -297,6 +456,11 @@ void NandDie::CollectStatistics(std::vector<sim::Statistic>* out) const {
   add("ecclite_failed_pages_total", static_cast<double>(s.ecclite_failed_pages), "count");
   add("busy_seconds", s.busy.ToSeconds(), "seconds");
   add("array_busy_plane_seconds", s.array_busy.ToSeconds(), "seconds");
+  add("pages_computed_total", static_cast<double>(s.pages_computed), "count");
+  add("macs_total", static_cast<double>(s.macs), "count");
+  add("partial_sum_bytes_total", static_cast<double>(s.partial_sum_bytes), "bytes");
+  add("pe_busy_seconds", s.pe_busy.ToSeconds(), "seconds");
+  add("stream_runs_total", static_cast<double>(s.stream_runs), "count");
 }
 
 }  // namespace strata::nand

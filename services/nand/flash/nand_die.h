@@ -23,9 +23,26 @@
 //   - ECCLITE (ecc.kind == kEccLite): one decoder per die, page_bytes / 6.4
 //     GB/s per page, between the cache register and data-out; codewords with
 //     more than t errors are counted as failed (the page is uncorrectable).
+//   - GEMV (NandOp::kGemv, config.pe): the planes stream the pages as a read
+//     does; a page in the cache register goes to its PE array (one per die,
+//     FIFO over planes, or one per plane) where the ECC check (ECCLITE rate,
+//     or none) runs in parallel with the multiply, so a page occupies the
+//     array for max(ECC, PE) with PE = ceil(weights / macs_per_cycle) cycles
+//     at clock_hz, weights = page_bytes * 8 / operand bits. The page buffer
+//     frees when its page is computed. After the last page the die sends
+//     output_rows x accumulator_bytes of partial sums over the channel, or
+//     over the dedicated output path (NVLLM) at output_path_bytes_per_s.
+//   - Fidelity STREAM: a GEMV's pages (die-local until the partial sums) and
+//     a read the channel flagged kFlagStream (no other die can contend) run
+//     as one event at a completion time computed by the same pipeline rules
+//     (array step, register move, decoder/PE FIFO, bus FIFO) without events;
+//     random draws happen in the same order as at PAGE fidelity, so the two
+//     give identical times and statistics.
 // Statistics: commands, pages read / programmed, blocks erased, cr-reads,
 //   retry reads, bytes out / in, bit errors, ECCLITE corrected codewords and
-//   failed pages, die busy time, array busy time (sum over planes).
+//   failed pages, die busy time, array busy time (sum over planes); GEMV:
+//   pages computed, MACs, PE busy time (sum over PE arrays, multiply time
+//   only), partial-sum bytes; stream runs.
 #ifndef STRATA_NAND_FLASH_NAND_DIE_H_
 #define STRATA_NAND_FLASH_NAND_DIE_H_
 
@@ -70,8 +87,13 @@ class NandDie final : public sim::Component {
     uint64_t ecclite_corrected_codewords = 0;
     uint64_t ecclite_failed_codewords = 0;
     uint64_t ecclite_failed_pages = 0;
+    uint64_t pages_computed = 0;
+    uint64_t macs = 0;
+    uint64_t partial_sum_bytes = 0;
+    uint64_t stream_runs = 0;
     SimTime busy;        // a command in progress
     SimTime array_busy;  // summed over planes
+    SimTime pe_busy;     // summed over PE arrays
   };
   const Stats& stats() const { return stats_; }
 
@@ -95,20 +117,35 @@ class NandDie final : public sim::Component {
     uint32_t cache_page = 0;
   };
 
+  struct PeUnit {
+    bool busy = false;
+    std::deque<uint32_t> queue;  // planes whose cache register awaits this PE array
+  };
+
   void StartNext();
-  void Finish();
+  void EndCommand();  // (not Finish: that is Component's end-of-run hook)
+  SimTime DrawArrayStep(SimTime at);
   void StartArrayStep();
+  void RunStream();
+  void StartCompute(uint32_t unit);
+  void AccountEcc(const PageErrors& pe);
+  void AccountCompute();
+  void SendPartialSums();
+  uint32_t UnitOf(uint32_t plane) const { return config_.pe.placement == PePlacement::kPerPlane ? plane : 0; }
   void TryAdvanceRead();
   void StartDecode();
   void RequestDataOut(uint32_t plane);
   void RequestDataIn();
   bool CacheEmpty() const;
-  double RetentionYears(const BlockState& b) const;
+  double RetentionYears(const BlockState& b, SimTime at) const;
   uint32_t PageOf(uint32_t step) const { return cur_.page + step * cur_.page_stride; }
 
   const NandConfig config_;
   const RberModel rber_;
   const uint32_t codewords_per_page_;
+  const uint64_t weights_per_page_;  // page_bytes * 8 / operand bits
+  const SimTime pe_page_time_;       // multiply time of one page
+  const SimTime compute_page_time_;  // max(ECC check, multiply): a page's hold on its PE array
   sim::PortId channel_;
   std::vector<std::vector<BlockState>> blocks_;  // [plane][block]
   std::vector<PlaneState> planes_;
@@ -124,6 +161,8 @@ class NandDie final : public sim::Component {
   uint32_t transfers_done_ = 0;  // plane-pages moved over the bus
   std::deque<uint32_t> decode_queue_;  // planes whose cache register awaits ECCLITE
   bool decoder_busy_ = false;
+  std::vector<PeUnit> units_;
+  uint32_t computed_ = 0;  // plane-pages of the current GEMV computed
   DieOpDone done_;
   Stats stats_;
 };

@@ -8,7 +8,8 @@
 //                                    decoded (and retried, for LDPC)
 // Channel -> die, after the command/address cycles on the bus:
 //                                    kDieCommand   (NandRequest)
-// Die -> channel, a page ready for the bus (data-out) or awaiting data-in:
+// Die -> channel, a page ready for the bus (data-out) or awaiting data-in,
+// or a GEMV's partial sums (partial_sums = 1):
 //                                    kBusRequest   (BusRequest)
 // Channel -> die, that transfer done: kBusDone     (BusDone)
 // Die -> channel, its part done:     kDieOpDone    (DieOpDone)
@@ -19,8 +20,11 @@
 #include <type_traits>
 
 #include "strata/sim/event.h"
+#include "strata/sim/time.h"
 
 namespace strata::nand {
+
+using sim::SimTime;
 
 enum NandEventType : sim::EventType {
   kNandRequest = 0x4E00,  // 'N'
@@ -36,11 +40,22 @@ enum NandEventType : sim::EventType {
   kEraseDone,
   kBusJobDone,
   kLdpcDone,
+  kComputeDone,   // a PE array (with its ECC check) finished a page
+  kStreamDone,    // STREAM fidelity: a die's run of pages is done
+  kPsumPathDone,  // partial sums left over the dedicated output path
 };
 
-enum class NandOp : uint8_t { kRead = 0, kProgram = 1, kErase = 2 };
+// kGemv: in-array GEMV (AiF's aif_gemv per chip; NVLLM's per-plane PEs).
+// The planes stream the pages as a read does (cache read, cr-read), each page
+// is ECC-checked and multiplied on the die's PE array(s), and the die returns
+// output_rows partial sums (output_rows x pe.accumulator_bytes bytes) over
+// the channel, or over pe.dedicated_output_path. The input vector is assumed
+// to sit in the planes' spare latches already (AiF: 8-32 KiB vector loaded
+// before the stream; its transfer is not modelled here).
+enum class NandOp : uint8_t { kRead = 0, kProgram = 1, kErase = 2, kGemv = 3 };
 
-inline constexpr uint8_t kFlagBeEnc = 1;  // program: code the block with be-enc (1,3,3)
+inline constexpr uint8_t kFlagBeEnc = 1;   // program: code the block with be-enc (1,3,3)
+inline constexpr uint8_t kFlagStream = 2;  // set by the channel only: the die may run the read as one STREAM event
 
 // A read, program or erase on one die of the channel. Reads and programs
 // cover `page_count` pages: page, page + stride, ... of `block`, on planes
@@ -60,6 +75,11 @@ struct NandRequest {
   uint8_t page_stride = 1;
   uint8_t flags = 0;
   uint8_t retry_level = 0;  // set by the channel on read-retry
+  // kGemv: the tile is output_rows x vector_dim weights, laid out over the
+  // pages in stream order (step-major, plane-minor); a last page the tile
+  // does not fill is padded (the PE array streams whole pages).
+  uint32_t vector_dim = 0;
+  uint32_t output_rows = 0;
 };
 
 enum class NandStatus : uint8_t {
@@ -77,6 +97,7 @@ struct NandResponse {
   uint32_t corrected_codewords = 0;  // codewords with errors that decoded
   uint32_t uncorrectable_pages = 0;
   uint32_t read_retries = 0;
+  uint32_t output_bytes = 0;         // kGemv: partial-sum bytes returned
 };
 
 struct BusRequest {
@@ -90,6 +111,7 @@ struct BusRequest {
   uint8_t plane = 0;
   uint8_t data_in = 0;  // 0: data-out (read), 1: data-in (program)
   uint8_t retry_level = 0;
+  uint8_t partial_sums = 0;  // 1: GEMV partial sums (no page, no LDPC)
 };
 
 struct BusDone {
@@ -103,11 +125,16 @@ struct DieOpDone {
   uint32_t bit_errors = 0;
   uint32_t ecclite_corrected_codewords = 0;
   uint32_t ecclite_failed_pages = 0;
+  // A STREAM read reports the bus use it computed (the channel never saw
+  // its data-outs as jobs).
+  uint32_t streamed_bytes_out = 0;
+  SimTime streamed_bus_busy;
 };
 
 static_assert(std::is_trivially_copyable_v<NandRequest> && sizeof(NandRequest) <= sim::kEventPayloadBytes);
 static_assert(std::is_trivially_copyable_v<NandResponse> && sizeof(NandResponse) <= sim::kEventPayloadBytes);
 static_assert(std::is_trivially_copyable_v<BusRequest> && sizeof(BusRequest) <= sim::kEventPayloadBytes);
+static_assert(std::is_trivially_copyable_v<BusDone> && sizeof(BusDone) <= sim::kEventPayloadBytes);
 static_assert(std::is_trivially_copyable_v<DieOpDone> && sizeof(DieOpDone) <= sim::kEventPayloadBytes);
 
 }  // namespace strata::nand

@@ -4,6 +4,8 @@
 #ifndef STRATA_NAND_TESTS_TEST_REQUESTER_H_
 #define STRATA_NAND_TESTS_TEST_REQUESTER_H_
 
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,19 @@ inline std::unique_ptr<Bench> MakeBench(const NandConfig& config, std::vector<Te
     }
   }
   return b;
+}
+
+// Digest of the model state alone (dies, channels, requester's responses with
+// their times), without the kernel's event count: equal across fidelities
+// when the runs agree.
+inline uint64_t ModelDigest(const Bench& b) {
+  sim::DigestBuilder d;
+  for (size_t c = 0; c < b.array.channels.size(); ++c) {
+    b.array.channels[c]->AddToDigest(d);
+    for (const NandDie* die : b.array.dies[c]) die->AddToDigest(d);
+  }
+  b.requester->AddToDigest(d);
+  return d.value();
 }
 
 }  // namespace strata::nand::testing
