@@ -1,4 +1,5 @@
 #include "job/job_runner.h"
+#include "sweep/sweep.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -136,13 +137,25 @@ TEST(JobRunnerTest, EveryExampleConfigLoadsAndValidates) {
   int checked = 0;
   for (const auto& entry : std::filesystem::directory_iterator(std::string(STRATA_SOURCE_DIR) + "/configs")) {
     if (entry.path().extension() != ".textproto") continue;
+    if (entry.path().filename().string().rfind("sweep-", 0) == 0) {
+      // A sweep: every grid point must be a valid job.
+      auto sweep = LoadSweepSpec(entry.path().string());
+      ASSERT_TRUE(sweep.ok()) << entry.path() << ": " << sweep.status();
+      auto points = ExpandSweep(*sweep);
+      ASSERT_TRUE(points.ok()) << entry.path() << ": " << points.status();
+      for (const SweepPoint& point : *points) {
+        EXPECT_TRUE(NormalizeJobSpec(point.job).ok()) << entry.path() << " " << point.job.name();
+      }
+      ++checked;
+      continue;
+    }
     auto spec = LoadJobSpec(entry.path().string());
     ASSERT_TRUE(spec.ok()) << entry.path() << ": " << spec.status();
     auto normalized = NormalizeJobSpec(*spec);
     EXPECT_TRUE(normalized.ok()) << entry.path() << ": " << normalized.status();
     ++checked;
   }
-  EXPECT_GE(checked, 4);
+  EXPECT_GE(checked, 5);
 }
 
 }  // namespace
