@@ -1,0 +1,318 @@
+#include "nvme/nvme_interface.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace strata::controller {
+
+namespace {
+struct PhaseDone {
+  uint32_t slot;
+};
+
+absl::Status Range(const std::string& field, uint64_t value, uint64_t lo, uint64_t hi) {
+  if (value < lo || value > hi) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " = ", value, ": allowed ", lo, "..", hi));
+  }
+  return absl::OkStatus();
+}
+absl::Status TimeRange(const std::string& field, SimTime t) {
+  if (t < SimTime::Zero() || t > SimTime::Milliseconds(10)) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " = ", t.ToString(), ": allowed 0..10 ms"));
+  }
+  return absl::OkStatus();
+}
+bool PowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+}  // namespace
+
+absl::Status ValidateNvmeConfig(const NvmeConfig& c) {
+  if (absl::Status s = Range("nvme.sq_depth", c.sq_depth, 2, 65536); !s.ok()) return s;
+  if (absl::Status s = ValidatePcieConfig(c.pcie); !s.ok()) return s;
+  if (!PowerOfTwo(c.lba_bytes) || c.lba_bytes < 512 || c.lba_bytes > 65536) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("nvme.lba_bytes = ", c.lba_bytes, ": allowed a power of two in 512..65536"));
+  }
+  if (!PowerOfTwo(c.memory_page_bytes) || c.memory_page_bytes < 4096) {
+    return absl::InvalidArgumentError(absl::StrCat("nvme.memory_page_bytes = ", c.memory_page_bytes,
+                                                   ": allowed a power of two >= 4096"));
+  }
+  if (absl::Status s = Range("nvme.sqe_bytes", c.sqe_bytes, 1, 4096); !s.ok()) return s;
+  if (absl::Status s = Range("nvme.cqe_bytes", c.cqe_bytes, 1, 4096); !s.ok()) return s;
+  if (absl::Status s = Range("nvme.doorbell_bytes", c.doorbell_bytes, 1, 64); !s.ok()) return s;
+  if (absl::Status s = Range("nvme.msix_bytes", c.msix_bytes, 1, 64); !s.ok()) return s;
+  if (absl::Status s = Range("nvme.prp_entry_bytes", c.prp_entry_bytes, 1, 64); !s.ok()) return s;
+  if (absl::Status s = TimeRange("nvme.host_submit", c.host_submit); !s.ok()) return s;
+  if (absl::Status s = TimeRange("nvme.host_memory_read_latency", c.host_memory_read_latency); !s.ok()) return s;
+  if (absl::Status s = TimeRange("nvme.command_processing", c.command_processing); !s.ok()) return s;
+  if (absl::Status s = TimeRange("nvme.dma_setup", c.dma_setup); !s.ok()) return s;
+  if (absl::Status s = TimeRange("nvme.interrupt_handling", c.interrupt_handling); !s.ok()) return s;
+  if (absl::Status s = TimeRange("nvme.poll_detect", c.poll_detect); !s.ok()) return s;
+  return absl::OkStatus();
+}
+
+std::string_view NvmeStepName(NvmeStep step) {
+  static constexpr std::string_view kNames[] = {
+      "sq_wait", "host_submit", "doorbell",  "fetch", "decode", "backend_link",  "ftl",
+      "flash",   "dma_setup",   "dma_transfer", "cqe", "notify", "host_complete"};
+  static_assert(std::size(kNames) == kNvmeSteps);
+  return step < kNvmeSteps ? kNames[step] : "unknown";
+}
+
+NvmeInterface::NvmeInterface(std::string name, const NvmeConfig& config)
+    : Component(std::move(name)), config_(config), pcie_(config.pcie) {
+  host_ = DeclarePort("host");
+  backend_ = DeclarePort("backend");
+  slots_.resize(config_.sq_depth);
+  for (uint32_t i = config_.sq_depth; i-- > 0;) free_slots_.push_back(i);  // slot 0 popped first
+}
+
+NvmeStep NvmeInterface::StepOf(Phase phase) {
+  switch (phase) {
+    case Phase::kSubmitSw: return kStepHostSubmit;
+    case Phase::kDoorbell: return kStepDoorbell;
+    case Phase::kFetchRequest:
+    case Phase::kFetchMemory:
+    case Phase::kFetchCompletion: return kStepFetch;
+    case Phase::kDecode: return kStepDecode;
+    case Phase::kBackend: return kStepBackendLink;
+    case Phase::kDmaSetupSw:
+    case Phase::kPrpRequest:
+    case Phase::kPrpMemory:
+    case Phase::kPrpCompletion: return kStepDmaSetup;
+    case Phase::kDataPosted:
+    case Phase::kDataRequest:
+    case Phase::kDataMemory:
+    case Phase::kDataCompletion: return kStepDmaTransfer;
+    case Phase::kCqe: return kStepCqe;
+    case Phase::kMsix: return kStepNotify;
+    case Phase::kHostComplete: return kStepHostComplete;
+  }
+  return kStepHostComplete;
+}
+
+SimTime NvmeInterface::Transfer(Dir dir, uint64_t payload) {
+  const SimTime now = ctx().Now();
+  const SimTime start = std::max(now, link_free_[dir]);
+  const uint64_t wire = pcie_.WireBytes(payload);
+  const SimTime busy = pcie_.WireTime(wire);
+  link_free_[dir] = start + busy;
+  stats_.pcie_wire_bytes[dir] += wire;
+  stats_.pcie_busy[dir] += busy;
+  return link_free_[dir] + config_.pcie.one_way_latency - now;
+}
+
+void NvmeInterface::TrackOccupancy() {
+  const SimTime now = ctx().Now();
+  stats_.sq_occupancy_integral += (now - stats_.last_change) * occupancy_;
+  stats_.last_change = now;
+}
+
+void NvmeInterface::Handle(const sim::Event& e) {
+  switch (e.type) {
+    case kNvmeSubmit: {
+      const NvmeSubmit cmd = e.PayloadAs<NvmeSubmit>();
+      if (free_slots_.empty()) {
+        waiters_.push_back({cmd, ctx().Now()});
+        stats_.host_waiters_max = std::max<uint64_t>(stats_.host_waiters_max, waiters_.size());
+      } else {
+        Admit(cmd, ctx().Now());
+      }
+      return;
+    }
+    case kNvmePhaseDone: {
+      const uint32_t s = e.PayloadAs<PhaseDone>().slot;
+      EndPhase(s, StepOf(slots_[s].program[slots_[s].pc]));
+      return;
+    }
+    case kBackendResponse: {
+      const BackendResponse r = e.PayloadAs<BackendResponse>();
+      if (r.tag >= slots_.size() || slots_[r.tag].program.empty() ||
+          slots_[r.tag].program[slots_[r.tag].pc] != Phase::kBackend) {
+        ctx().Fail(absl::InternalError(absl::StrCat(name(), ": backend response for idle slot ", r.tag)));
+        return;
+      }
+      Slot& slot = slots_[r.tag];
+      const SimTime ftl = SimTime::Picoseconds(r.ftl_ps);
+      const SimTime flash = SimTime::Picoseconds(r.flash_ps);
+      slot.rec.steps[kStepFtl] += ftl;
+      slot.rec.steps[kStepFlash] += flash;
+      slot.rec.status = r.status;
+      // The rest of the back-end interval (EndPhase adds all of it) is the
+      // interconnect both ways.
+      slot.rec.steps[kStepBackendLink] -= ftl + flash;
+      EndPhase(static_cast<uint32_t>(r.tag), kStepBackendLink);
+      return;
+    }
+    default:
+      ctx().Fail(absl::InternalError(absl::StrCat(name(), ": unexpected event type ", e.type)));
+  }
+}
+
+void NvmeInterface::Admit(const NvmeSubmit& cmd, SimTime submitted) {
+  const uint32_t s = free_slots_.back();
+  free_slots_.pop_back();
+  TrackOccupancy();
+  ++occupancy_;
+  stats_.sq_max = std::max(stats_.sq_max, occupancy_);
+  Slot& slot = slots_[s];
+  slot = Slot{};
+  slot.cmd = cmd;
+  slot.rec.cid = cmd.cid;
+  slot.rec.opcode = cmd.opcode;
+  slot.rec.bytes = uint64_t{cmd.nlb} * config_.lba_bytes;
+  slot.rec.submitted = submitted;
+  slot.rec.steps[kStepSqWait] = ctx().Now() - submitted;
+
+  const uint64_t pages = (slot.rec.bytes + config_.memory_page_bytes - 1) / config_.memory_page_bytes;
+  std::vector<Phase>& p = slot.program;
+  p = {Phase::kSubmitSw, Phase::kDoorbell, Phase::kFetchRequest, Phase::kFetchMemory, Phase::kFetchCompletion,
+       Phase::kDecode};
+  auto dma = [&] {
+    p.push_back(Phase::kDmaSetupSw);
+    if (pages > 2) {  // PRP2 points to a PRP list in host memory
+      p.insert(p.end(), {Phase::kPrpRequest, Phase::kPrpMemory, Phase::kPrpCompletion});
+    }
+    if (cmd.opcode == NvmeOpcode::kRead) {
+      p.push_back(Phase::kDataPosted);
+    } else {
+      p.insert(p.end(), {Phase::kDataRequest, Phase::kDataMemory, Phase::kDataCompletion});
+    }
+  };
+  if (cmd.opcode == NvmeOpcode::kRead) {
+    p.push_back(Phase::kBackend);
+    dma();
+  } else {
+    dma();
+    p.push_back(Phase::kBackend);
+  }
+  p.push_back(Phase::kCqe);
+  if (config_.completion == CompletionMode::kInterrupt) p.push_back(Phase::kMsix);
+  p.push_back(Phase::kHostComplete);
+  StartPhase(s);
+}
+
+void NvmeInterface::StartPhase(uint32_t s) {
+  Slot& slot = slots_[s];
+  slot.phase_start = ctx().Now();
+  const uint64_t pages = (slot.rec.bytes + config_.memory_page_bytes - 1) / config_.memory_page_bytes;
+  SimTime delay;
+  switch (slot.program[slot.pc]) {
+    case Phase::kSubmitSw: delay = config_.host_submit; break;
+    case Phase::kDoorbell: delay = Transfer(kDown, config_.doorbell_bytes); break;
+    case Phase::kFetchRequest:
+    case Phase::kPrpRequest:
+    case Phase::kDataRequest: delay = Transfer(kUp, 0); break;  // header-only MRd
+    case Phase::kFetchMemory:
+    case Phase::kPrpMemory:
+    case Phase::kDataMemory: delay = config_.host_memory_read_latency; break;
+    case Phase::kFetchCompletion: delay = Transfer(kDown, config_.sqe_bytes); break;
+    case Phase::kDecode: delay = config_.command_processing; break;
+    case Phase::kBackend: {
+      BackendRequest r;
+      r.tag = s;
+      r.slba = slot.cmd.slba;
+      r.nlb = slot.cmd.nlb;
+      r.opcode = slot.cmd.opcode;
+      ctx().Send(backend_, kBackendRequest, r);
+      return;  // ends on kBackendResponse
+    }
+    case Phase::kDmaSetupSw: delay = config_.dma_setup; break;
+    case Phase::kPrpCompletion: delay = Transfer(kDown, (pages - 1) * config_.prp_entry_bytes); break;
+    case Phase::kDataPosted: delay = Transfer(kUp, slot.rec.bytes); break;
+    case Phase::kDataCompletion: delay = Transfer(kDown, slot.rec.bytes); break;
+    case Phase::kCqe: delay = Transfer(kUp, config_.cqe_bytes); break;
+    case Phase::kMsix: delay = Transfer(kUp, config_.msix_bytes); break;
+    case Phase::kHostComplete:
+      delay = config_.completion == CompletionMode::kInterrupt ? config_.interrupt_handling : config_.poll_detect;
+      break;
+  }
+  ctx().Schedule(delay, kNvmePhaseDone, PhaseDone{s});
+}
+
+void NvmeInterface::EndPhase(uint32_t s, NvmeStep step) {
+  Slot& slot = slots_[s];
+  slot.rec.steps[step] += ctx().Now() - slot.phase_start;
+  const Phase done = slot.program[slot.pc];
+  ++slot.pc;
+  // A failed read moves no data: skip its DMA.
+  if (done == Phase::kBackend && slot.rec.status != NvmeStatus::kSuccess && slot.cmd.opcode == NvmeOpcode::kRead) {
+    while (slot.pc < slot.program.size() && StepOf(slot.program[slot.pc]) != kStepCqe) ++slot.pc;
+  }
+  if (slot.pc == slot.program.size()) {
+    Complete(s);
+  } else {
+    StartPhase(s);
+  }
+}
+
+void NvmeInterface::Complete(uint32_t s) {
+  Slot& slot = slots_[s];
+  slot.rec.completed = ctx().Now();
+  KindStats& k = slot.cmd.opcode == NvmeOpcode::kRead ? stats_.read : stats_.write;
+  ++k.commands;
+  if (slot.rec.status != NvmeStatus::kSuccess) ++k.errors;
+  k.bytes += slot.rec.bytes;
+  const SimTime lat = slot.rec.latency();
+  k.latency_sum += lat;
+  k.latency_min = std::min(k.latency_min, lat);
+  k.latency_max = std::max(k.latency_max, lat);
+  for (int i = 0; i < kNvmeSteps; ++i) k.step_sum[i] += slot.rec.steps[i];
+  if (config_.record_commands) records_.push_back(slot.rec);
+  ctx().Send(host_, kNvmeComplete, NvmeComplete{slot.rec.cid, slot.rec.status});
+  // The host consumed the CQE: CQ head doorbell (posted, off the critical path).
+  Transfer(kDown, config_.doorbell_bytes);
+  slot.program.clear();
+  free_slots_.push_back(s);
+  TrackOccupancy();
+  --occupancy_;
+  if (!waiters_.empty()) {
+    const Waiter w = waiters_.front();
+    waiters_.pop_front();
+    Admit(w.cmd, w.submitted);
+  }
+}
+
+void NvmeInterface::Finish() { TrackOccupancy(); }
+
+double NvmeInterface::MeanSqOccupancy() const {
+  const SimTime span = stats_.last_change;
+  return span.ps() > 0 ? static_cast<double>(stats_.sq_occupancy_integral.ps()) / static_cast<double>(span.ps())
+                       : 0.0;
+}
+
+void NvmeInterface::AddToDigest(sim::DigestBuilder& d) const {
+  for (const KindStats* k : {&stats_.read, &stats_.write}) {
+    d.Add(k->commands).Add(k->errors).Add(k->bytes).Add(k->latency_sum).Add(k->latency_max);
+    for (SimTime t : k->step_sum) d.Add(t);
+  }
+  d.Add(stats_.sq_max).Add(stats_.host_waiters_max).Add(stats_.sq_occupancy_integral);
+  for (int i = 0; i < 2; ++i) d.Add(stats_.pcie_wire_bytes[i]).Add(stats_.pcie_busy[i]);
+}
+
+void NvmeInterface::CollectStatistics(std::vector<sim::Statistic>* out) const {
+  for (const auto& [kind, k] : {std::pair<const char*, const KindStats*>{"read", &stats_.read},
+                                {"write", &stats_.write}}) {
+    out->push_back({absl::StrCat(name(), ".", kind, "_commands"), static_cast<double>(k->commands), "count"});
+    out->push_back({absl::StrCat(name(), ".", kind, "_errors"), static_cast<double>(k->errors), "count"});
+    out->push_back({absl::StrCat(name(), ".", kind, "_bytes"), static_cast<double>(k->bytes), "bytes"});
+    if (k->commands == 0) continue;
+    const double n = static_cast<double>(k->commands);
+    out->push_back({absl::StrCat(name(), ".", kind, "_latency_mean"), k->latency_sum.ToSeconds() / n, "s"});
+    out->push_back({absl::StrCat(name(), ".", kind, "_latency_min"), k->latency_min.ToSeconds(), "s"});
+    out->push_back({absl::StrCat(name(), ".", kind, "_latency_max"), k->latency_max.ToSeconds(), "s"});
+    for (int i = 0; i < kNvmeSteps; ++i) {
+      out->push_back({absl::StrCat(name(), ".", kind, "_step_", std::string(NvmeStepName(static_cast<NvmeStep>(i))), "_mean"),
+                      k->step_sum[i].ToSeconds() / n, "s"});
+    }
+  }
+  out->push_back({name() + ".sq_occupancy_max", static_cast<double>(stats_.sq_max), "count"});
+  out->push_back({name() + ".sq_occupancy_mean", MeanSqOccupancy(), "count"});
+  out->push_back({name() + ".host_waiters_max", static_cast<double>(stats_.host_waiters_max), "count"});
+  out->push_back({name() + ".pcie_down_wire_bytes", static_cast<double>(stats_.pcie_wire_bytes[0]), "bytes"});
+  out->push_back({name() + ".pcie_up_wire_bytes", static_cast<double>(stats_.pcie_wire_bytes[1]), "bytes"});
+  out->push_back({name() + ".pcie_down_busy", stats_.pcie_busy[0].ToSeconds(), "s"});
+  out->push_back({name() + ".pcie_up_busy", stats_.pcie_busy[1].ToSeconds(), "s"});
+}
+
+}  // namespace strata::controller

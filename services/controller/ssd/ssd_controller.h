@@ -1,0 +1,150 @@
+// SsdController: the SSD controller's back end — firmware FTL, the per-die
+// transaction queues, and the flash interface that sends page reads,
+// programs and erases to the NAND channels.
+//
+// Hardware it stands for: the layers of MQSim's stack between the host
+// interface and the chips: FTL (PageFtl: mapping, GC, wear levelling), the
+// transaction scheduling unit (one queue per die), and the flash controllers
+// (one NandChannel per channel, in services/nand).
+//
+// Ports:
+//   "frontend"          the NVMe interface: receives kBackendRequest, sends
+//                       kBackendResponse when every flash op of the command
+//                       has finished.
+//   "ch0".."ch<C-1>"    one per NAND channel ("host" port of NandChannel):
+//                       sends kNandRequest, receives kNandResponse.
+//
+// Behaviour:
+//   - A command covers LBAs [slba, slba + nlb); with lba_bytes-sized LBAs
+//     and page_bytes flash pages it touches logical pages
+//     floor(slba * lba / page) .. floor(((slba + nlb) * lba - 1) / page).
+//     Each is one PageFtl::Read or ::Write; a write's FlashOps include any GC
+//     or wear-levelling copies and erases it triggers (foreground GC: the
+//     command completes only when they are done too). A sub-page write
+//     programs the whole page (no read-modify-write; a write buffer is not
+//     modelled). A read of a never-written page returns zeros without
+//     flash access.
+//   - The FTL's work costs ftl_per_command of firmware time, after which the
+//     command's FlashOps enter the queues of their dies, in FTL order.
+//   - FTL allocation units map to hardware channel-first so round-robin
+//     striping spreads consecutive pages over channels, then dies, then
+//     planes: unit u -> channel u % C, die (u / C) % D, plane u / (C * D).
+//   - Per die at most max_outstanding_per_die requests are at the channel;
+//     the queue is FIFO (the FTL's order, which keeps GC read -> program ->
+//     erase dependencies, all on one plane). With host_reads_first, a
+//     queued host read overtakes queued GC / write ops of its die (a read
+//     of a page whose GC copy is still queued is served from its new
+//     address: timing only, data is not modelled).
+//   - Each FlashOp is a single-page, single-plane NandRequest (no
+//     multi-plane grouping).
+// Parameters (SsdControllerConfig): see the struct.
+// Statistics: commands by kind, errors, flash ops by kind and cause,
+//   unmapped reads, peak per-die queue, FTL statistics (WA, GC).
+#ifndef STRATA_CONTROLLER_SSD_SSD_CONTROLLER_H_
+#define STRATA_CONTROLLER_SSD_SSD_CONTROLLER_H_
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "flash/nand_config.h"
+#include "flash/nand_events.h"
+#include "ftl/page_ftl.h"
+#include "nvme/nvme_events.h"
+#include "strata/sim/component.h"
+
+namespace strata::controller {
+
+using sim::SimTime;
+
+struct SsdControllerConfig {
+  // FTL policy fields (over_provisioning, gc_*, wear levelling). Its
+  // geometry fields are replaced by the NAND geometry: planes = channels x
+  // dies x planes_per_die, pages_per_block and bits_per_cell from NAND.
+  FtlConfig ftl;
+  // Blocks per plane the FTL manages (0: all of the NAND's). Smaller values
+  // keep the mapping tables of test drives small.
+  uint32_t ftl_blocks_per_plane = 0;
+  // Must equal the NVMe interface's lba_bytes.
+  uint32_t lba_bytes = 4096;
+  // Firmware time to translate one command. *typical* (assumption).
+  SimTime ftl_per_command = SimTime::Nanoseconds(500);
+  // Requests per die handed to its channel at once (1: strict per-die FIFO
+  // under controller control; the channel queues the rest itself).
+  uint32_t max_outstanding_per_die = 1;
+  bool host_reads_first = false;
+};
+
+class SsdController final : public sim::Component {
+ public:
+  // INVALID_ARGUMENT naming the field for a bad config; FTL errors as
+  // PageFtl::Create returns them.
+  static absl::StatusOr<std::unique_ptr<SsdController>> Create(std::string name, const nand::NandConfig& nand,
+                                                               const SsdControllerConfig& config);
+
+  // Writes logical pages [first, first + count) through the FTL before the
+  // run (a drive's prior contents), without timing.
+  absl::Status Precondition(uint64_t first_lpn, uint64_t count);
+
+  void Handle(const sim::Event& event) override;
+  void AddToDigest(sim::DigestBuilder& digest) const override;
+  void CollectStatistics(std::vector<sim::Statistic>* out) const override;
+
+  const PageFtl& ftl() const { return ftl_; }
+  uint64_t logical_lbas() const;
+
+  struct Stats {
+    uint64_t read_commands = 0;
+    uint64_t write_commands = 0;
+    uint64_t error_commands = 0;
+    uint64_t unmapped_reads = 0;  // pages
+    // [kind][cause]: FlashOpKind x OpCause.
+    std::array<std::array<uint64_t, 4>, 3> flash_ops{};
+    uint64_t max_die_queue = 0;
+    uint64_t nand_errors = 0;
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct Cmd {
+    uint64_t frontend_tag = 0;
+    NvmeOpcode opcode = NvmeOpcode::kRead;
+    NvmeStatus status = NvmeStatus::kSuccess;
+    std::vector<FlashOp> ops;
+    uint32_t pending = 0;
+    SimTime flash_start;
+  };
+  struct QueuedOp {
+    uint32_t cmd;
+    FlashOp op;
+  };
+  struct DieQueue {
+    std::deque<QueuedOp> queue;
+    uint32_t outstanding = 0;
+  };
+
+  SsdController(std::string name, const nand::NandConfig& nand, const SsdControllerConfig& config, PageFtl ftl);
+  void OnRequest(const BackendRequest& r);
+  void OnFtlDone(uint32_t cmd);
+  void OnNandResponse(const nand::NandResponse& r);
+  void TryIssue(uint32_t die);
+  void Respond(uint32_t cmd);
+
+  const nand::NandGeometry geo_;
+  const SsdControllerConfig config_;
+  PageFtl ftl_;
+  sim::PortId frontend_;
+  std::vector<sim::PortId> channel_ports_;
+  std::vector<Cmd> cmds_;
+  std::vector<uint32_t> free_cmds_;
+  std::vector<DieQueue> dies_;  // [channel * dies_per_channel + die]
+  Stats stats_;
+};
+
+}  // namespace strata::controller
+
+#endif  // STRATA_CONTROLLER_SSD_SSD_CONTROLLER_H_
