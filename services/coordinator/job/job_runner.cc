@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "compute/flash_gemv_executor.h"
 #include "compute/pcie_link.h"
+#include "flash/nand_channel.h"
 #include "compute/roofline_executor.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -169,6 +171,48 @@ absl::Status NormalizeGpu(v1::GpuOutOfCoreSystem* g) {
   return absl::OkStatus();
 }
 
+// Defaults for NVLLM. Public detail is thin (REFERENCE.md): every flash
+// number not from AiF's measured TLC timing is an assumption, named here.
+absl::Status NormalizeNvllm(v1::NvllmSystem* n) {
+  const std::string_view kLogic = "system.nvllm.attention_logic", kDram = "system.nvllm.dram",
+                         kFlash = "system.nvllm.flash";
+  v1::FlashArraySpec* f = n->mutable_flash();
+  for (absl::Status s : {
+           // CMOS attention logic beside the arrays (28 nm, NVLLM): assumed
+           // 4 TOPS matrix, 0.5 TFLOP/s vector, 0.1 us per op (hardware
+           // sequencer, no software dispatch). *Assumptions.*
+           DefaultAndRange(n->mutable_attention_logic(), kLogic, "peak_tflops", 4.0, 1e-3, 1e4),
+           DefaultAndRange(n->mutable_attention_logic(), kLogic, "vector_gflops", 500.0, 1e-3, 1e6),
+           DefaultAndRange(n->mutable_attention_logic(), kLogic, "per_op_overhead_us", 0.1, 0.0, 1e6),
+           // Edge LPDDR5, 64-bit at 6400 MT/s = 51.2 GB/s (REFERENCE.md, *typical*).
+           DefaultAndRange(n->mutable_dram(), kDram, "bandwidth_gbps", 51.2, 1e-3, 1e5),
+           DefaultAndRange(n->mutable_dram(), kDram, "capacity_gib", 32.0, 1e-3, 1e6),
+           DefaultAndRange(f, kFlash, "channels", 8, 1, 64),
+           DefaultAndRange(f, kFlash, "dies_per_channel", 1, 1, 16),
+           // NVLLM: 32 planes in 8 clusters, "16C" variant 64 planes in 16.
+           DefaultAndRange(f, kFlash, "planes_per_die", 64, 1, 128),
+           DefaultAndRange(f, kFlash, "blocks_per_plane", 1366, 1, 100000),
+           DefaultAndRange(f, kFlash, "pe_clock_mhz", 200.0, 1.0, 10000.0),
+           DefaultAndRange(f, kFlash, "pe_macs_per_cycle", 32, 1, 65536)}) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+nand::NandConfig NvllmNandConfig(const v1::NvllmSystem& n, const v1::SimulationSpec& sim) {
+  nand::NandConfig c = nand::AifDefaultNandConfig();  // AiF's measured TLC phases, ECCLITE on die
+  c.fidelity = sim.fidelity() == v1::PAGE ? nand::Fidelity::kPage : nand::Fidelity::kStream;
+  c.geometry.channels = static_cast<uint32_t>(n.flash().channels());
+  c.geometry.dies_per_channel = static_cast<uint32_t>(n.flash().dies_per_channel());
+  c.geometry.planes_per_die = static_cast<uint32_t>(n.flash().planes_per_die());
+  c.geometry.blocks_per_plane = static_cast<uint32_t>(n.flash().blocks_per_plane());
+  c.pe.placement = nand::PePlacement::kPerPlane;  // NVLLM: PE arrays read NAND directly, per plane
+  c.pe.clock_hz = static_cast<uint64_t>(n.flash().pe_clock_mhz() * 1e6);
+  c.pe.macs_per_cycle = static_cast<uint32_t>(n.flash().pe_macs_per_cycle());
+  c.pe.dedicated_output_path = true;  // wafer-level integration: no channel for partial sums
+  return c;
+}
+
 // The weight budget in bytes and, per layer, the bytes streamed every token.
 struct Residency {
   int64_t budget = 0;
@@ -275,10 +319,27 @@ absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec) {
       }
       break;
     }
+    case v1::SystemSpec::kNvllm: {
+      if (absl::Status s = NormalizeNvllm(spec.mutable_system()->mutable_nvllm()); !s.ok()) return s;
+      if (absl::Status s = nand::ValidateNandConfig(NvllmNandConfig(spec.system().nvllm(), spec.simulation()));
+          !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("system.nvllm.flash: ", s.message()));
+      }
+      // DRAM holds the attention weights, embeddings and the KV cache.
+      const host::ParameterCount c = host::CountParameters(*shape);
+      const double dram_bytes = static_cast<double>((c.attention + c.embeddings) * host::WeightBits(type) / 8 + kv);
+      const double capacity = spec.system().nvllm().dram().capacity_gib();
+      if (dram_bytes > capacity * kGiB) {
+        return absl::InvalidArgumentError(absl::StrCat("system.nvllm.dram.capacity_gib = ", capacity, " cannot hold ",
+                                                       absl::StrFormat("%.1f", dram_bytes / kGiB),
+                                                       " GiB of attention weights, embeddings and KV cache"));
+      }
+      break;
+    }
     default:
       return absl::InvalidArgumentError(
-          "system: set one of system.in_memory, system.gpu_out_of_core (nvllm, aif, ssd_offload and ssd_isc "
-          "come with the NAND and controller models)");
+          "system: set one of system.nvllm, system.in_memory, system.gpu_out_of_core (aif, ssd_offload and "
+          "ssd_isc come with the controller's NVMe and aif_gemv paths)");
   }
   return spec;
 }
@@ -296,6 +357,7 @@ absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
   dc.prompt_tokens = spec.workload().prompt_tokens();
   dc.decode_tokens = spec.workload().decode_tokens();
   dc.moe_routing_skew = spec.workload().moe_routing_skew();
+  dc.offload_ffn = spec.system().has_nvllm();
   job.driver = job.sim->Emplace<host::DecodeDriver>("host", dc);
   sim::Simulation& sim = *job.sim;
 
@@ -311,6 +373,46 @@ absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
     auto* cpu = sim.Emplace<host::RooflineExecutor>("cpu", rc);
     if (auto s = sim.Connect(job.driver->id(), "host", cpu->id(), "driver", kDispatchLatency); !s.ok()) return s;
     job.resources.push_back({"dram", [cpu] { return cpu->busy_time(); }, [cpu] { return cpu->memory_bytes(); }});
+    return job;
+  }
+  if (spec.system().has_nvllm()) {
+    job.system = "nvllm";
+    const auto& n = spec.system().nvllm();
+    host::RooflineConfig rc;
+    rc.name = "attention_logic";
+    rc.peak_flops = n.attention_logic().peak_tflops() * 1e12;
+    rc.vector_flops = n.attention_logic().vector_gflops() * 1e9;
+    rc.memory_bytes_per_second = n.dram().bandwidth_gbps() * 1e9;
+    rc.per_op_overhead = SimTime::FromMicroseconds(n.attention_logic().per_op_overhead_us());
+    auto* logic = sim.Emplace<host::RooflineExecutor>("host", rc);
+    if (auto s = sim.Connect(job.driver->id(), "host", logic->id(), "driver", kDispatchLatency); !s.ok()) return s;
+    const nand::NandConfig nc = NvllmNandConfig(n, spec.simulation());
+    auto* flash = sim.Emplace<host::FlashGemvExecutor>("flash", nc, *shape, dc.weight_type);
+    if (auto s = sim.Connect(job.driver->id(), "offload", flash->id(), "driver", kDispatchLatency); !s.ok()) return s;
+    auto array = nand::BuildNandArray(nc, &sim, "nand");
+    if (!array.ok()) return array.status();
+    for (uint32_t c = 0; c < nc.geometry.channels; ++c) {
+      // The dies' sequencer sits on the same wafer: 1 ns on-die wire.
+      if (auto s = sim.Connect(flash->id(), absl::StrCat("ch", c), array->channels[c]->id(), "host", kBoardLatency);
+          !s.ok()) {
+        return s;
+      }
+    }
+    job.resources.push_back({"dram", [logic] { return logic->busy_time(); }, [logic] { return logic->memory_bytes(); }});
+    std::vector<nand::NandDie*> dies;
+    for (auto& per_channel : array->dies) dies.insert(dies.end(), per_channel.begin(), per_channel.end());
+    job.resources.push_back({"flash_dies",
+                             [dies] {
+                               SimTime busy;
+                               for (auto* d : dies) busy += d->stats().busy;
+                               return SimTime::Picoseconds(busy.ps() / static_cast<int64_t>(dies.size()));
+                             },
+                             [dies, page = nc.geometry.page_bytes] {
+                               int64_t pages = 0;
+                               for (auto* d : dies) pages += static_cast<int64_t>(d->stats().pages_computed);
+                               return pages * page;
+                             }});
+    job.flash = flash;
     return job;
   }
   if (spec.system().has_gpu_out_of_core()) {

@@ -15,6 +15,7 @@
 #include "strata/sim/engine.h"
 #include "strata/sim/simulation.h"
 #include "strata/v1/job.pb.h"
+#include "compute/flash_gemv_executor.h"
 #include "workload/decode_driver.h"
 
 namespace strata::coordinator {
@@ -42,6 +43,8 @@ struct BuiltJob {
     std::function<int64_t()> bytes;
   };
   std::vector<Resource> resources;
+  // NVLLM: the flash GEMV executor (for tests that count pages).
+  const host::FlashGemvExecutor* flash = nullptr;
 };
 absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& normalized);
 

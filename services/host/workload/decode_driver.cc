@@ -37,8 +37,9 @@ class GraphBuilder {
   }
 
   uint32_t Add(OpKind kind, uint16_t layer, int64_t weight_bytes, int64_t flops, int64_t memory_bytes,
-               std::vector<uint32_t> deps, uint8_t flags = 0) {
+               std::vector<uint32_t> deps, uint8_t flags = 0, uint16_t matrix = kMatrixNone) {
     Op op;
+    op.matrix = matrix;
     op.id = next_id_++;
     op.token = token_;
     op.layer = layer;
@@ -52,12 +53,12 @@ class GraphBuilder {
     return static_cast<uint32_t>(graph_.ops.size() - 1);
   }
   // A projection of `weights` (+ `biases` in fp16) applied to every row.
-  uint32_t Gemv(uint16_t layer, int64_t weights, int64_t biases, std::vector<uint32_t> deps, uint8_t flags = 0,
-                double row_share = 1.0) {
+  uint32_t Gemv(uint16_t layer, uint16_t matrix, int64_t weights, int64_t biases, std::vector<uint32_t> deps,
+                uint8_t flags = 0, double row_share = 1.0) {
     const int64_t bias_bytes = c_.shape.linear_biases ? biases * 2 : 0;
     const auto rows = static_cast<int64_t>(std::llround(static_cast<double>(rows_) * row_share));
     return Add(OpKind::kGemv, layer, weights * wbits_ / 8 + bias_bytes, 2 * weights * rows,
-               0, std::move(deps), flags);
+               0, std::move(deps), flags, matrix);
   }
   // An element-wise op over `width` values per row (reads and writes them).
   uint32_t Elementwise(uint16_t layer, int64_t width, int64_t weight_values, std::vector<uint32_t> deps,
@@ -98,7 +99,7 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
     const auto layer = static_cast<uint16_t>(l);
     const uint32_t norm_attn = g.Elementwise(layer, h, g.NormValues(), {prev});
     // Attention branch.
-    uint32_t a = g.Gemv(layer, h * h + 2 * h * kv, h + 2 * kv, {norm_attn});
+    uint32_t a = g.Gemv(layer, kMatrixQkv, h * h + 2 * h * kv, h + 2 * kv, {norm_attn});
     if (rotary) a = g.Elementwise(layer, h + kv, 0, {a});
     // KV cache: decode reads the whole context (prompt + tokens so far, plus
     // this one) and appends one K and V row; prefill writes the prompt's rows
@@ -114,7 +115,7 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
       attn_bytes = (context + 1) * kv_row * c.batch;    // read context, write one row
     }
     a = g.Add(OpKind::kAttention, layer, 0, attn_flops, attn_bytes, {a});
-    a = g.Gemv(layer, h * h, h, {a});  // output projection
+    a = g.Gemv(layer, kMatrixOut, h * h, h, {a});  // output projection
     // FFN branch: after attention (serial) or beside it (parallel).
     uint32_t ffn_start;
     uint32_t residual_attn = a;
@@ -128,23 +129,24 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
     const int64_t in_weights = (s.ffn_kind == FfnKind::kSwiGlu ? 2 : 1) * h * f;
     const int64_t in_biases = (s.ffn_kind == FfnKind::kSwiGlu ? 2 : 1) * f;
     std::vector<uint32_t> ffn_ends;
-    auto expert_chain = [&](uint32_t start, double row_share) {
-      uint32_t x = g.Gemv(layer, in_weights, in_biases, {start}, kFfn, row_share);
+    auto expert_chain = [&](uint32_t start, int expert, double row_share) {
+      const auto in = static_cast<uint16_t>(kMatrixExpertBase + 2 * expert);
+      uint32_t x = g.Gemv(layer, in, in_weights, in_biases, {start}, kFfn, row_share);
       x = g.Elementwise(layer, f, 0, {x});  // activation (x gate for SwiGLU)
-      ffn_ends.push_back(g.Gemv(layer, f * h, h, {x}, kFfn, row_share));
+      ffn_ends.push_back(g.Gemv(layer, static_cast<uint16_t>(in + 1), f * h, h, {x}, kFfn, row_share));
     };
     if (s.experts > 1) {
-      const uint32_t router = g.Gemv(layer, h * s.experts, 0, {ffn_start});
+      const uint32_t router = g.Gemv(layer, kMatrixRouter, h * s.experts, 0, {ffn_start});
       if (prefill) {
         // Every expert serves some prompt rows: each is read once and sees
         // experts_per_token / experts of the rows on average.
         const double share = static_cast<double>(s.experts_per_token) / s.experts;
-        for (int e = 0; e < s.experts; ++e) expert_chain(router, share);
+        for (int e = 0; e < s.experts; ++e) expert_chain(router, e, share);
       } else {
-        for (size_t e = 0; e < experts_of_layer[l].size(); ++e) expert_chain(router, 1.0);
+        for (int e : experts_of_layer[l]) expert_chain(router, e, 1.0);
       }
     } else {
-      expert_chain(ffn_start, 1.0);
+      expert_chain(ffn_start, 0, 1.0);
     }
     std::vector<uint32_t> join = ffn_ends;
     join.push_back(residual_attn);
@@ -154,7 +156,7 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
   prev = g.Elementwise(kLmHeadLayer, h, g.NormValues(), {prev});
   // The LM head projects only the last prompt row in prefill.
   const uint32_t head = g.Add(OpKind::kGemv, kLmHeadLayer, s.vocab * h * WeightBits(c.weight_type) / 8,
-                                2 * s.vocab * h * c.batch, 0, {prev});
+                              2 * s.vocab * h * c.batch, 0, {prev}, 0, kMatrixLmHead);
   g.Add(OpKind::kElementwise, kLmHeadLayer, 0, 5 * s.vocab * c.batch, 2 * s.vocab * c.batch * g.act_bytes(),
         {head}, kLastInLayer);
   return g.Take();
@@ -218,7 +220,10 @@ void DecodeDriver::StartToken(uint32_t token) {
 void DecodeDriver::Issue(uint32_t index) {
   const Op& op = graph_.ops[index];
   issued_at_[index] = ctx().Now();
-  const bool offload = config_.offload_ffn && op.kind == OpKind::kGemv && (op.flags & kFfn) != 0;
+  // Decode FFN matrices go to the offload unit; prefill stays on the host
+  // (AiF runs prefill on the host; NVLLM's prefill path is not public).
+  const bool offload =
+      config_.offload_ffn && op.token > 0 && op.kind == OpKind::kGemv && (op.flags & kFfn) != 0;
   ctx().Send(offload ? offload_port_ : host_port_, kOpRequest, op);
   ++ops_issued_;
 }

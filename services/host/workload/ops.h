@@ -43,6 +43,7 @@ struct Op {
   uint16_t layer = 0;       // kLmHeadLayer for the LM head and sampling
   OpKind kind = OpKind::kGemv;
   uint8_t flags = 0;        // kLastInLayer | kFfn
+  uint16_t matrix = 0;      // which weight matrix of the layer (kMatrix*), for placement
   int64_t weight_bytes = 0;
   int64_t flops = 0;
   int64_t memory_bytes = 0;
@@ -51,6 +52,15 @@ static_assert(sizeof(Op) <= sim::kEventPayloadBytes);
 inline constexpr uint16_t kLmHeadLayer = 0xFFFF;
 inline constexpr uint8_t kLastInLayer = 1;  // the layer's weights are no longer needed after it
 inline constexpr uint8_t kFfn = 2;          // an FFN matrix (what NVLLM and AiF offload)
+// Op::matrix values. Expert e's FFN input matrix (fc1, or gate+up) is
+// kMatrixExpertBase + 2e, its output matrix (fc2, down) + 1; dense models
+// have one "expert".
+inline constexpr uint16_t kMatrixNone = 0;
+inline constexpr uint16_t kMatrixQkv = 1;
+inline constexpr uint16_t kMatrixOut = 2;
+inline constexpr uint16_t kMatrixRouter = 3;
+inline constexpr uint16_t kMatrixLmHead = 4;
+inline constexpr uint16_t kMatrixExpertBase = 16;
 
 // An executor's account of one op: up to four (category, time) parts that
 // add up to the time between the op's arrival and its completion. Each part

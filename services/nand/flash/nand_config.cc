@@ -47,7 +47,9 @@ absl::Status ValidateNandConfig(const NandConfig& c) {
   const absl::Status checks[] = {
       Range("geometry.channels", g.channels, 1, 64),
       Range("geometry.dies_per_channel", g.dies_per_channel, 1, 16),
-      Range("geometry.planes_per_die", g.planes_per_die, 1, 8),
+      // Commercial dies have 2-6 planes; NVLLM-style wafer-level arrays
+      // have 32-64 (its "16C" variant: 64). Plane ids are 8-bit.
+      Range("geometry.planes_per_die", g.planes_per_die, 1, 128),
       Range("geometry.blocks_per_plane", g.blocks_per_plane, 1, 1'000'000),
       Range("geometry.wordlines_per_block", g.wordlines_per_block, 1, 4096),
       Range("geometry.bits_per_cell", g.bits_per_cell, 1, 4),

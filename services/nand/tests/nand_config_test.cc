@@ -55,7 +55,7 @@ TEST(NandConfigTest, ValidationNamesFieldValueAndRange) {
   c.geometry.planes_per_die = 0;
   absl::Status s = ValidateNandConfig(c);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("geometry.planes_per_die = 0; allowed: 1 to 8"));
+  EXPECT_THAT(s.message(), HasSubstr("geometry.planes_per_die = 0; allowed: 1 to 128"));
 
   c = AifDefaultNandConfig();
   c.timing.sense_per_level = SimTime::Zero();
