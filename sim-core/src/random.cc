@@ -50,7 +50,12 @@ uint64_t RandomStream::Binomial(uint64_t n, double p) {
     // Inversion by sequential search over the pmf: exact, and cheap while
     // the mean is small (bit errors per codeword are a handful).
     const double ratio = q / (1 - q);
-    double pmf = std::pow(1 - q, static_cast<double>(n));
+    if (n != binomial_n_ || q != binomial_q_) {
+      binomial_n_ = n;
+      binomial_q_ = q;
+      binomial_p0_ = std::pow(1 - q, static_cast<double>(n));
+    }
+    double pmf = binomial_p0_;
     double cdf = pmf;
     const double u = Uniform01();
     k = 0;

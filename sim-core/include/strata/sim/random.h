@@ -53,6 +53,12 @@ class RandomStream {
  private:
   static constexpr uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4];
+  // Binomial's P(X = 0) = (1 - q)^n for the last (n, q): callers draw many
+  // times with the same parameters (bit errors per codeword), and pow()
+  // dominated their cost. A cache of a pure function: results unchanged.
+  uint64_t binomial_n_ = 0;
+  double binomial_q_ = -1;
+  double binomial_p0_ = 0;
 };
 
 }  // namespace strata::sim
