@@ -249,14 +249,30 @@ constexpr SimTime kBoardLatency = SimTime::Nanoseconds(1);
 
 }  // namespace
 
-absl::StatusOr<v1::JobSpec> ParseJobSpecText(const std::string& text) {
-  v1::JobSpec spec;
+absl::Status ParseTextFormat(const std::string& text, google::protobuf::Message* out, std::string_view what) {
   google::protobuf::TextFormat::Parser parser;
   ParseErrors errors;
   parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &spec)) {
-    return absl::InvalidArgumentError(absl::StrCat("job spec (text format): ", errors.Joined()));
+  if (!parser.ParseFromString(text, out)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(absl::string_view(what.data(), what.size()), " (text format): ", errors.Joined()));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadTextFile(const std::string& path, std::string_view what) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", absl::string_view(what.data(), what.size()), " '", path, "'"));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+absl::StatusOr<v1::JobSpec> ParseJobSpecText(const std::string& text) {
+  v1::JobSpec spec;
+  if (absl::Status s = ParseTextFormat(text, &spec, "job spec"); !s.ok()) return s;
   return spec;
 }
 
@@ -268,12 +284,10 @@ absl::StatusOr<v1::JobSpec> ParseJobSpecJson(const std::string& json) {
 }
 
 absl::StatusOr<v1::JobSpec> LoadJobSpec(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read job spec '", path, "'"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (absl::EndsWith(path, ".json")) return ParseJobSpecJson(buffer.str());
-  return ParseJobSpecText(buffer.str());
+  auto text = ReadTextFile(path, "job spec");
+  if (!text.ok()) return text.status();
+  if (absl::EndsWith(path, ".json")) return ParseJobSpecJson(*text);
+  return ParseJobSpecText(*text);
 }
 
 absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec) {

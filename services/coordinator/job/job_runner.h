@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
 #include "model/model_catalog.h"
 #include "strata/sim/engine.h"
 #include "strata/sim/simulation.h"
@@ -19,6 +20,11 @@
 #include "workload/decode_driver.h"
 
 namespace strata::coordinator {
+
+// Reads a whole file; NOT_FOUND names it and says what it was for.
+absl::StatusOr<std::string> ReadTextFile(const std::string& path, std::string_view what);
+// Parses protobuf text format; INVALID_ARGUMENT gives `what`, line and column.
+absl::Status ParseTextFormat(const std::string& text, google::protobuf::Message* out, std::string_view what);
 
 // Parses a job from text format (.textproto) or JSON (.json), by file name.
 absl::StatusOr<v1::JobSpec> LoadJobSpec(const std::string& path);

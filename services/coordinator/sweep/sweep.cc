@@ -1,12 +1,9 @@
 #include "sweep/sweep.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/text_format.h"
+#include "job/job_runner.h"
 
 namespace strata::coordinator {
 
@@ -127,14 +124,10 @@ absl::StatusOr<std::vector<SweepPoint>> ExpandSweep(const v1::SweepSpec& sweep, 
 }
 
 absl::StatusOr<v1::SweepSpec> LoadSweepSpec(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read sweep spec '", path, "'"));
-  std::stringstream text;
-  text << in.rdbuf();
+  auto text = ReadTextFile(path, "sweep spec");
+  if (!text.ok()) return text.status();
   v1::SweepSpec sweep;
-  if (!google::protobuf::TextFormat::ParseFromString(text.str(), &sweep)) {
-    return absl::InvalidArgumentError(absl::StrCat("sweep spec '", path, "' is not valid text format"));
-  }
+  if (absl::Status s = ParseTextFormat(*text, &sweep, "sweep spec"); !s.ok()) return s;
   return sweep;
 }
 

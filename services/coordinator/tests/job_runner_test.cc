@@ -17,6 +17,25 @@ v1::JobSpec Spec(const std::string& text) {
   return *spec;
 }
 
+// Runs `spec` on each partition count x both sync algorithms and expects
+// one digest; returns it.
+std::string ExpectSameDigestEverywhere(v1::JobSpec spec, std::initializer_list<int> partition_counts,
+                                       const std::string& label) {
+  std::string reference;
+  for (int partitions : partition_counts) {
+    for (auto sync : {v1::WINDOW, v1::NULL_MESSAGE}) {
+      spec.mutable_simulation()->set_partitions(partitions);
+      spec.mutable_simulation()->set_sync(sync);
+      auto r = RunJob(spec);
+      EXPECT_TRUE(r.ok()) << r.status();
+      if (!r.ok()) return "";
+      if (reference.empty()) reference = r->digest();
+      EXPECT_EQ(r->digest(), reference) << label << " partitions=" << partitions << " sync=" << sync;
+    }
+  }
+  return reference;
+}
+
 double BreakdownSum(const v1::TimeBreakdown& b) {
   return b.flash_array_us() + b.ecc_us() + b.flash_bus_us() + b.pe_compute_us() + b.host_attention_us() +
          b.host_gemv_us() + b.host_other_us() + b.pcie_nvme_us() + b.synchronization_us();
@@ -76,17 +95,8 @@ TEST(JobRunnerTest, DigestsAreEqualAcrossPartitionsAndSyncAlgorithms) {
                                               workload { prompt_tokens: 16 decode_tokens: 3 moe_routing_skew: 0.8 }
                                               system { )pb",
                                          system, "}"));
-    std::string reference;
-    for (int partitions : {1, 2, 3}) {
-      for (auto sync : {v1::WINDOW, v1::NULL_MESSAGE}) {
-        spec.mutable_simulation()->set_partitions(partitions);
-        spec.mutable_simulation()->set_sync(sync);
-        auto r = RunJob(spec);
-        ASSERT_TRUE(r.ok()) << r.status();
-        if (reference.empty()) reference = r->digest();
-        EXPECT_EQ(r->digest(), reference) << system << " partitions=" << partitions << " sync=" << sync;
-      }
-    }
+    const std::string reference = ExpectSameDigestEverywhere(spec, {1, 2, 3}, system);
+    ASSERT_FALSE(reference.empty());
     spec.mutable_simulation()->set_seed(99);  // other routing draws: another run
     auto other = RunJob(spec);
     ASSERT_TRUE(other.ok());
@@ -214,17 +224,7 @@ TEST(NvllmTest, FlashTimeIsBoundedByAggregateArrayBandwidth) {
 
 TEST(NvllmTest, DigestsAgreeAcrossPartitionsAndSyncAndFidelitiesAgreeOnTokensPerSecond) {
   v1::JobSpec spec = NvllmSpec(2);
-  std::string reference;
-  for (int partitions : {1, 3}) {
-    for (auto sync : {v1::WINDOW, v1::NULL_MESSAGE}) {
-      spec.mutable_simulation()->set_partitions(partitions);
-      spec.mutable_simulation()->set_sync(sync);
-      auto r = RunJob(spec);
-      ASSERT_TRUE(r.ok()) << r.status();
-      if (reference.empty()) reference = r->digest();
-      EXPECT_EQ(r->digest(), reference) << partitions << " partitions, sync " << sync;
-    }
-  }
+  EXPECT_FALSE(ExpectSameDigestEverywhere(spec, {1, 3}, "nvllm").empty());
   spec.mutable_simulation()->set_partitions(1);
   spec.mutable_simulation()->set_fidelity(v1::PAGE);
   auto page = RunJob(spec);
