@@ -83,6 +83,7 @@ void PrintTable(const JobResult& r) {
   std::printf("  tokens/s              %12.4f\n", r.tokens_per_second());
   std::printf("  time per token        %12.1f us\n", r.time_per_token_us());
   std::printf("  prefill               %12.4f s\n", r.prefill_seconds());
+  if (r.setup_seconds() > 0) std::printf("  setup (aif_post)      %12.4f s\n", r.setup_seconds());
   std::printf("  weight bytes / token  %12.4g\n", static_cast<double>(r.weight_bytes_per_token()));
   std::printf("\n  time per token by part        us       share\n");
   const auto& b = r.time_per_token_breakdown();
@@ -115,12 +116,12 @@ absl::Status WriteCsv(const JobResult& r, const std::string& path) {
   const auto& b = r.time_per_token_breakdown();
   out << "job,model,system,tokens_per_second,time_per_token_us,flash_array_us,ecc_us,flash_bus_us,pe_compute_us,"
          "host_attention_us,host_gemv_us,host_other_us,pcie_nvme_us,synchronization_us,prefill_seconds,"
-         "simulated_seconds,events,wall_seconds,partitions,sync,digest\n";
+         "setup_seconds,simulated_seconds,events,wall_seconds,partitions,sync,digest\n";
   out << absl::StrCat(r.job_name(), ",", r.model(), ",", r.system(), ",", r.tokens_per_second(), ",",
                       r.time_per_token_us(), ",", b.flash_array_us(), ",", b.ecc_us(), ",", b.flash_bus_us(), ",",
                       b.pe_compute_us(), ",", b.host_attention_us(), ",", b.host_gemv_us(), ",", b.host_other_us(),
                       ",", b.pcie_nvme_us(), ",", b.synchronization_us(), ",", r.prefill_seconds(), ",",
-                      r.simulated_seconds(), ",", r.events(), ",", r.wall_seconds(), ",", r.partitions(), ",",
+                      r.setup_seconds(), ",", r.simulated_seconds(), ",", r.events(), ",", r.wall_seconds(), ",", r.partitions(), ",",
                       r.sync(), ",", r.digest())
       << "\n";
   return absl::OkStatus();

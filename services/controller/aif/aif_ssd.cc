@@ -379,6 +379,8 @@ void AifSsd::Complete(AifStatus status) {
     pending_matrix_ = Matrix{};
   }
   c.matrix = rec_.matrix;
+  c.flash_ps = (rec_.opcode == AifOpcode::kGemv ? rec_.steps[kAifFlash] : rec_.steps[kAifPlace]).ps();
+  c.latency_ps = rec_.latency().ps();
   if (status != AifStatus::kSuccess) ++stats_.errors;
   if (rec_.opcode == AifOpcode::kPost) {
     ++stats_.posts;

@@ -121,6 +121,11 @@ struct AifComplete {
   uint64_t cid = 0;
   uint32_t matrix = 0;  // post: the new matrix id
   AifStatus status = AifStatus::kSuccess;
+  // The command's flash step (gemv: first kGemv sent .. last partial sums;
+  // post: its place step) and its whole latency, so a host can split its
+  // time into flash and control plane without reading the SSD's records.
+  int64_t flash_ps = 0;
+  int64_t latency_ps = 0;
 };
 
 static_assert(std::is_trivially_copyable_v<AifSubmit> && sizeof(AifSubmit) <= sim::kEventPayloadBytes);

@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "aif/aif_ssd.h"
 #include "compute/flash_gemv_executor.h"
+#include "systems/aif_executor.h"
 #include "compute/pcie_link.h"
 #include "flash/nand_channel.h"
 #include "compute/roofline_executor.h"
@@ -213,6 +215,29 @@ nand::NandConfig NvllmNandConfig(const v1::NvllmSystem& n, const v1::SimulationS
   return c;
 }
 
+// Defaults for AiF: the paper's host (i9-14900KS, as the in-memory system)
+// with 8 GB of DRAM (REFERENCE.md: "AiF: 8 GB DRAM + AiF SSD").
+absl::Status NormalizeAif(v1::AifSystem* a) {
+  const std::string_view kCpu = "system.aif.cpu", kDram = "system.aif.dram";
+  for (absl::Status s : {DefaultAndRange(a->mutable_cpu(), kCpu, "peak_tflops", 2.0, 1e-3, 1e4),
+                         DefaultAndRange(a->mutable_cpu(), kCpu, "vector_gflops", 200.0, 1e-3, 1e6),
+                         DefaultAndRange(a->mutable_cpu(), kCpu, "per_op_overhead_us", 2.0, 0.0, 1e6),
+                         DefaultAndRange(a->mutable_dram(), kDram, "bandwidth_gbps", 86.4, 1e-3, 1e5),
+                         DefaultAndRange(a->mutable_dram(), kDram, "capacity_gib", 8.0, 1e-3, 1e6)}) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+controller::AifSsdConfig AifConfig(const v1::AifSystem& a, const v1::SimulationSpec& sim) {
+  controller::AifSsdConfig c;  // AifDefaultNandConfig: the paper's SSD, ECCLITE on die, PE per chip
+  c.nand.fidelity = sim.fidelity() == v1::PAGE ? nand::Fidelity::kPage : nand::Fidelity::kStream;
+  c.nand.timing.cr_read = !a.without_cr_read_and_be_enc();
+  c.be_enc = !a.without_cr_read_and_be_enc();
+  c.record_commands = false;  // a long job would keep every command's record
+  return c;
+}
+
 // The weight budget in bytes and, per layer, the bytes streamed every token.
 struct Residency {
   int64_t budget = 0;
@@ -350,10 +375,27 @@ absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec) {
       }
       break;
     }
+    case v1::SystemSpec::kAif: {
+      if (absl::Status s = NormalizeAif(spec.mutable_system()->mutable_aif()); !s.ok()) return s;
+      if (spec.model().weight_type() != v1::INT8) {
+        return absl::InvalidArgumentError("model.weight_type: AiF's in-chip PEs multiply INT8; allowed: INT8");
+      }
+      if (absl::Status s = controller::ValidateAifSsdConfig(AifConfig(spec.system().aif(), spec.simulation()));
+          !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("system.aif: ", s.message()));
+      }
+      const double capacity = spec.system().aif().dram().capacity_gib();
+      if (static_cast<double>(kv) > capacity * kGiB) {
+        return absl::InvalidArgumentError(absl::StrCat("system.aif.dram.capacity_gib = ", capacity,
+                                                       " cannot hold the KV cache (",
+                                                       absl::StrFormat("%.1f", kv / kGiB), " GiB)"));
+      }
+      break;
+    }
     default:
       return absl::InvalidArgumentError(
-          "system: set one of system.nvllm, system.in_memory, system.gpu_out_of_core (aif, ssd_offload and "
-          "ssd_isc come with the controller's NVMe and aif_gemv paths)");
+          "system: set one of system.nvllm, system.aif, system.in_memory, system.gpu_out_of_core "
+          "(ssd_offload and ssd_isc come next)");
   }
   return spec;
 }
@@ -371,7 +413,11 @@ absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
   dc.prompt_tokens = spec.workload().prompt_tokens();
   dc.decode_tokens = spec.workload().decode_tokens();
   dc.moe_routing_skew = spec.workload().moe_routing_skew();
-  dc.offload_ffn = spec.system().has_nvllm();
+  if (spec.system().has_nvllm()) dc.offload = host::DriverConfig::Offload::kFfn;
+  if (spec.system().has_aif()) {
+    dc.offload = host::DriverConfig::Offload::kAllGemv;  // AiF offloads every decode GEMV
+    dc.wait_for_offload_ready = true;                    // after aif_post has placed the weights
+  }
   job.driver = job.sim->Emplace<host::DecodeDriver>("host", dc);
   sim::Simulation& sim = *job.sim;
 
@@ -427,6 +473,36 @@ absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
                                return pages * page;
                              }});
     job.flash = flash;
+    return job;
+  }
+  if (spec.system().has_aif()) {
+    job.system = spec.system().aif().without_cr_read_and_be_enc() ? "aif--" : "aif";
+    const auto& a = spec.system().aif();
+    host::RooflineConfig rc;
+    rc.name = "cpu";
+    rc.peak_flops = a.cpu().peak_tflops() * 1e12;
+    rc.vector_flops = a.cpu().vector_gflops() * 1e9;
+    rc.memory_bytes_per_second = a.dram().bandwidth_gbps() * 1e9;
+    rc.per_op_overhead = SimTime::FromMicroseconds(a.cpu().per_op_overhead_us());
+    auto* cpu = sim.Emplace<host::RooflineExecutor>("host", rc);
+    if (auto s = sim.Connect(job.driver->id(), "host", cpu->id(), "driver", kDispatchLatency); !s.ok()) return s;
+    const controller::AifSsdConfig config = AifConfig(a, spec.simulation());
+    auto* host = sim.Emplace<AifExecutor>("aif", *shape);
+    auto* ssd = sim.Emplace<controller::AifSsd>("aif", "aif_ssd", config);
+    if (auto s = sim.Connect(job.driver->id(), "offload", host->id(), "driver", kDispatchLatency); !s.ok()) return s;
+    // The NVMe link's latencies are inside AifSsd; this 1 ns hop is the driver call.
+    if (auto s = sim.Connect(host->id(), "ssd", ssd->id(), "host", kBoardLatency); !s.ok()) return s;
+    auto array = nand::BuildNandArray(config.nand, &sim, "nand");
+    if (!array.ok()) return array.status();
+    for (uint32_t c = 0; c < config.nand.geometry.channels; ++c) {
+      if (auto s = sim.Connect(ssd->id(), absl::StrCat("ch", c), array->channels[c]->id(), "host",
+                               config.channel_link);
+          !s.ok()) {
+        return s;
+      }
+    }
+    job.resources.push_back({"dram", [cpu] { return cpu->busy_time(); }, [cpu] { return cpu->memory_bytes(); }});
+    job.aif = host;
     return job;
   }
   if (spec.system().has_gpu_out_of_core()) {
@@ -510,7 +586,8 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
   b->set_host_other_us(us(host::Category::kHostOther));
   b->set_pcie_nvme_us(us(host::Category::kPcieNvme));
   b->set_synchronization_us(us(host::Category::kSynchronization));
-  r.set_prefill_seconds(d.prefill_end().ToSeconds());
+  r.set_prefill_seconds((d.prefill_end() - d.start_time()).ToSeconds());
+  if (job->aif != nullptr) r.set_setup_seconds(job->aif->placement_time().ToSeconds());
   r.set_simulated_seconds(run->final_time.ToSeconds());
   r.set_events(run->committed_events);
   r.set_wall_seconds(run->wall_seconds);

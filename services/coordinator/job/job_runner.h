@@ -51,6 +51,8 @@ struct BuiltJob {
   std::vector<Resource> resources;
   // NVLLM: the flash GEMV executor (for tests that count pages).
   const host::FlashGemvExecutor* flash = nullptr;
+  // AiF: the host side of the SSD (placement time).
+  const class AifExecutor* aif = nullptr;
 };
 absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& normalized);
 

@@ -236,3 +236,57 @@ TEST(NvllmTest, DigestsAgreeAcrossPartitionsAndSyncAndFidelitiesAgreeOnTokensPer
 
 }  // namespace
 }  // namespace strata::coordinator
+
+namespace strata::coordinator {
+namespace {
+
+v1::JobSpec AifSpec(bool baseline) {
+  return *ParseJobSpecText(absl::StrCat(R"pb(model { catalog_name: "llama-2-7b" }
+                                             workload { prompt_tokens: 16 decode_tokens: 3 }
+                                             system { aif { without_cr_read_and_be_enc: )pb",
+                                        baseline ? "true" : "false", "} }"));
+}
+
+TEST(AifTest, DecodeFlashTimeIsBoundedByTheSsdsInternalBandwidth) {
+  auto r = RunJob(AifSpec(false));
+  ASSERT_TRUE(r.ok()) << r.status();
+  // 16 chips x 6.4 GB/s (REFERENCE.md: 102.4 GB/s with cr-read and be-enc);
+  // every weight byte of a decoded token is read once inside the chips.
+  const double internal = 16 * 6.4e9;
+  const double flash_s = r->time_per_token_breakdown().flash_array_us() * 1e-6;
+  const double bytes = static_cast<double>(r->weight_bytes_per_token());
+  EXPECT_GE(flash_s, bytes / internal * 0.98);  // fp16 norms/biases in weight bytes are not in flash
+  EXPECT_LE(flash_s, bytes / internal * 1.15);
+  EXPECT_GT(r->setup_seconds(), 0);  // aif_post placed the weights first
+  EXPECT_GT(r->time_per_token_breakdown().pcie_nvme_us(), 0);
+  EXPECT_NEAR(BreakdownSum(r->time_per_token_breakdown()), r->time_per_token_us(), 1e-6 * r->time_per_token_us());
+}
+
+TEST(AifTest, CrReadAndBeEncMakeAifFasterThanAifMinusMinusByAtMostTheBandwidthGain) {
+  auto aif = RunJob(AifSpec(false));
+  auto baseline = RunJob(AifSpec(true));
+  ASSERT_TRUE(aif.ok() && baseline.ok());
+  const double ratio = aif->tokens_per_second() / baseline->tokens_per_second();
+  EXPECT_GT(ratio, 1.5);
+  EXPECT_LT(ratio, 4.0);  // cannot beat the internal bandwidth gain (6.4 / 1.6 GB/s per chip)
+}
+
+TEST(AifTest, DigestsAgreeAcrossPartitionsAndSync) {
+  // A small custom model: partitioned AiF runs exchange every NAND request
+  // across partitions (10 ns links), which is slow for a 7B model.
+  v1::JobSpec spec = *ParseJobSpecText(R"pb(
+    model { custom { name: "tiny" layers: 2 hidden: 1024 ffn: 2816 heads: 8 vocab: 4096 } }
+    workload { prompt_tokens: 8 decode_tokens: 2 } system { aif {} })pb");
+  EXPECT_FALSE(ExpectSameDigestEverywhere(spec, {1, 3}, "aif").empty());
+}
+
+TEST(AifTest, OnlyInt8WeightsAreAccepted) {
+  v1::JobSpec spec = AifSpec(false);
+  spec.mutable_model()->set_weight_type(v1::INT4);
+  auto r = RunJob(spec);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("model.weight_type: AiF's in-chip PEs multiply INT8"));
+}
+
+}  // namespace
+}  // namespace strata::coordinator

@@ -164,10 +164,12 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
 
 DecodeDriver::DecodeDriver(DriverConfig config) : Component("driver"), config_(std::move(config)) {
   host_port_ = DeclarePort("host");
-  if (config_.offload_ffn) offload_port_ = DeclarePort("offload");
+  if (config_.offload != DriverConfig::Offload::kNone) offload_port_ = DeclarePort("offload");
 }
 
-void DecodeDriver::Init() { StartToken(0); }
+void DecodeDriver::Init() {
+  if (!config_.wait_for_offload_ready) StartToken(0);
+}
 
 std::vector<std::vector<int>> DecodeDriver::RouteExperts() {
   const ModelShape& s = config_.shape;
@@ -222,13 +224,19 @@ void DecodeDriver::Issue(uint32_t index) {
   issued_at_[index] = ctx().Now();
   // Decode FFN matrices go to the offload unit; prefill stays on the host
   // (AiF runs prefill on the host; NVLLM's prefill path is not public).
-  const bool offload =
-      config_.offload_ffn && op.token > 0 && op.kind == OpKind::kGemv && (op.flags & kFfn) != 0;
+  const bool gemv = op.token > 0 && op.kind == OpKind::kGemv;
+  const bool offload = (config_.offload == DriverConfig::Offload::kFfn && gemv && (op.flags & kFfn) != 0) ||
+                       (config_.offload == DriverConfig::Offload::kAllGemv && gemv);
   ctx().Send(offload ? offload_port_ : host_port_, kOpRequest, op);
   ++ops_issued_;
 }
 
 void DecodeDriver::Handle(const sim::Event& event) {
+  if (event.type == kOffloadReady && config_.wait_for_offload_ready && next_id_ == 0) {
+    start_time_ = ctx().Now();
+    StartToken(0);
+    return;
+  }
   if (event.type != kOpComplete) {
     ctx().Fail(absl::InternalError(absl::StrCat("driver got unexpected event type ", event.type)));
     return;

@@ -6,7 +6,7 @@
 // critical path's time breakdown.
 //
 // Ports: "host" (every op by default); "offload" (FFN matrices, when
-//   DriverConfig::offload_ffn: NVLLM's flash, AiF's SSD).
+//   DriverConfig::offload: NVLLM's flash, AiF's SSD).
 // Statistics: per-token times and breakdown, ops issued, bytes requested.
 #ifndef STRATA_HOST_WORKLOAD_DECODE_DRIVER_H_
 #define STRATA_HOST_WORKLOAD_DECODE_DRIVER_H_
@@ -29,7 +29,12 @@ struct DriverConfig {
   int decode_tokens = 32;
   double moe_routing_skew = 0;  // Zipf exponent over experts; 0 = uniform
   int kv_bits = 16;             // KV cache and activations in fp16
-  bool offload_ffn = false;
+  // Which decode GEMVs go to the "offload" port: none, the FFN matrices
+  // (NVLLM), or every weight matrix (AiF offloads all decode GEMVs).
+  enum class Offload { kNone, kFfn, kAllGemv } offload = Offload::kNone;
+  // Start only when the offload unit says it is ready (kOffloadReady on the
+  // offload port): AiF places the weights with aif_post first.
+  bool wait_for_offload_ready = false;
 };
 
 // One token's op graph: ops in issue order and, for each, the indices of
@@ -59,6 +64,7 @@ class DecodeDriver final : public sim::Component {
   // thread while the run goes on (progress bars), never read by the model.
   uint32_t tokens_done_live() const { return tokens_done_live_.load(std::memory_order_relaxed); }
   sim::SimTime prefill_end() const { return prefill_end_; }
+  sim::SimTime start_time() const { return start_time_; }  // after the offload unit was ready
   // End time of each decoded token (index 0 = first decoded token).
   const std::vector<sim::SimTime>& token_ends() const { return token_ends_; }
   // Sum over decoded tokens of the critical path's time by category.
@@ -86,6 +92,7 @@ class DecodeDriver final : public sim::Component {
   uint32_t ops_done_ = 0;
   bool finished_ = false;
   sim::SimTime prefill_end_;
+  sim::SimTime start_time_;
   std::vector<sim::SimTime> token_ends_;
   std::array<int64_t, kCategoryCount> decode_breakdown_ps_{};
   int64_t decode_weight_bytes_ = 0;

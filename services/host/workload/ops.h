@@ -112,6 +112,7 @@ enum : sim::EventType {
   kTransferRequest,  // payload Transfer: client -> link
   kTransferDone,     // payload Transfer: link -> client
   kWakeUp,           // self-scheduled: an executor's current op ends
+  kOffloadReady,     // offload unit -> driver: weights placed, decode may start
 };
 
 }  // namespace strata::host

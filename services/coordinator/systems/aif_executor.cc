@@ -1,0 +1,117 @@
+#include "systems/aif_executor.h"
+
+#include "absl/strings/str_cat.h"
+#include "aif/aif_ssd.h"
+
+namespace strata::coordinator {
+
+using controller::AifComplete;
+using controller::AifOpcode;
+using controller::AifStatus;
+using controller::AifSubmit;
+
+namespace {
+uint64_t Key(uint16_t layer, uint16_t matrix) { return (uint64_t{layer} << 16) | matrix; }
+}  // namespace
+
+AifExecutor::AifExecutor(const host::ModelShape& s) : Component("aif_host") {
+  driver_ = DeclarePort("driver");
+  ssd_ = DeclarePort("ssd");
+  // Every weight matrix a decoded token multiplies, as rows x cols (INT8).
+  const auto h = static_cast<uint32_t>(s.hidden), kv = static_cast<uint32_t>(s.kv_dim()),
+             f = static_cast<uint32_t>(s.ffn);
+  const uint32_t in_rows = (s.ffn_kind == host::FfnKind::kSwiGlu ? 2 : 1) * f;
+  for (int l = 0; l < s.layers; ++l) {
+    const auto layer = static_cast<uint16_t>(l);
+    to_post_.push_back({Key(layer, host::kMatrixQkv), h + 2 * kv, h});
+    to_post_.push_back({Key(layer, host::kMatrixOut), h, h});
+    if (s.experts > 1) to_post_.push_back({Key(layer, host::kMatrixRouter), static_cast<uint32_t>(s.experts), h});
+    for (int e = 0; e < s.experts; ++e) {
+      const auto in = static_cast<uint16_t>(host::kMatrixExpertBase + 2 * e);
+      to_post_.push_back({Key(layer, in), in_rows, h});
+      to_post_.push_back({Key(layer, static_cast<uint16_t>(in + 1)), h, f});
+    }
+  }
+  to_post_.push_back({Key(host::kLmHeadLayer, host::kMatrixLmHead), static_cast<uint32_t>(s.vocab), h});
+}
+
+void AifExecutor::Init() { PostNext(); }
+
+void AifExecutor::PostNext() {
+  if (posted_ == to_post_.size()) {
+    placement_time_ = ctx().Now();
+    ctx().Send(driver_, host::kOffloadReady);
+    return;
+  }
+  const MatrixShape& m = to_post_[posted_];
+  AifSubmit post;
+  post.cid = posted_;
+  post.opcode = AifOpcode::kPost;
+  post.rows = m.rows;
+  post.cols = m.cols;
+  ctx().Send(ssd_, controller::kAifSubmit, post);
+}
+
+void AifExecutor::SendNextGemv() {
+  if (busy_ || waiting_.empty()) return;
+  current_ = waiting_.front();
+  waiting_.pop_front();
+  auto it = matrix_id_.find(Key(current_.layer, current_.matrix));
+  if (it == matrix_id_.end()) {
+    ctx().Fail(absl::InternalError(absl::StrCat("aif: op ", current_.id, " uses layer ", current_.layer, " matrix ",
+                                                current_.matrix, ", which was never posted")));
+    return;
+  }
+  AifSubmit gemv;
+  gemv.cid = current_.id;
+  gemv.opcode = AifOpcode::kGemv;
+  gemv.matrix = it->second;
+  ctx().Send(ssd_, controller::kAifSubmit, gemv);
+  busy_ = true;
+  ++gemvs_;
+}
+
+void AifExecutor::Handle(const sim::Event& event) {
+  if (event.type == host::kOpRequest) {
+    waiting_.push_back(event.PayloadAs<host::Op>());
+    SendNextGemv();
+    return;
+  }
+  if (event.type != controller::kAifComplete) {
+    ctx().Fail(absl::InternalError(absl::StrCat(name(), " got unexpected event type ", event.type)));
+    return;
+  }
+  const AifComplete c = event.PayloadAs<AifComplete>();
+  if (c.status != AifStatus::kSuccess) {
+    ctx().Fail(absl::ResourceExhaustedError(absl::StrCat(
+        "aif: ", posted_ < to_post_.size() ? "aif_post of matrix " : "aif_gemv of op ", c.cid,
+        " failed with status ", static_cast<int>(c.status),
+        c.status == AifStatus::kCapacityExceeded ? " (the model does not fit the SSD's IFP blocks)" : "")));
+    return;
+  }
+  if (posted_ < to_post_.size()) {
+    matrix_id_[to_post_[posted_].key] = c.matrix;
+    ++posted_;
+    PostNext();
+    return;
+  }
+  host::OpDone done;
+  done.id = current_.id;
+  done.Add(host::Category::kFlashArray, sim::SimTime::Picoseconds(c.flash_ps));
+  done.Add(host::Category::kPcieNvme, sim::SimTime::Picoseconds(c.latency_ps - c.flash_ps));
+  ctx().Send(driver_, host::kOpComplete, done);
+  busy_ = false;
+  SendNextGemv();
+}
+
+void AifExecutor::AddToDigest(sim::DigestBuilder& d) const {
+  d.Add(static_cast<uint64_t>(posted_)).Add(placement_time_).Add(gemvs_);
+}
+
+void AifExecutor::CollectStatistics(std::vector<sim::Statistic>* out) const {
+  out->push_back({"aif.matrices_posted", static_cast<double>(posted_), "matrices"});
+  out->push_back({"aif.placement_time", placement_time_.ToSeconds(), "s"});
+  out->push_back({"aif.gemvs", static_cast<double>(gemvs_), "commands"});
+}
+
+}  // namespace strata::coordinator
