@@ -28,6 +28,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "job/job_runner.h"
+#include "reproduce/reproduce.h"
 #include "sweep/sweep.h"
 #include "strata/v1/job_service.grpc.pb.h"
 #include "metrics/job_metrics.h"
@@ -49,7 +50,9 @@ ABSL_FLAG(std::string, server, "127.0.0.1:7700", "strata-coordinator address for
 ABSL_FLAG(bool, watch, false, "submit: follow the job until it ends and print its result");
 ABSL_FLAG(std::string, request_id, "", "submit: idempotency key; a retried submit with it runs the job once");
 ABSL_FLAG(std::string, state, "", "list: only jobs in this state (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)");
-ABSL_FLAG(int, jobs, 2, "sweep: grid points simulated at once, 1 to 64");
+ABSL_FLAG(int, jobs, 2, "sweep, reproduce: jobs simulated at once, 1 to 64");
+ABSL_FLAG(bool, quick, false, "reproduce: the small CI version (two small models, few tokens)");
+ABSL_FLAG(std::string, out, "results/reproduce", "reproduce: folder for the tables (CSV, text) and plots (PNG, SVG)");
 ABSL_FLAG(double, timeout_seconds, 30, "deadline for each call to the coordinator (watch: per message)");
 
 namespace {
@@ -317,19 +320,11 @@ int SweepCommand(const std::string& path) {
       return Fail(absl::InvalidArgumentError(absl::StrCat("grid point ", i, ": ", normalized.status().message())));
     }
   }
-  std::vector<absl::StatusOr<JobResult>> results(points->size(), absl::UnknownError("not run"));
-  std::atomic<size_t> next{0}, done{0};
-  std::vector<std::thread> workers;
-  for (int w = 0; w < parallel; ++w) {
-    workers.emplace_back([&] {
-      for (size_t i; (i = next++) < points->size();) {
-        results[i] = strata::coordinator::RunJob((*points)[i].job);
-        const size_t n = ++done;
-        if (!absl::GetFlag(FLAGS_quiet)) std::fprintf(stderr, "sweep: %zu/%zu points done\n", n, points->size());
-      }
-    });
-  }
-  for (auto& t : workers) t.join();
+  std::vector<strata::v1::JobSpec> jobs;
+  for (const auto& p : *points) jobs.push_back(p.job);
+  const auto results = strata::coordinator::RunJobsConcurrently(jobs, parallel, [](size_t done, size_t total) {
+    if (!absl::GetFlag(FLAGS_quiet)) std::fprintf(stderr, "sweep: %zu/%zu points done\n", done, total);
+  });
   std::string csv_path = absl::GetFlag(FLAGS_csv);
   if (csv_path.empty()) csv_path = "sweep.csv";
   std::ofstream out(csv_path);
@@ -356,6 +351,35 @@ int SweepCommand(const std::string& path) {
   return failures == 0 ? 0 : 1;
 }
 
+// strata reproduce aif|nvllm: the seed paper's headline results beside ours
+// (tables, CSV, plots); see docs/reproduction.md.
+int ReproduceCommand(const std::string& paper) {
+  strata::coordinator::ReproduceOptions o;
+  o.quick = absl::GetFlag(FLAGS_quick);
+  o.parallel = absl::GetFlag(FLAGS_jobs);
+  if (o.parallel < 1 || o.parallel > 64) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("--jobs = ", o.parallel, "; allowed: 1 to 64")));
+  }
+  if (absl::GetFlag(FLAGS_seed) != 0) o.seed = absl::GetFlag(FLAGS_seed);
+  const std::string fidelity = absl::GetFlag(FLAGS_fidelity);
+  if (fidelity == "page") o.fidelity = strata::v1::PAGE;
+  else if (fidelity == "stream" || fidelity.empty()) o.fidelity = strata::v1::STREAM;
+  else return Fail(absl::InvalidArgumentError(absl::StrCat("--fidelity = '", fidelity, "'; allowed: page, stream")));
+  if (!absl::GetFlag(FLAGS_quiet)) o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  absl::StatusOr<strata::coordinator::Report> report;
+  if (paper == "aif") report = strata::coordinator::ReproduceAif(o);
+  else if (paper == "nvllm") report = strata::coordinator::ReproduceNvllm(o);
+  else return Fail(absl::InvalidArgumentError(absl::StrCat("reproduce '", paper, "'; allowed: aif, nvllm")));
+  if (!report.ok()) return Fail(report.status());
+  std::printf("%s", strata::coordinator::FormatReport(*report).c_str());
+  bool plots = false;
+  const std::string dir = absl::GetFlag(FLAGS_out);
+  if (absl::Status s = strata::coordinator::WriteReport(*report, dir, &plots); !s.ok()) return Fail(s);
+  std::printf("\ntables (CSV, text)%s written to %s/\n", plots ? " and plots (PNG, SVG)" : " (no gnuplot: plot scripts only)",
+              dir.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -364,7 +388,8 @@ int main(int argc, char** argv) {
       "  strata models\n"
       "  strata submit JOB.textproto [--server HOST:PORT] [--watch] [--request_id KEY]\n"
       "  strata watch ID | strata cancel ID | strata list [--state STATE]   (all take --server)\n"
-      "  strata sweep SWEEP.textproto [--csv out.csv] [--jobs N]");
+      "  strata sweep SWEEP.textproto [--csv out.csv] [--jobs N]\n"
+      "  strata reproduce aif|nvllm [--quick] [--fidelity page|stream] [--out DIR] [--jobs N]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() >= 2 && std::string(args[1]) == "models") {
     std::printf("%-14s %7s %7s %7s %6s %4s %8s %s\n", "model", "params", "layers", "hidden", "heads", "kv", "vocab",
@@ -384,6 +409,7 @@ int main(int argc, char** argv) {
   if (args.size() == 3 && command == "cancel") return CancelCommand(args[2]);
   if (args.size() == 2 && command == "list") return ListCommand();
   if (args.size() == 3 && command == "sweep") return SweepCommand(args[2]);
+  if (args.size() == 3 && command == "reproduce") return ReproduceCommand(args[2]);
   std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
   return 2;
 }

@@ -1,7 +1,9 @@
 #include "job/job_runner.h"
 
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -173,6 +175,30 @@ absl::Status NormalizeGpu(v1::GpuOutOfCoreSystem* g) {
   return absl::OkStatus();
 }
 
+// NAND read phases and channel rate: the defaults are services/nand's (each
+// cited in nand_config.h), so a spec that leaves them unset runs exactly the
+// model the NAND tests check.
+absl::Status NormalizeNandTiming(v1::NandTimingSpec* t, std::string_view path) {
+  const nand::NandConfig d = nand::AifDefaultNandConfig();
+  auto us = [](sim::SimTime x) { return x.ToSeconds() * 1e6; };
+  for (absl::Status s : {DefaultAndRange(t, path, "precharge_us", us(d.timing.precharge), 1e-3, 1e4),
+                         DefaultAndRange(t, path, "sense_per_level_us", us(d.timing.sense_per_level), 1e-3, 1e4),
+                         DefaultAndRange(t, path, "discharge_us", us(d.timing.discharge), 1e-3, 1e4),
+                         DefaultAndRange(t, path, "recycle_us", us(d.timing.recycle), 1e-3, 1e4),
+                         DefaultAndRange(t, path, "channel_mts", d.bus.mega_transfers_per_s, 1, 100000)}) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+void ApplyNandTiming(const v1::NandTimingSpec& t, nand::NandConfig* c) {
+  c->timing.precharge = SimTime::FromMicroseconds(t.precharge_us());
+  c->timing.sense_per_level = SimTime::FromMicroseconds(t.sense_per_level_us());
+  c->timing.discharge = SimTime::FromMicroseconds(t.discharge_us());
+  c->timing.recycle = SimTime::FromMicroseconds(t.recycle_us());
+  c->bus.mega_transfers_per_s = static_cast<uint32_t>(t.channel_mts());
+}
+
 // Defaults for NVLLM. Public detail is thin (REFERENCE.md): every flash
 // number not from AiF's measured TLC timing is an assumption, named here.
 absl::Status NormalizeNvllm(v1::NvllmSystem* n) {
@@ -198,7 +224,7 @@ absl::Status NormalizeNvllm(v1::NvllmSystem* n) {
            DefaultAndRange(f, kFlash, "pe_macs_per_cycle", 32, 1, 65536)}) {
     if (!s.ok()) return s;
   }
-  return absl::OkStatus();
+  return NormalizeNandTiming(f->mutable_timing(), "system.nvllm.flash.timing");
 }
 
 nand::NandConfig NvllmNandConfig(const v1::NvllmSystem& n, const v1::SimulationSpec& sim) {
@@ -212,6 +238,7 @@ nand::NandConfig NvllmNandConfig(const v1::NvllmSystem& n, const v1::SimulationS
   c.pe.clock_hz = static_cast<uint64_t>(n.flash().pe_clock_mhz() * 1e6);
   c.pe.macs_per_cycle = static_cast<uint32_t>(n.flash().pe_macs_per_cycle());
   c.pe.dedicated_output_path = true;  // wafer-level integration: no channel for partial sums
+  ApplyNandTiming(n.flash().timing(), &c);
   return c;
 }
 
@@ -223,15 +250,20 @@ absl::Status NormalizeAif(v1::AifSystem* a) {
                          DefaultAndRange(a->mutable_cpu(), kCpu, "vector_gflops", 200.0, 1e-3, 1e6),
                          DefaultAndRange(a->mutable_cpu(), kCpu, "per_op_overhead_us", 2.0, 0.0, 1e6),
                          DefaultAndRange(a->mutable_dram(), kDram, "bandwidth_gbps", 86.4, 1e-3, 1e5),
-                         DefaultAndRange(a->mutable_dram(), kDram, "capacity_gib", 8.0, 1e-3, 1e6)}) {
+                         DefaultAndRange(a->mutable_dram(), kDram, "capacity_gib", 8.0, 1e-3, 1e6),
+                         DefaultAndRange(a, "system.aif", "channels", 8, 1, 64),
+                         DefaultAndRange(a, "system.aif", "chips_per_channel", 2, 1, 64)}) {
     if (!s.ok()) return s;
   }
-  return absl::OkStatus();
+  return NormalizeNandTiming(a->mutable_timing(), "system.aif.timing");
 }
 
 controller::AifSsdConfig AifConfig(const v1::AifSystem& a, const v1::SimulationSpec& sim) {
   controller::AifSsdConfig c;  // AifDefaultNandConfig: the paper's SSD, ECCLITE on die, PE per chip
   c.nand.fidelity = sim.fidelity() == v1::PAGE ? nand::Fidelity::kPage : nand::Fidelity::kStream;
+  c.nand.geometry.channels = static_cast<uint32_t>(a.channels());
+  c.nand.geometry.dies_per_channel = static_cast<uint32_t>(a.chips_per_channel());
+  ApplyNandTiming(a.timing(), &c.nand);
   c.nand.timing.cr_read = !a.without_cr_read_and_be_enc();
   c.be_enc = !a.without_cr_read_and_be_enc();
   c.record_commands = false;  // a long job would keep every command's record
@@ -603,6 +635,27 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
     u->set_bytes_per_second(t > 0 ? static_cast<double>(res.bytes()) / t : 0);
   }
   return r;
+}
+
+std::vector<absl::StatusOr<v1::JobResult>> RunJobsConcurrently(const std::vector<v1::JobSpec>& jobs, int parallel,
+                                                              std::function<void(size_t, size_t)> on_done) {
+  std::vector<absl::StatusOr<v1::JobResult>> results(jobs.size(), absl::UnknownError("not run"));
+  std::atomic<size_t> next{0};
+  size_t done = 0;
+  std::mutex done_mu;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < std::max(parallel, 1); ++w) {
+    workers.emplace_back([&] {
+      for (size_t i; (i = next++) < jobs.size();) {
+        results[i] = RunJob(jobs[i]);
+        std::lock_guard<std::mutex> lock(done_mu);
+        ++done;
+        if (on_done) on_done(done, jobs.size());
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  return results;
 }
 
 }  // namespace strata::coordinator

@@ -70,6 +70,12 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& spec,
                                      std::function<void(const JobProgress&)> on_progress = {},
                                      const std::atomic<bool>* cancel = nullptr);
 
+// Runs independent jobs, `parallel` at a time (each on one partition unless
+// its spec says otherwise); result i belongs to job i. `on_done` (may be
+// empty) is called, serialised, after each job with (done, total).
+std::vector<absl::StatusOr<v1::JobResult>> RunJobsConcurrently(
+    const std::vector<v1::JobSpec>& jobs, int parallel, std::function<void(size_t, size_t)> on_done = {});
+
 }  // namespace strata::coordinator
 
 #endif  // STRATA_COORDINATOR_JOB_JOB_RUNNER_H_
