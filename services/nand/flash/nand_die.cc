@@ -240,8 +240,8 @@ SimTime NandDie::DrawArrayStep(SimTime at) {
     step_time = std::max(step_time, ArrayReadTime(config_.timing, levels, cr));
     double rber = rber_.Rber(g.bits_per_cell, b.coding, wp.page_type, b.pe_cycles, RetentionYears(b, at), b.reads);
     if (cur_.retry_level > 0) rber *= std::pow(config_.ecc.retry_rber_factor, cur_.retry_level);
-    ps.data_errors = DrawPageErrors(ctx().random(), codewords_per_page_, config_.ecc.codeword_bytes * 8, rber,
-                                    config_.ecc.ecclite_t);
+    ps.data_errors = error_sampler_.Draw(ctx().random(), codewords_per_page_, config_.ecc.codeword_bytes * 8, rber,
+                                         config_.ecc.ecclite_t);
     ps.data_page = page;
     ++b.reads;
     ps.last_block = cur_.block;

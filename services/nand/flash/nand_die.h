@@ -142,6 +142,7 @@ class NandDie final : public sim::Component {
 
   const NandConfig config_;
   const RberModel rber_;
+  PageErrorSampler error_sampler_;
   const uint32_t codewords_per_page_;
   const uint64_t weights_per_page_;  // page_bytes * 8 / operand bits
   const SimTime pe_page_time_;       // multiply time of one page

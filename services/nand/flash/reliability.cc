@@ -64,6 +64,9 @@ RberModel::RberModel(const ReliabilityConfig& config, uint32_t codeword_bytes) :
 double RberModel::Shape(double pe_cycles, double retention_years, double block_reads) const {
   const ReliabilityConfig& c = config_;
   const double n = pe_cycles / 1000.0;
+  // A block that was never cycled has no wear terms (0^k = 0 for k > 0):
+  // skip the three pow calls that every page read would otherwise pay.
+  if (n == 0 && c.k > 0 && c.m > 0) return c.eps;
   const double wear = std::pow(n, c.k);
   return c.eps + c.alpha * wear + c.beta * std::pow(n, c.m) * std::pow(retention_years, c.n) +
          c.gamma * wear * block_reads;
@@ -80,18 +83,63 @@ double RberModel::Rber(uint32_t bits_per_cell, BlockCoding coding, uint32_t page
   return std::min(0.5, at_anchor * Shape(pe_cycles, retention_years, block_reads) / anchor_shape_);
 }
 
-PageErrors DrawPageErrors(sim::RandomStream& random, uint32_t codewords, uint32_t codeword_bits, double rber,
-                          uint32_t ecclite_t) {
+namespace {
+
+// Errors in a codeword known to have at least one: the binomial conditioned
+// on X >= 1, by inversion from k = 1 (the mean is a handful of bits), or by
+// redrawing when most codewords have errors anyway.
+uint32_t DrawErrorsGivenSome(sim::RandomStream& random, uint32_t bits, double rber, double p_any,
+                             double p_one_given_any) {
+  if (p_any > 0.5) {
+    for (;;) {
+      if (const uint64_t x = random.Binomial(bits, rber); x > 0) return static_cast<uint32_t>(x);
+    }
+  }
+  const double ratio = rber / (1 - rber);
+  double pmf = p_one_given_any;
+  double cdf = pmf;
+  const double u = random.Uniform01();
+  uint32_t k = 1;
+  while (u > cdf && k < bits) {
+    pmf *= ratio * static_cast<double>(bits - k) / static_cast<double>(k + 1);
+    ++k;
+    cdf += pmf;
+    if (pmf < 1e-300) break;  // float exhaustion: the tail mass is negligible
+  }
+  return k;
+}
+
+}  // namespace
+
+PageErrors PageErrorSampler::Draw(sim::RandomStream& random, uint32_t codewords, uint32_t codeword_bits, double rber,
+                                  uint32_t ecclite_t) {
   PageErrors e;
   if (rber <= 0) return e;
-  for (uint32_t i = 0; i < codewords; ++i) {
-    const auto errors = static_cast<uint32_t>(random.Binomial(codeword_bits, rber));
+  // First how many codewords have any error, then each of those given that
+  // it has some. A clean page (the common case: RBER ~1e-6 over 8192 bits)
+  // costs one draw, not one per codeword; decoding a 70B model reads
+  // millions of pages per token, so this is most of the NAND model's time.
+  if (codeword_bits != bits_ || rber != rber_) {
+    bits_ = codeword_bits;
+    rber_ = rber;
+    p_any_ = -std::expm1(static_cast<double>(codeword_bits) * std::log1p(-rber));
+    p_one_given_any_ =
+        static_cast<double>(codeword_bits) * rber * std::exp((codeword_bits - 1.0) * std::log1p(-rber)) / p_any_;
+  }
+  const auto dirty = static_cast<uint32_t>(random.Binomial(codewords, p_any_));
+  for (uint32_t i = 0; i < dirty; ++i) {
+    const uint32_t errors = DrawErrorsGivenSome(random, codeword_bits, rber, p_any_, p_one_given_any_);
     e.total += errors;
     e.max_per_codeword = std::max(e.max_per_codeword, errors);
-    if (errors > 0) ++e.codewords_with_errors;
+    ++e.codewords_with_errors;
     if (errors > ecclite_t) ++e.codewords_over_ecclite_t;
   }
   return e;
+}
+
+PageErrors DrawPageErrors(sim::RandomStream& random, uint32_t codewords, uint32_t codeword_bits, double rber,
+                          uint32_t ecclite_t) {
+  return PageErrorSampler().Draw(random, codewords, codeword_bits, rber, ecclite_t);
 }
 
 SimTime EccLiteLatency(const EccConfig& ecc, uint32_t bytes) { return sim::TransferTime(bytes, ecc.ecclite_bytes_per_s); }

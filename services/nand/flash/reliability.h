@@ -59,6 +59,22 @@ struct PageErrors {
   uint32_t codewords_with_errors = 0;
   uint32_t codewords_over_ecclite_t = 0;
 };
+// Draws a page's errors: the same distribution as one Binomial(codeword_bits,
+// rber) per codeword, at one random draw for a clean page. Keeps the
+// probabilities of the last RBER it saw, which repeats page after page on a
+// block whose wear does not change (so its RBER does not).
+class PageErrorSampler {
+ public:
+  PageErrors Draw(sim::RandomStream& random, uint32_t codewords, uint32_t codeword_bits, double rber,
+                  uint32_t ecclite_t);
+
+ private:
+  uint32_t bits_ = 0;
+  double rber_ = -1;
+  double p_any_ = 0;           // P(X >= 1) per codeword
+  double p_one_given_any_ = 0;  // P(X = 1 | X >= 1)
+};
+// One page with a fresh sampler (tests, one-off draws).
 PageErrors DrawPageErrors(sim::RandomStream& random, uint32_t codewords, uint32_t codeword_bits, double rber,
                           uint32_t ecclite_t);
 

@@ -102,6 +102,30 @@ TEST(ReliabilityTest, DrawnErrorsFollowTheRate) {
   EXPECT_NEAR(static_cast<double>(over), expected_over, 5 * std::sqrt(expected_over) + 1);
 }
 
+// A fresh block's RBER: most codewords are clean, and those with errors
+// have one or two. The page draw must keep the per-codeword binomial's
+// distribution: P(any error) = 1 - (1 - p)^bits and mean bits * p.
+TEST(ReliabilityTest, DrawnErrorsAtLowRateKeepTheBinomialDistribution) {
+  sim::RandomStream rng(11, 5);
+  const double p = 2e-5;  // mean 0.164 errors per 8192-bit codeword
+  uint64_t total = 0, dirty = 0, two_or_more = 0;
+  const int pages = 100000;
+  for (int i = 0; i < pages; ++i) {
+    const PageErrors e = DrawPageErrors(rng, 16, 8192, p, 10);
+    total += e.total;
+    dirty += e.codewords_with_errors;
+    if (e.max_per_codeword >= 2) ++two_or_more;
+  }
+  const double codewords = pages * 16.0;
+  const double p_any = 1 - std::pow(1 - p, 8192);
+  EXPECT_NEAR(dirty / codewords, p_any, 5 * std::sqrt(p_any / codewords));
+  EXPECT_NEAR(total / codewords, 8192 * p, 0.02 * 8192 * p);
+  // P(X >= 2) per codeword = 1 - P(0) - P(1); a page with a 2+ codeword.
+  const double p0 = std::pow(1 - p, 8192), p1 = 8192 * p * std::pow(1 - p, 8191);
+  const double page_two = 1 - std::pow(p0 + p1, 16);
+  EXPECT_NEAR(two_or_more / static_cast<double>(pages), page_two, 5 * std::sqrt(page_two / pages));
+}
+
 TEST(ReliabilityTest, EccLiteLatencyIsPageOverRate) {
   EccConfig e;
   // 16384 B / 6.4e9 B/s = 2.56 us.
