@@ -252,7 +252,8 @@ absl::Status NormalizeAif(v1::AifSystem* a) {
                          DefaultAndRange(a->mutable_dram(), kDram, "bandwidth_gbps", 86.4, 1e-3, 1e5),
                          DefaultAndRange(a->mutable_dram(), kDram, "capacity_gib", 8.0, 1e-3, 1e6),
                          DefaultAndRange(a, "system.aif", "channels", 8, 1, 64),
-                         DefaultAndRange(a, "system.aif", "chips_per_channel", 2, 1, 64)}) {
+                         // services/nand's limit: 16 dies share a channel.
+                         DefaultAndRange(a, "system.aif", "chips_per_channel", 2, 1, 16)}) {
     if (!s.ok()) return s;
   }
   return NormalizeNandTiming(a->mutable_timing(), "system.aif.timing");
