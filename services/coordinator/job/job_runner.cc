@@ -318,27 +318,32 @@ nand::NandConfig SsdOffloadNandConfig(const v1::SimulationSpec& sim) {
 // flash dies (NormalizeNvllm), with the weights crossing ONFI channels.
 absl::Status NormalizeSsdIsc(v1::SsdIscSystem* i) {
   const std::string_view kLogic = "system.ssd_isc.attention_logic", kDram = "system.ssd_isc.dram",
-                         kSys = "system.ssd_isc";
+                         kFlash = "system.ssd_isc.flash", kSys = "system.ssd_isc";
+  v1::FlashArraySpec* f = i->mutable_flash();
+  if (f->pe_clock_mhz() != 0) return Invalid("system.ssd_isc.flash.pe_clock_mhz", f->pe_clock_mhz(), "0 (no compute in the dies)");
+  if (f->pe_macs_per_cycle() != 0) {
+    return Invalid("system.ssd_isc.flash.pe_macs_per_cycle", f->pe_macs_per_cycle(), "0 (no compute in the dies)");
+  }
+  // ONFI 5.0: 2400 MT/s, the top of REFERENCE.md's ONFI 4.x/5.x range.
+  if (f->timing().channel_mts() == 0) f->mutable_timing()->set_channel_mts(2400);
   for (absl::Status s : {
            DefaultAndRange(i->mutable_attention_logic(), kLogic, "peak_tflops", 4.0, 1e-3, 1e4),
            DefaultAndRange(i->mutable_attention_logic(), kLogic, "vector_gflops", 500.0, 1e-3, 1e6),
            DefaultAndRange(i->mutable_attention_logic(), kLogic, "per_op_overhead_us", 0.1, 0.0, 1e6),
            DefaultAndRange(i->mutable_dram(), kDram, "bandwidth_gbps", 51.2, 1e-3, 1e5),
            DefaultAndRange(i->mutable_dram(), kDram, "capacity_gib", 32.0, 1e-3, 1e6),
-           DefaultAndRange(i, kSys, "channels", 8, 1, 64),
-           DefaultAndRange(i, kSys, "dies_per_channel", 1, 1, 16),
-           DefaultAndRange(i, kSys, "planes_per_die", 64, 1, 128),
-           DefaultAndRange(i, kSys, "blocks_per_plane", 1366, 1, 100000),
-           // ONFI 5.0: 2400 MT/s, the top of REFERENCE.md's ONFI 4.x/5.x range.
-           DefaultAndRange(i, kSys, "channel_mt_per_s", 2400, 50, 10000),
-           DefaultAndRange(i, kSys, "compute_units", i->channels(), 1, 1024),
+           DefaultAndRange(f, kFlash, "channels", 8, 1, 64),
+           DefaultAndRange(f, kFlash, "dies_per_channel", 1, 1, 16),
+           DefaultAndRange(f, kFlash, "planes_per_die", 64, 1, 128),
+           DefaultAndRange(f, kFlash, "blocks_per_plane", 1366, 1, 100000),
+           DefaultAndRange(i, kSys, "compute_units", f->channels(), 1, 1024),
            // 1 GHz x 32 INT8 MACs per unit: 32 GB/s of weights per unit,
            // ~13x a channel, so the channels bound the GEMV (assumption).
            DefaultAndRange(i, kSys, "compute_clock_mhz", 1000.0, 1.0, 10000.0),
            DefaultAndRange(i, kSys, "compute_macs_per_cycle", 32, 1, 65536)}) {
     if (!s.ok()) return s;
   }
-  return absl::OkStatus();
+  return NormalizeNandTiming(f->mutable_timing(), "system.ssd_isc.flash.timing");
 }
 
 controller::ControllerGemvConfig SsdIscConfig(const v1::SsdIscSystem& i, host::WeightType type,
@@ -346,11 +351,11 @@ controller::ControllerGemvConfig SsdIscConfig(const v1::SsdIscSystem& i, host::W
   controller::ControllerGemvConfig c;
   c.nand = nand::AifDefaultNandConfig();  // AiF's measured TLC phases and on-die ECCLITE, as NVLLM's dies
   c.nand.fidelity = sim.fidelity() == v1::PAGE ? nand::Fidelity::kPage : nand::Fidelity::kStream;
-  c.nand.geometry.channels = static_cast<uint32_t>(i.channels());
-  c.nand.geometry.dies_per_channel = static_cast<uint32_t>(i.dies_per_channel());
-  c.nand.geometry.planes_per_die = static_cast<uint32_t>(i.planes_per_die());
-  c.nand.geometry.blocks_per_plane = static_cast<uint32_t>(i.blocks_per_plane());
-  c.nand.bus.mega_transfers_per_s = static_cast<uint32_t>(i.channel_mt_per_s());
+  c.nand.geometry.channels = static_cast<uint32_t>(i.flash().channels());
+  c.nand.geometry.dies_per_channel = static_cast<uint32_t>(i.flash().dies_per_channel());
+  c.nand.geometry.planes_per_die = static_cast<uint32_t>(i.flash().planes_per_die());
+  c.nand.geometry.blocks_per_plane = static_cast<uint32_t>(i.flash().blocks_per_plane());
+  ApplyNandTiming(i.flash().timing(), &c.nand);
   c.nand.pe.placement = nand::PePlacement::kNone;
   c.compute_units = static_cast<uint32_t>(i.compute_units());
   c.clock_hz = static_cast<uint64_t>(i.compute_clock_mhz() * 1e6);

@@ -153,8 +153,8 @@ TEST(SsdIscTest, DecodeIsBoundedByAggregateChannelBandwidthOverFfnBytes) {
 TEST(SsdIscTest, HalfTheChannelRateDoublesTheFfnTime) {
   const std::string model =
       R"pb(model { catalog_name: "llama-2-7b" } workload { prompt_tokens: 16 decode_tokens: 2 })pb";
-  auto fast = RunJob(IscSpec(model, "channel_mt_per_s: 2400"));
-  auto slow = RunJob(IscSpec(model, "channel_mt_per_s: 1200"));
+  auto fast = RunJob(IscSpec(model, "flash { timing { channel_mts: 2400 } }"));
+  auto slow = RunJob(IscSpec(model, "flash { timing { channel_mts: 1200 } }"));
   ASSERT_TRUE(fast.ok() && slow.ok());
   EXPECT_NEAR(slow->time_per_token_breakdown().flash_bus_us() / fast->time_per_token_breakdown().flash_bus_us(), 2.0,
               0.1);
@@ -170,7 +170,7 @@ TEST(SsdIscTest, NvllmWithTheSameDiesIsFaster) {
 }
 
 TEST(SsdIscTest, DigestsAgreeAcrossPartitionsAndSync) {
-  ExpectSameDigestEverywhere(IscSpec(kSmallModel, "planes_per_die: 8"), "ssd_isc");
+  ExpectSameDigestEverywhere(IscSpec(kSmallModel, "flash { planes_per_die: 8 }"), "ssd_isc");
 }
 
 TEST(SsdSystemsTest, BadFieldsNameTheFieldAndTheAllowedRange) {
@@ -186,10 +186,12 @@ TEST(SsdSystemsTest, BadFieldsNameTheFieldAndTheAllowedRange) {
        "system.ssd_offload.page_cache_gib = 9; allowed:"},
       {absl::StrCat(kSmallModel, " system { ssd_offload { page_cache_gib: -1 } }"),
        "system.ssd_offload.page_cache_gib = -1; allowed:"},
-      {absl::StrCat(kSmallModel, " system { ssd_isc { channels: 100 } }"),
-       "system.ssd_isc.channels = 100; allowed: 1 to 64"},
-      {absl::StrCat(kSmallModel, " system { ssd_isc { channel_mt_per_s: 20 } }"),
-       "system.ssd_isc.channel_mt_per_s = 20; allowed: 50 to 10000"},
+      {absl::StrCat(kSmallModel, " system { ssd_isc { flash { channels: 100 } } }"),
+       "system.ssd_isc.flash.channels = 100; allowed: 1 to 64"},
+      {absl::StrCat(kSmallModel, " system { ssd_isc { flash { timing { channel_mts: -20 } } } }"),
+       "system.ssd_isc.flash.timing.channel_mts = -20; allowed: 1 to 100000"},
+      {absl::StrCat(kSmallModel, " system { ssd_isc { flash { pe_macs_per_cycle: 8 } } }"),
+       "system.ssd_isc.flash.pe_macs_per_cycle = 8; allowed: 0 (no compute in the dies)"},
       {absl::StrCat(kSmallModel, " system { ssd_isc { compute_macs_per_cycle: -2 } }"),
        "system.ssd_isc.compute_macs_per_cycle = -2; allowed: 1 to 65536"},
   };
