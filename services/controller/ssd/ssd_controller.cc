@@ -114,23 +114,74 @@ void SsdController::OnRequest(const BackendRequest& r) {
 void SsdController::OnFtlDone(uint32_t id) {
   Cmd& c = cmds_[id];
   c.flash_start = ctx().Now();
-  c.pending = static_cast<uint32_t>(c.ops.size());
-  if (c.pending == 0) {
+  c.pending = 0;
+  if (c.ops.empty()) {
     Respond(id);
     return;
   }
-  std::vector<uint32_t> touched;
-  for (const FlashOp& op : c.ops) {
+  auto die_of = [&](const FlashOp& op) {
     const uint32_t u = op.addr.plane;
     const uint32_t channel = u % geo_.channels;
-    const uint32_t die = channel * geo_.dies_per_channel + (u / geo_.channels) % geo_.dies_per_channel;
-    dies_[die].queue.push_back({id, op});
-    stats_.max_die_queue = std::max<uint64_t>(stats_.max_die_queue, dies_[die].queue.size());
-    touched.push_back(die);
+    return channel * geo_.dies_per_channel + (u / geo_.channels) % geo_.dies_per_channel;
+  };
+  std::vector<uint32_t> touched;
+  if (config_.coalesce_reads) {
+    std::vector<std::vector<FlashOp>> per_die(dies_.size());
+    for (const FlashOp& op : c.ops) per_die[die_of(op)].push_back(op);
+    for (uint32_t die = 0; die < per_die.size(); ++die) {
+      if (per_die[die].empty()) continue;
+      const size_t before = dies_[die].queue.size();
+      Coalesce(id, per_die[die], &dies_[die].queue);
+      c.pending += static_cast<uint32_t>(dies_[die].queue.size() - before);
+      stats_.max_die_queue = std::max<uint64_t>(stats_.max_die_queue, dies_[die].queue.size());
+      touched.push_back(die);
+    }
+  } else {
+    for (const FlashOp& op : c.ops) {
+      const uint32_t die = die_of(op);
+      dies_[die].queue.push_back({id, op});
+      ++c.pending;
+      stats_.max_die_queue = std::max<uint64_t>(stats_.max_die_queue, dies_[die].queue.size());
+      touched.push_back(die);
+    }
   }
   std::sort(touched.begin(), touched.end());
   touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
   for (uint32_t die : touched) TryIssue(die);
+}
+
+void SsdController::Coalesce(uint32_t cmd, const std::vector<FlashOp>& ops, std::deque<QueuedOp>* out) const {
+  const uint32_t units_per_plane = geo_.channels * geo_.dies_per_channel;
+  auto plane_of = [&](const FlashOp& op) { return op.addr.plane / units_per_plane; };
+  // Pass 1: the same page of consecutive planes -> one multi-plane entry.
+  std::vector<QueuedOp> multi_plane;
+  for (const FlashOp& op : ops) {
+    if (!multi_plane.empty()) {
+      QueuedOp& last = multi_plane.back();
+      if (op.kind == FlashOpKind::kRead && last.op.kind == FlashOpKind::kRead && op.cause == last.op.cause &&
+          op.addr.block == last.op.addr.block && op.addr.page == last.op.addr.page &&
+          plane_of(op) == plane_of(last.op) + last.plane_count) {
+        ++last.plane_count;
+        continue;
+      }
+    }
+    multi_plane.push_back({cmd, op});
+  }
+  // Pass 2: multi-plane entries on consecutive pages of one block, same
+  // planes -> one multi-page entry.
+  for (const QueuedOp& q : multi_plane) {
+    if (!out->empty() && out->back().cmd == cmd) {
+      QueuedOp& last = out->back();
+      if (q.op.kind == FlashOpKind::kRead && last.op.kind == FlashOpKind::kRead && q.op.cause == last.op.cause &&
+          q.op.addr.block == last.op.addr.block && q.op.addr.plane == last.op.addr.plane &&
+          q.plane_count == last.plane_count && q.op.addr.page == last.op.addr.page + last.page_count &&
+          last.page_count < 0xFFFF) {
+        ++last.page_count;
+        continue;
+      }
+    }
+    out->push_back(q);
+  }
 }
 
 void SsdController::TryIssue(uint32_t die) {
@@ -156,6 +207,8 @@ void SsdController::TryIssue(uint32_t die) {
       case FlashOpKind::kRead:
         req.op = nand::NandOp::kRead;
         req.page = qo.op.addr.page;
+        req.page_count = qo.page_count;
+        req.plane_count = qo.plane_count;
         break;
       case FlashOpKind::kProgram:
         req.op = nand::NandOp::kProgram;
@@ -166,7 +219,8 @@ void SsdController::TryIssue(uint32_t die) {
         req.op = nand::NandOp::kErase;
         break;
     }
-    ++stats_.flash_ops[static_cast<int>(qo.op.kind)][static_cast<int>(qo.op.cause)];
+    stats_.flash_ops[static_cast<int>(qo.op.kind)][static_cast<int>(qo.op.cause)] +=
+        uint64_t{qo.page_count} * qo.plane_count;
     ctx().Send(channel_ports_[die / geo_.dies_per_channel], nand::kNandRequest, req);
   }
 }

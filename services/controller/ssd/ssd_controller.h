@@ -35,8 +35,12 @@
 //     queued host read overtakes queued GC / write ops of its die (a read
 //     of a page whose GC copy is still queued is served from its new
 //     address: timing only, data is not modelled).
-//   - Each FlashOp is a single-page, single-plane NandRequest (no
-//     multi-plane grouping).
+//   - Each FlashOp is a single-page, single-plane NandRequest, unless
+//     coalesce_reads: then a command's host reads on one die that the FTL
+//     placed at the same page of consecutive planes become one multi-plane
+//     read, and runs of those on consecutive pages of one block become one
+//     multi-page (cache) read: what controllers do for sequential reads, and
+//     what lets a die stream them at STREAM fidelity.
 // Parameters (SsdControllerConfig): see the struct.
 // Statistics: commands by kind, errors, flash ops by kind and cause,
 //   unmapped reads, peak per-die queue, FTL statistics (WA, GC).
@@ -77,6 +81,8 @@ struct SsdControllerConfig {
   // under controller control; the channel queues the rest itself).
   uint32_t max_outstanding_per_die = 1;
   bool host_reads_first = false;
+  // Merge a command's reads per die into multi-plane, multi-page requests.
+  bool coalesce_reads = false;
 };
 
 class SsdController final : public sim::Component {
@@ -120,8 +126,13 @@ class SsdController final : public sim::Component {
   };
   struct QueuedOp {
     uint32_t cmd;
-    FlashOp op;
+    FlashOp op;  // the first page of the request
+    uint16_t page_count = 1;
+    uint8_t plane_count = 1;
   };
+  // Appends `ops` (one die's, in FTL order) to `out`, merged per
+  // coalesce_reads.
+  void Coalesce(uint32_t cmd, const std::vector<FlashOp>& ops, std::deque<QueuedOp>* out) const;
   struct DieQueue {
     std::deque<QueuedOp> queue;
     uint32_t outstanding = 0;

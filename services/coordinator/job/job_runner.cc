@@ -1,5 +1,6 @@
 #include "job/job_runner.h"
 
+#include <cmath>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -12,6 +13,11 @@
 #include "aif/aif_ssd.h"
 #include "compute/flash_gemv_executor.h"
 #include "systems/aif_executor.h"
+#include "systems/isc_executor.h"
+#include "systems/mmap_gemv_executor.h"
+#include "isc/controller_gemv_engine.h"
+#include "nvme/nvme_interface.h"
+#include "ssd/ssd_controller.h"
 #include "compute/pcie_link.h"
 #include "flash/nand_channel.h"
 #include "compute/roofline_executor.h"
@@ -271,6 +277,106 @@ controller::AifSsdConfig AifConfig(const v1::AifSystem& a, const v1::SimulationS
   return c;
 }
 
+// Defaults for SSD offloading: the AiF paper's Memory+SSD system
+// (REFERENCE.md): the i9-14900KS host with 8 GB of DDR5 at 86.4 GB/s and a
+// 1 TB TLC SSD on PCIe 4.0 x4 (AiF's SSD without its in-chip logic).
+absl::Status NormalizeSsdOffload(v1::SsdOffloadSystem* o) {
+  const std::string_view kCpu = "system.ssd_offload.cpu", kDram = "system.ssd_offload.dram",
+                         kSys = "system.ssd_offload";
+  for (absl::Status s : {DefaultAndRange(o->mutable_cpu(), kCpu, "peak_tflops", 2.0, 1e-3, 1e4),
+                         DefaultAndRange(o->mutable_cpu(), kCpu, "vector_gflops", 200.0, 1e-3, 1e6),
+                         DefaultAndRange(o->mutable_cpu(), kCpu, "per_op_overhead_us", 2.0, 0.0, 1e6),
+                         DefaultAndRange(o->mutable_dram(), kDram, "bandwidth_gbps", 86.4, 1e-3, 1e5),
+                         DefaultAndRange(o->mutable_dram(), kDram, "capacity_gib", 8.0, 1e-3, 1e6),
+                         // 4 MiB windows: readahead raised for streaming (assumption,
+                         // `blockdev --setra 8192`); Linux's default is 128 KiB.
+                         DefaultAndRange(o, kSys, "readahead_kib", 4096, 4, 1 << 20),
+                         // 4 windows in flight (assumption): Linux keeps the synchronous window
+                         // and one asynchronous window ahead (mm/readahead.c), and the block
+                         // layer splits each into commands of at most max_sectors_kb that the
+                         // drive serves in parallel; the NVMe model stores and forwards a whole
+                         // command (flash, then DMA), so 4 whole windows stand for that overlap.
+                         DefaultAndRange(o, kSys, "readahead_windows", 4, 1, 64)}) {
+    if (!s.ok()) return s;
+  }
+  if (o->readahead_kib() % 4 != 0) {
+    return Invalid("system.ssd_offload.readahead_kib", o->readahead_kib(), "a multiple of 4 (the SSD's 4 KiB LBA)");
+  }
+  return absl::OkStatus();
+}
+
+nand::NandConfig SsdOffloadNandConfig(const v1::SimulationSpec& sim) {
+  nand::NandConfig c = nand::AifDefaultNandConfig();  // AiF's SSD: 8 ch x 2 chips x 4 planes, (2,3,2) TLC, ONFI 2.0 GB/s
+  c.fidelity = sim.fidelity() == v1::PAGE ? nand::Fidelity::kPage : nand::Fidelity::kStream;
+  c.pe.placement = nand::PePlacement::kNone;  // a plain SSD: no in-chip compute
+  // The two chips of a channel take turns at STREAM fidelity (nand_config.h):
+  // this SSD is PCIe-bound (7.9 GB/s link vs 13-16 GB/s of channels).
+  c.stream_serialises_dies = true;
+  return c;
+}
+
+// Defaults for SSD-like in-storage compute: NVLLM's attention side and
+// flash dies (NormalizeNvllm), with the weights crossing ONFI channels.
+absl::Status NormalizeSsdIsc(v1::SsdIscSystem* i) {
+  const std::string_view kLogic = "system.ssd_isc.attention_logic", kDram = "system.ssd_isc.dram",
+                         kFlash = "system.ssd_isc.flash", kSys = "system.ssd_isc";
+  v1::FlashArraySpec* f = i->mutable_flash();
+  if (f->pe_clock_mhz() != 0) return Invalid("system.ssd_isc.flash.pe_clock_mhz", f->pe_clock_mhz(), "0 (no compute in the dies)");
+  if (f->pe_macs_per_cycle() != 0) {
+    return Invalid("system.ssd_isc.flash.pe_macs_per_cycle", f->pe_macs_per_cycle(), "0 (no compute in the dies)");
+  }
+  // ONFI 5.0: 2400 MT/s, the top of REFERENCE.md's ONFI 4.x/5.x range.
+  if (f->timing().channel_mts() == 0) f->mutable_timing()->set_channel_mts(2400);
+  for (absl::Status s : {
+           DefaultAndRange(i->mutable_attention_logic(), kLogic, "peak_tflops", 4.0, 1e-3, 1e4),
+           DefaultAndRange(i->mutable_attention_logic(), kLogic, "vector_gflops", 500.0, 1e-3, 1e6),
+           DefaultAndRange(i->mutable_attention_logic(), kLogic, "per_op_overhead_us", 0.1, 0.0, 1e6),
+           DefaultAndRange(i->mutable_dram(), kDram, "bandwidth_gbps", 51.2, 1e-3, 1e5),
+           DefaultAndRange(i->mutable_dram(), kDram, "capacity_gib", 32.0, 1e-3, 1e6),
+           DefaultAndRange(f, kFlash, "channels", 8, 1, 64),
+           DefaultAndRange(f, kFlash, "dies_per_channel", 1, 1, 16),
+           DefaultAndRange(f, kFlash, "planes_per_die", 64, 1, 128),
+           DefaultAndRange(f, kFlash, "blocks_per_plane", 1366, 1, 100000),
+           DefaultAndRange(i, kSys, "compute_units", f->channels(), 1, 1024),
+           // 1 GHz x 32 INT8 MACs per unit: 32 GB/s of weights per unit,
+           // ~13x a channel, so the channels bound the GEMV (assumption).
+           DefaultAndRange(i, kSys, "compute_clock_mhz", 1000.0, 1.0, 10000.0),
+           DefaultAndRange(i, kSys, "compute_macs_per_cycle", 32, 1, 65536)}) {
+    if (!s.ok()) return s;
+  }
+  return NormalizeNandTiming(f->mutable_timing(), "system.ssd_isc.flash.timing");
+}
+
+controller::ControllerGemvConfig SsdIscConfig(const v1::SsdIscSystem& i, host::WeightType type,
+                                              const v1::SimulationSpec& sim) {
+  controller::ControllerGemvConfig c;
+  c.nand = nand::AifDefaultNandConfig();  // AiF's measured TLC phases and on-die ECCLITE, as NVLLM's dies
+  c.nand.fidelity = sim.fidelity() == v1::PAGE ? nand::Fidelity::kPage : nand::Fidelity::kStream;
+  c.nand.geometry.channels = static_cast<uint32_t>(i.flash().channels());
+  c.nand.geometry.dies_per_channel = static_cast<uint32_t>(i.flash().dies_per_channel());
+  c.nand.geometry.planes_per_die = static_cast<uint32_t>(i.flash().planes_per_die());
+  c.nand.geometry.blocks_per_plane = static_cast<uint32_t>(i.flash().blocks_per_plane());
+  ApplyNandTiming(i.flash().timing(), &c.nand);
+  c.nand.pe.placement = nand::PePlacement::kNone;
+  c.compute_units = static_cast<uint32_t>(i.compute_units());
+  c.clock_hz = static_cast<uint64_t>(i.compute_clock_mhz() * 1e6);
+  c.macs_per_cycle = static_cast<uint32_t>(i.compute_macs_per_cycle());
+  c.weight_bits = static_cast<uint32_t>(host::WeightBits(type));
+  return c;
+}
+
+// Which stage bounds a die's multi-plane cache-read stream: the arrays
+// (planes x page per mean tR, per channel's dies) or the channel bus.
+host::Category StreamBound(const nand::NandConfig& n) {
+  const nand::NandTiming& t = n.timing;
+  const double levels = ((1 << n.geometry.bits_per_cell) - 1.0) / n.geometry.bits_per_cell;
+  const double mean_tr_s = (t.precharge + t.discharge).ToSeconds() + t.sense_per_level.ToSeconds() * levels;
+  const double array_rate = static_cast<double>(n.geometry.planes_per_die) * n.geometry.page_bytes / mean_tr_s *
+                            n.geometry.dies_per_channel;
+  return array_rate > static_cast<double>(n.bus.bytes_per_second()) ? host::Category::kFlashBus
+                                                                    : host::Category::kFlashArray;
+}
+
 // The weight budget in bytes and, per layer, the bytes streamed every token.
 struct Residency {
   int64_t budget = 0;
@@ -304,6 +410,128 @@ Residency PlanResidency(const ModelShape& s, host::WeightType t, const v1::GpuOu
 // the breakdown counts them as synchronisation.
 constexpr SimTime kDispatchLatency = SimTime::Nanoseconds(10);
 constexpr SimTime kBoardLatency = SimTime::Nanoseconds(1);
+
+
+host::RooflineConfig HostRoofline(std::string name, const v1::HostCpu& cpu, const v1::Dram& dram) {
+  host::RooflineConfig rc;
+  rc.name = std::move(name);
+  rc.peak_flops = cpu.peak_tflops() * 1e12;
+  rc.vector_flops = cpu.vector_gflops() * 1e9;
+  rc.memory_bytes_per_second = dram.bandwidth_gbps() * 1e9;
+  rc.per_op_overhead = SimTime::FromMicroseconds(cpu.per_op_overhead_us());
+  return rc;
+}
+
+// Controller SoC bus between the NVMe front end and the FTL core, and
+// controller to channel sequencer (ssd_system.h's *typical* values).
+constexpr SimTime kFrontendLink = SimTime::Nanoseconds(20);
+constexpr SimTime kChannelLink = SimTime::Nanoseconds(10);
+
+// The flash channels' mean bus utilisation and the bytes they moved out.
+BuiltJob::Resource FlashChannelsResource(std::vector<nand::NandChannel*> channels) {
+  return {"flash_channels",
+          [channels] {
+            SimTime busy;
+            for (auto* c : channels) busy += c->stats().bus_busy;
+            return SimTime::Picoseconds(busy.ps() / static_cast<int64_t>(channels.size()));
+          },
+          [channels] {
+            int64_t bytes = 0;
+            for (auto* c : channels) bytes += static_cast<int64_t>(c->stats().bytes_out);
+            return bytes;
+          }};
+}
+
+// System 4: host CPU over an mmapped weights file on a plain NVMe SSD.
+absl::StatusOr<BuiltJob> BuildSsdOffload(const v1::JobSpec& spec, const host::DriverConfig& dc, BuiltJob job) {
+  job.system = "ssd_offload";
+  sim::Simulation& sim = *job.sim;
+  const auto& o = spec.system().ssd_offload();
+  auto* cpu = sim.Emplace<host::RooflineExecutor>("host", HostRoofline("cpu", o.cpu(), o.dram()));
+  if (auto s = sim.Connect(job.driver->id(), "host", cpu->id(), "driver", kDispatchLatency); !s.ok()) return s;
+  MmapConfig mc;
+  mc.cpu = HostRoofline("cpu", o.cpu(), o.dram());
+  mc.chunk_bytes = static_cast<uint64_t>(o.readahead_kib()) * 1024;
+  mc.cache_chunks = static_cast<uint64_t>(o.page_cache_gib() * kGiB) / mc.chunk_bytes;
+  mc.readahead_windows = static_cast<uint32_t>(o.readahead_windows());
+  controller::NvmeConfig nvme;  // PCIe 4.0 x4, Linux's 1024-entry queue, interrupts (nvme_interface.h)
+  mc.lba_bytes = nvme.lba_bytes;
+  auto* mmap = sim.Emplace<MmapGemvExecutor>("host", mc, dc);
+  if (auto s = sim.Connect(job.driver->id(), "offload", mmap->id(), "driver", kDispatchLatency); !s.ok()) return s;
+
+  const nand::NandConfig nc = SsdOffloadNandConfig(spec.simulation());
+  controller::SsdControllerConfig cc;
+  cc.lba_bytes = nvme.lba_bytes;
+  cc.coalesce_reads = true;  // sequential readahead: multi-plane cache reads
+  // The FTL manages only the blocks the weights file needs (plus spare and
+  // GC reserve): the drive's other contents are not modelled, and a 1 TB
+  // mapping table would cost gigabytes of simulator memory.
+  const uint64_t file_pages = (mmap->file_bytes() + nc.geometry.page_bytes - 1) / nc.geometry.page_bytes;
+  const uint64_t units = uint64_t{nc.geometry.dies()} * nc.geometry.planes_per_die;
+  // Blocks per plane: the file's pages over the over-provisioning, and at
+  // least enough spare for PageFtl's GC reserve and open blocks.
+  const double op = cc.ftl.over_provisioning;
+  const double data_blocks = std::ceil(static_cast<double>((file_pages + units - 1) / units) / nc.geometry.pages_per_block());
+  const double spare_blocks = std::ceil((cc.ftl.gc_free_block_threshold + 4) / op);
+  const auto blocks = static_cast<uint64_t>(std::max(std::ceil(data_blocks / (1.0 - op)), spare_blocks)) + 1;
+  if (blocks > nc.geometry.blocks_per_plane) {
+    return absl::InvalidArgumentError(absl::StrCat("model: ", absl::StrFormat("%.1f", mmap->file_bytes() / kGiB),
+                                                   " GiB of weights do not fit the SSD of system.ssd_offload"));
+  }
+  cc.ftl_blocks_per_plane = static_cast<uint32_t>(blocks);
+  auto ctrl = controller::SsdController::Create("ssd_controller", nc, cc);
+  if (!ctrl.ok()) return ctrl.status();
+  // The weights file was written before the run (the model download).
+  if (auto s = (*ctrl)->Precondition(0, file_pages); !s.ok()) return s;
+  controller::SsdController* controller = ctrl->get();
+  sim.Add(*std::move(ctrl), "controller");
+  auto* nvme_if = sim.Emplace<controller::NvmeInterface>("nvme", "nvme", nvme);
+  // The NVMe interface holds the host driver's queues: a 1 ns call from the executor.
+  if (auto s = sim.Connect(mmap->id(), "nvme", nvme_if->id(), "host", kBoardLatency); !s.ok()) return s;
+  if (auto s = sim.Connect(nvme_if->id(), "backend", controller->id(), "frontend", kFrontendLink); !s.ok()) return s;
+  auto array = nand::BuildNandArray(nc, &sim, "nand");
+  if (!array.ok()) return array.status();
+  for (uint32_t c = 0; c < nc.geometry.channels; ++c) {
+    if (auto s = sim.Connect(controller->id(), absl::StrCat("ch", c), array->channels[c]->id(), "host", kChannelLink);
+        !s.ok()) {
+      return s;
+    }
+  }
+  job.resources.push_back({"dram", [cpu] { return cpu->busy_time(); }, [cpu] { return cpu->memory_bytes(); }});
+  job.resources.push_back({"pcie",
+                           [nvme_if] { return nvme_if->stats().pcie_busy[1]; },
+                           [nvme_if] { return static_cast<int64_t>(nvme_if->stats().read.bytes); }});
+  job.resources.push_back(FlashChannelsResource(array->channels));
+  job.mmap = mmap;
+  return job;
+}
+
+// System 6: FFN GEMVs in the SSD controller's compute units, weights over
+// the flash channels; attention on CMOS logic with DRAM (as NVLLM).
+absl::StatusOr<BuiltJob> BuildSsdIsc(const v1::JobSpec& spec, const host::DriverConfig& dc, BuiltJob job) {
+  job.system = "ssd_isc";
+  sim::Simulation& sim = *job.sim;
+  const auto& i = spec.system().ssd_isc();
+  auto* logic = sim.Emplace<host::RooflineExecutor>("host", HostRoofline("attention_logic", i.attention_logic(), i.dram()));
+  if (auto s = sim.Connect(job.driver->id(), "host", logic->id(), "driver", kDispatchLatency); !s.ok()) return s;
+  const controller::ControllerGemvConfig config = SsdIscConfig(i, dc.weight_type, spec.simulation());
+  auto* host = sim.Emplace<IscExecutor>("controller", StreamBound(config.nand));
+  auto* engine = sim.Emplace<controller::ControllerGemvEngine>("controller", "isc_engine", config);
+  if (auto s = sim.Connect(job.driver->id(), "offload", host->id(), "driver", kDispatchLatency); !s.ok()) return s;
+  if (auto s = sim.Connect(host->id(), "engine", engine->id(), "host", kBoardLatency); !s.ok()) return s;
+  auto array = nand::BuildNandArray(config.nand, &sim, "nand");
+  if (!array.ok()) return array.status();
+  for (uint32_t c = 0; c < config.nand.geometry.channels; ++c) {
+    if (auto s = sim.Connect(engine->id(), absl::StrCat("ch", c), array->channels[c]->id(), "host", kChannelLink);
+        !s.ok()) {
+      return s;
+    }
+  }
+  job.resources.push_back({"dram", [logic] { return logic->busy_time(); }, [logic] { return logic->memory_bytes(); }});
+  job.resources.push_back(FlashChannelsResource(array->channels));
+  job.isc = engine;
+  return job;
+}
 
 }  // namespace
 
@@ -425,10 +653,49 @@ absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec) {
       }
       break;
     }
+    case v1::SystemSpec::kSsdOffload: {
+      v1::SsdOffloadSystem* o = spec.mutable_system()->mutable_ssd_offload();
+      if (absl::Status s = NormalizeSsdOffload(o); !s.ok()) return s;
+      const double dram = o->dram().capacity_gib() * kGiB;
+      if (static_cast<double>(kv) >= dram) {
+        return absl::InvalidArgumentError(absl::StrCat("system.ssd_offload.dram.capacity_gib = ",
+                                                       o->dram().capacity_gib(), " cannot hold the KV cache (",
+                                                       absl::StrFormat("%.1f", kv / kGiB), " GiB)"));
+      }
+      // The page cache: DRAM less the KV cache unless set.
+      if (o->page_cache_gib() == 0) o->set_page_cache_gib((dram - static_cast<double>(kv)) / kGiB);
+      const double window_gib = o->readahead_kib() / (1024.0 * 1024.0);
+      const double min_cache = window_gib * (o->readahead_windows() + 1);
+      if (!(o->page_cache_gib() >= min_cache && o->page_cache_gib() <= o->dram().capacity_gib())) {
+        return Invalid("system.ssd_offload.page_cache_gib", o->page_cache_gib(),
+                       absl::StrCat(min_cache, " ((readahead_windows + 1) x readahead_kib) to dram.capacity_gib = ",
+                                    o->dram().capacity_gib()));
+      }
+      if (absl::Status s = nand::ValidateNandConfig(SsdOffloadNandConfig(spec.simulation())); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("system.ssd_offload: ", s.message()));
+      }
+      break;
+    }
+    case v1::SystemSpec::kSsdIsc: {
+      v1::SsdIscSystem* i = spec.mutable_system()->mutable_ssd_isc();
+      if (absl::Status s = NormalizeSsdIsc(i); !s.ok()) return s;
+      if (absl::Status s = controller::ValidateControllerGemvConfig(SsdIscConfig(*i, type, spec.simulation()));
+          !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("system.ssd_isc: ", s.message()));
+      }
+      const host::ParameterCount c = host::CountParameters(*shape);
+      const double dram_bytes = static_cast<double>((c.attention + c.embeddings) * host::WeightBits(type) / 8 + kv);
+      if (dram_bytes > i->dram().capacity_gib() * kGiB) {
+        return absl::InvalidArgumentError(absl::StrCat("system.ssd_isc.dram.capacity_gib = ", i->dram().capacity_gib(),
+                                                       " cannot hold ", absl::StrFormat("%.1f", dram_bytes / kGiB),
+                                                       " GiB of attention weights, embeddings and KV cache"));
+      }
+      break;
+    }
     default:
       return absl::InvalidArgumentError(
-          "system: set one of system.nvllm, system.aif, system.in_memory, system.gpu_out_of_core "
-          "(ssd_offload and ssd_isc come next)");
+          "system: set one of system.nvllm, system.aif, system.ssd_offload, system.ssd_isc, system.in_memory, "
+          "system.gpu_out_of_core");
   }
   return spec;
 }
@@ -450,6 +717,11 @@ absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
   if (spec.system().has_aif()) {
     dc.offload = host::DriverConfig::Offload::kAllGemv;  // AiF offloads every decode GEMV
     dc.wait_for_offload_ready = true;                    // after aif_post has placed the weights
+  }
+  if (spec.system().has_ssd_isc()) dc.offload = host::DriverConfig::Offload::kFfn;  // as NVLLM
+  if (spec.system().has_ssd_offload()) {
+    dc.offload = host::DriverConfig::Offload::kAllGemv;  // every GEMV reads mmapped weights
+    dc.offload_prefill = true;                           // prefill faults them in first
   }
   job.driver = job.sim->Emplace<host::DecodeDriver>("host", dc);
   sim::Simulation& sim = *job.sim;
@@ -538,6 +810,8 @@ absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
     job.aif = host;
     return job;
   }
+  if (spec.system().has_ssd_offload()) return BuildSsdOffload(spec, dc, std::move(job));
+  if (spec.system().has_ssd_isc()) return BuildSsdIsc(spec, dc, std::move(job));
   if (spec.system().has_gpu_out_of_core()) {
     job.system = "gpu_out_of_core";
     const auto& g = spec.system().gpu_out_of_core();

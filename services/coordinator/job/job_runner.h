@@ -17,6 +17,7 @@
 #include "strata/sim/simulation.h"
 #include "strata/v1/job.pb.h"
 #include "compute/flash_gemv_executor.h"
+#include "isc/controller_gemv_engine.h"
 #include "workload/decode_driver.h"
 
 namespace strata::coordinator {
@@ -53,6 +54,10 @@ struct BuiltJob {
   const host::FlashGemvExecutor* flash = nullptr;
   // AiF: the host side of the SSD (placement time).
   const class AifExecutor* aif = nullptr;
+  // SSD offloading: the host CPU over the mmapped weights (page cache, reads).
+  const class MmapGemvExecutor* mmap = nullptr;
+  // SSD-like in-storage compute: the controller's GEMV units.
+  const controller::ControllerGemvEngine* isc = nullptr;
 };
 absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& normalized);
 

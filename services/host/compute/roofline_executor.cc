@@ -12,12 +12,14 @@ RooflineExecutor::RooflineExecutor(RooflineConfig config) : Component(config.nam
   if (streaming()) pcie_port_ = DeclarePort("pcie");
 }
 
-sim::SimTime RooflineExecutor::ComputeTime(const Op& op) const {
-  const double flops_rate = op.kind == OpKind::kElementwise ? config_.vector_flops : config_.peak_flops;
+sim::SimTime RooflineTime(const RooflineConfig& config, const Op& op) {
+  const double flops_rate = op.kind == OpKind::kElementwise ? config.vector_flops : config.peak_flops;
   const double compute_s = static_cast<double>(op.flops) / flops_rate;
-  const double memory_s = static_cast<double>(op.weight_bytes + op.memory_bytes) / config_.memory_bytes_per_second;
+  const double memory_s = static_cast<double>(op.weight_bytes + op.memory_bytes) / config.memory_bytes_per_second;
   return sim::SimTime::FromSeconds(std::max(compute_s, memory_s));
 }
+
+sim::SimTime RooflineExecutor::ComputeTime(const Op& op) const { return RooflineTime(config_, op); }
 
 bool RooflineExecutor::WeightsReady(const Op& op) const {
   if (!streaming() || op.layer == kLmHeadLayer || config_.streamed_layer_bytes[op.layer] == 0) return true;

@@ -39,6 +39,11 @@ struct RooflineConfig {
   uint32_t tokens = 0;                        // prefill + decode tokens to prefetch for
 };
 
+// max(flops / rate, bytes / memory bandwidth) of `op` on `config`'s
+// processor, without the per-op overhead: the roofline every executor of
+// host compute uses.
+sim::SimTime RooflineTime(const RooflineConfig& config, const Op& op);
+
 class RooflineExecutor final : public sim::Component {
  public:
   explicit RooflineExecutor(RooflineConfig config);

@@ -224,7 +224,7 @@ void DecodeDriver::Issue(uint32_t index) {
   issued_at_[index] = ctx().Now();
   // Decode FFN matrices go to the offload unit; prefill stays on the host
   // (AiF runs prefill on the host; NVLLM's prefill path is not public).
-  const bool gemv = op.token > 0 && op.kind == OpKind::kGemv;
+  const bool gemv = (op.token > 0 || config_.offload_prefill) && op.kind == OpKind::kGemv;
   const bool offload = (config_.offload == DriverConfig::Offload::kFfn && gemv && (op.flags & kFfn) != 0) ||
                        (config_.offload == DriverConfig::Offload::kAllGemv && gemv);
   ctx().Send(offload ? offload_port_ : host_port_, kOpRequest, op);

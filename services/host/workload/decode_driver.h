@@ -35,6 +35,9 @@ struct DriverConfig {
   // Start only when the offload unit says it is ready (kOffloadReady on the
   // offload port): AiF places the weights with aif_post first.
   bool wait_for_offload_ready = false;
+  // Prefill GEMMs go to the offload port too (SSD offloading: the weights
+  // fault in from the SSD whichever pass touches them first).
+  bool offload_prefill = false;
 };
 
 // One token's op graph: ops in issue order and, for each, the indices of

@@ -153,7 +153,7 @@ void NandChannel::Handle(const sim::Event& e) {
 
 void NandChannel::TryIssue(uint32_t die) {
   DieSlot& slot = dies_[die];
-  if (slot.busy || slot.pending.empty()) return;
+  if (slot.busy || slot.pending.empty() || streaming_die_ >= 0) return;
   slot.current = slot.pending.front();
   slot.pending.pop_front();
   slot.busy = true;
@@ -175,9 +175,15 @@ void NandChannel::TryIssue(uint32_t die) {
   // go through the bus queue, so the die streams it whenever the fidelity is
   // STREAM.)
   slot.current.flags &= static_cast<uint8_t>(~kFlagStream);
-  if (config_.fidelity == Fidelity::kStream && slot.current.op == NandOp::kRead && dies_.size() == 1 &&
+  bool alone = dies_.size() == 1;
+  if (!alone && config_.stream_serialises_dies && !bus_busy_ && bus_queue_.empty()) {
+    alone = true;
+    for (uint32_t d = 0; d < dies_.size(); ++d) alone &= d == die || !dies_[d].busy;
+  }
+  if (config_.fidelity == Fidelity::kStream && slot.current.op == NandOp::kRead && alone &&
       config_.ecc.kind != EccKind::kLdpc) {
     slot.current.flags |= kFlagStream;
+    if (dies_.size() > 1) streaming_die_ = static_cast<int>(die);
   }
   IssueCommand(die, slot.current);
 }
@@ -238,6 +244,12 @@ void NandChannel::MaybeComplete(uint32_t die) {
   slot.response.status = slot.response.uncorrectable_pages > 0 ? NandStatus::kUncorrectable : NandStatus::kOk;
   ctx().Send(host_, kNandResponse, slot.response);
   slot.busy = false;
+  if (streaming_die_ == static_cast<int>(die)) {
+    // The channel is free again: the other dies first, in turn, then this one.
+    streaming_die_ = -1;
+    const auto n = static_cast<uint32_t>(dies_.size());
+    for (uint32_t k = 1; k < n; ++k) TryIssue((die + k) % n);
+  }
   TryIssue(die);
 }
 

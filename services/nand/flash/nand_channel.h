@@ -29,7 +29,10 @@
 //     pages hold.
 //   - Fidelity STREAM: a read is flagged kFlagStream (die runs it as one
 //     event) only when the channel has a single die and no LDPC engine, so
-//     nothing can contend for the bus during the run; otherwise PAGE.
+//     nothing can contend for the bus during the run; otherwise PAGE. With
+//     stream_serialises_dies (opt-in), a read on a multi-die channel also
+//     streams when no other die is busy and the bus is idle; the other dies'
+//     requests then wait until the stream has finished (dies take turns).
 //   - Invalid requests (die, plane, block, page range, zero counts) are
 //     answered at once with kInvalidRequest and change nothing.
 // Statistics: requests, commands, bus busy time, bytes out / in, partial-sum bytes, LDPC
@@ -111,6 +114,8 @@ class NandChannel final : public sim::Component {
   sim::PortId host_;
   std::vector<sim::PortId> die_ports_;
   std::vector<DieSlot> dies_;
+  // stream_serialises_dies: the die whose streamed read holds the channel, or -1.
+  int streaming_die_ = -1;
   std::deque<BusJob> bus_queue_;
   bool bus_busy_ = false;
   BusJob bus_current_{};

@@ -194,6 +194,15 @@ enum class Fidelity : uint8_t { kPage = 0, kStream = 1 };
 
 struct NandConfig {
   Fidelity fidelity = Fidelity::kPage;
+  // STREAM fidelity on channels with several dies (opt-in; off, such reads
+  // stay at PAGE fidelity): a read streams as one event when no other die of
+  // its channel is busy, and the channel holds the other dies' requests until
+  // the stream ends. The dies of a channel then take turns instead of
+  // interleaving their data-outs, so a channel moves at most one die's rate
+  // (planes x page / tR) rather than min(dies x that, bus rate): a faster
+  // but different model, for systems the flash does not bound (SSD
+  // offloading is PCIe-bound). Tests compare it with PAGE fidelity.
+  bool stream_serialises_dies = false;
   NandGeometry geometry;
   NandTiming timing;
   ChannelBus bus;
