@@ -174,6 +174,9 @@ absl::Status NormalizeGpu(v1::GpuOutOfCoreSystem* g) {
                          DefaultAndRange(g->mutable_host_dram(), kDram, "capacity_gib", 256.0, 1e-3, 1e6)}) {
     if (!s.ok()) return s;
   }
+  if (g->ssd_read_gbps() < 0 || g->ssd_read_gbps() > 1e4) {
+    return Invalid("system.gpu_out_of_core.ssd_read_gbps", g->ssd_read_gbps(), "0 (weights in host DRAM) to 10000");
+  }
   if (g->weight_budget_gib() < 0 || g->weight_budget_gib() > gpu->hbm_capacity_gib()) {
     return Invalid("system.gpu_out_of_core.weight_budget_gib", g->weight_budget_gib(),
                    absl::StrCat("0 (all HBM less the KV cache) to hbm_capacity_gib = ", gpu->hbm_capacity_gib()));
@@ -834,9 +837,11 @@ absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
     if (any_streamed) {
       auto raw = host::PcieRawBytesPerSecond(g.pcie().generation(), g.pcie().lanes());
       if (!raw.ok()) return raw.status();
-      // Weights come from host DRAM: the slower of the link and the DRAM.
-      const double rate = std::min(static_cast<double>(*raw) * g.pcie().efficiency(),
-                                   g.host_dram().bandwidth_gbps() * 1e9);
+      // Weights come from host DRAM, or from an SSD through a host bounce
+      // buffer, pipelined: the stream runs at the slowest hop.
+      const double source = g.ssd_read_gbps() > 0 ? std::min(g.ssd_read_gbps(), g.host_dram().bandwidth_gbps())
+                                                  : g.host_dram().bandwidth_gbps();
+      const double rate = std::min(static_cast<double>(*raw) * g.pcie().efficiency(), source * 1e9);
       auto* pcie = sim.Emplace<host::PcieLink>("pcie", "pcie", static_cast<uint64_t>(rate),
                                                SimTime::FromMicroseconds(g.pcie().latency_us()));
       if (auto s = sim.Connect(gpu->id(), "pcie", pcie->id(), "client", kBoardLatency); !s.ok()) return s;
