@@ -1,9 +1,14 @@
 // strata-coordinator: the job service. Keeps jobs in SQLite, runs them,
-// serves JobService, health and reflection over gRPC and /metrics over HTTP.
+// serves JobService, ServiceRegistry, health and reflection over gRPC and
+// /metrics over HTTP. Distributed jobs run on the nand, controller and host
+// services that register (or are listed with --nand/--controller/--host).
 // SIGTERM or SIGINT: stop accepting work, fail running jobs with a reason,
 // exit 0.
 #include <csignal>
 #include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -15,6 +20,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:7700", "gRPC listen address (port 0: a
 ABSL_FLAG(std::string, db, "strata-jobs.sqlite", "SQLite file for jobs and results");
 ABSL_FLAG(int, max_concurrent_jobs, 1, "jobs run at once, 1 to 64");
 ABSL_FLAG(std::string, metrics_address, "", "serve Prometheus /metrics at HOST:PORT (empty: off)");
+ABSL_FLAG(std::vector<std::string>, nand, {}, "nand services HOST:PORT,... for distributed jobs (more may register)");
+ABSL_FLAG(std::vector<std::string>, controller, {}, "controller services HOST:PORT,... for distributed jobs");
+ABSL_FLAG(std::vector<std::string>, host, {}, "host services HOST:PORT,... for distributed jobs");
 
 int main(int argc, char** argv) {
   // Block the stop signals before gRPC or civetweb start threads, so that
@@ -36,6 +44,11 @@ int main(int argc, char** argv) {
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.database = absl::GetFlag(FLAGS_db);
   options.max_concurrent_jobs = concurrent;
+  for (const auto& [role, addresses] : {std::pair{strata::v1::NAND, absl::GetFlag(FLAGS_nand)},
+                                        std::pair{strata::v1::CONTROLLER, absl::GetFlag(FLAGS_controller)},
+                                        std::pair{strata::v1::HOST, absl::GetFlag(FLAGS_host)}}) {
+    for (const std::string& address : addresses) options.services.push_back({role, address});
+  }
   std::unique_ptr<prometheus::Exposer> exposer;
   if (!absl::GetFlag(FLAGS_metrics_address).empty()) {
     options.registry = std::make_shared<prometheus::Registry>();

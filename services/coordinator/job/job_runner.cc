@@ -436,13 +436,14 @@ BuiltJob::Resource FlashChannelsResource(std::vector<nand::NandChannel*> channel
           [channels] {
             SimTime busy;
             for (auto* c : channels) busy += c->stats().bus_busy;
-            return SimTime::Picoseconds(busy.ps() / static_cast<int64_t>(channels.size()));
+            return busy;
           },
           [channels] {
             int64_t bytes = 0;
             for (auto* c : channels) bytes += static_cast<int64_t>(c->stats().bytes_out);
             return bytes;
-          }};
+          },
+          static_cast<int64_t>(channels.size())};
 }
 
 // System 4: host CPU over an mmapped weights file on a plain NVMe SSD.
@@ -773,13 +774,14 @@ absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
                              [dies] {
                                SimTime busy;
                                for (auto* d : dies) busy += d->stats().busy;
-                               return SimTime::Picoseconds(busy.ps() / static_cast<int64_t>(dies.size()));
+                               return busy;
                              },
                              [dies, page = nc.geometry.page_bytes] {
                                int64_t pages = 0;
                                for (auto* d : dies) pages += static_cast<int64_t>(d->stats().pages_computed);
                                return pages * page;
-                             }});
+                             },
+                             static_cast<int64_t>(dies.size())});
     job.flash = flash;
     return job;
   }
@@ -852,42 +854,82 @@ absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
   return absl::InvalidArgumentError("system: no system set (normalise the spec first)");
 }
 
-absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(const JobProgress&)> on_progress,
-                                     const std::atomic<bool>* cancel) {
-  auto spec = NormalizeJobSpec(raw);
-  if (!spec.ok()) return spec.status();
-  auto job = BuildJob(*spec);
-  if (!job.ok()) return job.status();
-  sim::RunOptions options;
-  options.seed = spec->simulation().seed();
-  options.partitions = spec->simulation().partitions();
-  options.cancel = cancel;
-  options.sync = spec->simulation().sync() == v1::NULL_MESSAGE ? sim::SyncAlgorithm::kNullMessage
-                                                               : sim::SyncAlgorithm::kWindow;
-  if (on_progress) {
-    const host::DecodeDriver* driver = job->driver;
-    const auto total = static_cast<uint32_t>(spec->workload().decode_tokens());
-    options.on_progress = [driver, total, on_progress](const sim::ProgressSnapshot& s) {
-      on_progress(JobProgress{s, driver->tokens_done_live(), total});
-    };
+sim::SyncAlgorithm SyncOf(const v1::JobSpec& normalized) {
+  return normalized.simulation().sync() == v1::NULL_MESSAGE ? sim::SyncAlgorithm::kNullMessage
+                                                            : sim::SyncAlgorithm::kWindow;
+}
+
+v1::JobFigures ExtractFigures(const BuiltJob& job, const std::function<bool(sim::ComponentId)>& ran_here) {
+  v1::JobFigures f;
+  if (ran_here(job.driver->id())) {
+    const host::DecodeDriver& d = *job.driver;
+    f.set_has_driver(true);
+    f.set_driver_finished(d.finished());
+    f.set_tokens_decoded(static_cast<uint32_t>(d.token_ends().size()));
+    f.set_start_ps(d.start_time().ps());
+    f.set_prefill_end_ps(d.prefill_end().ps());
+    if (!d.token_ends().empty()) f.set_last_token_end_ps(d.token_ends().back().ps());
+    for (int64_t ps : d.decode_breakdown_ps()) f.add_decode_breakdown_ps(ps);
+    f.set_decode_weight_bytes(d.decode_weight_bytes());
   }
-  auto run = sim::Run(*job->sim, options);
-  if (!run.ok()) return run.status();
-  const host::DecodeDriver& d = *job->driver;
-  if (!d.finished()) {
-    return absl::InternalError(absl::StrCat("the run ended after ", d.token_ends().size(), " of ",
-                                            spec->workload().decode_tokens(), " decode tokens"));
+  if (job.aif != nullptr && ran_here(job.aif->id())) {
+    f.set_has_setup(true);
+    f.set_setup_ps(job.aif->placement_time().ps());
+  }
+  for (const auto& res : job.resources) {
+    v1::JobFigures::Resource* r = f.add_resources();
+    r->set_name(res.name);
+    r->set_busy_ps(res.busy().ps());
+    r->set_bytes(res.bytes());
+    r->set_units(res.units);
+  }
+  return f;
+}
+
+void MergeFigures(const v1::JobFigures& part, v1::JobFigures* total) {
+  if (part.has_driver()) {
+    total->set_has_driver(true);
+    total->set_driver_finished(part.driver_finished());
+    total->set_tokens_decoded(part.tokens_decoded());
+    total->set_start_ps(part.start_ps());
+    total->set_prefill_end_ps(part.prefill_end_ps());
+    total->set_last_token_end_ps(part.last_token_end_ps());
+    *total->mutable_decode_breakdown_ps() = part.decode_breakdown_ps();
+    total->set_decode_weight_bytes(part.decode_weight_bytes());
+  }
+  if (part.has_setup()) {
+    total->set_has_setup(true);
+    total->set_setup_ps(part.setup_ps());
+  }
+  if (total->resources_size() == 0) {
+    *total->mutable_resources() = part.resources();
+    return;
+  }
+  for (int i = 0; i < total->resources_size() && i < part.resources_size(); ++i) {
+    v1::JobFigures::Resource* r = total->mutable_resources(i);
+    r->set_busy_ps(r->busy_ps() + part.resources(i).busy_ps());
+    r->set_bytes(r->bytes() + part.resources(i).bytes());
+  }
+}
+
+absl::StatusOr<v1::JobResult> ResultFromFigures(const v1::JobSpec& spec, const BuiltJob& job,
+                                                const v1::JobFigures& f, const RunSummary& run) {
+  const int tokens = spec.workload().decode_tokens();
+  if (!f.driver_finished()) {
+    return absl::InternalError(absl::StrCat("the run ended after ", f.tokens_decoded(), " of ", tokens,
+                                            " decode tokens"));
   }
   v1::JobResult r;
-  r.set_job_name(spec->name());
-  r.set_model(job->shape.name);
-  r.set_system(job->system);
-  const int tokens = spec->workload().decode_tokens();
-  const SimTime decode = d.token_ends().back() - d.prefill_end();
-  r.set_tokens_per_second(static_cast<double>(tokens) * spec->workload().batch_size() / decode.ToSeconds());
+  r.set_job_name(spec.name());
+  r.set_model(job.shape.name);
+  r.set_system(job.system);
+  const SimTime decode = SimTime::Picoseconds(f.last_token_end_ps() - f.prefill_end_ps());
+  r.set_tokens_per_second(static_cast<double>(tokens) * spec.workload().batch_size() / decode.ToSeconds());
   r.set_time_per_token_us(decode.ToMicroseconds() / tokens);
-  const auto& ps = d.decode_breakdown_ps();
-  auto us = [&](host::Category c) { return static_cast<double>(ps[static_cast<int>(c)]) * 1e-6 / tokens; };
+  auto us = [&](host::Category c) {
+    const int i = static_cast<int>(c);
+    return i < f.decode_breakdown_ps_size() ? static_cast<double>(f.decode_breakdown_ps(i)) * 1e-6 / tokens : 0.0;
+  };
   v1::TimeBreakdown* b = r.mutable_time_per_token_breakdown();
   b->set_flash_array_us(us(host::Category::kFlashArray));
   b->set_ecc_us(us(host::Category::kEcc));
@@ -898,23 +940,50 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
   b->set_host_other_us(us(host::Category::kHostOther));
   b->set_pcie_nvme_us(us(host::Category::kPcieNvme));
   b->set_synchronization_us(us(host::Category::kSynchronization));
-  r.set_prefill_seconds((d.prefill_end() - d.start_time()).ToSeconds());
-  if (job->aif != nullptr) r.set_setup_seconds(job->aif->placement_time().ToSeconds());
-  r.set_simulated_seconds(run->final_time.ToSeconds());
-  r.set_events(run->committed_events);
-  r.set_wall_seconds(run->wall_seconds);
-  r.set_digest(run->digest_hex());
-  r.set_weight_bytes_per_token(d.decode_weight_bytes() / tokens);
-  r.set_partitions(options.partitions);
-  r.set_sync(std::string(sim::SyncAlgorithmName(options.sync)));
-  for (const auto& res : job->resources) {
+  r.set_prefill_seconds(SimTime::Picoseconds(f.prefill_end_ps() - f.start_ps()).ToSeconds());
+  if (f.has_setup()) r.set_setup_seconds(SimTime::Picoseconds(f.setup_ps()).ToSeconds());
+  r.set_simulated_seconds(run.final_time.ToSeconds());
+  r.set_events(run.committed_events);
+  r.set_wall_seconds(run.wall_seconds);
+  r.set_digest(run.digest_hex);
+  r.set_weight_bytes_per_token(f.decode_weight_bytes() / tokens);
+  r.set_partitions(run.partitions);
+  r.set_sync(std::string(sim::SyncAlgorithmName(run.sync)));
+  for (const auto& res : f.resources()) {
     v1::ResourceUtilization* u = r.add_utilization();
-    u->set_resource(res.name);
-    const double t = run->final_time.ToSeconds();
-    u->set_utilization(t > 0 ? res.busy().ToSeconds() / t : 0);
+    u->set_resource(res.name());
+    const double t = run.final_time.ToSeconds();
+    // Integer division as the busy time of one average unit, in picoseconds.
+    const SimTime busy = SimTime::Picoseconds(res.busy_ps() / std::max<int64_t>(1, res.units()));
+    u->set_utilization(t > 0 ? busy.ToSeconds() / t : 0);
     u->set_bytes_per_second(t > 0 ? static_cast<double>(res.bytes()) / t : 0);
   }
   return r;
+}
+
+absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(const JobProgress&)> on_progress,
+                                     const std::atomic<bool>* cancel) {
+  auto spec = NormalizeJobSpec(raw);
+  if (!spec.ok()) return spec.status();
+  auto job = BuildJob(*spec);
+  if (!job.ok()) return job.status();
+  sim::RunOptions options;
+  options.seed = spec->simulation().seed();
+  options.partitions = spec->simulation().partitions();
+  options.cancel = cancel;
+  options.sync = SyncOf(*spec);
+  if (on_progress) {
+    const host::DecodeDriver* driver = job->driver;
+    const auto total = static_cast<uint32_t>(spec->workload().decode_tokens());
+    options.on_progress = [driver, total, on_progress](const sim::ProgressSnapshot& s) {
+      on_progress(JobProgress{s, driver->tokens_done_live(), total});
+    };
+  }
+  auto run = sim::Run(*job->sim, options);
+  if (!run.ok()) return run.status();
+  const RunSummary summary{run->final_time, run->committed_events, run->wall_seconds, run->digest_hex(),
+                           options.partitions, options.sync};
+  return ResultFromFigures(*spec, *job, ExtractFigures(*job, [](sim::ComponentId) { return true; }), summary);
 }
 
 std::vector<absl::StatusOr<v1::JobResult>> RunJobsConcurrently(const std::vector<v1::JobSpec>& jobs, int parallel,

@@ -16,6 +16,7 @@
 #include "strata/sim/engine.h"
 #include "strata/sim/simulation.h"
 #include "strata/v1/job.pb.h"
+#include "strata/v1/partition_service.pb.h"
 #include "compute/flash_gemv_executor.h"
 #include "isc/controller_gemv_engine.h"
 #include "workload/decode_driver.h"
@@ -43,11 +44,14 @@ struct BuiltJob {
   host::ModelShape shape;
   std::string system;
   // A resource whose utilisation the result reports: reads its busy time
-  // and bytes moved after the run.
+  // (summed over its `units`, e.g. dies) and bytes moved after the run.
+  // Sums, so that figures from processes that each ran some of the units
+  // add up (components that ran elsewhere read zero).
   struct Resource {
     std::string name;
     std::function<sim::SimTime()> busy;
     std::function<int64_t()> bytes;
+    int64_t units = 1;
   };
   std::vector<Resource> resources;
   // NVLLM: the flash GEMV executor (for tests that count pages).
@@ -60,6 +64,29 @@ struct BuiltJob {
   const controller::ControllerGemvEngine* isc = nullptr;
 };
 absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& normalized);
+
+// The figures a JobResult is computed from, read from the components that
+// ran in this process (`ran_here`): the driver's only if it ran here,
+// resources as sums (zero for components that ran elsewhere).
+v1::JobFigures ExtractFigures(const BuiltJob& job, const std::function<bool(sim::ComponentId)>& ran_here);
+// Adds one process's figures to `total` (resources by position: every
+// process builds the same job, so they list the same resources).
+void MergeFigures(const v1::JobFigures& part, v1::JobFigures* total);
+
+// The kernel's side of a finished run.
+struct RunSummary {
+  sim::SimTime final_time;
+  uint64_t committed_events = 0;
+  double wall_seconds = 0;
+  std::string digest_hex;
+  int partitions = 1;
+  sim::SyncAlgorithm sync = sim::SyncAlgorithm::kWindow;
+};
+// The JobResult of a normalised spec's finished run. INTERNAL when the
+// driver did not finish every token.
+absl::StatusOr<v1::JobResult> ResultFromFigures(const v1::JobSpec& normalized, const BuiltJob& job,
+                                                const v1::JobFigures& figures, const RunSummary& run);
+sim::SyncAlgorithm SyncOf(const v1::JobSpec& normalized);
 
 // Live progress of a running job.
 struct JobProgress {

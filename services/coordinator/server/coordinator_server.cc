@@ -7,6 +7,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
 #include "strata/v1/job_service.grpc.pb.h"
+#include "strata/v1/partition_service.grpc.pb.h"
 
 namespace strata::coordinator {
 namespace {
@@ -60,6 +61,19 @@ class JobServiceImpl final : public v1::JobService::Service {
   JobManager* manager_;
 };
 
+class ServiceRegistryImpl final : public v1::ServiceRegistry::Service {
+ public:
+  explicit ServiceRegistryImpl(ServiceDirectory* services) : services_(services) {}
+  grpc::Status RegisterService(grpc::ServerContext*, const v1::RegisterServiceRequest* request,
+                               v1::RegisterServiceResponse* response) override {
+    response->set_heartbeat_seconds(ServiceDirectory::kHeartbeatSeconds);
+    return ToGrpc(services_->Register(request->role(), request->address()));
+  }
+
+ private:
+  ServiceDirectory* services_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(const CoordinatorOptions& options) {
@@ -67,7 +81,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(cons
   auto store = JobStore::Open(options.database);
   if (!store.ok()) return store.status();
   server->store_ = std::move(*store);
-  server->manager_ = std::make_unique<JobManager>(server->store_.get(), options.max_concurrent_jobs, options.registry);
+  for (const ServiceEndpoint& s : options.services) server->services_.AddStatic(s.role, s.address);
+  server->manager_ = std::make_unique<JobManager>(server->store_.get(), options.max_concurrent_jobs, options.registry,
+                                                  &server->services_);
   if (absl::Status s = server->manager_->Recover(); !s.ok()) return s;
   server->service_ = std::make_unique<JobServiceImpl>(server->manager_.get());
   grpc::EnableDefaultHealthCheckService(true);
@@ -75,6 +91,8 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(cons
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
   builder.RegisterService(server->service_.get());
+  server->registry_service_ = std::make_unique<ServiceRegistryImpl>(&server->services_);
+  builder.RegisterService(server->registry_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen_address, "'"));

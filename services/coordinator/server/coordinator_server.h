@@ -1,15 +1,18 @@
-// CoordinatorServer: strata.v1.JobService over gRPC, with the standard
-// health and reflection services, on top of a JobManager and JobStore.
+// CoordinatorServer: strata.v1.JobService and ServiceRegistry over gRPC,
+// with the standard health and reflection services, on top of a
+// JobManager, a JobStore and a ServiceDirectory.
 // Used by the strata-coordinator binary and, in-process, by tests.
 #ifndef STRATA_COORDINATOR_SERVER_COORDINATOR_SERVER_H_
 #define STRATA_COORDINATOR_SERVER_COORDINATOR_SERVER_H_
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "prometheus/registry.h"
+#include "distributed/service_directory.h"
 #include "server/job_manager.h"
 #include "store/job_store.h"
 
@@ -20,6 +23,9 @@ struct CoordinatorOptions {
   std::string database = "strata-jobs.sqlite";
   int max_concurrent_jobs = 1;
   std::shared_ptr<prometheus::Registry> registry;  // may be null
+  // Partition services listed by flag (--nand, --controller, --host);
+  // more register themselves through ServiceRegistry.
+  std::vector<ServiceEndpoint> services;
 };
 
 class CoordinatorServer {
@@ -34,6 +40,8 @@ class CoordinatorServer {
  private:
   CoordinatorServer() = default;
   std::unique_ptr<JobStore> store_;
+  ServiceDirectory services_;
+  std::unique_ptr<grpc::Service> registry_service_;
   std::unique_ptr<JobManager> manager_;
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "distributed/distributed_job.h"
 #include "job/job_runner.h"
 #include "metrics/job_metrics.h"
 
@@ -19,8 +20,9 @@ namespace {
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 }  // namespace
 
-JobManager::JobManager(JobStore* store, int max_concurrent, std::shared_ptr<prometheus::Registry> registry)
-    : store_(store), registry_(std::move(registry)) {
+JobManager::JobManager(JobStore* store, int max_concurrent, std::shared_ptr<prometheus::Registry> registry,
+                       ServiceDirectory* services)
+    : store_(store), services_(services), registry_(std::move(registry)) {
   if (registry_) {
     jobs_by_state_ = &prometheus::BuildGauge()
                           .Name("strata_coordinator_jobs")
@@ -234,22 +236,27 @@ void JobManager::RunOne(const std::string& id) {
   // Live metrics of this job, labelled with its id (sim_job).
   std::unique_ptr<JobMetrics> metrics;
   if (registry_) metrics = std::make_unique<JobMetrics>(registry_, id);
-  auto result = RunJob(
-      spec,
-      [&](const JobProgress& p) {
-        if (metrics) metrics->Update(p);
-        std::lock_guard<std::mutex> lock(mu_);
-        v1::JobProgress* out = live->job.mutable_progress();
-        out->set_tokens_done(p.tokens_done);
-        out->set_tokens_total(p.tokens_total);
-        out->set_simulated_seconds(p.kernel.simulated_time.ToSeconds());
-        out->set_events(p.kernel.committed_events);
-        out->set_wall_seconds(p.kernel.wall_seconds);
-        out->set_events_per_second(p.kernel.wall_seconds > 0 ? p.kernel.committed_events / p.kernel.wall_seconds : 0);
-        ++live->version;  // progress is not persisted, only shown to watchers
-        change_cv_.notify_all();
-      },
-      &live->cancel);
+  auto on_progress = [&](const JobProgress& p) {
+    if (metrics) metrics->Update(p);
+    std::lock_guard<std::mutex> lock(mu_);
+    v1::JobProgress* out = live->job.mutable_progress();
+    out->set_tokens_done(p.tokens_done);
+    out->set_tokens_total(p.tokens_total);
+    out->set_simulated_seconds(p.kernel.simulated_time.ToSeconds());
+    out->set_events(p.kernel.committed_events);
+    out->set_wall_seconds(p.kernel.wall_seconds);
+    out->set_events_per_second(p.kernel.wall_seconds > 0 ? p.kernel.committed_events / p.kernel.wall_seconds : 0);
+    ++live->version;  // progress is not persisted, only shown to watchers
+    change_cv_.notify_all();
+  };
+  absl::StatusOr<v1::JobResult> result;
+  if (!spec.simulation().distributed()) {
+    result = RunJob(spec, on_progress, &live->cancel);
+  } else if (services_ == nullptr) {
+    result = absl::FailedPreconditionError("simulation.distributed is set but this coordinator has no services");
+  } else {
+    result = RunDistributedJob(spec, *services_, id, on_progress, &live->cancel);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   v1::Job& job = live->job;
   if (result.ok()) {

@@ -1,6 +1,7 @@
 // JobManager: the coordinator's queue. Validates and stores submitted jobs,
-// runs up to `max_concurrent` at once on worker threads (each job embedded:
-// all its partitions in this process), records progress and results, and
+// runs up to `max_concurrent` at once on worker threads (embedded: all its
+// partitions in this process; or, with simulation.distributed, on the
+// services in a ServiceDirectory), records progress and results, and
 // lets watchers wait for changes. After a restart, jobs that were queued
 // run; jobs that were running are failed with a reason (their partial state
 // is gone, and rerunning silently could surprise whoever watched them).
@@ -20,6 +21,7 @@
 #include "absl/time/time.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "distributed/service_directory.h"
 #include "store/job_store.h"
 #include "strata/v1/job_service.pb.h"
 
@@ -27,8 +29,10 @@ namespace strata::coordinator {
 
 class JobManager {
  public:
-  // `registry` may be null (no metrics).
-  JobManager(JobStore* store, int max_concurrent, std::shared_ptr<prometheus::Registry> registry);
+  // `registry` may be null (no metrics); `services` may be null (then
+  // distributed jobs fail with a reason).
+  JobManager(JobStore* store, int max_concurrent, std::shared_ptr<prometheus::Registry> registry,
+             ServiceDirectory* services = nullptr);
   ~JobManager();
 
   // Re-queues stored QUEUED jobs and fails stored RUNNING ones. Call once
@@ -58,6 +62,7 @@ class JobManager {
   void UpdateStateGaugesLocked();
 
   JobStore* store_;
+  ServiceDirectory* services_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Gauge>* jobs_by_state_ = nullptr;
   std::mutex mu_;

@@ -1,0 +1,147 @@
+// strata-distributed-bench: the same run on the threaded engine and on the
+// gRPC transport (one partition service per partition, in this process,
+// over TCP loopback), with events/s, the ratio, and synchronisation cost
+// per committed event. PHOLD by default; --job runs an LLM job instead.
+// A bench prints figures; nothing here is a pass/fail test.
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "distributed/distributed_run.h"
+#include "partition_server.h"
+#include "partition_set.h"
+#include "strata/sim/digest.h"
+#include "strata/sim/engine.h"
+
+ABSL_FLAG(int, partitions, 2, "partitions; each gets its own partition service (1 to 64)");
+ABSL_FLAG(int, lps, 1024, "PHOLD logical processes");
+ABSL_FLAG(int, events_per_lp, 16, "PHOLD initial events per LP");
+ABSL_FLAG(double, remote, 0.1, "PHOLD fraction of events sent to another LP, 0 to 1");
+ABSL_FLAG(double, lookahead_ns, 1000, "PHOLD LP-to-LP latency in ns: the lookahead");
+ABSL_FLAG(double, mean_delay_ns, 1000, "PHOLD mean exponential delay in ns");
+ABSL_FLAG(double, end_us, 2000, "PHOLD simulated end time in us");
+ABSL_FLAG(std::string, sync, "window", "window | null");
+ABSL_FLAG(std::string, job, "", "an LLM job spec (textproto) to run instead of PHOLD");
+ABSL_FLAG(int, repeat, 1, "runs of each engine; the best rate is printed");
+
+namespace {
+
+using strata::sim::PartitionStats;
+using strata::sim::SimTime;
+namespace coordinator = strata::coordinator;
+namespace partition = strata::partition;
+namespace v1 = strata::v1;
+
+struct Figures {
+  uint64_t events = 0;
+  double wall = 0;  // the partition loops: longest partition
+  uint64_t digest = 0;
+  uint64_t windows = 0, nulls = 0, messages = 0;
+  double rate() const { return wall > 0 ? static_cast<double>(events) / wall : 0; }
+};
+
+Figures FromStats(const std::vector<PartitionStats>& stats, uint64_t events, uint64_t digest) {
+  Figures f{events, 0, digest};
+  for (const PartitionStats& s : stats) {
+    f.wall = std::max(f.wall, s.wall_seconds);
+    f.windows = std::max(f.windows, s.windows);  // every partition counts each window
+    f.nulls += s.null_messages_sent;
+    f.messages += s.messages_sent;
+  }
+  return f;
+}
+
+void Print(const char* name, const Figures& f) {
+  const double e = static_cast<double>(std::max<uint64_t>(1, f.events));
+  std::printf("%-12s %12llu events %9.3f s %12.4g events/s  windows/event %.3g  null messages/event %.3g  "
+              "messages/event %.3g  digest %s\n",
+              name, static_cast<unsigned long long>(f.events), f.wall, f.rate(), f.windows / e, f.nulls / e,
+              f.messages / e, strata::sim::DigestToHex(f.digest).c_str());
+}
+
+int Fail(const absl::Status& s) {
+  std::fprintf(stderr, "strata-distributed-bench: %s\n", std::string(s.message()).c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("strata-distributed-bench [--partitions=N] [--sync=window|null] [--job=FILE] "
+                               "[PHOLD flags as strata-phold]");
+  absl::ParseCommandLine(argc, argv);
+  const int n = absl::GetFlag(FLAGS_partitions);
+  if (n < 1 || n > 64) return Fail(absl::InvalidArgumentError(absl::StrCat("partitions = ", n, "; allowed: 1 to 64")));
+  auto sync = strata::sim::ParseSyncAlgorithm(absl::GetFlag(FLAGS_sync));
+  if (!sync.ok()) return Fail(sync.status());
+
+  v1::LoadPartitions load;
+  load.set_run_id("bench");
+  load.set_sync(*sync == strata::sim::SyncAlgorithm::kNullMessage ? v1::NULL_MESSAGE : v1::WINDOW);
+  if (!absl::GetFlag(FLAGS_job).empty()) {
+    auto spec = coordinator::LoadJobSpec(absl::GetFlag(FLAGS_job));
+    if (!spec.ok()) return Fail(spec.status());
+    auto normalized = coordinator::NormalizeJobSpec(*spec);
+    if (!normalized.ok()) return Fail(normalized.status());
+    *load.mutable_job() = *normalized;
+    load.set_seed(normalized->simulation().seed());
+  } else {
+    v1::PholdSpec* p = load.mutable_phold();
+    p->set_lps(absl::GetFlag(FLAGS_lps));
+    p->set_events_per_lp(absl::GetFlag(FLAGS_events_per_lp));
+    p->set_remote_fraction(absl::GetFlag(FLAGS_remote));
+    p->set_lookahead_ps(SimTime::FromNanoseconds(absl::GetFlag(FLAGS_lookahead_ns)).ps());
+    p->set_mean_delay_ps(SimTime::FromNanoseconds(absl::GetFlag(FLAGS_mean_delay_ns)).ps());
+    load.set_end_time_ps(SimTime::FromMicroseconds(absl::GetFlag(FLAGS_end_us)).ps());
+    load.set_seed(1);
+  }
+  auto model = partition::BuildModel(load);
+  if (!model.ok()) return Fail(model.status());
+  auto plan = strata::sim::PartitionByGroup(model->sim(), n);
+  if (!plan.ok()) return Fail(plan.status());
+  *load.mutable_plan() = partition::ToProto(*plan);
+
+  Figures threaded, distributed;
+  for (int r = 0; r < absl::GetFlag(FLAGS_repeat); ++r) {
+    auto fresh = partition::BuildModel(load);
+    strata::sim::RunOptions options = partition::RunOptionsOf(load);
+    options.plan = *plan;
+    auto run = strata::sim::Run(fresh->sim(), options);
+    if (!run.ok()) return Fail(run.status());
+    const Figures f = FromStats(run->partitions, run->committed_events, run->digest);
+    if (f.rate() > threaded.rate()) threaded = f;
+  }
+
+  // One partition service per partition, over TCP loopback.
+  std::vector<std::unique_ptr<partition::PartitionServer>> servers;
+  coordinator::DistributedRunRequest request;
+  request.load = load;
+  request.placement.plan = *plan;
+  request.components = static_cast<uint32_t>(model->sim().size());
+  for (int p = 0; p < n; ++p) {
+    auto server = partition::PartitionServer::Start({v1::HOST, "127.0.0.1:0", nullptr});
+    if (!server.ok()) return Fail(server.status());
+    request.placement.service.push_back({v1::HOST, absl::StrCat("127.0.0.1:", (*server)->port())});
+    request.placement.groups.push_back({absl::StrCat("bench partition ", p)});
+    servers.push_back(std::move(*server));
+  }
+  for (int r = 0; r < absl::GetFlag(FLAGS_repeat); ++r) {
+    auto run = coordinator::RunDistributed(request);
+    if (!run.ok()) return Fail(run.status());
+    const Figures f = FromStats(run->partitions, run->committed_events, run->digest);
+    if (f.rate() > distributed.rate()) distributed = f;
+  }
+
+  std::printf("%s, %d partitions, %s sync\n", load.has_job() ? load.job().name().c_str() : "PHOLD", n,
+              absl::GetFlag(FLAGS_sync).c_str());
+  Print("threaded", threaded);
+  Print("distributed", distributed);
+  std::printf("distributed / threaded events/s: %.1f%%   same digest: %s\n",
+              threaded.rate() > 0 ? 100.0 * distributed.rate() / threaded.rate() : 0,
+              threaded.digest == distributed.digest ? "yes" : "NO");
+  for (auto& s : servers) s->Shutdown();
+  return threaded.digest == distributed.digest ? 0 : 1;
+}

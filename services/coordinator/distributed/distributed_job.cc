@@ -1,0 +1,43 @@
+#include "distributed/distributed_job.h"
+
+#include "distributed/distributed_run.h"
+#include "strata/sim/digest.h"
+
+namespace strata::coordinator {
+
+absl::StatusOr<v1::JobResult> RunDistributedJob(const v1::JobSpec& raw, ServiceDirectory& services,
+                                                const std::string& run_id,
+                                                std::function<void(const JobProgress&)> on_progress,
+                                                const std::atomic<bool>* cancel) {
+  auto spec = NormalizeJobSpec(raw);
+  if (!spec.ok()) return spec.status();
+  // The coordinator builds the graph too: to place its groups, and to read
+  // the model and system names for the result. Its components never run.
+  auto job = BuildJob(*spec);
+  if (!job.ok()) return job.status();
+  auto placement = PlaceByRole(*job->sim, services.Available());
+  if (!placement.ok()) return placement.status();
+  if (absl::Status s = sim::CheckCrossPartitionLatency(*job->sim, placement->plan); !s.ok()) return s;
+
+  DistributedRunRequest request;
+  request.load.set_run_id(run_id);
+  *request.load.mutable_job() = *spec;
+  request.load.set_seed(spec->simulation().seed());
+  request.load.set_sync(spec->simulation().sync());
+  request.placement = *placement;
+  request.components = static_cast<uint32_t>(job->sim->size());
+  request.cancel = cancel;
+  if (on_progress) {
+    const auto total = static_cast<uint32_t>(spec->workload().decode_tokens());
+    request.on_progress = [on_progress, total](const DistributedProgress& p) {
+      on_progress(JobProgress{p.kernel, p.tokens_done, total});
+    };
+  }
+  auto run = RunDistributed(request);
+  if (!run.ok()) return run.status();
+  const RunSummary summary{run->final_time, run->committed_events, run->wall_seconds, sim::DigestToHex(run->digest),
+                           placement->plan.partition_count, SyncOf(*spec)};
+  return ResultFromFigures(*spec, *job, run->figures, summary);
+}
+
+}  // namespace strata::coordinator

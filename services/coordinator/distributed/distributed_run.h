@@ -1,0 +1,56 @@
+// RunDistributed: drives one run whose partitions live on other services.
+//
+// It opens one PartitionService.RunPartitions stream per service in the
+// placement, loads each with the model and its partitions, serves the
+// kernel wire through a PartitionHub, collects every service's statistics,
+// tells them the global final time (the max of their local ones), and
+// combines their per-component digests in component-id order exactly as
+// the embedded engine does, so the digest is the embedded run's.
+//
+// Failure: a stream that breaks before its service reported (the process
+// died, or stopped answering: gRPC keepalive gives up within about
+// 3 s) aborts the run everywhere and returns UNAVAILABLE naming the lost
+// partitions, their groups and the service.
+#ifndef STRATA_COORDINATOR_DISTRIBUTED_DISTRIBUTED_RUN_H_
+#define STRATA_COORDINATOR_DISTRIBUTED_DISTRIBUTED_RUN_H_
+
+#include <atomic>
+#include <functional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "distributed/placement.h"
+#include "strata/sim/engine.h"
+#include "strata/v1/partition_service.pb.h"
+
+namespace strata::coordinator {
+
+struct DistributedProgress {
+  sim::ProgressSnapshot kernel;  // every partition's live figures
+  uint32_t tokens_done = 0;
+};
+
+struct DistributedRunRequest {
+  // Model, seed, sync and end time; plan and local_partitions are filled
+  // from `placement`.
+  v1::LoadPartitions load;
+  Placement placement;
+  uint32_t components = 0;  // in the coordinator's build of the graph
+  std::function<void(const DistributedProgress&)> on_progress;  // about once a second
+  const std::atomic<bool>* cancel = nullptr;  // set: CANCELLED
+};
+
+struct DistributedRunResult {
+  sim::SimTime final_time;
+  uint64_t committed_events = 0;
+  uint64_t digest = 0;
+  double wall_seconds = 0;
+  std::vector<sim::PartitionStats> partitions;  // by partition
+  v1::JobFigures figures;                       // LLM jobs: merged over services
+};
+
+absl::StatusOr<DistributedRunResult> RunDistributed(const DistributedRunRequest& request);
+
+}  // namespace strata::coordinator
+
+#endif  // STRATA_COORDINATOR_DISTRIBUTED_DISTRIBUTED_RUN_H_

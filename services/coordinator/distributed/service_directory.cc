@@ -1,0 +1,64 @@
+#include "distributed/service_directory.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/create_channel.h"
+#include "strata/v1/partition_service.grpc.pb.h"
+
+namespace strata::coordinator {
+
+void ServiceDirectory::AddStatic(v1::ServiceRole role, const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  services_[address] = Entry{role, true, absl::Now()};
+}
+
+absl::Status ServiceDirectory::Register(v1::ServiceRole role, const std::string& address) {
+  if (role == v1::SERVICE_ROLE_UNSPECIFIED) {
+    return absl::InvalidArgumentError("role is unspecified; allowed: NAND, CONTROLLER, HOST");
+  }
+  if (address.empty()) return absl::InvalidArgumentError("address is empty; allowed: HOST:PORT");
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry& e = services_[address];
+  e.role = role;
+  e.last_seen = absl::Now();
+  return absl::OkStatus();
+}
+
+size_t ServiceDirectory::known() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return services_.size();
+}
+
+std::vector<ServiceEndpoint> ServiceDirectory::Available(absl::Duration timeout) {
+  std::vector<ServiceEndpoint> candidates;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const absl::Time stale = absl::Now() - absl::Seconds(3 * kHeartbeatSeconds);
+    for (auto it = services_.begin(); it != services_.end();) {
+      if (!it->second.listed && it->second.last_seen < stale) {
+        it = services_.erase(it);
+        continue;
+      }
+      candidates.push_back({it->second.role, it->first});
+      ++it;
+    }
+  }
+  std::vector<ServiceEndpoint> alive;
+  for (const ServiceEndpoint& c : candidates) {
+    auto stub = v1::PartitionService::NewStub(grpc::CreateChannel(c.address, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout));
+    v1::DescribeResponse response;
+    if (stub->Describe(&context, v1::DescribeRequest(), &response).ok() && response.role() == c.role) {
+      alive.push_back(c);
+    }
+  }
+  std::sort(alive.begin(), alive.end(), [](const ServiceEndpoint& a, const ServiceEndpoint& b) {
+    return a.role != b.role ? a.role < b.role : a.address < b.address;
+  });
+  return alive;
+}
+
+}  // namespace strata::coordinator

@@ -1,0 +1,49 @@
+// ServiceDirectory: the nand, controller and host services the coordinator
+// may place partitions on. Services register themselves (ServiceRegistry,
+// then again every heartbeat) or are listed by flag (--nand, --controller,
+// --host). Before a job is placed, every known service is probed with
+// PartitionService.Describe under a short deadline: only services that
+// answer, with the role they were listed under, take part. So a service
+// that died since is skipped by the next job without any bookkeeping.
+#ifndef STRATA_COORDINATOR_DISTRIBUTED_SERVICE_DIRECTORY_H_
+#define STRATA_COORDINATOR_DISTRIBUTED_SERVICE_DIRECTORY_H_
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "distributed/placement.h"
+
+namespace strata::coordinator {
+
+class ServiceDirectory {
+ public:
+  // Registered services that miss this many heartbeats are forgotten.
+  static constexpr int kHeartbeatSeconds = 5;
+
+  // Listed by flag: kept for good.
+  void AddStatic(v1::ServiceRole role, const std::string& address);
+  // INVALID_ARGUMENT for a missing role or address.
+  absl::Status Register(v1::ServiceRole role, const std::string& address);
+  // Services that answer a probe within `timeout`, in a stable order (by
+  // role, then address), so placement does not depend on who registered
+  // first.
+  std::vector<ServiceEndpoint> Available(absl::Duration timeout = absl::Seconds(1));
+  size_t known() const;
+
+ private:
+  struct Entry {
+    v1::ServiceRole role;
+    bool listed = false;
+    absl::Time last_seen;
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> services_;  // by address
+};
+
+}  // namespace strata::coordinator
+
+#endif  // STRATA_COORDINATOR_DISTRIBUTED_SERVICE_DIRECTORY_H_

@@ -1,0 +1,192 @@
+#include "partition_server.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/server_builder.h"
+#include "metrics/job_metrics.h"
+#include "partition_set.h"
+#include "remote_transport.h"
+#include "strata/v1/partition_service.grpc.pb.h"
+
+namespace strata::partition {
+namespace {
+
+using Stream = grpc::ServerReaderWriter<v1::FromPartitions, v1::ToPartitions>;
+
+// The coordinator's messages for one partition set, read on their own
+// thread: replies go to the transport; `finish` and the end of the stream
+// are waited for by the handler.
+class CoordinatorReader {
+ public:
+  CoordinatorReader(Stream* stream, RemoteTransport* transport)
+      : stream_(stream), transport_(transport), thread_([this] { Loop(); }) {}
+  ~CoordinatorReader() { thread_.join(); }
+  // The global final time, or nullopt if the stream ended first.
+  std::optional<sim::SimTime> WaitForFinish() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return finish_.has_value() || ended_; });
+    return finish_;
+  }
+
+ private:
+  void Loop() {
+    v1::ToPartitions in;
+    while (stream_->Read(&in)) {
+      if (in.has_reply()) {
+        transport_->OnReply(in.reply());
+      } else if (in.has_finish()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        finish_ = sim::SimTime::Picoseconds(in.finish().global_final_time_ps());
+        cv_.notify_all();
+      }
+    }
+    transport_->AbortLocal("the coordinator closed the stream");
+    std::lock_guard<std::mutex> lock(mu_);
+    ended_ = true;
+    cv_.notify_all();
+  }
+
+  Stream* stream_;
+  RemoteTransport* transport_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<sim::SimTime> finish_;
+  bool ended_ = false;
+  std::thread thread_;
+};
+
+class PartitionServiceImpl final : public v1::PartitionService::Service {
+ public:
+  PartitionServiceImpl(v1::ServiceRole role, std::string address, std::shared_ptr<prometheus::Registry> registry)
+      : role_(role), address_(std::move(address)), registry_(std::move(registry)) {}
+
+  grpc::Status Describe(grpc::ServerContext*, const v1::DescribeRequest*, v1::DescribeResponse* response) override {
+    response->set_role(role_);
+    response->set_address(address_);
+    response->set_running_partition_sets(running_.load());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status RunPartitions(grpc::ServerContext*, Stream* stream) override {
+    v1::ToPartitions first;
+    if (!stream->Read(&first)) return grpc::Status(grpc::StatusCode::CANCELLED, "the stream ended before load");
+    if (!first.has_load()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message on the stream must be load");
+    }
+    const v1::LoadPartitions& load = first.load();
+    ++running_;
+    struct Running {
+      std::atomic<uint32_t>& n;
+      ~Running() { --n; }
+    } running{running_};
+    // Progress (monitor thread), kernel calls (partition threads) and the
+    // handler all write: one at a time on a gRPC stream.
+    std::mutex write_mu;
+    auto write = [&](const v1::FromPartitions& m) {
+      std::lock_guard<std::mutex> lock(write_mu);
+      return stream->Write(m);
+    };
+    std::unique_ptr<coordinator::JobMetrics> metrics;
+    if (registry_ && load.has_job()) metrics = std::make_unique<coordinator::JobMetrics>(registry_, load.run_id());
+    const auto tokens_total = static_cast<uint32_t>(load.job().workload().decode_tokens());
+    auto set = PartitionSet::Load(load, [&](const v1::PartitionsProgress& p) {
+      if (metrics) metrics->Update(ToJobProgress(p, tokens_total));
+      v1::FromPartitions out;
+      *out.mutable_progress() = p;
+      write(out);
+    });
+    v1::FromPartitions loaded;
+    if (!set.ok()) {
+      loaded.mutable_loaded()->set_error(std::string(set.status().message()));
+      write(loaded);
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(set.status().message()));
+    }
+    loaded.mutable_loaded()->set_ok(true);
+    loaded.mutable_loaded()->set_components((*set)->components());
+    write(loaded);
+
+    RemoteTransport transport(load.plan().partition_count(), write);
+    CoordinatorReader reader(stream, &transport);
+    absl::Status status = (*set)->Run(transport);
+    if (status.ok() && transport.aborted()) status = absl::AbortedError(transport.abort_reason());
+    v1::FromPartitions done;
+    *done.mutable_done() = (*set)->Done(status);
+    write(done);
+    if (!status.ok()) {
+      // The coordinator collects every service's `done`, then closes.
+      reader.WaitForFinish();
+      return grpc::Status(grpc::StatusCode::ABORTED, std::string(status.message()));
+    }
+    const auto global_final_time = reader.WaitForFinish();
+    if (!global_final_time) return grpc::Status(grpc::StatusCode::CANCELLED, "the coordinator went away");
+    v1::FromPartitions report;
+    *report.mutable_report() = (*set)->Report(*global_final_time);
+    write(report);
+    return grpc::Status::OK;  // ~CoordinatorReader waits for the coordinator to close
+  }
+
+ private:
+  static coordinator::JobProgress ToJobProgress(const v1::PartitionsProgress& p, uint32_t tokens_total) {
+    coordinator::JobProgress out;
+    out.kernel.wall_seconds = p.wall_seconds();
+    out.kernel.simulated_time = sim::SimTime::Infinite();
+    for (const auto& s : p.partitions()) {
+      out.kernel.partitions.push_back(FromProto(s));
+      out.kernel.committed_events += s.committed_events();
+      out.kernel.simulated_time = std::min(out.kernel.simulated_time, sim::SimTime::Picoseconds(s.local_time_ps()));
+    }
+    out.tokens_done = p.tokens_done();
+    out.tokens_total = tokens_total;
+    return out;
+  }
+
+  const v1::ServiceRole role_;
+  const std::string address_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::atomic<uint32_t> running_{0};
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PartitionServer>> PartitionServer::Start(const PartitionServerOptions& options) {
+  if (options.role == v1::SERVICE_ROLE_UNSPECIFIED) {
+    return absl::InvalidArgumentError("role is unspecified; allowed: NAND, CONTROLLER, HOST");
+  }
+  std::unique_ptr<PartitionServer> server(new PartitionServer());
+  server->service_ = std::make_unique<PartitionServiceImpl>(options.role, options.listen_address, options.registry);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
+  builder.RegisterService(server->service_.get());
+  builder.SetMaxReceiveMessageSize(-1);  // a window's batches can exceed the 4 MiB default
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, kKeepaliveTimeMs / 2);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen_address, "'"));
+  }
+  return server;
+}
+
+void PartitionServer::Shutdown(absl::Duration deadline) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(deadline));
+}
+
+PartitionServer::~PartitionServer() { Shutdown(); }
+
+}  // namespace strata::partition

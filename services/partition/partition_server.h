@@ -1,0 +1,50 @@
+// PartitionServer: strata.v1.PartitionService over gRPC, with the standard
+// health and reflection services. Every service binary (strata-nand,
+// strata-controller, strata-host) is one of these with its role; tests and
+// benches start them in-process on port 0.
+#ifndef STRATA_PARTITION_PARTITION_SERVER_H_
+#define STRATA_PARTITION_PARTITION_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "prometheus/registry.h"
+#include "strata/v1/partition_service.pb.h"
+
+namespace strata::partition {
+
+struct PartitionServerOptions {
+  v1::ServiceRole role = v1::HOST;
+  std::string listen_address = "127.0.0.1:0";  // port 0: any free port
+  std::shared_ptr<prometheus::Registry> registry;  // may be null: no metrics
+};
+
+// Keepalive both ways: a peer that stops answering (a stopped process, a
+// cut cable) breaks the stream within about keepalive time + timeout.
+inline constexpr int kKeepaliveTimeMs = 1000;
+inline constexpr int kKeepaliveTimeoutMs = 2000;
+
+class PartitionServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<PartitionServer>> Start(const PartitionServerOptions& options);
+  ~PartitionServer();
+  int port() const { return port_; }
+  // Stops accepting streams; running partition sets get `deadline`, then
+  // their streams are cancelled (their runs abort and the coordinator
+  // fails the jobs with a reason).
+  void Shutdown(absl::Duration deadline = absl::Seconds(1));
+
+ private:
+  PartitionServer() = default;
+  std::unique_ptr<grpc::Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace strata::partition
+
+#endif  // STRATA_PARTITION_PARTITION_SERVER_H_
