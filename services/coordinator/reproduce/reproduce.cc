@@ -113,7 +113,7 @@ std::vector<RatioDef> AifRatios() {
   return {
       {"aif / memory+ssd", "aif", "memory+ssd",
        {kAifSense, kHostOverhead, kHostVector,
-        {"page cache size", "AiF: 8 GB DRAM less the KV cache", {"system.ssd_offload.page_cache_gib"}}}},
+        {"host DRAM and its page cache", "AiF: 8 GB", {"system.ssd_offload.dram.capacity_gib", "system.ssd_offload.page_cache_gib"}}}},
       {"aif / in-memory", "aif", "in-memory",
        {kAifSense, kHostOverhead, kHostVector,
         {"in-memory DRAM bandwidth", "AiF: DDR5 86.4 GB/s", {"system.in_memory.dram.bandwidth_gbps"}}}},
@@ -133,7 +133,7 @@ std::vector<RatioDef> NvllmRatios() {
         {"NVLLM PE MACs per cycle", "assumption: 32", {"system.nvllm.flash.pe_macs_per_cycle"}}}},
       {"nvllm / ssd-like", "nvllm", "ssd-like",
        {sense, dram,
-        {"SSD channel rate", "ONFI 2.0 GB/s", {"system.ssd_isc.flash.timing.channel_mts"}}}},
+        {"SSD channel rate", "ONFI 5.0: 2400 MT/s", {"system.ssd_isc.flash.timing.channel_mts"}}}},
   };
 }
 
