@@ -17,6 +17,7 @@
 #include "flash/nand_channel.h"
 #include "flash/scripted_requester.h"
 #include "job/job_runner.h"
+#include "sweep/sweep.h"
 #include "strata/sim/engine.h"
 
 namespace strata::coordinator {
@@ -466,29 +467,17 @@ absl::StatusOr<double> MeasureCrReadGain(const ReproduceOptions& o) {
 
 absl::Status ScaleField(v1::JobSpec* job, const std::string& path, double factor) {
   using google::protobuf::FieldDescriptor;
-  google::protobuf::Message* msg = job;
-  const std::vector<std::string> parts = absl::StrSplit(path, '.');
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const FieldDescriptor* f = msg->GetDescriptor()->FindFieldByName(parts[i]);
-    if (f == nullptr || f->is_repeated()) {
-      return absl::InvalidArgumentError(absl::StrCat("'", path, "': ", msg->GetDescriptor()->name(),
-                                                     " has no scalar field '", parts[i], "'"));
-    }
-    const google::protobuf::Reflection* r = msg->GetReflection();
-    if (i + 1 < parts.size()) {
-      if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
-        return absl::InvalidArgumentError(absl::StrCat("'", path, "': '", parts[i], "' is not a message"));
-      }
-      msg = r->MutableMessage(msg, f);
-      continue;
-    }
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_DOUBLE: r->SetDouble(msg, f, r->GetDouble(*msg, f) * factor); break;
-      case FieldDescriptor::CPPTYPE_INT32:
-        r->SetInt32(msg, f, std::max(1, static_cast<int32_t>(std::lround(r->GetInt32(*msg, f) * factor))));
-        break;
-      default: return absl::InvalidArgumentError(absl::StrCat("'", path, "' is not a double or int32 field"));
-    }
+  auto ref = ResolveScalarField(job, path, "sensitivity parameter");
+  if (!ref.ok()) return ref.status();
+  google::protobuf::Message* msg = ref->message;
+  const FieldDescriptor* f = ref->field;
+  const google::protobuf::Reflection* r = msg->GetReflection();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_DOUBLE: r->SetDouble(msg, f, r->GetDouble(*msg, f) * factor); break;
+    case FieldDescriptor::CPPTYPE_INT32:
+      r->SetInt32(msg, f, std::max(1, static_cast<int32_t>(std::lround(r->GetInt32(*msg, f) * factor))));
+      break;
+    default: return absl::InvalidArgumentError(absl::StrCat("'", path, "' is not a double or int32 field"));
   }
   return absl::OkStatus();
 }
@@ -605,7 +594,6 @@ absl::StatusOr<Report> ReproduceAif(const ReproduceOptions& o) {
   r.headlines.push_back({"tokens/s gain per doubling of chips (1->2->4x), highest", hi, 1.68,
                          scaling.errors.empty() ? "" : absl::StrCat("missing: ", Reasons(scaling.errors))});
 
-  r.tables.push_back(HeadlineTable("aif_headline", r.headlines));
   r.tables.push_back(ModelsTable("aif_models", r, AifRatios()));
   r.tables.push_back(scaling_table);
   r.tables.push_back(speedup);
@@ -629,7 +617,8 @@ absl::StatusOr<Report> ReproduceAif(const ReproduceOptions& o) {
   if (!sens.ok()) return sens.status();
   r.tables.push_back(*sens);
   r.figures.push_back(TornadoFigure("aif_sensitivity", absl::StrCat("AiF headline ratios: sensitivity on ", probe)));
-  r.tables.front() = HeadlineTable("aif_headline", r.headlines);
+  // Last: the sensitivity study may add a note to the headlines.
+  r.tables.insert(r.tables.begin(), HeadlineTable("aif_headline", r.headlines));
   return r;
 }
 
@@ -661,7 +650,6 @@ absl::StatusOr<Report> ReproduceNvllm(const ReproduceOptions& o) {
   const std::vector<RatioDef> ratios = {{"nvllm / a800", "nvllm", "a800", {}},
                                         {"nvllm / ssd-like", "nvllm", "ssd-like", {}},
                                         {"nvllm / aif", "nvllm", "aif", {}}};
-  r.tables.push_back(HeadlineTable("nvllm_headline", r.headlines));
   r.tables.push_back(ModelsTable("nvllm_models", r, ratios));
   r.tables.push_back(BreakdownTable("nvllm_breakdown", grid, models, systems));
   r.figures.push_back(ModelsFigure("nvllm_models", r, "NVLLM: tokens/s per model, INT8, batch 1"));
@@ -671,7 +659,8 @@ absl::StatusOr<Report> ReproduceNvllm(const ReproduceOptions& o) {
   r.tables.push_back(*sens);
   r.figures.push_back(
       TornadoFigure("nvllm_sensitivity", absl::StrCat("NVLLM headline ratios: sensitivity on ", probe)));
-  r.tables.front() = HeadlineTable("nvllm_headline", r.headlines);
+  // Last: the sensitivity study may add a note to the headlines.
+  r.tables.insert(r.tables.begin(), HeadlineTable("nvllm_headline", r.headlines));
   return r;
 }
 

@@ -7,83 +7,89 @@
 
 namespace strata::coordinator {
 
-absl::Status SetField(v1::JobSpec* job, const std::string& path, const std::string& value) {
+absl::StatusOr<FieldRef> ResolveScalarField(v1::JobSpec* job, const std::string& path, std::string_view what) {
   using google::protobuf::FieldDescriptor;
+  const std::string label = absl::StrCat(absl::string_view(what.data(), what.size()), " '", path, "'");
   google::protobuf::Message* msg = job;
   const std::vector<std::string> parts = absl::StrSplit(path, '.');
   for (size_t i = 0; i < parts.size(); ++i) {
     const FieldDescriptor* f = msg->GetDescriptor()->FindFieldByName(parts[i]);
     if (f == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("sweep axis '", path, "': ", msg->GetDescriptor()->name(),
-                                                     " has no field '", parts[i], "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(label, ": ", msg->GetDescriptor()->name(), " has no field '", parts[i], "'"));
     }
     if (f->is_repeated()) {
-      return absl::InvalidArgumentError(absl::StrCat("sweep axis '", path, "': '", parts[i], "' is repeated"));
+      return absl::InvalidArgumentError(absl::StrCat(label, ": '", parts[i], "' is repeated"));
     }
-    const google::protobuf::Reflection* r = msg->GetReflection();
     const bool last = i + 1 == parts.size();
     if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      if (last) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("sweep axis '", path, "' names a message; name one of its fields"));
-      }
-      msg = r->MutableMessage(msg, f);  // also selects the oneof branch
+      if (last) return absl::InvalidArgumentError(absl::StrCat(label, " names a message; name one of its fields"));
+      msg = msg->GetReflection()->MutableMessage(msg, f);  // also selects the oneof branch
       continue;
     }
-    if (!last) {
-      return absl::InvalidArgumentError(absl::StrCat("sweep axis '", path, "': '", parts[i], "' is not a message"));
+    if (!last) return absl::InvalidArgumentError(absl::StrCat(label, ": '", parts[i], "' is not a message"));
+    return FieldRef{msg, f};
+  }
+  return absl::InvalidArgumentError(absl::StrCat(label, ": empty path"));
+}
+
+absl::Status SetField(v1::JobSpec* job, const std::string& path, const std::string& value) {
+  using google::protobuf::FieldDescriptor;
+  auto field = ResolveScalarField(job, path, "sweep axis");
+  if (!field.ok()) return field.status();
+  google::protobuf::Message* msg = field->message;
+  const FieldDescriptor* f = field->field;
+  const google::protobuf::Reflection* r = msg->GetReflection();
+  auto bad = [&](std::string_view kind) {
+    return absl::InvalidArgumentError(absl::StrCat("sweep axis '", path, "': value '", value, "' is not ",
+                                                   absl::string_view(kind.data(), kind.size())));
+  };
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING: r->SetString(msg, f, value); break;
+    case FieldDescriptor::CPPTYPE_DOUBLE: {
+      double v;
+      if (!absl::SimpleAtod(value, &v)) return bad("a number");
+      r->SetDouble(msg, f, v);
+      break;
     }
-    auto bad = [&](std::string_view kind) {
-      return absl::InvalidArgumentError(absl::StrCat("sweep axis '", path, "': value '", value, "' is not ",
-                                                     absl::string_view(kind.data(), kind.size())));
-    };
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_STRING: r->SetString(msg, f, value); break;
-      case FieldDescriptor::CPPTYPE_DOUBLE: {
-        double v;
-        if (!absl::SimpleAtod(value, &v)) return bad("a number");
-        r->SetDouble(msg, f, v);
-        break;
-      }
-      case FieldDescriptor::CPPTYPE_INT32: {
-        int32_t v;
-        if (!absl::SimpleAtoi(value, &v)) return bad("an integer");
-        r->SetInt32(msg, f, v);
-        break;
-      }
-      case FieldDescriptor::CPPTYPE_INT64: {
-        int64_t v;
-        if (!absl::SimpleAtoi(value, &v)) return bad("an integer");
-        r->SetInt64(msg, f, v);
-        break;
-      }
-      case FieldDescriptor::CPPTYPE_UINT64: {
-        uint64_t v;
-        if (!absl::SimpleAtoi(value, &v)) return bad("a non-negative integer");
-        r->SetUInt64(msg, f, v);
-        break;
-      }
-      case FieldDescriptor::CPPTYPE_BOOL: {
-        bool v;
-        if (!absl::SimpleAtob(value, &v)) return bad("true or false");
-        r->SetBool(msg, f, v);
-        break;
-      }
-      case FieldDescriptor::CPPTYPE_ENUM: {
-        const auto* e = f->enum_type()->FindValueByName(value);
-        if (e == nullptr) {
-          std::string names;
-          for (int k = 0; k < f->enum_type()->value_count(); ++k) {
-            absl::StrAppend(&names, k ? ", " : "", f->enum_type()->value(k)->name());
-          }
-          return bad(absl::StrCat("one of ", names));
+    case FieldDescriptor::CPPTYPE_INT32: {
+      int32_t v;
+      if (!absl::SimpleAtoi(value, &v)) return bad("an integer");
+      r->SetInt32(msg, f, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_INT64: {
+      int64_t v;
+      if (!absl::SimpleAtoi(value, &v)) return bad("an integer");
+      r->SetInt64(msg, f, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_UINT64: {
+      uint64_t v;
+      if (!absl::SimpleAtoi(value, &v)) return bad("a non-negative integer");
+      r->SetUInt64(msg, f, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      bool v;
+      if (!absl::SimpleAtob(value, &v)) return bad("true or false");
+      r->SetBool(msg, f, v);
+      break;
+    }
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      const auto* e = f->enum_type()->FindValueByName(value);
+      if (e == nullptr) {
+        std::string names;
+        for (int k = 0; k < f->enum_type()->value_count(); ++k) {
+          absl::StrAppend(&names, k ? ", " : "", f->enum_type()->value(k)->name());
         }
-        r->SetEnum(msg, f, e);
-        break;
+        return bad(absl::StrCat("one of ", names));
       }
-      default:
-        return absl::InvalidArgumentError(absl::StrCat("sweep axis '", path, "': unsupported field type"));
+      r->SetEnum(msg, f, e);
+      break;
     }
+    default:
+      return absl::InvalidArgumentError(absl::StrCat("sweep axis '", path, "': unsupported field type"));
   }
   return absl::OkStatus();
 }

@@ -3,6 +3,7 @@
 #define STRATA_COORDINATOR_SWEEP_SWEEP_H_
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,16 @@ struct SweepPoint {
   v1::JobSpec job;
   std::vector<std::pair<std::string, std::string>> coordinates;
 };
+
+// A scalar field inside a job: the message that holds it and its descriptor.
+struct FieldRef {
+  google::protobuf::Message* message;
+  const google::protobuf::FieldDescriptor* field;
+};
+// Walks dotted `path` (creating sub-messages, selecting oneof branches) to
+// a scalar field. Errors start with "<what> '<path>'" and say which part is
+// missing, repeated, or a message where a scalar is needed (or vice versa).
+absl::StatusOr<FieldRef> ResolveScalarField(v1::JobSpec* job, const std::string& path, std::string_view what);
 
 // Sets the JobSpec field at dotted `path` from its text form. Errors name
 // the path and say what was wrong (no such field, a repeated or message
