@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace strata::nand {
 
@@ -140,6 +141,70 @@ PageErrors PageErrorSampler::Draw(sim::RandomStream& random, uint32_t codewords,
 PageErrors DrawPageErrors(sim::RandomStream& random, uint32_t codewords, uint32_t codeword_bits, double rber,
                           uint32_t ecclite_t) {
   return PageErrorSampler().Draw(random, codewords, codeword_bits, rber, ecclite_t);
+}
+
+namespace {
+
+// Pages hit by `failed` codewords chosen uniformly without replacement among
+// pages x codewords_per_page.
+uint64_t DrawPagesHit(sim::RandomStream& random, uint64_t pages, uint32_t codewords_per_page, uint64_t failed) {
+  if (failed == 0) return 0;
+  constexpr uint64_t kExactDraws = 64;
+  const uint64_t codewords = pages * codewords_per_page;
+  if (failed <= kExactDraws) {
+    std::vector<uint64_t> chosen;
+    chosen.reserve(failed);
+    while (chosen.size() < failed) {
+      const uint64_t c = random.UniformInt(codewords);
+      if (std::find(chosen.begin(), chosen.end(), c) == chosen.end()) chosen.push_back(c);
+    }
+    std::vector<uint64_t> hit;
+    for (uint64_t c : chosen) {
+      const uint64_t page = c / codewords_per_page;
+      if (std::find(hit.begin(), hit.end(), page) == hit.end()) hit.push_back(page);
+    }
+    return hit.size();
+  }
+  // Expected distinct pages: each page escapes all `failed` with probability
+  // (1 - failed / codewords)^codewords_per_page (sampling without
+  // replacement, to first order).
+  const double escape =
+      std::pow(1.0 - static_cast<double>(failed) / static_cast<double>(codewords), codewords_per_page);
+  const auto expected = static_cast<uint64_t>(std::llround(static_cast<double>(pages) * (1.0 - escape)));
+  return std::clamp<uint64_t>(expected, 1, std::min(pages, failed));
+}
+
+}  // namespace
+
+RunErrors DrawRunErrors(sim::RandomStream& random, uint64_t pages, uint32_t codewords_per_page,
+                        uint32_t codeword_bits, double rber, uint32_t ecclite_t) {
+  RunErrors e;
+  if (rber <= 0 || pages == 0) return e;
+  const double bits = codeword_bits;
+  const double p_any = -std::expm1(bits * std::log1p(-rber));
+  const double p_one_given_any = bits * rber * std::exp((bits - 1.0) * std::log1p(-rber)) / p_any;
+  e.codewords_with_errors = random.Binomial(pages * codewords_per_page, p_any);
+  constexpr uint64_t kExactCodewords = 64;
+  if (e.codewords_with_errors <= kExactCodewords) {
+    for (uint64_t i = 0; i < e.codewords_with_errors; ++i) {
+      const uint32_t errors = DrawErrorsGivenSome(random, codeword_bits, rber, p_any, p_one_given_any);
+      e.total += errors;
+      if (errors > ecclite_t) ++e.codewords_over_ecclite_t;
+    }
+  } else {
+    const double k = static_cast<double>(e.codewords_with_errors);
+    const double over_given_any = std::min(1.0, CodewordFailureProbability(codeword_bits, ecclite_t, rber) / p_any);
+    e.codewords_over_ecclite_t = random.Binomial(e.codewords_with_errors, over_given_any);
+    // X | X >= 1 for X ~ Binomial(bits, rber): E = n p / p_any,
+    // E[X^2] = (n p (1 - p) + (n p)^2) / p_any.
+    const double np = bits * rber;
+    const double mean = np / p_any;
+    const double var = std::max(0.0, (np * (1 - rber) + np * np) / p_any - mean * mean);
+    const double draw = std::floor(random.Normal(k * mean, std::sqrt(k * var)) + 0.5);
+    e.total = static_cast<uint64_t>(std::clamp(draw, k, k * bits));
+  }
+  e.pages_over_ecclite_t = DrawPagesHit(random, pages, codewords_per_page, e.codewords_over_ecclite_t);
+  return e;
 }
 
 SimTime EccLiteLatency(const EccConfig& ecc, uint32_t bytes) { return sim::TransferTime(bytes, ecc.ecclite_bytes_per_s); }

@@ -74,6 +74,25 @@ class PageErrorSampler {
   double p_any_ = 0;           // P(X >= 1) per codeword
   double p_one_given_any_ = 0;  // P(X = 1 | X >= 1)
 };
+// The errors of a run of `pages` pages read at one RBER (STREAM fidelity),
+// as totals: the same per-codeword law as PageErrorSampler, Binomial(bits,
+// rber) per codeword, but drawn for the run at once. How many codewords
+// have errors is one binomial draw; when those are few (<= 64) each is
+// drawn given that it has some, exactly as PageErrorSampler does; when many,
+// how many exceed ECCLITE's t is a binomial over them and the bit total is
+// normal with the conditional mean and variance (the central limit over
+// > 64 codewords). Failed pages: the failing codewords fall on uniformly
+// chosen distinct codewords of the run, drawn one by one up to 64 of them,
+// beyond that the expected number of distinct pages they cover.
+struct RunErrors {
+  uint64_t total = 0;  // bit errors
+  uint64_t codewords_with_errors = 0;
+  uint64_t codewords_over_ecclite_t = 0;
+  uint64_t pages_over_ecclite_t = 0;  // pages with at least one such codeword
+};
+RunErrors DrawRunErrors(sim::RandomStream& random, uint64_t pages, uint32_t codewords_per_page,
+                        uint32_t codeword_bits, double rber, uint32_t ecclite_t);
+
 // One page with a fresh sampler (tests, one-off draws).
 PageErrors DrawPageErrors(sim::RandomStream& random, uint32_t codewords, uint32_t codeword_bits, double rber,
                           uint32_t ecclite_t);

@@ -126,6 +126,57 @@ TEST(ReliabilityTest, DrawnErrorsAtLowRateKeepTheBinomialDistribution) {
   EXPECT_NEAR(two_or_more / static_cast<double>(pages), page_two, 5 * std::sqrt(page_two / pages));
 }
 
+// STREAM draws a run's errors at once. Over many runs its totals must have
+// the mean and the spread of summing the per-page draws, at a fresh block's
+// rate (few codewords with errors: drawn one by one) and a worn one's
+// (thousands: binomial and normal), including ECCLITE failures and pages.
+TEST(ReliabilityTest, RunDrawsHaveThePerPageLaw) {
+  struct Case {
+    double rber;
+    uint64_t pages;
+    uint32_t t;
+  };
+  for (const Case c : {Case{2e-5, 16, 1}, Case{2e-3, 400, 24}}) {
+    SCOPED_TRACE(::testing::Message() << "rber " << c.rber << " pages " << c.pages);
+    sim::RandomStream page_rng(3, 1), run_rng(3, 2);
+    const int runs = 3000;
+    double sum[2] = {}, sum_sq[2] = {}, dirty[2] = {}, over[2] = {}, failed_pages[2] = {};
+    for (int i = 0; i < runs; ++i) {
+      RunErrors by_page;
+      for (uint64_t p = 0; p < c.pages; ++p) {
+        const PageErrors e = DrawPageErrors(page_rng, 16, 8192, c.rber, c.t);
+        by_page.total += e.total;
+        by_page.codewords_with_errors += e.codewords_with_errors;
+        by_page.codewords_over_ecclite_t += e.codewords_over_ecclite_t;
+        by_page.pages_over_ecclite_t += e.codewords_over_ecclite_t > 0;
+      }
+      const RunErrors by_run = DrawRunErrors(run_rng, c.pages, 16, 8192, c.rber, c.t);
+      EXPECT_LE(by_run.pages_over_ecclite_t, by_run.codewords_over_ecclite_t);
+      EXPECT_LE(by_run.codewords_over_ecclite_t, by_run.codewords_with_errors);
+      int k = 0;
+      for (const RunErrors& e : {by_page, by_run}) {
+        const double x = static_cast<double>(e.total);
+        sum[k] += x;
+        sum_sq[k] += x * x;
+        dirty[k] += static_cast<double>(e.codewords_with_errors);
+        over[k] += static_cast<double>(e.codewords_over_ecclite_t);
+        failed_pages[k] += static_cast<double>(e.pages_over_ecclite_t);
+        ++k;
+      }
+    }
+    const double mean = sum[0] / runs;
+    const double var = sum_sq[0] / runs - mean * mean;
+    const double run_var = sum_sq[1] / runs - (sum[1] / runs) * (sum[1] / runs);
+    EXPECT_NEAR(mean, c.pages * 16 * 8192 * c.rber, 0.02 * mean);
+    EXPECT_NEAR(sum[1] / runs, mean, 5 * std::sqrt(2 * var / runs));
+    EXPECT_NEAR(run_var / var, 1.0, 0.15);  // the spread, not only the mean
+    EXPECT_NEAR(dirty[1], dirty[0], 5 * std::sqrt(dirty[0]) + 1);
+    EXPECT_GT(over[0], 50);
+    EXPECT_NEAR(over[1], over[0], 5 * std::sqrt(over[0]) + 1);
+    EXPECT_NEAR(failed_pages[1], failed_pages[0], 5 * std::sqrt(failed_pages[0]) + 1);
+  }
+}
+
 TEST(ReliabilityTest, EccLiteLatencyIsPageOverRate) {
   EccConfig e;
   // 16384 B / 6.4e9 B/s = 2.56 us.
