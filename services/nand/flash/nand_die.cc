@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "flash/stream_pipeline.h"
 
 namespace strata::nand {
 
@@ -302,58 +303,154 @@ void NandDie::SendPartialSums() {
   ctx().Send(channel_, kBusRequest, r);
 }
 
-// The PAGE pipeline's rules, evaluated as a recurrence instead of events.
-// Per step s (all of the command's planes in lockstep):
-//   array start a_s = t0 for s = 0, else the move time c_{s-1} (cache read)
-//                     or the time the cache registers emptied f_{s-1};
-//   array end   e_s = a_s + step time (slowest plane, cr-read per plane);
-//   move        c_s = max(e_s, f_{s-1})  (page -> cache registers);
-//   then per plane in order: read: ECCLITE FIFO (one decoder), then the bus
-//   FIFO (this die alone on the channel); GEMV: its PE array's FIFO for
-//   max(ECC, PE); f_s = when the last of the step's planes is done.
-// Draws, wear and cr-read state change in the same order as at PAGE fidelity.
+// STREAM fidelity: the whole command as one event. Times come from the PAGE
+// pipeline's rules evaluated as a recurrence (stream_pipeline.h: exact to
+// the picosecond); everything a PAGE run counts step by step (array time,
+// cr-reads, wear) follows in closed form from the page-type period; bit
+// errors are drawn per plane and page type for the run at once
+// (DrawRunErrors: the same per-codeword law, at the run's mean read-disturb
+// count and its start's retention, so counts agree with PAGE in
+// distribution, not draw for draw).
 void NandDie::RunStream() {
   ++stats_.stream_runs;
   const SimTime t0 = ctx().Now();
+  const NandGeometry& g = config_.geometry;
   const bool gemv = cur_.op == NandOp::kGemv;
   const bool ecclite = config_.ecc.kind == EccKind::kEccLite;
-  const SimTime decode = EccLiteLatency(config_.ecc, config_.geometry.page_bytes);
-  const SimTime xfer = sim::TransferTime(config_.geometry.page_bytes, config_.bus.bytes_per_second());
-  std::vector<SimTime> unit_free(units_.size(), t0);
-  SimTime decoder_free = t0, bus_free = t0, cache_free = t0, array_start = t0;
-  SimTime bus_busy = SimTime::Zero();
-  for (uint32_t s = 0; s < cur_.page_count; ++s) {
-    const SimTime array_end = array_start + DrawArrayStep(array_start);
-    const SimTime move = std::max(array_end, cache_free);
-    SimTime step_done = move;
-    for (uint32_t p = cur_.plane; p < uint32_t{cur_.plane} + cur_.plane_count; ++p) {
-      const PageErrors errors = planes_[p].data_errors;
-      if (gemv) {
-        SimTime& free = unit_free[UnitOf(p)];
-        free = std::max(free, move) + compute_page_time_;
-        step_done = std::max(step_done, free);
-        if (ecclite) AccountEcc(errors);
-        AccountCompute();
-      } else {
-        SimTime ready = move;
-        if (ecclite) {
-          decoder_free = std::max(decoder_free, move) + decode;
-          ready = decoder_free;
-          AccountEcc(errors);
-        }
-        bus_free = std::max(bus_free, ready) + xfer;
-        bus_busy += xfer;
-        step_done = std::max(step_done, bus_free);
-        stats_.bytes_out += config_.geometry.page_bytes;
-        done_.streamed_bytes_out += config_.geometry.page_bytes;
-      }
-      ++done_.pages;
-    }
-    cache_free = step_done;
-    array_start = config_.timing.cache_read ? move : step_done;
+  const uint32_t n = cur_.page_count;
+  const uint64_t plane_pages = uint64_t{n} * cur_.plane_count;
+  const uint32_t plane_end = uint32_t{cur_.plane} + cur_.plane_count;
+  // Page types (and so step times) repeat every `period` steps: the least
+  // P with P * stride a multiple of the bits per cell.
+  uint32_t period = 1;
+  while ((uint64_t{period} * cur_.page_stride) % g.bits_per_cell != 0) ++period;
+  auto wordline_page = [&](uint32_t step) { return ToWordlinePage(g, PageOf(step)); };
+  // NVLLM's dies stream 64 planes in lockstep whose blocks share a coding:
+  // step times are taken over the codings present, not plane by plane.
+  bool coding_present[2] = {false, false};
+  for (uint32_t p = cur_.plane; p < plane_end; ++p) {
+    coding_present[static_cast<int>(blocks_[p][cur_.block].coding)] = true;
   }
-  done_.streamed_bus_busy = bus_busy;
-  ctx().Schedule(cache_free - t0, kStreamDone);
+  auto read_time = [&](BlockCoding coding, uint32_t page_type, bool cr) {
+    return ArrayReadTime(config_.timing, *ReadLevels(g.bits_per_cell, coding, page_type), cr);
+  };
+  auto slowest_read_time = [&](uint32_t page_type, bool cr) {
+    SimTime t = SimTime::Zero();
+    for (int c = 0; c < 2; ++c) {
+      if (coding_present[c]) t = std::max(t, read_time(static_cast<BlockCoding>(c), page_type, cr));
+    }
+    return t;
+  };
+  const bool cr_allowed = config_.timing.cr_read && cur_.retry_level == 0;
+
+  // Step 0 charge-recycles on the planes whose previous read was the
+  // wordline before; step s >= 1 does when its wordline follows step s-1's.
+  StreamSteps steps;
+  steps.count = n;
+  uint64_t cr_reads = 0;
+  const WordlinePage wp0 = wordline_page(0);
+  bool without_cr[2] = {false, false};  // by coding: some plane of it reads step 0 without cr-read
+  for (uint32_t p = cur_.plane; p < plane_end; ++p) {
+    const PlaneState& ps = planes_[p];
+    const bool cr = cr_allowed && ps.cr_valid && ps.last_block == cur_.block && wp0.wordline == ps.last_wordline + 1;
+    cr_reads += cr;
+    without_cr[static_cast<int>(blocks_[p][cur_.block].coding)] |= !cr;
+  }
+  for (int c = 0; c < 2; ++c) {
+    if (coding_present[c]) {
+      steps.first = std::max(steps.first, read_time(static_cast<BlockCoding>(c), wp0.page_type, !without_cr[c]));
+    }
+  }
+  // Steps s in [0, n) with s % period == r.
+  auto steps_with_residue = [&](uint32_t r) -> uint64_t { return n > r ? (n - 1 - r) / period + 1 : 0; };
+  SimTime array_time = steps.first;
+  steps.periodic.resize(period);
+  for (uint32_t r = 0; r < period; ++r) {
+    const uint32_t s = r == 0 ? period : r;  // a representative step >= 1
+    const WordlinePage wp = wordline_page(s);
+    const bool cr = cr_allowed && wp.wordline == wordline_page(s - 1).wordline + 1;
+    steps.periodic[r] = slowest_read_time(wp.page_type, cr);
+    const uint64_t later_steps = steps_with_residue(r) - (r == 0 ? 1 : 0);
+    array_time += steps.periodic[r] * static_cast<int64_t>(later_steps);
+    if (cr) cr_reads += later_steps * cur_.plane_count;
+  }
+
+  StreamPipelineShape shape;
+  shape.gemv = gemv;
+  shape.ecclite = ecclite;
+  shape.cache_read = config_.timing.cache_read;
+  for (uint32_t p = cur_.plane; p < plane_end; ++p) shape.unit_of_plane.push_back(UnitOf(p));
+  shape.units = static_cast<uint32_t>(units_.size());
+  shape.decode = EccLiteLatency(config_.ecc, g.page_bytes);
+  shape.xfer = sim::TransferTime(g.page_bytes, config_.bus.bytes_per_second());
+  shape.compute = compute_page_time_;
+  const StreamTiming timing = RunStreamPipeline(shape, t0, steps);
+
+  // Bit errors per page type and per run of planes whose blocks are in the
+  // same state (one draw for all of them); read disturb grows by one read per
+  // step, so a type's pages see the block's reads plus their mean step.
+  RunErrors errors;
+  for (uint32_t type = 0; type < g.bits_per_cell; ++type) {
+    uint64_t type_steps = 0;
+    double step_sum = 0;
+    for (uint32_t r = 0; r < period; ++r) {
+      if (wordline_page(r).page_type != type) continue;
+      const uint64_t c = steps_with_residue(r);
+      type_steps += c;
+      step_sum += static_cast<double>(c) * r + period * 0.5 * static_cast<double>(c) * static_cast<double>(c - 1);
+    }
+    if (type_steps == 0) continue;
+    const double mean_step = step_sum / static_cast<double>(type_steps);
+    for (uint32_t p = cur_.plane; p < plane_end;) {
+      const BlockState& b = blocks_[p][cur_.block];
+      uint32_t same = p + 1;
+      while (same < plane_end && blocks_[same][cur_.block].SameWear(b)) ++same;
+      double rber = rber_.Rber(g.bits_per_cell, b.coding, type, b.pe_cycles, RetentionYears(b, t0), b.reads + mean_step);
+      if (cur_.retry_level > 0) rber *= std::pow(config_.ecc.retry_rber_factor, cur_.retry_level);
+      const RunErrors e = DrawRunErrors(ctx().random(), type_steps * (same - p), codewords_per_page_,
+                                        config_.ecc.codeword_bytes * 8, rber, config_.ecc.ecclite_t);
+      errors.total += e.total;
+      errors.codewords_with_errors += e.codewords_with_errors;
+      errors.codewords_over_ecclite_t += e.codewords_over_ecclite_t;
+      errors.pages_over_ecclite_t += e.pages_over_ecclite_t;
+      p = same;
+    }
+  }
+  for (uint32_t p = cur_.plane; p < plane_end; ++p) {
+    blocks_[p][cur_.block].reads += n;
+    PlaneState& ps = planes_[p];
+    ps.last_block = cur_.block;
+    ps.last_wordline = wordline_page(n - 1).wordline;
+    ps.cr_valid = cur_.retry_level == 0;  // a retry shifts the read references: the chain restarts
+    ps.data_page = PageOf(n - 1);
+  }
+  next_step_ = n;
+
+  stats_.pages_read += plane_pages;
+  stats_.cr_reads += cr_reads;
+  if (cur_.retry_level > 0) stats_.retry_reads += plane_pages;
+  stats_.array_busy += array_time * cur_.plane_count;
+  stats_.bit_errors += errors.total;
+  done_.bit_errors += static_cast<uint32_t>(errors.total);
+  if (ecclite) {
+    const uint64_t corrected = errors.codewords_with_errors - errors.codewords_over_ecclite_t;
+    stats_.ecclite_corrected_codewords += corrected;
+    done_.ecclite_corrected_codewords += static_cast<uint32_t>(corrected);
+    stats_.ecclite_failed_codewords += errors.codewords_over_ecclite_t;
+    stats_.ecclite_failed_pages += errors.pages_over_ecclite_t;
+    done_.ecclite_failed_pages += static_cast<uint32_t>(errors.pages_over_ecclite_t);
+  }
+  if (gemv) {
+    stats_.pages_computed += plane_pages;
+    stats_.macs += weights_per_page_ * plane_pages;
+    stats_.pe_busy += pe_page_time_ * static_cast<int64_t>(plane_pages);
+  } else {
+    stats_.bytes_out += g.page_bytes * plane_pages;
+    done_.streamed_bytes_out += static_cast<uint32_t>(g.page_bytes * plane_pages);
+    done_.streamed_bus_busy = shape.xfer * static_cast<int64_t>(plane_pages);
+  }
+  done_.pages += static_cast<uint32_t>(plane_pages);
+  ctx().Schedule(timing.end - t0, kStreamDone);
 }
 
 void NandDie::TryAdvanceRead() {

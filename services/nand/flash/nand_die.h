@@ -35,9 +35,11 @@
 //   - Fidelity STREAM: a GEMV's pages (die-local until the partial sums) and
 //     a read the channel flagged kFlagStream (no other die can contend) run
 //     as one event at a completion time computed by the same pipeline rules
-//     (array step, register move, decoder/PE FIFO, bus FIFO) without events;
-//     random draws happen in the same order as at PAGE fidelity, so the two
-//     give identical times and statistics.
+//     (array step, register move, decoder/PE FIFO, bus FIFO) without events
+//     (stream_pipeline.h), so times and every count but the bit errors equal
+//     PAGE's exactly. Bit errors are drawn per run (DrawRunErrors: the same
+//     law in aggregate), since no STREAM timing depends on them (a read
+//     with LDPC never streams).
 // Statistics: commands, pages read / programmed, blocks erased, cr-reads,
 //   retry reads, bytes out / in, bit errors, ECCLITE corrected codewords and
 //   failed pages, die busy time, array busy time (sum over planes); GEMV:
@@ -104,6 +106,11 @@ class NandDie final : public sim::Component {
     BlockCoding coding = BlockCoding::kDefault;
     bool programmed_in_run = false;
     SimTime programmed_at;
+    // Same RBER for every page of the same type (STREAM draws them together).
+    bool SameWear(const BlockState& o) const {
+      return pe_cycles == o.pe_cycles && reads == o.reads && coding == o.coding &&
+             programmed_in_run == o.programmed_in_run && programmed_at == o.programmed_at;
+    }
   };
   struct PlaneState {
     bool cr_valid = false;

@@ -1,7 +1,8 @@
 // Fidelity knob: STREAM runs a die's uncontended run of pages as one event;
 // PAGE issues every array read, decode, compute and transfer as events. The
-// two must agree: here exactly (response times, every statistic and the
-// model digest), with reliability on so random draws are exercised too.
+// two must agree: timing exactly (response times and every statistic but
+// the bit-error draws), and bit errors in distribution (STREAM draws them
+// per run, PAGE per page), with reliability on so errors are plentiful.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -51,11 +52,26 @@ NandRequest Req(NandOp op, uint64_t id, uint32_t block, uint32_t page, uint16_t 
 }
 
 struct Outcome {
+  uint64_t timing_digest = 0;  // everything but the bit-error draws
+  uint64_t bit_errors = 0;
+  uint64_t ecclite_corrected = 0;
   uint64_t model_digest = 0;
   uint64_t events = 0;
   uint64_t stream_runs = 0;
   std::vector<SimTime> times;
 };
+
+// Bit errors from two independent draws of the same law: both plentiful and
+// close (the runs see ~1e5 bit errors in thousands of codewords: one
+// standard deviation is well under 1% of the bits and ~2% of the codewords).
+void ExpectSameErrorLaw(const Outcome& page, const Outcome& stream) {
+  EXPECT_GT(page.bit_errors, 1000u);
+  EXPECT_NEAR(static_cast<double>(stream.bit_errors) / static_cast<double>(page.bit_errors), 1.0, 0.05);
+  if (page.ecclite_corrected > 0) {
+    EXPECT_NEAR(static_cast<double>(stream.ecclite_corrected) / static_cast<double>(page.ecclite_corrected), 1.0,
+                0.08);
+  }
+}
 
 Outcome RunAt(NandConfig c, Fidelity f, const std::vector<TestRequester::Scripted>& script, int partitions = 1,
               sim::SyncAlgorithm sync = sim::SyncAlgorithm::kWindow) {
@@ -76,6 +92,19 @@ Outcome RunAt(NandConfig c, Fidelity f, const std::vector<TestRequester::Scripte
   EXPECT_TRUE(r.ok()) << r.status();
   if (!r.ok()) return o;
   o.model_digest = ModelDigest(*b);
+  sim::DigestBuilder timing;
+  for (size_t ch = 0; ch < b->array.channels.size(); ++ch) {
+    const NandChannel::Stats& cs = b->array.channels[ch]->stats();
+    timing.Add(cs.commands).Add(cs.bytes_out).Add(cs.bytes_in).Add(cs.partial_sum_bytes).Add(cs.bus_busy);
+    for (const NandDie* d : b->array.dies[ch]) {
+      const NandDie::Stats& s = d->stats();
+      timing.Add(s.commands).Add(s.pages_read).Add(s.cr_reads).Add(s.retry_reads).Add(s.bytes_out).Add(s.busy);
+      timing.Add(s.array_busy).Add(s.pages_computed).Add(s.macs).Add(s.partial_sum_bytes).Add(s.pe_busy);
+      o.bit_errors += s.bit_errors;
+      o.ecclite_corrected += s.ecclite_corrected_codewords;
+    }
+  }
+  o.timing_digest = timing.value();
   o.events = r->committed_events;
   for (auto& ch : b->array.dies) {
     for (NandDie* d : ch) o.stream_runs += d->stats().stream_runs;
@@ -94,7 +123,7 @@ std::vector<TestRequester::Scripted> Mixed(NandOp op, uint8_t planes, uint8_t di
           {0, Req(op, 4, 2, 0, 1, 1, planes, die), Us(20'000)}};
 }
 
-TEST(NandFidelityTest, StreamReadAgreesExactlyWithPageWhenUncontended) {
+TEST(NandFidelityTest, StreamReadAgreesWithPageWhenUncontended) {
   for (bool cache_read : {true, false}) {
     for (bool cr : {true, false}) {
       for (uint8_t planes : {1, 4}) {
@@ -105,7 +134,8 @@ TEST(NandFidelityTest, StreamReadAgreesExactlyWithPageWhenUncontended) {
         const Outcome stream = RunAt(c, Fidelity::kStream, Mixed(NandOp::kRead, planes));
         SCOPED_TRACE(::testing::Message() << "cache_read " << cache_read << " cr " << cr << " planes " << int{planes});
         EXPECT_EQ(stream.times, page.times);
-        EXPECT_EQ(stream.model_digest, page.model_digest);
+        EXPECT_EQ(stream.timing_digest, page.timing_digest);
+        ExpectSameErrorLaw(page, stream);
         EXPECT_EQ(page.stream_runs, 0u);
         EXPECT_EQ(stream.stream_runs, 4u);
         EXPECT_LT(stream.events * 20, page.events);
@@ -114,7 +144,7 @@ TEST(NandFidelityTest, StreamReadAgreesExactlyWithPageWhenUncontended) {
   }
 }
 
-TEST(NandFidelityTest, StreamGemvAgreesExactlyWithPage) {
+TEST(NandFidelityTest, StreamGemvAgreesWithPage) {
   for (PePlacement place : {PePlacement::kPerDie, PePlacement::kPerPlane}) {
     for (bool dedicated : {false, true}) {
       for (EccKind ecc : {EccKind::kEccLite, EccKind::kNone}) {
@@ -127,7 +157,8 @@ TEST(NandFidelityTest, StreamGemvAgreesExactlyWithPage) {
         const Outcome stream = RunAt(c, Fidelity::kStream, Mixed(NandOp::kGemv, 4));
         SCOPED_TRACE(::testing::Message() << "placement " << int(place) << " dedicated " << dedicated);
         EXPECT_EQ(stream.times, page.times);
-        EXPECT_EQ(stream.model_digest, page.model_digest);
+        EXPECT_EQ(stream.timing_digest, page.timing_digest);
+        ExpectSameErrorLaw(page, stream);
         EXPECT_EQ(stream.stream_runs, 4u);
         EXPECT_LT(stream.events * 20, page.events);
       }
@@ -138,7 +169,7 @@ TEST(NandFidelityTest, StreamGemvAgreesExactlyWithPage) {
 // Two dies share each channel and run at once: reads contend for the bus,
 // so STREAM keeps them at PAGE fidelity (no read streams); GEMVs stream
 // (their pages never touch the bus) and their partial sums queue on the bus
-// with the other die's data-outs as at PAGE fidelity. Results still agree.
+// with the other die's data-outs as at PAGE fidelity. Timing still agrees.
 TEST(NandFidelityTest, StreamFallsBackToPageUnderChannelContention) {
   NandConfig c = FidelityConfig(2, 2);
   c.timing.cr_read = true;
@@ -161,7 +192,8 @@ TEST(NandFidelityTest, StreamFallsBackToPageUnderChannelContention) {
   const Outcome page = RunAt(c, Fidelity::kPage, script);
   const Outcome stream = RunAt(c, Fidelity::kStream, script);
   EXPECT_EQ(stream.times, page.times);
-  EXPECT_EQ(stream.model_digest, page.model_digest);
+  EXPECT_EQ(stream.timing_digest, page.timing_digest);
+  ExpectSameErrorLaw(page, stream);
   EXPECT_EQ(stream.stream_runs, 2u * 4);  // the GEMVs only
   EXPECT_LT(stream.events, page.events);
   for (SimTime t : page.times) EXPECT_NE(t, SimTime::Infinite());
@@ -172,7 +204,7 @@ TEST(NandFidelityTest, StreamFallsBackToPageUnderChannelContention) {
   for (sim::SyncAlgorithm sync : {sim::SyncAlgorithm::kWindow, sim::SyncAlgorithm::kNullMessage}) {
     const Outcome parallel = RunAt(c, Fidelity::kStream, script, 3, sync);
     EXPECT_EQ(parallel.times, page.times);
-    EXPECT_EQ(parallel.model_digest, page.model_digest);
+    EXPECT_EQ(parallel.model_digest, stream.model_digest);
   }
 }
 
