@@ -355,8 +355,16 @@ absl::StatusOr<Table> Sensitivity(const std::string& name, const std::string& mo
     for (const auto& s : systems) {
       if (s.label == label) return s;
     }
-    return systems.front();
+    return systems.front();  // unreachable: every label is checked below
   };
+  for (const auto& q : ratios) {
+    for (const std::string& label : {q.numerator, q.denominator}) {
+      if (std::none_of(systems.begin(), systems.end(), [&](const SystemDef& s) { return s.label == label; })) {
+        return absl::InternalError(absl::StrCat("ratio ", q.name, " names system '", label, "', which ", name,
+                                                " does not define"));
+      }
+    }
+  }
   Batch batch;
   for (const auto& q : ratios) {
     for (const std::string& label : {q.numerator, q.denominator}) {
