@@ -210,7 +210,11 @@ void DecodeDriver::StartToken(uint32_t token) {
   finished_at_.assign(n, sim::SimTime());
   path_ps_.assign(n, {});
   ops_done_ = 0;
-  for (size_t i = 0; i < n; ++i) waiting_on_[i] = static_cast<uint32_t>(graph_.deps[i].size());
+  dependents_.assign(n, {});
+  for (size_t i = 0; i < n; ++i) {
+    waiting_on_[i] = static_cast<uint32_t>(graph_.deps[i].size());
+    for (uint32_t d : graph_.deps[i]) dependents_[d].push_back(static_cast<uint32_t>(i));
+  }
   if (token > 0) {
     for (const Op& op : graph_.ops) decode_weight_bytes_ += op.weight_bytes;
   }
@@ -276,10 +280,8 @@ void DecodeDriver::Complete(const OpDone& done) {
   path[sync] += unaccounted.ps();  // link latencies between driver and executor
 
   // Release the ops that waited for this one (in index order: deterministic).
-  for (uint32_t j = i + 1; j < graph_.ops.size(); ++j) {
-    for (uint32_t d : graph_.deps[j]) {
-      if (d == i && --waiting_on_[j] == 0) Issue(j);
-    }
+  for (uint32_t j : dependents_[i]) {
+    if (--waiting_on_[j] == 0) Issue(j);
   }
   if (++ops_done_ < graph_.ops.size()) return;
   // Token complete: its last op closes every path.

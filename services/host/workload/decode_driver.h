@@ -90,6 +90,7 @@ class DecodeDriver final : public sim::Component {
   sim::SimTime token_start_;
   TokenGraph graph_;
   std::vector<uint32_t> waiting_on_;  // unfinished deps per op
+  std::vector<std::vector<uint32_t>> dependents_;  // per op, the ops that wait for it, in index order
   std::vector<sim::SimTime> issued_at_, finished_at_;
   std::vector<std::array<int64_t, kCategoryCount>> path_ps_;  // critical-path breakdown up to each op
   uint32_t ops_done_ = 0;
