@@ -86,9 +86,11 @@ void NandDie::Handle(const sim::Event& e) {
       AccountCompute();
       planes_[p].cache_full = false;
       ++done_.pages;
+      --full_caches_;
       if (++computed_ == uint32_t{cur_.page_count} * cur_.plane_count) {
         SendPartialSums();
       } else {
+        units_to_start_.push_back(u);
         TryAdvanceRead();
       }
       StartCompute(u);
@@ -121,6 +123,7 @@ void NandDie::Handle(const sim::Event& e) {
       }
       stats_.bytes_out += config_.geometry.page_bytes;
       planes_[bd.plane].cache_full = false;
+      --full_caches_;
       ++done_.pages;
       if (transfers_done_ == uint32_t{cur_.page_count} * cur_.plane_count) {
         EndCommand();
@@ -220,12 +223,7 @@ void NandDie::EndCommand() {
   StartNext();
 }
 
-bool NandDie::CacheEmpty() const {
-  for (uint32_t p = cur_.plane; p < uint32_t{cur_.plane} + cur_.plane_count; ++p) {
-    if (planes_[p].cache_full) return false;
-  }
-  return true;
-}
+bool NandDie::CacheEmpty() const { return full_caches_ == 0; }
 
 SimTime NandDie::DrawArrayStep(SimTime at) {
   const NandGeometry& g = config_.geometry;
@@ -407,7 +405,7 @@ void NandDie::RunStream() {
       while (same < plane_end && blocks_[same][cur_.block].SameWear(b)) ++same;
       double rber = rber_.Rber(g.bits_per_cell, b.coding, type, b.pe_cycles, RetentionYears(b, t0), b.reads + mean_step);
       if (cur_.retry_level > 0) rber *= std::pow(config_.ecc.retry_rber_factor, cur_.retry_level);
-      const RunErrors e = DrawRunErrors(ctx().random(), type_steps * (same - p), codewords_per_page_,
+      const RunErrors e = run_error_sampler_.Draw(ctx().random(), type_steps * (same - p), codewords_per_page_,
                                         config_.ecc.codeword_bytes * 8, rber, config_.ecc.ecclite_t);
       errors.total += e.total;
       errors.codewords_with_errors += e.codewords_with_errors;
@@ -463,10 +461,12 @@ void NandDie::TryAdvanceRead() {
       for (uint32_t p = cur_.plane; p < uint32_t{cur_.plane} + cur_.plane_count; ++p) {
         PlaneState& ps = planes_[p];
         ps.cache_full = true;
+        ++full_caches_;
         ps.cache_errors = ps.data_errors;
         ps.cache_page = ps.data_page;
         if (cur_.op == NandOp::kGemv) {
           units_[UnitOf(p)].queue.push_back(p);
+          units_to_start_.push_back(UnitOf(p));
         } else if (ecclite) {
           decode_queue_.push_back(p);
         } else {
@@ -481,7 +481,13 @@ void NandDie::TryAdvanceRead() {
     }
   }
   if (cur_.op == NandOp::kGemv) {
-    for (uint32_t u = 0; u < units_.size(); ++u) StartCompute(u);
+    // Only a unit that just finished or just got a page can start; in unit
+    // order, as a scan over all 64 of NVLLM's per-plane units would (the
+    // scan was most of PAGE fidelity's time).
+    std::sort(units_to_start_.begin(), units_to_start_.end());
+    units_to_start_.erase(std::unique(units_to_start_.begin(), units_to_start_.end()), units_to_start_.end());
+    for (uint32_t u : units_to_start_) StartCompute(u);
+    units_to_start_.clear();
   } else if (ecclite) {
     StartDecode();
   }

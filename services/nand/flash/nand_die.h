@@ -150,6 +150,7 @@ class NandDie final : public sim::Component {
   const NandConfig config_;
   const RberModel rber_;
   PageErrorSampler error_sampler_;
+  RunErrorSampler run_error_sampler_;  // STREAM
   const uint32_t codewords_per_page_;
   const uint64_t weights_per_page_;  // page_bytes * 8 / operand bits
   const SimTime pe_page_time_;       // multiply time of one page
@@ -171,6 +172,8 @@ class NandDie final : public sim::Component {
   bool decoder_busy_ = false;
   std::vector<PeUnit> units_;
   uint32_t computed_ = 0;  // plane-pages of the current GEMV computed
+  uint32_t full_caches_ = 0;  // the command's planes whose cache register holds a page
+  std::vector<uint32_t> units_to_start_;  // PE arrays that may have become startable
   DieOpDone done_;
   Stats stats_;
 };

@@ -176,35 +176,53 @@ uint64_t DrawPagesHit(sim::RandomStream& random, uint64_t pages, uint32_t codewo
 
 }  // namespace
 
-RunErrors DrawRunErrors(sim::RandomStream& random, uint64_t pages, uint32_t codewords_per_page,
-                        uint32_t codeword_bits, double rber, uint32_t ecclite_t) {
+const RunErrorSampler::Law& RunErrorSampler::LawFor(uint32_t bits, double rber, uint32_t t) {
+  for (const Law& law : laws_) {
+    if (law.bits == bits && law.rber == rber && law.t == t) return law;
+  }
+  Law& law = laws_[next_];
+  next_ = (next_ + 1) % kLaws;
+  const double n = bits;
+  law.bits = bits;
+  law.t = t;
+  law.rber = rber;
+  law.p_any = -std::expm1(n * std::log1p(-rber));
+  law.p_one_given_any = n * rber * std::exp((n - 1.0) * std::log1p(-rber)) / law.p_any;
+  law.over_given_any = std::min(1.0, CodewordFailureProbability(bits, t, rber) / law.p_any);
+  // E[X^2 | X >= 1] = (n p (1 - p) + (n p)^2) / p_any.
+  const double np = n * rber;
+  law.mean_given_any = np / law.p_any;
+  law.var_given_any =
+      std::max(0.0, (np * (1 - rber) + np * np) / law.p_any - law.mean_given_any * law.mean_given_any);
+  return law;
+}
+
+RunErrors RunErrorSampler::Draw(sim::RandomStream& random, uint64_t pages, uint32_t codewords_per_page,
+                                uint32_t codeword_bits, double rber, uint32_t ecclite_t) {
   RunErrors e;
   if (rber <= 0 || pages == 0) return e;
-  const double bits = codeword_bits;
-  const double p_any = -std::expm1(bits * std::log1p(-rber));
-  const double p_one_given_any = bits * rber * std::exp((bits - 1.0) * std::log1p(-rber)) / p_any;
-  e.codewords_with_errors = random.Binomial(pages * codewords_per_page, p_any);
+  const Law& law = LawFor(codeword_bits, rber, ecclite_t);
+  e.codewords_with_errors = random.Binomial(pages * codewords_per_page, law.p_any);
   constexpr uint64_t kExactCodewords = 64;
   if (e.codewords_with_errors <= kExactCodewords) {
     for (uint64_t i = 0; i < e.codewords_with_errors; ++i) {
-      const uint32_t errors = DrawErrorsGivenSome(random, codeword_bits, rber, p_any, p_one_given_any);
+      const uint32_t errors = DrawErrorsGivenSome(random, codeword_bits, rber, law.p_any, law.p_one_given_any);
       e.total += errors;
       if (errors > ecclite_t) ++e.codewords_over_ecclite_t;
     }
   } else {
     const double k = static_cast<double>(e.codewords_with_errors);
-    const double over_given_any = std::min(1.0, CodewordFailureProbability(codeword_bits, ecclite_t, rber) / p_any);
-    e.codewords_over_ecclite_t = random.Binomial(e.codewords_with_errors, over_given_any);
-    // X | X >= 1 for X ~ Binomial(bits, rber): E = n p / p_any,
-    // E[X^2] = (n p (1 - p) + (n p)^2) / p_any.
-    const double np = bits * rber;
-    const double mean = np / p_any;
-    const double var = std::max(0.0, (np * (1 - rber) + np * np) / p_any - mean * mean);
-    const double draw = std::floor(random.Normal(k * mean, std::sqrt(k * var)) + 0.5);
-    e.total = static_cast<uint64_t>(std::clamp(draw, k, k * bits));
+    e.codewords_over_ecclite_t = random.Binomial(e.codewords_with_errors, law.over_given_any);
+    const double draw = std::floor(random.Normal(k * law.mean_given_any, std::sqrt(k * law.var_given_any)) + 0.5);
+    e.total = static_cast<uint64_t>(std::clamp(draw, k, k * codeword_bits));
   }
   e.pages_over_ecclite_t = DrawPagesHit(random, pages, codewords_per_page, e.codewords_over_ecclite_t);
   return e;
+}
+
+RunErrors DrawRunErrors(sim::RandomStream& random, uint64_t pages, uint32_t codewords_per_page,
+                        uint32_t codeword_bits, double rber, uint32_t ecclite_t) {
+  return RunErrorSampler().Draw(random, pages, codewords_per_page, codeword_bits, rber, ecclite_t);
 }
 
 SimTime EccLiteLatency(const EccConfig& ecc, uint32_t bytes) { return sim::TransferTime(bytes, ecc.ecclite_bytes_per_s); }

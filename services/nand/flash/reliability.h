@@ -90,6 +90,31 @@ struct RunErrors {
   uint64_t codewords_over_ecclite_t = 0;
   uint64_t pages_over_ecclite_t = 0;  // pages with at least one such codeword
 };
+class RunErrorSampler {
+ public:
+  RunErrors Draw(sim::RandomStream& random, uint64_t pages, uint32_t codewords_per_page, uint32_t codeword_bits,
+                 double rber, uint32_t ecclite_t);
+
+ private:
+  // The per-codeword law's constants for one (bits, rber, t). A die sees a
+  // handful of RBERs (one per page type while wear does not change), so the
+  // last few are kept: the tail probability alone is a log-space sum.
+  struct Law {
+    uint32_t bits = 0;
+    uint32_t t = 0;
+    double rber = -1;
+    double p_any = 0;            // P(X >= 1)
+    double p_one_given_any = 0;  // P(X = 1 | X >= 1)
+    double over_given_any = 0;   // P(X > t | X >= 1)
+    double mean_given_any = 0;   // E[X | X >= 1]
+    double var_given_any = 0;    // Var[X | X >= 1]
+  };
+  const Law& LawFor(uint32_t bits, double rber, uint32_t t);
+  static constexpr int kLaws = 4;
+  Law laws_[kLaws];
+  int next_ = 0;
+};
+// One run with a fresh sampler (tests, one-off draws).
 RunErrors DrawRunErrors(sim::RandomStream& random, uint64_t pages, uint32_t codewords_per_page,
                         uint32_t codeword_bits, double rber, uint32_t ecclite_t);
 

@@ -16,17 +16,15 @@ struct PipelineState {
   SimTime bus_free;
   std::vector<SimTime> unit_free;
 
-  // Each resource lifted to the array start, relative to it: equal offsets
-  // mean equal futures (see the header).
-  std::vector<int64_t> Offsets() const {
-    std::vector<int64_t> out;
-    out.reserve(3 + unit_free.size());
-    auto offset = [&](SimTime t) { out.push_back((std::max(t, array_start) - array_start).ps()); };
+  size_t width() const { return 3 + unit_free.size(); }
+  // Each resource lifted to the array start, relative to it, into out[0,
+  // width): equal offsets mean equal futures (see the header).
+  void Offsets(int64_t* out) const {
+    auto offset = [&](SimTime t) { *out++ = (std::max(t, array_start) - array_start).ps(); };
     offset(cache_free);
     offset(decoder_free);
     offset(bus_free);
     for (SimTime t : unit_free) offset(t);
-    return out;
   }
   void LiftAndShift(SimTime by) {
     auto lift = [&](SimTime& t) { t = std::max(t, array_start) + by; };
@@ -68,21 +66,23 @@ StreamTiming RunStreamPipeline(const StreamPipelineShape& shape, SimTime t0, con
   StreamTiming out;
   const auto period = static_cast<uint32_t>(steps.periodic.size());
   // Offsets and array start at the last `period` step starts, by s % period.
-  std::vector<std::vector<int64_t>> seen(period);
+  const size_t width = st.width();
+  std::vector<int64_t> seen(period * width), offsets(width);
   std::vector<SimTime> seen_start(period);
   bool jumped = !skip_periods || period == 0;
   for (uint32_t s = 0; s < steps.count; ++s) {
     if (!jumped && s >= 1) {
-      std::vector<int64_t> offsets = st.Offsets();
+      st.Offsets(offsets.data());
       const uint32_t slot = s % period;
-      if (s >= 1 + period && offsets == seen[slot]) {
+      int64_t* seen_slot = seen.data() + slot * width;
+      if (s >= 1 + period && std::equal(offsets.begin(), offsets.end(), seen_slot)) {
         const uint32_t periods = (steps.count - s) / period;
         st.LiftAndShift((st.array_start - seen_start[slot]) * periods);
         s += periods * period;
         jumped = true;
         if (s == steps.count) break;
       } else {
-        seen[slot] = std::move(offsets);
+        std::copy(offsets.begin(), offsets.end(), seen_slot);
         seen_start[slot] = st.array_start;
       }
     }
