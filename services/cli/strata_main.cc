@@ -80,7 +80,38 @@ void PrintProgress(const strata::coordinator::JobProgress& p, bool tty) {
   }
 }
 
+void PrintRunLine(const JobResult& r);
+
+// A plain I/O job's figures (JobSpec.ssd_io).
+void PrintIoTable(const JobResult& r) {
+  const auto& io = r.ssd_io();
+  std::printf("\n%s%s%s\n", r.system().c_str(), r.job_name().empty() ? "" : "  (",
+              r.job_name().empty() ? "" : (r.job_name() + ")").c_str());
+  std::printf("  commands              %12llu   errors %llu\n", static_cast<unsigned long long>(io.commands()),
+              static_cast<unsigned long long>(io.errors()));
+  std::printf("  IOPS                  %12.0f\n", io.iops());
+  std::printf("  bandwidth             %12.1f MB/s\n", io.mb_per_second());
+  std::printf("\n  latency us   %8s %10s %10s %10s %10s %10s\n", "count", "mean", "p50", "p99", "p99.9", "max");
+  for (const auto& [name, l] : {std::pair{"all", io.all()}, std::pair{"read", io.read()}, std::pair{"write", io.write()}}) {
+    if (l.count() == 0) continue;
+    std::printf("  %-12s %8llu %10.1f %10.1f %10.1f %10.1f %10.1f\n", name, static_cast<unsigned long long>(l.count()),
+                l.mean_us(), l.p50_us(), l.p99_us(), l.p999_us(), l.max_us());
+  }
+  std::printf("\n  FTL during the run: write amplification %.3f, %llu GC page copies, %llu erases\n",
+              io.write_amplification(), static_cast<unsigned long long>(io.gc_page_copies()),
+              static_cast<unsigned long long>(io.gc_erases()));
+  std::printf("\n  resource         utilisation    bytes/s\n");
+  for (const auto& u : r.utilization()) {
+    std::printf("  %-16s %10.1f%%   %10.4g\n", u.resource().c_str(), 100 * u.utilization(), u.bytes_per_second());
+  }
+  PrintRunLine(r);
+}
+
 void PrintTable(const JobResult& r) {
+  if (r.has_ssd_io()) {
+    PrintIoTable(r);
+    return;
+  }
   std::printf("\n%s on %s%s%s\n", r.model().c_str(), r.system().c_str(), r.job_name().empty() ? "" : "  (",
               r.job_name().empty() ? "" : (r.job_name() + ")").c_str());
   std::printf("  tokens/s              %12.4f\n", r.tokens_per_second());
@@ -104,6 +135,10 @@ void PrintTable(const JobResult& r) {
   for (const auto& u : r.utilization()) {
     std::printf("  %-12s %10.1f%%   %10.4g\n", u.resource().c_str(), 100 * u.utilization(), u.bytes_per_second());
   }
+  PrintRunLine(r);
+}
+
+void PrintRunLine(const JobResult& r) {
   std::printf("\n  simulated %.4g s in %.3g s wall (%.3g x real time), %llu events (%.3g events/s), "
               "%d partition(s), %s sync\n",
               r.simulated_seconds(), r.wall_seconds(), r.wall_seconds() > 0 ? r.simulated_seconds() / r.wall_seconds() : 0,
@@ -116,6 +151,20 @@ void PrintTable(const JobResult& r) {
 absl::Status WriteCsv(const JobResult& r, const std::string& path) {
   std::ofstream out(path);
   if (!out) return absl::InvalidArgumentError(absl::StrCat("--csv: cannot write '", path, "'"));
+  if (r.has_ssd_io()) {
+    const auto& io = r.ssd_io();
+    out << "job,system,commands,errors,iops,mb_per_second,mean_us,p50_us,p99_us,p999_us,max_us,read_p99_us,"
+           "write_p99_us,write_amplification,gc_page_copies,gc_erases,simulated_seconds,events,wall_seconds,"
+           "partitions,sync,digest\n";
+    out << absl::StrCat(r.job_name(), ",", r.system(), ",", io.commands(), ",", io.errors(), ",", io.iops(), ",",
+                        io.mb_per_second(), ",", io.all().mean_us(), ",", io.all().p50_us(), ",", io.all().p99_us(),
+                        ",", io.all().p999_us(), ",", io.all().max_us(), ",", io.read().p99_us(), ",",
+                        io.write().p99_us(), ",", io.write_amplification(), ",", io.gc_page_copies(), ",",
+                        io.gc_erases(), ",", r.simulated_seconds(), ",", r.events(), ",", r.wall_seconds(), ",",
+                        r.partitions(), ",", r.sync(), ",", r.digest())
+        << "\n";
+    return absl::OkStatus();
+  }
   const auto& b = r.time_per_token_breakdown();
   out << "job,model,system,tokens_per_second,time_per_token_us,flash_array_us,ecc_us,flash_bus_us,pe_compute_us,"
          "host_attention_us,host_gemv_us,host_other_us,pcie_nvme_us,synchronization_us,prefill_seconds,"

@@ -15,6 +15,7 @@
 #include "systems/aif_executor.h"
 #include "systems/isc_executor.h"
 #include "systems/mmap_gemv_executor.h"
+#include "systems/ssd_io_job.h"
 #include "isc/controller_gemv_engine.h"
 #include "nvme/nvme_interface.h"
 #include "ssd/ssd_controller.h"
@@ -471,18 +472,11 @@ absl::StatusOr<BuiltJob> BuildSsdOffload(const v1::JobSpec& spec, const host::Dr
   // GC reserve): the drive's other contents are not modelled, and a 1 TB
   // mapping table would cost gigabytes of simulator memory.
   const uint64_t file_pages = (mmap->file_bytes() + nc.geometry.page_bytes - 1) / nc.geometry.page_bytes;
-  const uint64_t units = uint64_t{nc.geometry.dies()} * nc.geometry.planes_per_die;
-  // Blocks per plane: the file's pages over the over-provisioning, and at
-  // least enough spare for PageFtl's GC reserve and open blocks.
-  const double op = cc.ftl.over_provisioning;
-  const double data_blocks = std::ceil(static_cast<double>((file_pages + units - 1) / units) / nc.geometry.pages_per_block());
-  const double spare_blocks = std::ceil((cc.ftl.gc_free_block_threshold + 4) / op);
-  const auto blocks = static_cast<uint64_t>(std::max(std::ceil(data_blocks / (1.0 - op)), spare_blocks)) + 1;
-  if (blocks > nc.geometry.blocks_per_plane) {
-    return absl::InvalidArgumentError(absl::StrCat("model: ", absl::StrFormat("%.1f", mmap->file_bytes() / kGiB),
-                                                   " GiB of weights do not fit the SSD of system.ssd_offload"));
-  }
-  cc.ftl_blocks_per_plane = static_cast<uint32_t>(blocks);
+  auto blocks = FtlBlocksPerPlane(
+      file_pages, nc, cc,
+      absl::StrCat("model: ", absl::StrFormat("%.1f", mmap->file_bytes() / kGiB), " GiB of weights in system.ssd_offload"));
+  if (!blocks.ok()) return blocks.status();
+  cc.ftl_blocks_per_plane = *blocks;
   auto ctrl = controller::SsdController::Create("ssd_controller", nc, cc);
   if (!ctrl.ok()) return ctrl.status();
   // The weights file was written before the run (the model download).
@@ -580,24 +574,43 @@ absl::StatusOr<v1::JobSpec> LoadJobSpec(const std::string& path) {
   return ParseJobSpecText(*text);
 }
 
+namespace {
+absl::Status NormalizeSimulation(v1::SimulationSpec* sim) {
+  for (absl::Status s : {DefaultAndRange(sim, "simulation", "seed", 1, 1, 1.8e19),
+                         DefaultAndRange(sim, "simulation", "partitions", 1, 1, sim::kMaxPartitions)}) {
+    if (!s.ok()) return s;
+  }
+  if (sim->sync() == v1::SYNC_ALGORITHM_UNSPECIFIED) sim->set_sync(v1::WINDOW);
+  if (sim->fidelity() == v1::FIDELITY_UNSPECIFIED) sim->set_fidelity(v1::STREAM);
+  return absl::OkStatus();
+}
+}  // namespace
+
 absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec) {
+  if (absl::Status s = NormalizeSimulation(spec.mutable_simulation()); !s.ok()) return s;
+  if (IsSsdIoJob(spec)) {
+    if (absl::Status s = NormalizeSsdIo(&spec); !s.ok()) return s;
+    if (absl::Status s = nand::ValidateNandConfig(SsdOffloadNandConfig(spec.simulation())); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("system.ssd_offload: ", s.message()));
+    }
+    return spec;
+  }
+  if (spec.has_ssd_io()) {
+    return absl::InvalidArgumentError(
+        "ssd_io beside a model: I/O next to an LLM job is not supported yet; allowed: ssd_io without model");
+  }
   auto shape = ShapeOf(spec.model());
   if (!shape.ok()) return shape.status();
   if (spec.model().weight_type() == v1::WEIGHT_TYPE_UNSPECIFIED) spec.mutable_model()->set_weight_type(v1::INT8);
   v1::WorkloadSpec* w = spec.mutable_workload();
-  v1::SimulationSpec* sim = spec.mutable_simulation();
   for (absl::Status s : {DefaultAndRange(w, "workload", "batch_size", 1, 1, 1024),
                          DefaultAndRange(w, "workload", "prompt_tokens", 128, 1, 131072),
-                         DefaultAndRange(w, "workload", "decode_tokens", 32, 1, 100000),
-                         DefaultAndRange(sim, "simulation", "seed", 1, 1, 1.8e19),
-                         DefaultAndRange(sim, "simulation", "partitions", 1, 1, sim::kMaxPartitions)}) {
+                         DefaultAndRange(w, "workload", "decode_tokens", 32, 1, 100000)}) {
     if (!s.ok()) return s;
   }
   if (!(w->moe_routing_skew() >= 0 && w->moe_routing_skew() <= 10)) {
     return Invalid("workload.moe_routing_skew", w->moe_routing_skew(), "0 to 10");
   }
-  if (sim->sync() == v1::SYNC_ALGORITHM_UNSPECIFIED) sim->set_sync(v1::WINDOW);
-  if (sim->fidelity() == v1::FIDELITY_UNSPECIFIED) sim->set_fidelity(v1::STREAM);
   const host::WeightType type = WeightTypeOf(spec.model().weight_type());
   const int64_t weights = ModelWeightBytes(*shape, type);
   const int64_t kv = KvCacheBytes(*shape, *w);
@@ -965,6 +978,7 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
                                      const std::atomic<bool>* cancel) {
   auto spec = NormalizeJobSpec(raw);
   if (!spec.ok()) return spec.status();
+  if (IsSsdIoJob(*spec)) return RunSsdIoJob(*spec, SsdOffloadNandConfig(spec->simulation()), cancel);
   auto job = BuildJob(*spec);
   if (!job.ok()) return job.status();
   sim::RunOptions options;

@@ -1,0 +1,178 @@
+#include "systems/ssd_io_job.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "ssd/ssd_system.h"
+#include "strata/sim/engine.h"
+
+namespace strata::coordinator {
+
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+absl::Status OutOfRange(std::string_view field, double value, std::string_view allowed) {
+  return absl::InvalidArgumentError(absl::StrCat("ssd_io.", absl::string_view(field.data(), field.size()), " = ",
+                                                 value, "; allowed: ", absl::string_view(allowed.data(), allowed.size())));
+}
+
+void Fill(v1::LatencyPercentiles* out, const controller::LatencySummary& s) {
+  out->set_count(s.count);
+  out->set_mean_us(s.mean.ToMicroseconds());
+  out->set_p50_us(s.p50.ToMicroseconds());
+  out->set_p99_us(s.p99.ToMicroseconds());
+  out->set_p999_us(s.p999.ToMicroseconds());
+  out->set_max_us(s.max.ToMicroseconds());
+}
+
+}  // namespace
+
+bool IsSsdIoJob(const v1::JobSpec& spec) { return spec.has_ssd_io() && !spec.has_model(); }
+
+absl::Status NormalizeSsdIo(v1::JobSpec* spec) {
+  v1::SsdIoSpec* io = spec->mutable_ssd_io();
+  if (!spec->system().has_ssd_offload()) {
+    return absl::InvalidArgumentError(
+        "system: plain I/O (ssd_io without a model) runs on the plain NVMe SSD; allowed: system.ssd_offload");
+  }
+  if (spec->simulation().distributed()) {
+    return absl::InvalidArgumentError("simulation.distributed = true: plain I/O jobs run embedded; allowed: false");
+  }
+  if (io->pattern() == v1::SsdIoSpec::PATTERN_UNSPECIFIED) io->set_pattern(v1::SsdIoSpec::RANDOM);
+  if (io->block_kib() == 0) io->set_block_kib(16);
+  if (io->queue_depth() == 0) io->set_queue_depth(32);
+  if (io->commands() == 0) io->set_commands(20000);
+  if (!io->has_precondition()) io->set_precondition(true);
+  if (io->over_provisioning() == 0) io->set_over_provisioning(0.07);
+  if (io->block_kib() < 4 || io->block_kib() > 1024 || io->block_kib() % 4 != 0) {
+    return OutOfRange("block_kib", io->block_kib(), "4 to 1024, a multiple of 4 (the 4 KiB LBA)");
+  }
+  if (io->queue_depth() < 1 || io->queue_depth() > 1024) {
+    return OutOfRange("queue_depth", io->queue_depth(), "1 to 1024 (the I/O queue's entries)");
+  }
+  if (!(io->write_fraction() >= 0 && io->write_fraction() <= 1)) {
+    return OutOfRange("write_fraction", io->write_fraction(), "0 to 1");
+  }
+  if (io->span_gib() != 0 && !(io->span_gib() * kGiB >= io->block_kib() * 1024.0 && io->span_gib() <= 256)) {
+    return OutOfRange("span_gib", io->span_gib(), "0 (the whole drive) or one block to 256");
+  }
+  if (io->commands() < 1 || io->commands() > 100'000'000) return OutOfRange("commands", io->commands(), "1 to 1e8");
+  if (!(io->over_provisioning() > 0 && io->over_provisioning() <= 0.5)) {
+    return OutOfRange("over_provisioning", io->over_provisioning(), "greater than 0 up to 0.5");
+  }
+  if (!io->precondition() && io->write_fraction() < 1) {
+    // Reads of never-written pages return zeros without touching flash:
+    // a benchmark of nothing.
+    return absl::InvalidArgumentError(absl::StrCat("ssd_io.precondition = false with write_fraction = ",
+                                                   io->write_fraction(),
+                                                   ": reads would find unwritten pages; allowed: precondition true, "
+                                                   "or write_fraction 1"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> FtlBlocksPerPlane(uint64_t pages, const nand::NandConfig& nand,
+                                           const controller::SsdControllerConfig& controller, std::string_view what) {
+  const uint64_t units = uint64_t{nand.geometry.dies()} * nand.geometry.planes_per_die;
+  const double op = controller.ftl.over_provisioning;
+  const double data_blocks =
+      std::ceil(static_cast<double>((pages + units - 1) / units) / nand.geometry.pages_per_block());
+  const double spare_blocks = std::ceil((controller.ftl.gc_free_block_threshold + 4) / op);
+  const auto blocks = static_cast<uint64_t>(std::max(std::ceil(data_blocks / (1.0 - op)), spare_blocks)) + 1;
+  if (blocks > nand.geometry.blocks_per_plane) {
+    return absl::InvalidArgumentError(absl::StrCat(absl::string_view(what.data(), what.size()), " needs ", blocks,
+                                                   " blocks per plane; the SSD has ",
+                                                   nand.geometry.blocks_per_plane));
+  }
+  return static_cast<uint32_t>(blocks);
+}
+
+absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::NandConfig& drive,
+                                          const std::atomic<bool>* cancel) {
+  const v1::SsdIoSpec& io = spec.ssd_io();
+  controller::SsdSystemConfig c;
+  c.nand = drive;
+  c.workload.pattern =
+      io.pattern() == v1::SsdIoSpec::SEQUENTIAL ? controller::AccessPattern::kSequential : controller::AccessPattern::kRandom;
+  c.workload.block_bytes = static_cast<uint32_t>(io.block_kib()) * 1024;
+  c.workload.queue_depth = static_cast<uint32_t>(io.queue_depth());
+  c.workload.read_fraction = 1.0 - io.write_fraction();
+  c.workload.count = static_cast<uint64_t>(io.commands());
+  c.workload.lba_bytes = c.nvme.lba_bytes;
+  c.controller.lba_bytes = c.nvme.lba_bytes;
+  c.controller.ftl.over_provisioning = io.over_provisioning();
+  c.controller.coalesce_reads = true;  // as system.ssd_offload's controller: multi-plane and cache reads
+  // The FTL manages the blocks the span needs, and at least its GC reserve
+  // at this over-provisioning (so at least ~30 GiB of AiF's drive: a 1 TB
+  // mapping table would cost gigabytes of simulator memory). Span 0 is all
+  // of it: the full drive whose random writes meet GC.
+  const uint32_t page = drive.geometry.page_bytes;
+  const auto span_request = static_cast<uint64_t>(io.span_gib() * kGiB);
+  auto blocks = FtlBlocksPerPlane((span_request + page - 1) / page, drive, c.controller,
+                                  absl::StrCat("ssd_io.span_gib = ", io.span_gib()));
+  if (!blocks.ok()) return blocks.status();
+  c.controller.ftl_blocks_per_plane = *blocks;
+  const uint64_t managed = static_cast<uint64_t>(std::floor(static_cast<double>(drive.geometry.dies()) *
+                                                            drive.geometry.planes_per_die * *blocks *
+                                                            drive.geometry.pages_per_block() *
+                                                            (1.0 - io.over_provisioning()))) * page;
+  const uint64_t span = span_request == 0 ? managed : std::min(span_request, managed);
+  c.workload.span_bytes = span / c.workload.block_bytes * c.workload.block_bytes;
+  c.precondition_pages = io.precondition() ? (c.workload.span_bytes + page - 1) / page : 0;
+
+  sim::Simulation sim;
+  auto ssd = controller::BuildSsd(c, &sim);
+  if (!ssd.ok()) return ssd.status();
+  const controller::FtlStats before = ssd->controller->ftl().stats();
+  sim::RunOptions options;
+  options.seed = spec.simulation().seed();
+  options.partitions = spec.simulation().partitions();
+  options.sync = spec.simulation().sync() == v1::NULL_MESSAGE ? sim::SyncAlgorithm::kNullMessage
+                                                                : sim::SyncAlgorithm::kWindow;
+  options.cancel = cancel;
+  auto run = sim::Run(sim, options);
+  if (!run.ok()) return run.status();
+
+  v1::JobResult r;
+  r.set_job_name(spec.name());
+  r.set_system("ssd_offload (plain I/O)");
+  r.set_simulated_seconds(run->final_time.ToSeconds());
+  r.set_events(run->committed_events);
+  r.set_wall_seconds(run->wall_seconds);
+  r.set_digest(run->digest_hex());
+  r.set_partitions(options.partitions);
+  r.set_sync(options.sync == sim::SyncAlgorithm::kNullMessage ? "null" : "window");
+  const controller::SsdWorkload::Result w = ssd->workload->result();
+  v1::SsdIoResult* out = r.mutable_ssd_io();
+  out->set_commands(w.commands);
+  out->set_errors(w.errors);
+  out->set_iops(w.iops);
+  out->set_mb_per_second(w.bytes_per_second / 1e6);
+  Fill(out->mutable_all(), w.all);
+  Fill(out->mutable_read(), w.read);
+  Fill(out->mutable_write(), w.write);
+  const controller::FtlStats& after = ssd->controller->ftl().stats();
+  out->set_write_amplification(controller::WriteAmplificationBetween(before, after));
+  out->set_gc_page_copies(after.gc_page_copies - before.gc_page_copies);
+  out->set_gc_erases(after.gc_erases - before.gc_erases);
+  // The flash channels' and the PCIe link's share of the elapsed time.
+  const double elapsed = w.elapsed.ToSeconds();
+  if (elapsed > 0) {
+    sim::SimTime bus;
+    int64_t bytes = 0;
+    for (const nand::NandChannel* ch : ssd->nand.channels) {
+      bus += ch->stats().bus_busy;
+      bytes += static_cast<int64_t>(ch->stats().bytes_out + ch->stats().bytes_in);
+    }
+    auto* u = r.add_utilization();
+    u->set_resource("flash_channels");
+    u->set_utilization(bus.ToSeconds() / (elapsed * static_cast<double>(ssd->nand.channels.size())));
+    u->set_bytes_per_second(static_cast<double>(bytes) / elapsed);
+  }
+  return r;
+}
+
+}  // namespace strata::coordinator

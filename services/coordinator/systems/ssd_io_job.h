@@ -1,0 +1,41 @@
+// Plain block I/O as a job kind: JobSpec.ssd_io without a model runs a
+// fio-like workload (SsdWorkload) on the SSD of system.ssd_offload (AiF's
+// 1 TB TLC drive behind NVMe over PCIe 4.0 x4, the same FTL and NAND models
+// the LLM systems use) and reports IOPS, bandwidth, latency percentiles and
+// the FTL's write amplification during the run: what a user checks the
+// flash model against other SSD simulators (MQSim, NVMeVirt) with.
+#ifndef STRATA_COORDINATOR_SYSTEMS_SSD_IO_JOB_H_
+#define STRATA_COORDINATOR_SYSTEMS_SSD_IO_JOB_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "flash/nand_config.h"
+#include "ssd/ssd_controller.h"
+#include "strata/v1/job.pb.h"
+
+namespace strata::coordinator {
+
+// True for a plain I/O job (ssd_io set, no model).
+bool IsSsdIoJob(const v1::JobSpec& spec);
+
+// Fills ssd_io's defaults and checks its fields and the system
+// (INVALID_ARGUMENT naming "ssd_io.<field>", the value and the range).
+// The simulation settings are normalised by the caller.
+absl::Status NormalizeSsdIo(v1::JobSpec* spec);
+
+// Blocks per plane the FTL must manage to hold `pages` logical pages at the
+// controller's over-provisioning, and at least PageFtl's GC reserve and open
+// blocks. INVALID_ARGUMENT naming `what` when the NAND has fewer.
+absl::StatusOr<uint32_t> FtlBlocksPerPlane(uint64_t pages, const nand::NandConfig& nand,
+                                           const controller::SsdControllerConfig& controller, std::string_view what);
+
+// Runs a normalised plain I/O job; `drive` is the NAND of system.ssd_offload.
+absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const nand::NandConfig& drive,
+                                          const std::atomic<bool>* cancel);
+
+}  // namespace strata::coordinator
+
+#endif  // STRATA_COORDINATOR_SYSTEMS_SSD_IO_JOB_H_

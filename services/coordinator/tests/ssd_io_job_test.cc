@@ -1,0 +1,110 @@
+// Plain block I/O as a job kind (JobSpec.ssd_io on system.ssd_offload's
+// SSD): closed-loop consistency, the PCIe ceiling, GC under random writes to
+// a full drive, determinism across partitions, and field-naming errors.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "job/job_runner.h"
+#include "tests/job_test_util.h"
+
+namespace strata::coordinator {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::JobSpec IoSpec(const std::string& io_fields) {
+  auto spec = ParseJobSpecText(absl::StrCat("ssd_io { ", io_fields, " } system { ssd_offload {} }"));
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  return *spec;
+}
+
+// PCIe 4.0 x4 per direction with 256 B payloads in TLPs of 26 B overhead
+// (nvme/pcie_link.h).
+constexpr double kPcieBytesPerS = 4 * 16e9 * 128 / 130 / 8 * 256 / (256 + 26);
+
+// A closed loop of queue_depth commands obeys Little's law: IOPS x mean
+// latency = queue depth (up to the ramp at both ends of the run).
+TEST(SsdIoJobTest, ClosedLoopObeysLittlesLawAtEveryQueueDepth) {
+  for (int qd : {1, 4, 32}) {
+    auto r = RunJob(IoSpec(absl::StrCat("block_kib: 4 queue_depth: ", qd, " commands: 4000 span_gib: 1")));
+    ASSERT_TRUE(r.ok()) << r.status();
+    const auto& io = r->ssd_io();
+    SCOPED_TRACE(::testing::Message() << "QD " << qd);
+    EXPECT_EQ(io.commands(), 4000u);
+    EXPECT_EQ(io.errors(), 0u);
+    EXPECT_EQ(io.read().count(), 4000u);
+    EXPECT_NEAR(io.iops() * io.all().mean_us() * 1e-6, qd, 0.02 * qd);
+    EXPECT_LE(io.all().p50_us(), io.all().p99_us());
+    EXPECT_LE(io.all().p99_us(), io.all().max_us());
+  }
+  // One 4 KiB read alone: a page read plus the NVMe control plane, tens of
+  // microseconds; queueing at QD 32 makes the median several times that.
+  auto qd1 = RunJob(IoSpec("block_kib: 4 queue_depth: 1 commands: 500"));
+  auto qd32 = RunJob(IoSpec("block_kib: 4 queue_depth: 32 commands: 4000"));
+  ASSERT_TRUE(qd1.ok() && qd32.ok());
+  EXPECT_GT(qd1->ssd_io().all().p50_us(), 30);
+  EXPECT_LT(qd1->ssd_io().all().p50_us(), 150);
+  EXPECT_GT(qd32->ssd_io().iops(), 4 * qd1->ssd_io().iops());
+}
+
+TEST(SsdIoJobTest, NothingMovesFasterThanTheHostLink) {
+  auto r = RunJob(IoSpec("pattern: SEQUENTIAL block_kib: 1024 queue_depth: 32 commands: 2000"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_LE(r->ssd_io().mb_per_second() * 1e6, kPcieBytesPerS);
+  EXPECT_GT(r->ssd_io().mb_per_second(), 1000);
+}
+
+// Random writes to a preconditioned (full) drive: once the free blocks run
+// out, every write pays for greedy GC's copies: WA well above 1, with erases.
+// The drive the FTL manages has 64 planes x 87 blocks of 768 pages, 6 of
+// them free per plane after preconditioning: GC starts after about
+// 4 x 768 x 64 = 197 k page writes.
+TEST(SsdIoJobTest, RandomWritesToAFullDriveMeetGarbageCollection) {
+  auto r = RunJob(IoSpec("block_kib: 16 queue_depth: 8 write_fraction: 1 commands: 300000"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& io = r->ssd_io();
+  EXPECT_EQ(io.write().count(), 300000u);
+  EXPECT_GT(io.gc_erases(), 0u);
+  EXPECT_GT(io.write_amplification(), 1.5);
+  // Foreground GC: the tail is far above the median.
+  EXPECT_GT(io.write().max_us(), 10 * io.write().p50_us());
+}
+
+TEST(SsdIoJobTest, DigestsAgreeAcrossPartitionsAndSync) {
+  v1::JobSpec spec = IoSpec("block_kib: 16 queue_depth: 16 write_fraction: 0.3 commands: 300 span_gib: 0.25");
+  const std::string reference = testing::ExpectSameDigestEverywhere(spec, {1, 2, 3}, "ssd_io");
+  ASSERT_FALSE(reference.empty());
+  spec.mutable_simulation()->set_seed(7);
+  auto other = RunJob(spec);
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->digest(), reference);
+}
+
+TEST(SsdIoJobTest, BadSpecsNameTheField) {
+  struct Case {
+    std::string spec;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"ssd_io { block_kib: 6 } system { ssd_offload {} }", "ssd_io.block_kib = 6; allowed: 4 to 1024"},
+      {"ssd_io { queue_depth: 5000 } system { ssd_offload {} }", "ssd_io.queue_depth = 5000; allowed: 1 to 1024"},
+      {"ssd_io { write_fraction: 1.5 } system { ssd_offload {} }", "ssd_io.write_fraction = 1.5; allowed: 0 to 1"},
+      {"ssd_io { span_gib: 300 } system { ssd_offload {} }", "ssd_io.span_gib = 300"},
+      {"ssd_io { precondition: false } system { ssd_offload {} }", "ssd_io.precondition = false"},
+      {"ssd_io {} system { nvllm {} }", "allowed: system.ssd_offload"},
+      {"ssd_io {} system { ssd_offload {} } simulation { distributed: true }", "simulation.distributed = true"},
+      {"ssd_io {} model { catalog_name: \"llama-2-7b\" } system { ssd_offload {} }", "ssd_io beside a model"},
+  };
+  for (const Case& c : cases) {
+    auto spec = ParseJobSpecText(c.spec);
+    ASSERT_TRUE(spec.ok()) << c.spec;
+    auto r = RunJob(*spec);
+    ASSERT_FALSE(r.ok()) << c.spec;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << c.spec;
+    EXPECT_THAT(r.status().message(), HasSubstr(c.message)) << c.spec;
+  }
+}
+
+}  // namespace
+}  // namespace strata::coordinator
