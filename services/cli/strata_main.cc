@@ -82,11 +82,16 @@ void PrintProgress(const strata::coordinator::JobProgress& p, bool tty) {
 
 void PrintRunLine(const JobResult& r);
 
-// A plain I/O job's figures (JobSpec.ssd_io).
+// The figures of JobSpec.ssd_io: a plain I/O job's, or the user's I/O
+// beside an LLM job.
 void PrintIoTable(const JobResult& r) {
   const auto& io = r.ssd_io();
-  std::printf("\n%s%s%s\n", r.system().c_str(), r.job_name().empty() ? "" : "  (",
-              r.job_name().empty() ? "" : (r.job_name() + ")").c_str());
+  if (r.model().empty()) {
+    std::printf("\n%s%s%s\n", r.system().c_str(), r.job_name().empty() ? "" : "  (",
+                r.job_name().empty() ? "" : (r.job_name() + ")").c_str());
+  } else {
+    std::printf("\n  user I/O on the same SSD (ssd_io)\n");
+  }
   std::printf("  commands              %12llu   errors %llu\n", static_cast<unsigned long long>(io.commands()),
               static_cast<unsigned long long>(io.errors()));
   std::printf("  IOPS                  %12.0f\n", io.iops());
@@ -100,6 +105,7 @@ void PrintIoTable(const JobResult& r) {
   std::printf("\n  FTL during the run: write amplification %.3f, %llu GC page copies, %llu erases\n",
               io.write_amplification(), static_cast<unsigned long long>(io.gc_page_copies()),
               static_cast<unsigned long long>(io.gc_erases()));
+  if (!r.model().empty()) return;  // the LLM table has the resources and the run line
   std::printf("\n  resource         utilisation    bytes/s\n");
   for (const auto& u : r.utilization()) {
     std::printf("  %-16s %10.1f%%   %10.4g\n", u.resource().c_str(), 100 * u.utilization(), u.bytes_per_second());
@@ -108,7 +114,7 @@ void PrintIoTable(const JobResult& r) {
 }
 
 void PrintTable(const JobResult& r) {
-  if (r.has_ssd_io()) {
+  if (r.model().empty() && r.has_ssd_io()) {
     PrintIoTable(r);
     return;
   }
@@ -135,6 +141,7 @@ void PrintTable(const JobResult& r) {
   for (const auto& u : r.utilization()) {
     std::printf("  %-12s %10.1f%%   %10.4g\n", u.resource().c_str(), 100 * u.utilization(), u.bytes_per_second());
   }
+  if (r.has_ssd_io()) PrintIoTable(r);
   PrintRunLine(r);
 }
 
@@ -151,7 +158,7 @@ void PrintRunLine(const JobResult& r) {
 absl::Status WriteCsv(const JobResult& r, const std::string& path) {
   std::ofstream out(path);
   if (!out) return absl::InvalidArgumentError(absl::StrCat("--csv: cannot write '", path, "'"));
-  if (r.has_ssd_io()) {
+  if (r.model().empty() && r.has_ssd_io()) {
     const auto& io = r.ssd_io();
     out << "job,system,commands,errors,iops,mb_per_second,mean_us,p50_us,p99_us,p999_us,max_us,read_p99_us,"
            "write_p99_us,write_amplification,gc_page_copies,gc_erases,simulated_seconds,events,wall_seconds,"

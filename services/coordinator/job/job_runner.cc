@@ -17,6 +17,7 @@
 #include "systems/mmap_gemv_executor.h"
 #include "systems/ssd_io_job.h"
 #include "isc/controller_gemv_engine.h"
+#include "nvme/nvme_host_mux.h"
 #include "nvme/nvme_interface.h"
 #include "ssd/ssd_controller.h"
 #include "compute/pcie_link.h"
@@ -471,9 +472,15 @@ absl::StatusOr<BuiltJob> BuildSsdOffload(const v1::JobSpec& spec, const host::Dr
   // The FTL manages only the blocks the weights file needs (plus spare and
   // GC reserve): the drive's other contents are not modelled, and a 1 TB
   // mapping table would cost gigabytes of simulator memory.
-  const uint64_t file_pages = (mmap->file_bytes() + nc.geometry.page_bytes - 1) / nc.geometry.page_bytes;
+  const uint32_t page = nc.geometry.page_bytes;
+  const uint64_t file_pages = (mmap->file_bytes() + page - 1) / page;
+  // User I/O beside the model (ssd_io): its span follows the weights file.
+  const v1::SsdIoSpec* io = spec.has_ssd_io() ? &spec.ssd_io() : nullptr;
+  const uint64_t io_block = io ? static_cast<uint64_t>(io->block_kib()) * 1024 : 1;
+  const uint64_t io_offset = (file_pages * page + io_block - 1) / io_block * io_block;
+  const uint64_t io_request = io ? static_cast<uint64_t>(io->span_gib() * kGiB) : 0;
   auto blocks = FtlBlocksPerPlane(
-      file_pages, nc, cc,
+      (io_offset + io_request + page - 1) / page, nc, cc,
       absl::StrCat("model: ", absl::StrFormat("%.1f", mmap->file_bytes() / kGiB), " GiB of weights in system.ssd_offload"));
   if (!blocks.ok()) return blocks.status();
   cc.ftl_blocks_per_plane = *blocks;
@@ -484,8 +491,32 @@ absl::StatusOr<BuiltJob> BuildSsdOffload(const v1::JobSpec& spec, const host::Dr
   controller::SsdController* controller = ctrl->get();
   sim.Add(*std::move(ctrl), "controller");
   auto* nvme_if = sim.Emplace<controller::NvmeInterface>("nvme", "nvme", nvme);
-  // The NVMe interface holds the host driver's queues: a 1 ns call from the executor.
-  if (auto s = sim.Connect(mmap->id(), "nvme", nvme_if->id(), "host", kBoardLatency); !s.ok()) return s;
+  if (io == nullptr) {
+    // The NVMe interface holds the host driver's queues: a 1 ns call from the executor.
+    if (auto s = sim.Connect(mmap->id(), "nvme", nvme_if->id(), "host", kBoardLatency); !s.ok()) return s;
+  } else {
+    // The span: what was asked for, or (0) every logical page the FTL
+    // manages beyond the weights file; written before the run when asked.
+    const uint64_t managed = controller->logical_lbas() * nvme.lba_bytes;
+    if (io_offset + io_block > managed) {
+      return absl::InvalidArgumentError("ssd_io: no room beside the weights file on system.ssd_offload's SSD");
+    }
+    const uint64_t room = (managed - io_offset) / io_block * io_block;
+    const uint64_t span = io_request == 0 ? room : std::min(room, io_request / io_block * io_block);
+    if (io->precondition()) {
+      if (auto s = controller->Precondition(io_offset / page, (span + page - 1) / page); !s.ok()) return s;
+    }
+    job.io_ftl_before = controller->ftl().stats();
+    auto* user = sim.Emplace<controller::SsdWorkload>("host", "user_io",
+                                                      IoWorkloadConfig(*io, nvme.lba_bytes, io_offset, span));
+    // Page faults and the user's I/O share the driver's queue pair.
+    auto* mux = sim.Emplace<controller::NvmeHostMux>("host", "nvme_mux", 2);
+    if (auto s = sim.Connect(mmap->id(), "nvme", mux->id(), "in0", kBoardLatency); !s.ok()) return s;
+    if (auto s = sim.Connect(user->id(), "nvme", mux->id(), "in1", kBoardLatency); !s.ok()) return s;
+    if (auto s = sim.Connect(mux->id(), "nvme", nvme_if->id(), "host", SimTime::Zero()); !s.ok()) return s;
+    job.io = user;
+    job.ssd = controller;
+  }
   if (auto s = sim.Connect(nvme_if->id(), "backend", controller->id(), "frontend", kFrontendLink); !s.ok()) return s;
   auto array = nand::BuildNandArray(nc, &sim, "nand");
   if (!array.ok()) return array.status();
@@ -595,9 +626,8 @@ absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec) {
     }
     return spec;
   }
-  if (spec.has_ssd_io()) {
-    return absl::InvalidArgumentError(
-        "ssd_io beside a model: I/O next to an LLM job is not supported yet; allowed: ssd_io without model");
+  if (spec.has_ssd_io()) {  // user I/O beside the LLM job, on the same SSD
+    if (absl::Status s = NormalizeSsdIo(&spec); !s.ok()) return s;
   }
   auto shape = ShapeOf(spec.model());
   if (!shape.ok()) return shape.status();
@@ -997,7 +1027,11 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
   if (!run.ok()) return run.status();
   const RunSummary summary{run->final_time, run->committed_events, run->wall_seconds, run->digest_hex(),
                            options.partitions, options.sync};
-  return ResultFromFigures(*spec, *job, ExtractFigures(*job, [](sim::ComponentId) { return true; }), summary);
+  auto result = ResultFromFigures(*spec, *job, ExtractFigures(*job, [](sim::ComponentId) { return true; }), summary);
+  if (result.ok() && job->io != nullptr) {
+    FillIoResult(*job->io, job->io_ftl_before, job->ssd->ftl().stats(), result->mutable_ssd_io());
+  }
+  return result;
 }
 
 std::vector<absl::StatusOr<v1::JobResult>> RunJobsConcurrently(const std::vector<v1::JobSpec>& jobs, int parallel,

@@ -19,6 +19,8 @@
 #include "strata/v1/partition_service.pb.h"
 #include "compute/flash_gemv_executor.h"
 #include "isc/controller_gemv_engine.h"
+#include "ssd/ssd_controller.h"
+#include "workload/ssd_workload.h"
 #include "workload/decode_driver.h"
 
 namespace strata::coordinator {
@@ -62,6 +64,11 @@ struct BuiltJob {
   const class MmapGemvExecutor* mmap = nullptr;
   // SSD-like in-storage compute: the controller's GEMV units.
   const controller::ControllerGemvEngine* isc = nullptr;
+  // SSD offloading with user I/O beside the model (JobSpec.ssd_io): the
+  // user's workload, the controller, and its FTL counters before the run.
+  const controller::SsdWorkload* io = nullptr;
+  const controller::SsdController* ssd = nullptr;
+  controller::FtlStats io_ftl_before;
 };
 absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& normalized);
 

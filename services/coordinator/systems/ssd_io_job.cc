@@ -36,7 +36,8 @@ absl::Status NormalizeSsdIo(v1::JobSpec* spec) {
   v1::SsdIoSpec* io = spec->mutable_ssd_io();
   if (!spec->system().has_ssd_offload()) {
     return absl::InvalidArgumentError(
-        "system: plain I/O (ssd_io without a model) runs on the plain NVMe SSD; allowed: system.ssd_offload");
+        "system: ssd_io runs on the plain NVMe SSD, alone or beside an SSD-offloading LLM job; allowed: "
+        "system.ssd_offload");
   }
   if (spec->simulation().distributed()) {
     return absl::InvalidArgumentError("simulation.distributed = true: plain I/O jobs run embedded; allowed: false");
@@ -74,6 +75,36 @@ absl::Status NormalizeSsdIo(v1::JobSpec* spec) {
   return absl::OkStatus();
 }
 
+controller::WorkloadConfig IoWorkloadConfig(const v1::SsdIoSpec& io, uint32_t lba_bytes, uint64_t offset_bytes,
+                                            uint64_t span_bytes) {
+  controller::WorkloadConfig w;
+  w.pattern =
+      io.pattern() == v1::SsdIoSpec::SEQUENTIAL ? controller::AccessPattern::kSequential : controller::AccessPattern::kRandom;
+  w.block_bytes = static_cast<uint32_t>(io.block_kib()) * 1024;
+  w.queue_depth = static_cast<uint32_t>(io.queue_depth());
+  w.read_fraction = 1.0 - io.write_fraction();
+  w.offset_bytes = offset_bytes;
+  w.span_bytes = span_bytes;
+  w.count = static_cast<uint64_t>(io.commands());
+  w.lba_bytes = lba_bytes;
+  return w;
+}
+
+void FillIoResult(const controller::SsdWorkload& workload, const controller::FtlStats& before,
+                  const controller::FtlStats& after, v1::SsdIoResult* out) {
+  const controller::SsdWorkload::Result w = workload.result();
+  out->set_commands(w.commands);
+  out->set_errors(w.errors);
+  out->set_iops(w.iops);
+  out->set_mb_per_second(w.bytes_per_second / 1e6);
+  Fill(out->mutable_all(), w.all);
+  Fill(out->mutable_read(), w.read);
+  Fill(out->mutable_write(), w.write);
+  out->set_write_amplification(controller::WriteAmplificationBetween(before, after));
+  out->set_gc_page_copies(after.gc_page_copies - before.gc_page_copies);
+  out->set_gc_erases(after.gc_erases - before.gc_erases);
+}
+
 absl::StatusOr<uint32_t> FtlBlocksPerPlane(uint64_t pages, const nand::NandConfig& nand,
                                            const controller::SsdControllerConfig& controller, std::string_view what) {
   const uint64_t units = uint64_t{nand.geometry.dies()} * nand.geometry.planes_per_die;
@@ -95,13 +126,6 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   const v1::SsdIoSpec& io = spec.ssd_io();
   controller::SsdSystemConfig c;
   c.nand = drive;
-  c.workload.pattern =
-      io.pattern() == v1::SsdIoSpec::SEQUENTIAL ? controller::AccessPattern::kSequential : controller::AccessPattern::kRandom;
-  c.workload.block_bytes = static_cast<uint32_t>(io.block_kib()) * 1024;
-  c.workload.queue_depth = static_cast<uint32_t>(io.queue_depth());
-  c.workload.read_fraction = 1.0 - io.write_fraction();
-  c.workload.count = static_cast<uint64_t>(io.commands());
-  c.workload.lba_bytes = c.nvme.lba_bytes;
   c.controller.lba_bytes = c.nvme.lba_bytes;
   c.controller.ftl.over_provisioning = io.over_provisioning();
   c.controller.coalesce_reads = true;  // as system.ssd_offload's controller: multi-plane and cache reads
@@ -120,7 +144,8 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
                                                             drive.geometry.pages_per_block() *
                                                             (1.0 - io.over_provisioning()))) * page;
   const uint64_t span = span_request == 0 ? managed : std::min(span_request, managed);
-  c.workload.span_bytes = span / c.workload.block_bytes * c.workload.block_bytes;
+  const uint64_t block = static_cast<uint64_t>(io.block_kib()) * 1024;
+  c.workload = IoWorkloadConfig(io, c.nvme.lba_bytes, 0, span / block * block);
   c.precondition_pages = io.precondition() ? (c.workload.span_bytes + page - 1) / page : 0;
 
   sim::Simulation sim;
@@ -145,19 +170,8 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   r.set_digest(run->digest_hex());
   r.set_partitions(options.partitions);
   r.set_sync(options.sync == sim::SyncAlgorithm::kNullMessage ? "null" : "window");
+  FillIoResult(*ssd->workload, before, ssd->controller->ftl().stats(), r.mutable_ssd_io());
   const controller::SsdWorkload::Result w = ssd->workload->result();
-  v1::SsdIoResult* out = r.mutable_ssd_io();
-  out->set_commands(w.commands);
-  out->set_errors(w.errors);
-  out->set_iops(w.iops);
-  out->set_mb_per_second(w.bytes_per_second / 1e6);
-  Fill(out->mutable_all(), w.all);
-  Fill(out->mutable_read(), w.read);
-  Fill(out->mutable_write(), w.write);
-  const controller::FtlStats& after = ssd->controller->ftl().stats();
-  out->set_write_amplification(controller::WriteAmplificationBetween(before, after));
-  out->set_gc_page_copies(after.gc_page_copies - before.gc_page_copies);
-  out->set_gc_erases(after.gc_erases - before.gc_erases);
   // The flash channels' and the PCIe link's share of the elapsed time.
   const double elapsed = w.elapsed.ToSeconds();
   if (elapsed > 0) {

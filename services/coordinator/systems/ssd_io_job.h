@@ -4,6 +4,9 @@
 // the LLM systems use) and reports IOPS, bandwidth, latency percentiles and
 // the FTL's write amplification during the run: what a user checks the
 // flash model against other SSD simulators (MQSim, NVMeVirt) with.
+// With a model, the same workload runs beside the SSD-offloading LLM job
+// (job_runner.cc, BuildSsdOffload), on the span after the weights file,
+// sharing the NVMe queue pair through an NvmeHostMux.
 #ifndef STRATA_COORDINATOR_SYSTEMS_SSD_IO_JOB_H_
 #define STRATA_COORDINATOR_SYSTEMS_SSD_IO_JOB_H_
 
@@ -14,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "flash/nand_config.h"
 #include "ssd/ssd_controller.h"
+#include "workload/ssd_workload.h"
 #include "strata/v1/job.pb.h"
 
 namespace strata::coordinator {
@@ -31,6 +35,14 @@ absl::Status NormalizeSsdIo(v1::JobSpec* spec);
 // blocks. INVALID_ARGUMENT naming `what` when the NAND has fewer.
 absl::StatusOr<uint32_t> FtlBlocksPerPlane(uint64_t pages, const nand::NandConfig& nand,
                                            const controller::SsdControllerConfig& controller, std::string_view what);
+
+// The workload a normalised ssd_io asks for, over [offset, offset + span)
+// bytes (span a multiple of the block).
+controller::WorkloadConfig IoWorkloadConfig(const v1::SsdIoSpec& io, uint32_t lba_bytes, uint64_t offset_bytes,
+                                            uint64_t span_bytes);
+// The workload's figures, and the FTL's between `before` and `after`.
+void FillIoResult(const controller::SsdWorkload& workload, const controller::FtlStats& before,
+                  const controller::FtlStats& after, v1::SsdIoResult* out);
 
 // Runs a normalised plain I/O job; `drive` is the NAND of system.ssd_offload.
 absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const nand::NandConfig& drive,

@@ -81,6 +81,34 @@ TEST(SsdIoJobTest, DigestsAgreeAcrossPartitionsAndSync) {
   EXPECT_NE(other->digest(), reference);
 }
 
+// The AiF reviewers' question: user I/O on the SSD that an SSD-offloading
+// LLM job streams its weights from. The two share the NVMe queue pair, the
+// PCIe link and the dies: the user's writes slow decoding, and the LLM's
+// readahead slows the writes.
+TEST(SsdIoJobTest, UserWritesBesideAnLlmJobSlowBoth) {
+  const std::string llm = R"pb(
+    model { custom { name: "small" layers: 4 hidden: 2048 ffn: 8192 heads: 16 vocab: 32000 } }
+    workload { prompt_tokens: 8 decode_tokens: 3 }
+    system { ssd_offload { page_cache_gib: 0.05 readahead_kib: 1024 } })pb";
+  const std::string io = "ssd_io { block_kib: 16 queue_depth: 8 write_fraction: 1 commands: 3000 span_gib: 1 }";
+  auto alone_spec = ParseJobSpecText(llm);
+  auto beside_spec = ParseJobSpecText(absl::StrCat(llm, io));
+  auto io_alone_spec = ParseJobSpecText(absl::StrCat(io, " system { ssd_offload {} }"));
+  ASSERT_TRUE(alone_spec.ok() && beside_spec.ok() && io_alone_spec.ok());
+  auto alone = RunJob(*alone_spec);
+  auto beside = RunJob(*beside_spec);
+  auto io_alone = RunJob(*io_alone_spec);
+  ASSERT_TRUE(alone.ok()) << alone.status();
+  ASSERT_TRUE(beside.ok()) << beside.status();
+  ASSERT_TRUE(io_alone.ok()) << io_alone.status();
+  EXPECT_FALSE(alone->has_ssd_io());
+  EXPECT_EQ(beside->ssd_io().write().count(), 3000u);
+  EXPECT_EQ(beside->ssd_io().errors(), 0u);
+  EXPECT_LT(beside->tokens_per_second(), alone->tokens_per_second());
+  EXPECT_GT(beside->ssd_io().write().mean_us(), io_alone->ssd_io().write().mean_us());
+  EXPECT_FALSE(testing::ExpectSameDigestEverywhere(*beside_spec, {1, 2}, "llm + ssd_io").empty());
+}
+
 TEST(SsdIoJobTest, BadSpecsNameTheField) {
   struct Case {
     std::string spec;
@@ -94,7 +122,7 @@ TEST(SsdIoJobTest, BadSpecsNameTheField) {
       {"ssd_io { precondition: false } system { ssd_offload {} }", "ssd_io.precondition = false"},
       {"ssd_io {} system { nvllm {} }", "allowed: system.ssd_offload"},
       {"ssd_io {} system { ssd_offload {} } simulation { distributed: true }", "simulation.distributed = true"},
-      {"ssd_io {} model { catalog_name: \"llama-2-7b\" } system { ssd_offload {} }", "ssd_io beside a model"},
+      {"ssd_io {} model { catalog_name: \"llama-2-7b\" } system { aif {} }", "allowed: system.ssd_offload"},
   };
   for (const Case& c : cases) {
     auto spec = ParseJobSpecText(c.spec);
