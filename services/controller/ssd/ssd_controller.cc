@@ -66,6 +66,16 @@ absl::Status SsdController::Precondition(uint64_t first_lpn, uint64_t count) {
   return absl::OkStatus();
 }
 
+absl::Status SsdController::PreconditionRandom(uint64_t first_lpn, uint64_t count, uint64_t writes,
+                                               sim::RandomStream& random) {
+  std::vector<FlashOp> ops;
+  for (uint64_t i = 0; i < writes; ++i) {
+    ops.clear();
+    if (absl::Status s = ftl_.Write(first_lpn + random.UniformInt(count), &ops); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 void SsdController::Handle(const sim::Event& e) {
   switch (e.type) {
     case kBackendRequest: OnRequest(e.PayloadAs<BackendRequest>()); return;

@@ -95,6 +95,11 @@ class SsdController final : public sim::Component {
   // Writes logical pages [first, first + count) through the FTL before the
   // run (a drive's prior contents), without timing.
   absl::Status Precondition(uint64_t first_lpn, uint64_t count);
+  // Then `writes` overwrites of pages drawn uniformly from [first, first +
+  // count) with `random`, also untimed, GC included: a drive aged into GC's
+  // steady state before the run (SNIA SSS PTS's workload-dependent
+  // preconditioning).
+  absl::Status PreconditionRandom(uint64_t first_lpn, uint64_t count, uint64_t writes, sim::RandomStream& random);
 
   void Handle(const sim::Event& event) override;
   void AddToDigest(sim::DigestBuilder& digest) const override;

@@ -504,7 +504,9 @@ absl::StatusOr<BuiltJob> BuildSsdOffload(const v1::JobSpec& spec, const host::Dr
     const uint64_t room = (managed - io_offset) / io_block * io_block;
     const uint64_t span = io_request == 0 ? room : std::min(room, io_request / io_block * io_block);
     if (io->precondition()) {
-      if (auto s = controller->Precondition(io_offset / page, (span + page - 1) / page); !s.ok()) return s;
+      const uint64_t first = io_offset / page, pages = (span + page - 1) / page;
+      if (auto s = controller->Precondition(first, pages); !s.ok()) return s;
+      if (auto s = AgeDrive(*io, spec.simulation().seed(), first, pages, controller); !s.ok()) return s;
     }
     job.io_ftl_before = controller->ftl().stats();
     auto* user = sim.Emplace<controller::SsdWorkload>("host", "user_io",

@@ -64,6 +64,13 @@ absl::Status NormalizeSsdIo(v1::JobSpec* spec) {
   if (!(io->over_provisioning() > 0 && io->over_provisioning() <= 0.5)) {
     return OutOfRange("over_provisioning", io->over_provisioning(), "greater than 0 up to 0.5");
   }
+  if (io->random_prewrites() < 0 || io->random_prewrites() > 100'000'000) {
+    return OutOfRange("random_prewrites", io->random_prewrites(), "0 to 1e8");
+  }
+  if (!io->precondition() && io->random_prewrites() > 0) {
+    return absl::InvalidArgumentError("ssd_io.random_prewrites > 0 with precondition = false; allowed: precondition "
+                                      "true (the random writes age a full drive)");
+  }
   if (!io->precondition() && io->write_fraction() < 1) {
     // Reads of never-written pages return zeros without touching flash:
     // a benchmark of nothing.
@@ -103,6 +110,14 @@ void FillIoResult(const controller::SsdWorkload& workload, const controller::Ftl
   out->set_write_amplification(controller::WriteAmplificationBetween(before, after));
   out->set_gc_page_copies(after.gc_page_copies - before.gc_page_copies);
   out->set_gc_erases(after.gc_erases - before.gc_erases);
+}
+
+absl::Status AgeDrive(const v1::SsdIoSpec& io, uint64_t seed, uint64_t first_page, uint64_t pages,
+                      controller::SsdController* controller) {
+  if (io.random_prewrites() == 0 || pages == 0) return absl::OkStatus();
+  // Its own stream (not a component's): the draws happen before the run.
+  sim::RandomStream random(seed, /*stream=*/0x5eed'a6e0);
+  return controller->PreconditionRandom(first_page, pages, static_cast<uint64_t>(io.random_prewrites()), random);
 }
 
 absl::StatusOr<uint32_t> FtlBlocksPerPlane(uint64_t pages, const nand::NandConfig& nand,
@@ -151,6 +166,9 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   sim::Simulation sim;
   auto ssd = controller::BuildSsd(c, &sim);
   if (!ssd.ok()) return ssd.status();
+  if (absl::Status s = AgeDrive(io, spec.simulation().seed(), 0, c.precondition_pages, ssd->controller); !s.ok()) {
+    return s;
+  }
   const controller::FtlStats before = ssd->controller->ftl().stats();
   sim::RunOptions options;
   options.seed = spec.simulation().seed();

@@ -44,6 +44,11 @@ controller::WorkloadConfig IoWorkloadConfig(const v1::SsdIoSpec& io, uint32_t lb
 void FillIoResult(const controller::SsdWorkload& workload, const controller::FtlStats& before,
                   const controller::FtlStats& after, v1::SsdIoResult* out);
 
+// ssd_io.random_prewrites untimed random overwrites of [first_page, first_page
+// + pages), from a stream of the job's seed.
+absl::Status AgeDrive(const v1::SsdIoSpec& io, uint64_t seed, uint64_t first_page, uint64_t pages,
+                      controller::SsdController* controller);
+
 // Runs a normalised plain I/O job; `drive` is the NAND of system.ssd_offload.
 absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const nand::NandConfig& drive,
                                           const std::atomic<bool>* cancel);
