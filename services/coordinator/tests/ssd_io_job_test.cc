@@ -71,6 +71,21 @@ TEST(SsdIoJobTest, RandomWritesToAFullDriveMeetGarbageCollection) {
   EXPECT_GT(io.write().max_us(), 10 * io.write().p50_us());
 }
 
+// Aged by untimed random writes first, the drive is in GC's steady state
+// from the first command: a run shorter than the fresh drive's free space
+// (~200 k page writes) already pays for GC. 60 k writes open about one new
+// 768-page block per plane, each of which now triggers GC.
+TEST(SsdIoJobTest, RandomPrewritesStartTheRunInGcSteadyState) {
+  auto fresh = RunJob(IoSpec("block_kib: 16 queue_depth: 8 write_fraction: 1 commands: 60000"));
+  auto aged = RunJob(IoSpec("block_kib: 16 queue_depth: 8 write_fraction: 1 commands: 60000 random_prewrites: 600000"));
+  ASSERT_TRUE(fresh.ok() && aged.ok());
+  EXPECT_EQ(fresh->ssd_io().gc_erases(), 0u);
+  EXPECT_DOUBLE_EQ(fresh->ssd_io().write_amplification(), 1.0);
+  EXPECT_GT(aged->ssd_io().gc_erases(), 0u);
+  EXPECT_GT(aged->ssd_io().write_amplification(), 2.0);
+  EXPECT_LT(aged->ssd_io().iops(), fresh->ssd_io().iops());
+}
+
 TEST(SsdIoJobTest, DigestsAgreeAcrossPartitionsAndSync) {
   v1::JobSpec spec = IoSpec("block_kib: 16 queue_depth: 16 write_fraction: 0.3 commands: 300 span_gib: 0.25");
   const std::string reference = testing::ExpectSameDigestEverywhere(spec, {1, 2, 3}, "ssd_io");
@@ -120,6 +135,9 @@ TEST(SsdIoJobTest, BadSpecsNameTheField) {
       {"ssd_io { write_fraction: 1.5 } system { ssd_offload {} }", "ssd_io.write_fraction = 1.5; allowed: 0 to 1"},
       {"ssd_io { span_gib: 300 } system { ssd_offload {} }", "ssd_io.span_gib = 300"},
       {"ssd_io { precondition: false } system { ssd_offload {} }", "ssd_io.precondition = false"},
+      {"ssd_io { precondition: false write_fraction: 1 random_prewrites: 5 } system { ssd_offload {} }",
+       "ssd_io.random_prewrites > 0 with precondition = false"},
+      {"ssd_io { random_prewrites: -1 } system { ssd_offload {} }", "ssd_io.random_prewrites = -1"},
       {"ssd_io {} system { nvllm {} }", "allowed: system.ssd_offload"},
       {"ssd_io {} system { ssd_offload {} } simulation { distributed: true }", "simulation.distributed = true"},
       {"ssd_io {} model { catalog_name: \"llama-2-7b\" } system { aif {} }", "allowed: system.ssd_offload"},
