@@ -47,7 +47,7 @@ void RooflineExecutor::IssueFetches() {
 void RooflineExecutor::Handle(const sim::Event& event) {
   switch (event.type) {
     case kOpRequest:
-      queue_.push_back({event.PayloadAs<Op>(), ctx().Now()});
+      queue_.push_back({event.PayloadAs<Op>(), ctx().Now(), ledger_.At(ctx().Now())});
       if (streaming() && fetch_layer_ < 0 && fetch_token_ == 0) {
         // First op: start prefetching. fetch_layer_ = -1 means nothing fetched yet.
         IssueFetches();
@@ -67,19 +67,10 @@ void RooflineExecutor::Handle(const sim::Event& event) {
       const Op& op = current_.op;
       const sim::SimTime run = ctx().Now() - started_;
       busy_ += run;
-      OpDone done;
+      OpDone done = current_wait_;
       done.id = op.id;
-      const sim::SimTime queued = started_ - current_.arrived;
-      const sim::SimTime weights = waiting_for_weights_ ? started_ - weight_wait_start_ : sim::SimTime::Zero();
-      waiting_for_weights_ = false;
-      weight_wait_ += weights;
-      done.Add(Category::kPcieNvme, weights);
-      done.Add(Category::kSynchronization, queued - weights);
       done.Add(config_.other_category, config_.per_op_overhead);
-      const Category work = op.kind == OpKind::kGemv        ? config_.gemv_category
-                            : op.kind == OpKind::kAttention ? config_.attention_category
-                                                             : config_.other_category;
-      done.Add(work, run - config_.per_op_overhead);
+      done.Add(WorkCategory(op), run - config_.per_op_overhead);
       ctx().Send(driver_port_, kOpComplete, done);
       if (streaming() && (op.flags & kLastInLayer) != 0 && op.layer != kLmHeadLayer &&
           config_.streamed_layer_bytes[op.layer] > 0) {
@@ -95,12 +86,22 @@ void RooflineExecutor::Handle(const sim::Event& event) {
   }
 }
 
+Category RooflineExecutor::WorkCategory(const Op& op) const {
+  switch (op.kind) {
+    case OpKind::kGemv: return config_.gemv_category;
+    case OpKind::kAttention:
+    case OpKind::kKvLoad: return config_.attention_category;
+    default: return config_.other_category;
+  }
+}
+
 void RooflineExecutor::TryStart() {
   if (running_ || queue_.empty()) return;
   if (!WeightsReady(queue_.front().op)) {
     if (!waiting_for_weights_) {
       waiting_for_weights_ = true;
       weight_wait_start_ = ctx().Now();
+      ledger_.Occupy(weight_wait_start_, sim::SimTime::Infinite(), Category::kPcieNvme);
     }
     return;
   }
@@ -108,9 +109,20 @@ void RooflineExecutor::TryStart() {
   queue_.pop_front();
   running_ = true;
   started_ = ctx().Now();
+  if (waiting_for_weights_) {
+    waiting_for_weights_ = false;
+    weight_wait_ += started_ - weight_wait_start_;
+    ledger_.Close(started_);
+  }
+  current_wait_ = OpDone{};
+  ledger_.BookWait(current_.at_arrival, current_.arrived, started_, &current_wait_);
   ++ops_;
   memory_bytes_ += current_.op.weight_bytes + current_.op.memory_bytes;
-  ctx().Schedule(config_.per_op_overhead + ComputeTime(current_.op), kWakeUp);
+  const sim::SimTime compute = ComputeTime(current_.op);
+  ledger_.Occupy(started_, started_ + config_.per_op_overhead, config_.other_category);
+  ledger_.Occupy(started_ + config_.per_op_overhead, started_ + config_.per_op_overhead + compute,
+                 WorkCategory(current_.op));
+  ctx().Schedule(config_.per_op_overhead + compute, kWakeUp);
 }
 
 void RooflineExecutor::Finish() {}

@@ -9,6 +9,12 @@
 // free (FlexGen-style prefetch: layer i+1 arrives while layer i computes).
 // An op of a streamed layer waits for its layer's transfer.
 //
+// Breakdown of an op's time: its own run (per-op overhead as other, the
+// rest under its kind's category); time queued behind other ops under
+// their categories, and time the unit stalled on weights as pcie_nvme
+// (OccupancyLedger), so a wait on the critical path shows what it waited
+// for.
+//
 // Ports: "driver" (ops in, completions out); "pcie" (only when streaming).
 // Statistics: busy time, ops, bytes from memory, bytes streamed, time
 // waiting for weights.
@@ -19,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "compute/occupancy_ledger.h"
 #include "strata/sim/component.h"
 #include "workload/ops.h"
 
@@ -63,7 +70,9 @@ class RooflineExecutor final : public sim::Component {
   struct Pending {
     Op op;
     sim::SimTime arrived;
+    OccupancyLedger::Totals at_arrival;
   };
+  Category WorkCategory(const Op& op) const;
   bool streaming() const { return !config_.streamed_layer_bytes.empty(); }
   bool WeightsReady(const Op& op) const;
   void TryStart();
@@ -76,6 +85,8 @@ class RooflineExecutor final : public sim::Component {
   std::deque<Pending> queue_;
   bool running_ = false;
   Pending current_;
+  OpDone current_wait_;  // the current op's wait, booked when it started
+  OccupancyLedger ledger_;
   sim::SimTime started_;
   sim::SimTime weight_wait_start_;
   bool waiting_for_weights_ = false;

@@ -16,6 +16,7 @@ enum class OpKind : uint8_t {
   kGemv,         // weight matrix x activation vector(s)
   kAttention,    // scores and weighted sum over the KV cache
   kElementwise,  // norms, rotary, activation, residual, softmax, sampling
+  kKvLoad,       // KV cache rows moved from DRAM into the attention engine's on-chip buffer (prefetch)
 };
 
 // Where time goes; the same categories as strata.v1.TimeBreakdown.
@@ -42,7 +43,7 @@ struct Op {
   uint32_t token = 0;       // 0 = prefill, 1.. = decode tokens
   uint16_t layer = 0;       // kLmHeadLayer for the LM head and sampling
   OpKind kind = OpKind::kGemv;
-  uint8_t flags = 0;        // kLastInLayer | kFfn
+  uint8_t flags = 0;        // kLastInLayer | kFfn | kHostShare
   uint16_t matrix = 0;      // which weight matrix of the layer (kMatrix*), for placement
   int64_t weight_bytes = 0;
   int64_t flops = 0;
@@ -52,6 +53,9 @@ static_assert(sizeof(Op) <= sim::kEventPayloadBytes);
 inline constexpr uint16_t kLmHeadLayer = 0xFFFF;
 inline constexpr uint8_t kLastInLayer = 1;  // the layer's weights are no longer needed after it
 inline constexpr uint8_t kFfn = 2;          // an FFN matrix (what NVLLM and AiF offload)
+// The host's rows of a GEMV split between the host and the offload unit
+// (AiF's parallel execution): runs on the host whatever the offload policy.
+inline constexpr uint8_t kHostShare = 4;
 // Op::matrix values. Expert e's FFN input matrix (fc1, or gate+up) is
 // kMatrixExpertBase + 2e, its output matrix (fc2, down) + 1; dense models
 // have one "expert".
