@@ -235,7 +235,22 @@ absl::Status NormalizeNvllm(v1::NvllmSystem* n) {
            DefaultAndRange(f, kFlash, "pe_macs_per_cycle", 32, 1, 65536)}) {
     if (!s.ok()) return s;
   }
+  // The KV-cache-aware scheduler with prefetch is part of NVLLM's design
+  // (REFERENCE.md, NVLLM parts), so it is on unless the spec says otherwise.
+  if (n->kv_scheduling() == v1::KV_SCHEDULING_UNSPECIFIED) n->set_kv_scheduling(v1::PREFETCH_NEXT_LAYER);
+  // 4 MiB on-chip KV buffer: *typical* assumption (NVLLM's buffer layers are unsized).
+  if (!n->has_kv_buffer_kib()) n->set_kv_buffer_kib(4096);
+  if (!(n->kv_buffer_kib() >= 0 && n->kv_buffer_kib() <= 1 << 20)) {
+    return Invalid("system.nvllm.kv_buffer_kib", n->kv_buffer_kib(), "0 to 1048576 (1 GiB)");
+  }
   return NormalizeNandTiming(f->mutable_timing(), "system.nvllm.flash.timing");
+}
+
+host::KvSchedulerConfig NvllmKvScheduler(const v1::NvllmSystem& n) {
+  host::KvSchedulerConfig k;
+  k.policy = n.kv_scheduling() == v1::NO_PREFETCH ? host::KvPolicy::kNone : host::KvPolicy::kPrefetchNextLayer;
+  k.buffer_bytes = static_cast<int64_t>(n.kv_buffer_kib() * 1024);
+  return k;
 }
 
 nand::NandConfig NvllmNandConfig(const v1::NvllmSystem& n, const v1::SimulationSpec& sim) {
@@ -267,6 +282,13 @@ absl::Status NormalizeAif(v1::AifSystem* a) {
                          DefaultAndRange(a, "system.aif", "chips_per_channel", 2, 1, 16)}) {
     if (!s.ok()) return s;
   }
+  if (a->execution() == v1::AIF_EXECUTION_UNSPECIFIED) a->set_execution(v1::SERIAL);
+  if (a->execution() == v1::SERIAL && a->host_share() != 0) {
+    return Invalid("system.aif.host_share", a->host_share(), "0 under execution SERIAL (set execution: PARALLEL)");
+  }
+  if (!(a->host_share() >= 0 && a->host_share() < 1)) {
+    return Invalid("system.aif.host_share", a->host_share(), "0 (auto) to below 1");
+  }
   return NormalizeNandTiming(a->mutable_timing(), "system.aif.timing");
 }
 
@@ -280,6 +302,62 @@ controller::AifSsdConfig AifConfig(const v1::AifSystem& a, const v1::SimulationS
   c.be_enc = !a.without_cr_read_and_be_enc();
   c.record_commands = false;  // a long job would keep every command's record
   return c;
+}
+
+// The AiF SSD's internal GEMV bandwidth as its configuration gives it:
+// every chip streams its planes' pages at one tR each (cr-read on be-enc
+// LSB pages: t_RECY + t_EVAL; be-enc without cr-read: the LSB's precharge +
+// one sense + discharge; AiF--: the mean tR of the (2,3,2) page types),
+// bounded by the chip's ECCLITE and its INT8 PEs (one byte per weight).
+// Defaults: 16 chips x min(4 x 16 KiB / 9.7 us, 6.4, 6.4 GB/s) = 102.4 GB/s,
+// the paper's figure (REFERENCE.md).
+double AifInternalBytesPerSecond(const controller::AifSsdConfig& c) {
+  const nand::NandTiming& t = c.nand.timing;
+  const nand::NandGeometry& g = c.nand.geometry;
+  double tr_s;
+  if (c.be_enc) {
+    tr_s = (t.cr_read ? t.recycle + t.sense_per_level : t.precharge + t.sense_per_level + t.discharge).ToSeconds();
+  } else {
+    tr_s = (t.precharge + t.discharge).ToSeconds() +
+           t.sense_per_level.ToSeconds() * ((1 << g.bits_per_cell) - 1.0) / g.bits_per_cell;
+  }
+  double chip = static_cast<double>(g.planes_per_die) * g.page_bytes / tr_s;
+  chip = std::min(chip, static_cast<double>(c.nand.pe.clock_hz) * c.nand.pe.macs_per_cycle);
+  if (c.nand.ecc.kind == nand::EccKind::kEccLite) chip = std::min(chip, static_cast<double>(c.nand.ecc.ecclite_bytes_per_s));
+  return chip * g.dies();
+}
+
+// Parallel AiF: checks an explicit host share against the host DRAM, or
+// picks the auto share (0): s = B_dram / (B_dram + B_ssd) balances the host's
+// s x W bytes at B_dram against the SSD's (1 - s) x W at B_ssd (both sides
+// stream their weights once per token; per-command and per-op overheads are
+// left out of the estimate), capped so the host's rows fit in DRAM beside
+// the KV cache.
+absl::Status ChooseAifHostShare(const ModelShape& shape, int64_t kv_bytes, const v1::SimulationSpec& sim,
+                                v1::AifSystem* a) {
+  if (a->execution() != v1::PARALLEL) return absl::OkStatus();
+  const double capacity = a->dram().capacity_gib() * kGiB - static_cast<double>(kv_bytes);
+  auto fits = [&](double s) { return static_cast<double>(AifExecutor::HostResidentBytes(shape, s)) <= capacity; };
+  if (a->host_share() > 0) {
+    if (fits(a->host_share())) return absl::OkStatus();
+    return Invalid("system.aif.host_share", a->host_share(),
+                   absl::StrCat("0 (auto) to ", absl::StrFormat("%.4f", capacity / AifExecutor::HostResidentBytes(shape, 1.0)),
+                                ": the host's rows of every matrix (",
+                                absl::StrFormat("%.1f", AifExecutor::HostResidentBytes(shape, a->host_share()) / kGiB),
+                                " GiB at this share) and the KV cache must fit system.aif.dram.capacity_gib = ",
+                                a->dram().capacity_gib()));
+  }
+  const double dram = a->dram().bandwidth_gbps() * 1e9;
+  const double ssd = AifInternalBytesPerSecond(AifConfig(*a, sim));
+  double share = std::min(dram / (dram + ssd), capacity / static_cast<double>(AifExecutor::HostResidentBytes(shape, 1.0)));
+  while (share > 0 && !fits(share)) share *= 0.999;  // per-matrix rounding of the rows
+  if (!(share > 0) || AifExecutor::HostResidentBytes(shape, share) == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("system.aif.dram.capacity_gib = ", a->dram().capacity_gib(),
+                                                   " leaves no room beside the KV cache for the host's share of "
+                                                   "parallel execution; allowed: more, or execution: SERIAL"));
+  }
+  a->set_host_share(share);
+  return absl::OkStatus();
 }
 
 // Defaults for SSD offloading: the AiF paper's Memory+SSD system
@@ -700,6 +778,10 @@ absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec) {
                                                        " cannot hold the KV cache (",
                                                        absl::StrFormat("%.1f", kv / kGiB), " GiB)"));
       }
+      if (absl::Status s = ChooseAifHostShare(*shape, kv, spec.simulation(), spec.mutable_system()->mutable_aif());
+          !s.ok()) {
+        return s;
+      }
       break;
     }
     case v1::SystemSpec::kSsdOffload: {
@@ -762,10 +844,14 @@ absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
   dc.prompt_tokens = spec.workload().prompt_tokens();
   dc.decode_tokens = spec.workload().decode_tokens();
   dc.moe_routing_skew = spec.workload().moe_routing_skew();
-  if (spec.system().has_nvllm()) dc.offload = host::DriverConfig::Offload::kFfn;
+  if (spec.system().has_nvllm()) {
+    dc.offload = host::DriverConfig::Offload::kFfn;
+    dc.kv = NvllmKvScheduler(spec.system().nvllm());
+  }
   if (spec.system().has_aif()) {
     dc.offload = host::DriverConfig::Offload::kAllGemv;  // AiF offloads every decode GEMV
     dc.wait_for_offload_ready = true;                    // after aif_post has placed the weights
+    if (spec.system().aif().execution() == v1::PARALLEL) dc.offload_host_share = spec.system().aif().host_share();
   }
   if (spec.system().has_ssd_isc()) dc.offload = host::DriverConfig::Offload::kFfn;  // as NVLLM
   if (spec.system().has_ssd_offload()) {
@@ -842,7 +928,7 @@ absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
     auto* cpu = sim.Emplace<host::RooflineExecutor>("host", rc);
     if (auto s = sim.Connect(job.driver->id(), "host", cpu->id(), "driver", kDispatchLatency); !s.ok()) return s;
     const controller::AifSsdConfig config = AifConfig(a, spec.simulation());
-    auto* host = sim.Emplace<AifExecutor>("aif", *shape);
+    auto* host = sim.Emplace<AifExecutor>("aif", *shape, dc.offload_host_share);
     auto* ssd = sim.Emplace<controller::AifSsd>("aif", "aif_ssd", config);
     if (auto s = sim.Connect(job.driver->id(), "offload", host->id(), "driver", kDispatchLatency); !s.ok()) return s;
     // The NVMe link's latencies are inside AifSsd; this 1 ns hop is the driver call.

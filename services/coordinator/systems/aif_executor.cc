@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "aif/aif_ssd.h"
+#include "workload/decode_driver.h"
 
 namespace strata::coordinator {
 
@@ -14,25 +15,40 @@ namespace {
 uint64_t Key(uint16_t layer, uint16_t matrix) { return (uint64_t{layer} << 16) | matrix; }
 }  // namespace
 
-AifExecutor::AifExecutor(const host::ModelShape& s) : Component("aif_host") {
-  driver_ = DeclarePort("driver");
-  ssd_ = DeclarePort("ssd");
-  // Every weight matrix a decoded token multiplies, as rows x cols (INT8).
+std::vector<AifExecutor::MatrixShape> AifExecutor::DecodeMatrices(const host::ModelShape& s) {
+  std::vector<MatrixShape> m;
   const auto h = static_cast<uint32_t>(s.hidden), kv = static_cast<uint32_t>(s.kv_dim()),
              f = static_cast<uint32_t>(s.ffn);
   const uint32_t in_rows = (s.ffn_kind == host::FfnKind::kSwiGlu ? 2 : 1) * f;
   for (int l = 0; l < s.layers; ++l) {
     const auto layer = static_cast<uint16_t>(l);
-    to_post_.push_back({Key(layer, host::kMatrixQkv), h + 2 * kv, h});
-    to_post_.push_back({Key(layer, host::kMatrixOut), h, h});
-    if (s.experts > 1) to_post_.push_back({Key(layer, host::kMatrixRouter), static_cast<uint32_t>(s.experts), h});
+    m.push_back({Key(layer, host::kMatrixQkv), h + 2 * kv, h});
+    m.push_back({Key(layer, host::kMatrixOut), h, h});
+    if (s.experts > 1) m.push_back({Key(layer, host::kMatrixRouter), static_cast<uint32_t>(s.experts), h});
     for (int e = 0; e < s.experts; ++e) {
       const auto in = static_cast<uint16_t>(host::kMatrixExpertBase + 2 * e);
-      to_post_.push_back({Key(layer, in), in_rows, h});
-      to_post_.push_back({Key(layer, static_cast<uint16_t>(in + 1)), h, f});
+      m.push_back({Key(layer, in), in_rows, h});
+      m.push_back({Key(layer, static_cast<uint16_t>(in + 1)), h, f});
     }
   }
-  to_post_.push_back({Key(host::kLmHeadLayer, host::kMatrixLmHead), static_cast<uint32_t>(s.vocab), h});
+  m.push_back({Key(host::kLmHeadLayer, host::kMatrixLmHead), static_cast<uint32_t>(s.vocab), h});
+  return m;
+}
+
+uint64_t AifExecutor::HostResidentBytes(const host::ModelShape& shape, double share) {
+  uint64_t bytes = 0;
+  for (const MatrixShape& m : DecodeMatrices(shape)) {
+    bytes += static_cast<uint64_t>(host::HostShareRows(m.rows, share)) * m.cols;
+  }
+  return bytes;
+}
+
+AifExecutor::AifExecutor(const host::ModelShape& s, double host_share) : Component("aif_host") {
+  driver_ = DeclarePort("driver");
+  ssd_ = DeclarePort("ssd");
+  to_post_ = DecodeMatrices(s);
+  // Parallel execution: the SSD holds only the rows the host does not.
+  for (MatrixShape& m : to_post_) m.rows -= static_cast<uint32_t>(host::HostShareRows(m.rows, host_share));
 }
 
 void AifExecutor::Init() { PostNext(); }
@@ -49,6 +65,7 @@ void AifExecutor::PostNext() {
   post.opcode = AifOpcode::kPost;
   post.rows = m.rows;
   post.cols = m.cols;
+  posted_bytes_ += uint64_t{m.rows} * m.cols;
   ctx().Send(ssd_, controller::kAifSubmit, post);
 }
 

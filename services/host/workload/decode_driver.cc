@@ -23,6 +23,22 @@ std::string_view CategoryName(Category c) {
   return "?";
 }
 
+bool Offloaded(const DriverConfig& c, const Op& op) {
+  if (op.kind != OpKind::kGemv || (op.flags & kHostShare) != 0) return false;
+  if (op.token == 0 && !c.offload_prefill) return false;  // prefill stays on the host
+  switch (c.offload) {
+    case DriverConfig::Offload::kNone: return false;
+    case DriverConfig::Offload::kFfn: return (op.flags & kFfn) != 0;
+    case DriverConfig::Offload::kAllGemv: return true;
+  }
+  return false;
+}
+
+int64_t HostShareRows(int64_t rows, double share) {
+  if (!(share > 0) || rows <= 1) return 0;
+  return std::clamp<int64_t>(std::llround(static_cast<double>(rows) * share), 0, rows - 1);
+}
+
 namespace {
 
 // Accumulates one token's graph.
@@ -38,6 +54,10 @@ class GraphBuilder {
 
   uint32_t Add(OpKind kind, uint16_t layer, int64_t weight_bytes, int64_t flops, int64_t memory_bytes,
                std::vector<uint32_t> deps, uint8_t flags = 0, uint16_t matrix = kMatrixNone) {
+    // A dependency on a split GEMV is a dependency on both its parts.
+    for (size_t k = 0, n = deps.size(); k < n; ++k) {
+      if (deps[k] < partner_.size() && partner_[deps[k]] != kNoPartner) deps.push_back(partner_[deps[k]]);
+    }
     Op op;
     op.matrix = matrix;
     op.id = next_id_++;
@@ -52,13 +72,35 @@ class GraphBuilder {
     graph_.deps.push_back(std::move(deps));
     return static_cast<uint32_t>(graph_.ops.size() - 1);
   }
-  // A projection of `weights` (+ `biases` in fp16) applied to every row.
-  uint32_t Gemv(uint16_t layer, uint16_t matrix, int64_t weights, int64_t biases, std::vector<uint32_t> deps,
-                uint8_t flags = 0, double row_share = 1.0) {
-    const int64_t bias_bytes = c_.shape.linear_biases ? biases * 2 : 0;
+  // A projection of an `out_rows` x `in_cols` weight matrix (+ one fp16
+  // bias per output row when `biased` and the model has biases) applied to
+  // `row_share` of the rows.
+  uint32_t Gemv(uint16_t layer, uint16_t matrix, int64_t out_rows, int64_t in_cols, bool biased,
+                std::vector<uint32_t> deps, uint8_t flags = 0, double row_share = 1.0) {
     const auto rows = static_cast<int64_t>(std::llround(static_cast<double>(rows_) * row_share));
-    return Add(OpKind::kGemv, layer, weights * wbits_ / 8 + bias_bytes, 2 * weights * rows,
-               0, std::move(deps), flags, matrix);
+    return GemvRows(layer, matrix, out_rows, in_cols, biased, rows, std::move(deps), flags);
+  }
+  // The same over `act_rows` activation rows. An offloaded decode GEMV under
+  // parallel execution becomes two ops, the host's rows and the offload
+  // unit's; the returned index stands for both in later dependencies.
+  uint32_t GemvRows(uint16_t layer, uint16_t matrix, int64_t out_rows, int64_t in_cols, bool biased,
+                    int64_t act_rows, const std::vector<uint32_t>& deps, uint8_t flags) {
+    auto part = [&](int64_t r, uint8_t part_flags) {
+      const int64_t bias_bytes = biased && c_.shape.linear_biases ? r * 2 : 0;
+      return Add(OpKind::kGemv, layer, r * in_cols * wbits_ / 8 + bias_bytes, 2 * r * in_cols * act_rows, 0, deps,
+                 part_flags, matrix);
+    };
+    Op probe;
+    probe.token = token_;
+    probe.kind = OpKind::kGemv;
+    probe.flags = flags;
+    const int64_t host_rows = Offloaded(c_, probe) ? HostShareRows(out_rows, c_.offload_host_share) : 0;
+    if (host_rows == 0) return part(out_rows, flags);
+    const uint32_t host = part(host_rows, static_cast<uint8_t>(flags | kHostShare));
+    const uint32_t rest = part(out_rows - host_rows, flags);
+    partner_.resize(rest + 1, kNoPartner);
+    partner_[rest] = host;
+    return rest;
   }
   // An element-wise op over `width` values per row (reads and writes them).
   uint32_t Elementwise(uint16_t layer, int64_t width, int64_t weight_values, std::vector<uint32_t> deps,
@@ -81,6 +123,8 @@ class GraphBuilder {
   int wbits_;
   int act_bytes_;
   TokenGraph graph_;
+  static constexpr uint32_t kNoPartner = 0xFFFFFFFF;
+  std::vector<uint32_t> partner_;  // by op index: the host part of a split GEMV
 };
 
 }  // namespace
@@ -91,6 +135,8 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
   const int64_t h = s.hidden, kv = s.kv_dim(), f = s.ffn;
   const bool prefill = token == 0;
   GraphBuilder g(c, token, first_id);
+  const KvScheduler kv_scheduler(c.kv);
+  uint32_t prev_ffn_start = 0;  // the op after which the previous layer's FFN starts
   const bool rotary = s.learned_positions == 0;
   // Embedding lookup: one row per input row (+ a position row for OPT).
   uint32_t prev = g.Elementwise(kLmHeadLayer, h, h * (s.learned_positions > 0 ? 2 : 1), {}, 0, 1);
@@ -99,7 +145,7 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
     const auto layer = static_cast<uint16_t>(l);
     const uint32_t norm_attn = g.Elementwise(layer, h, g.NormValues(), {prev});
     // Attention branch.
-    uint32_t a = g.Gemv(layer, kMatrixQkv, h * h + 2 * h * kv, h + 2 * kv, {norm_attn});
+    uint32_t a = g.Gemv(layer, kMatrixQkv, h + 2 * kv, h, true, {norm_attn});
     if (rotary) a = g.Elementwise(layer, h + kv, 0, {a});
     // KV cache: decode reads the whole context (prompt + tokens so far, plus
     // this one) and appends one K and V row; prefill writes the prompt's rows
@@ -114,8 +160,13 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
       attn_flops = 4 * h * context * c.batch;
       attn_bytes = (context + 1) * kv_row * c.batch;    // read context, write one row
     }
-    a = g.Add(OpKind::kAttention, layer, 0, attn_flops, attn_bytes, {a});
-    a = g.Gemv(layer, kMatrixOut, h * h, h, {a});  // output projection
+    // The KV-cache-aware scheduler may have loaded part of the cache rows
+    // that existed before this token while the previous layer's FFN ran.
+    const int64_t prefetch = kv_scheduler.PrefetchBytes(token, l, prefill ? 0 : (context - 1) * kv_row * c.batch);
+    std::vector<uint32_t> attn_deps = {a};
+    if (prefetch > 0) attn_deps.push_back(g.Add(OpKind::kKvLoad, layer, 0, 0, prefetch, {prev_ffn_start}));
+    a = g.Add(OpKind::kAttention, layer, 0, attn_flops, attn_bytes - prefetch, std::move(attn_deps));
+    a = g.Gemv(layer, kMatrixOut, h, h, true, {a});  // output projection
     // FFN branch: after attention (serial) or beside it (parallel).
     uint32_t ffn_start;
     uint32_t residual_attn = a;
@@ -126,17 +177,17 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
       ffn_start = s.norms_per_layer >= 2 ? g.Elementwise(layer, h, g.NormValues(), {residual_attn})
                                          : residual_attn;
     }
-    const int64_t in_weights = (s.ffn_kind == FfnKind::kSwiGlu ? 2 : 1) * h * f;
-    const int64_t in_biases = (s.ffn_kind == FfnKind::kSwiGlu ? 2 : 1) * f;
+    prev_ffn_start = ffn_start;
+    const int64_t in_rows = (s.ffn_kind == FfnKind::kSwiGlu ? 2 : 1) * f;
     std::vector<uint32_t> ffn_ends;
     auto expert_chain = [&](uint32_t start, int expert, double row_share) {
       const auto in = static_cast<uint16_t>(kMatrixExpertBase + 2 * expert);
-      uint32_t x = g.Gemv(layer, in, in_weights, in_biases, {start}, kFfn, row_share);
+      uint32_t x = g.Gemv(layer, in, in_rows, h, true, {start}, kFfn, row_share);
       x = g.Elementwise(layer, f, 0, {x});  // activation (x gate for SwiGLU)
-      ffn_ends.push_back(g.Gemv(layer, static_cast<uint16_t>(in + 1), f * h, h, {x}, kFfn, row_share));
+      ffn_ends.push_back(g.Gemv(layer, static_cast<uint16_t>(in + 1), h, f, true, {x}, kFfn, row_share));
     };
     if (s.experts > 1) {
-      const uint32_t router = g.Gemv(layer, kMatrixRouter, h * s.experts, 0, {ffn_start});
+      const uint32_t router = g.Gemv(layer, kMatrixRouter, s.experts, h, false, {ffn_start});
       if (prefill) {
         // Every expert serves some prompt rows: each is read once and sees
         // experts_per_token / experts of the rows on average.
@@ -155,8 +206,7 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
   // Final norm, LM head, sampling over the vocabulary.
   prev = g.Elementwise(kLmHeadLayer, h, g.NormValues(), {prev});
   // The LM head projects only the last prompt row in prefill.
-  const uint32_t head = g.Add(OpKind::kGemv, kLmHeadLayer, s.vocab * h * WeightBits(c.weight_type) / 8,
-                              2 * s.vocab * h * c.batch, 0, {prev}, 0, kMatrixLmHead);
+  const uint32_t head = g.GemvRows(kLmHeadLayer, kMatrixLmHead, s.vocab, h, false, c.batch, {prev}, 0);
   g.Add(OpKind::kElementwise, kLmHeadLayer, 0, 5 * s.vocab * c.batch, 2 * s.vocab * c.batch * g.act_bytes(),
         {head}, kLastInLayer);
   return g.Take();
@@ -228,10 +278,7 @@ void DecodeDriver::Issue(uint32_t index) {
   issued_at_[index] = ctx().Now();
   // Decode FFN matrices go to the offload unit; prefill stays on the host
   // (AiF runs prefill on the host; NVLLM's prefill path is not public).
-  const bool gemv = (op.token > 0 || config_.offload_prefill) && op.kind == OpKind::kGemv;
-  const bool offload = (config_.offload == DriverConfig::Offload::kFfn && gemv && (op.flags & kFfn) != 0) ||
-                       (config_.offload == DriverConfig::Offload::kAllGemv && gemv);
-  ctx().Send(offload ? offload_port_ : host_port_, kOpRequest, op);
+  ctx().Send(Offloaded(config_, op) ? offload_port_ : host_port_, kOpRequest, op);
   ++ops_issued_;
 }
 

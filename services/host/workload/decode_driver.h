@@ -17,6 +17,7 @@
 
 #include "model/model_catalog.h"
 #include "strata/sim/component.h"
+#include "workload/kv_scheduler.h"
 #include "workload/ops.h"
 
 namespace strata::host {
@@ -38,7 +39,23 @@ struct DriverConfig {
   // Prefill GEMMs go to the offload port too (SSD offloading: the weights
   // fault in from the SSD whichever pass touches them first).
   bool offload_prefill = false;
+  // Parallel host/offload execution (AiF, Fig. 15c): this fraction of each
+  // offloaded decode GEMV's output rows is computed on the host (its
+  // weights resident in host DRAM) beside the offload unit's share; the
+  // op's successors wait for both. 0 = serial execution (one op, offloaded).
+  double offload_host_share = 0;
+  // NVLLM's KV-cache-aware scheduler (kv_scheduler.h).
+  KvSchedulerConfig kv;
 };
+
+// Whether `op` goes to the offload port under `config` (the rest go to the host).
+bool Offloaded(const DriverConfig& config, const Op& op);
+
+// Output rows of a `rows`-row matrix the host computes for host share
+// `share` in [0, 1): round(rows x share), leaving the offload unit at least
+// one row. The driver's graph and the offload unit's placement (AiF's
+// aif_post) both use it, so they agree on every matrix's split.
+int64_t HostShareRows(int64_t rows, double share);
 
 // One token's op graph: ops in issue order and, for each, the indices of
 // the ops it waits for.
