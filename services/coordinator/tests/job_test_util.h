@@ -1,4 +1,5 @@
-// Helpers shared by the job tests.
+// Helpers the job tests share: parse a spec, run it everywhere and compare
+// digests, add up a breakdown.
 #ifndef STRATA_COORDINATOR_TESTS_JOB_TEST_UTIL_H_
 #define STRATA_COORDINATOR_TESTS_JOB_TEST_UTIL_H_
 
@@ -11,8 +12,14 @@
 
 namespace strata::coordinator::testing {
 
-// Runs `spec` on each partition count x both sync algorithms and expects one
-// digest (the determinism contract); returns it, or "" if a run failed.
+inline v1::JobSpec Spec(const std::string& text) {
+  auto spec = ParseJobSpecText(text);
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  return spec.ok() ? *spec : v1::JobSpec();
+}
+
+// Runs `spec` on each partition count x both sync algorithms and expects
+// one digest; returns it ("" if a run failed).
 inline std::string ExpectSameDigestEverywhere(v1::JobSpec spec, std::initializer_list<int> partition_counts,
                                               const std::string& label) {
   std::string reference;
@@ -28,6 +35,11 @@ inline std::string ExpectSameDigestEverywhere(v1::JobSpec spec, std::initializer
     }
   }
   return reference;
+}
+
+inline double BreakdownSum(const v1::TimeBreakdown& b) {
+  return b.flash_array_us() + b.ecc_us() + b.flash_bus_us() + b.pe_compute_us() + b.host_attention_us() +
+         b.host_gemv_us() + b.host_other_us() + b.pcie_nvme_us() + b.synchronization_us();
 }
 
 }  // namespace strata::coordinator::testing

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 namespace strata::host {
@@ -95,6 +96,114 @@ TEST(TokenGraphTest, AttentionTrafficGrowsByOneKvRowPerLayerPerToken) {
   };
   // K and V rows of 1024 fp16 values per layer: 4096 bytes, 80 layers.
   EXPECT_EQ(attention_bytes(5) - attention_bytes(4), 80 * 2 * 1024 * 2);
+}
+
+// Index of the op whose completion starts layer `layer`'s FFN: the dependency
+// of that layer's first FFN matrix.
+uint32_t FfnStartOf(const TokenGraph& g, int layer) {
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    if ((g.ops[i].flags & kFfn) != 0 && g.ops[i].layer == layer) return g.deps[i].front();
+  }
+  return 0xFFFFFFFF;
+}
+
+TEST(KvSchedulerTest, PrefetchLoadsEachLaterLayersCachedRowsWhileThePreviousFfnRuns) {
+  DriverConfig c = ConfigFor("llama-2-70b");
+  c.kv = {KvPolicy::kPrefetchNextLayer, int64_t{1} << 30};
+  const uint32_t token = 3;
+  const TokenGraph g = BuildTokenGraph(c, token, 0, std::vector<std::vector<int>>(c.shape.layers));
+  // K and V rows of 1024 fp16 values: 4096 bytes; the cache held the prompt
+  // and the two tokens before this one when the token began.
+  const int64_t kv_row = 2 * 1024 * 2, cached = (64 + token - 1) * kv_row;
+  int loads = 0;
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const Op& op = g.ops[i];
+    if (op.kind == OpKind::kKvLoad) {
+      ++loads;
+      EXPECT_NE(op.layer, 0);
+      EXPECT_EQ(op.memory_bytes, cached);
+      ASSERT_EQ(g.deps[i].size(), 1u);
+      EXPECT_EQ(g.deps[i][0], FfnStartOf(g, op.layer - 1));
+    }
+    // What attention still reads: this token's own K and V row, and its write.
+    if (op.kind == OpKind::kAttention && op.layer > 0) EXPECT_EQ(op.memory_bytes, 2 * kv_row) << op.layer;
+  }
+  EXPECT_EQ(loads, 79);
+  // Prefill writes the cache: nothing to prefetch.
+  for (const Op& op : BuildTokenGraph(c, 0, 0, std::vector<std::vector<int>>(c.shape.layers)).ops) {
+    EXPECT_NE(op.kind, OpKind::kKvLoad);
+  }
+}
+
+TEST(KvSchedulerTest, ABufferSmallerThanTheCacheLeavesTheRestToAttention) {
+  DriverConfig off = ConfigFor("llama-2-70b");
+  DriverConfig on = off;
+  on.kv = {KvPolicy::kPrefetchNextLayer, 100'000};
+  const std::vector<std::vector<int>> none(off.shape.layers);
+  const TokenGraph a = BuildTokenGraph(off, 1, 0, none), b = BuildTokenGraph(on, 1, 0, none);
+  auto bytes = [](const TokenGraph& g, OpKind kind, int layer) {
+    int64_t sum = 0;
+    for (const Op& op : g.ops) sum += op.kind == kind && op.layer == layer ? op.memory_bytes : 0;
+    return sum;
+  };
+  EXPECT_EQ(bytes(b, OpKind::kKvLoad, 5), 100'000);
+  EXPECT_EQ(bytes(b, OpKind::kAttention, 5), bytes(a, OpKind::kAttention, 5) - 100'000);
+}
+
+TEST(KvSchedulerTest, AZeroByteBufferBuildsTheSameGraphAsNoPrefetch) {
+  DriverConfig off = ConfigFor("llama-2-7b");
+  DriverConfig zero = off;
+  zero.kv = {KvPolicy::kPrefetchNextLayer, 0};
+  const std::vector<std::vector<int>> none(off.shape.layers);
+  const TokenGraph a = BuildTokenGraph(off, 2, 7, none), b = BuildTokenGraph(zero, 2, 7, none);
+  ASSERT_EQ(a.ops.size(), b.ops.size());
+  for (size_t i = 0; i < a.ops.size(); ++i) {
+    EXPECT_EQ(a.ops[i].kind, b.ops[i].kind);
+    EXPECT_EQ(a.ops[i].memory_bytes, b.ops[i].memory_bytes);
+    EXPECT_EQ(a.deps[i], b.deps[i]);
+  }
+}
+
+TEST(HostShareTest, RowsRoundAndLeaveTheOffloadUnitAtLeastOneRow) {
+  EXPECT_EQ(HostShareRows(10, 0.25), 3);  // 2.5 rounds away from zero
+  EXPECT_EQ(HostShareRows(1000, 0.4576), 458);
+  EXPECT_EQ(HostShareRows(2, 0.9), 1);
+  EXPECT_EQ(HostShareRows(1, 0.5), 0);
+  EXPECT_EQ(HostShareRows(1000, 0), 0);
+}
+
+TEST(HostShareTest, ParallelExecutionSplitsEveryOffloadedDecodeGemvAndJoinsBothParts) {
+  DriverConfig c = ConfigFor("llama-2-7b");
+  c.offload = DriverConfig::Offload::kAllGemv;
+  c.offload_host_share = 0.25;
+  const std::vector<std::vector<int>> none(c.shape.layers);
+  const TokenGraph g = BuildTokenGraph(c, 1, 0, none);
+  // The same weight bytes in all, a quarter of them (to rounding) on the host.
+  EXPECT_EQ(WeightBytes(g), WeightBytesPerToken(c.shape, WeightType::kInt8));
+  int64_t host = 0, offloaded = 0;
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    const Op& op = g.ops[i];
+    if (op.kind != OpKind::kGemv) continue;
+    if ((op.flags & kHostShare) != 0) {
+      EXPECT_FALSE(Offloaded(c, op));
+      host += op.weight_bytes;
+      // The host part's dependents also wait for the offloaded part.
+      int dependents = 0;
+      for (size_t j = i + 1; j < g.ops.size(); ++j) {
+        const auto& d = g.deps[j];
+        if (std::find(d.begin(), d.end(), i) == d.end()) continue;
+        ++dependents;
+        EXPECT_NE(std::find(d.begin(), d.end(), i + 1), d.end()) << "op " << j << " waits for host part " << i;
+      }
+      EXPECT_GT(dependents, 0) << "op " << i;
+    } else {
+      EXPECT_TRUE(Offloaded(c, op));
+      offloaded += op.weight_bytes;
+    }
+  }
+  EXPECT_NEAR(static_cast<double>(host) / static_cast<double>(host + offloaded), 0.25, 1e-3);
+  // Prefill runs on the host whole: nothing split.
+  for (const Op& op : BuildTokenGraph(c, 0, 0, none).ops) EXPECT_EQ(op.flags & kHostShare, 0);
 }
 
 }  // namespace
