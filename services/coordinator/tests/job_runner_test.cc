@@ -1,4 +1,5 @@
 #include "job/job_runner.h"
+#include "tests/job_test_util.h"
 #include "sweep/sweep.h"
 
 #include <gmock/gmock.h>
@@ -11,35 +12,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-v1::JobSpec Spec(const std::string& text) {
-  auto spec = ParseJobSpecText(text);
-  EXPECT_TRUE(spec.ok()) << spec.status();
-  return *spec;
-}
-
-// Runs `spec` on each partition count x both sync algorithms and expects
-// one digest; returns it.
-std::string ExpectSameDigestEverywhere(v1::JobSpec spec, std::initializer_list<int> partition_counts,
-                                       const std::string& label) {
-  std::string reference;
-  for (int partitions : partition_counts) {
-    for (auto sync : {v1::WINDOW, v1::NULL_MESSAGE}) {
-      spec.mutable_simulation()->set_partitions(partitions);
-      spec.mutable_simulation()->set_sync(sync);
-      auto r = RunJob(spec);
-      EXPECT_TRUE(r.ok()) << r.status();
-      if (!r.ok()) return "";
-      if (reference.empty()) reference = r->digest();
-      EXPECT_EQ(r->digest(), reference) << label << " partitions=" << partitions << " sync=" << sync;
-    }
-  }
-  return reference;
-}
-
-double BreakdownSum(const v1::TimeBreakdown& b) {
-  return b.flash_array_us() + b.ecc_us() + b.flash_bus_us() + b.pe_compute_us() + b.host_attention_us() +
-         b.host_gemv_us() + b.host_other_us() + b.pcie_nvme_us() + b.synchronization_us();
-}
+using test_util::BreakdownSum;
+using test_util::ExpectSameDigestEverywhere;
+using test_util::Spec;
 
 TEST(JobRunnerTest, InMemoryDecodeIsBoundedByDramBandwidthOverBytesPerToken) {
   const v1::JobSpec spec = Spec(R"pb(

@@ -10,7 +10,7 @@
 
 #include "job/job_runner.h"
 
-namespace strata::coordinator::testing {
+namespace strata::coordinator::test_util {
 
 inline v1::JobSpec Spec(const std::string& text) {
   auto spec = ParseJobSpecText(text);
@@ -42,6 +42,6 @@ inline double BreakdownSum(const v1::TimeBreakdown& b) {
          b.host_gemv_us() + b.host_other_us() + b.pcie_nvme_us() + b.synchronization_us();
 }
 
-}  // namespace strata::coordinator::testing
+}  // namespace strata::coordinator::test_util
 
 #endif  // STRATA_COORDINATOR_TESTS_JOB_TEST_UTIL_H_

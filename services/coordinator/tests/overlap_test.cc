@@ -14,9 +14,9 @@ namespace strata::coordinator {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::BreakdownSum;
-using testing::ExpectSameDigestEverywhere;
-using testing::Spec;
+using test_util::BreakdownSum;
+using test_util::ExpectSameDigestEverywhere;
+using test_util::Spec;
 
 // ---- NVLLM: KV-cache-aware scheduler with prefetch ----
 

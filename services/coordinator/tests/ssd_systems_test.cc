@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "job/job_runner.h"
+#include "tests/job_test_util.h"
 #include "systems/mmap_gemv_executor.h"
 
 namespace strata::coordinator {
@@ -12,11 +13,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-v1::JobSpec Spec(const std::string& text) {
-  auto spec = ParseJobSpecText(text);
-  EXPECT_TRUE(spec.ok()) << spec.status();
-  return *spec;
-}
+using test_util::Spec;
 
 // A small dense model (4 layers, hidden 2048, FFN 8192, INT8): about
 // 4 x (4 x 2048^2 + 3 x 2048 x 8192) + 2048 x 32000 = 334 MB of GEMV weights.
@@ -114,18 +111,8 @@ TEST(SsdOffloadTest, PageAndStreamFidelitiesAgreeOnTokensPerSecond) {
 }
 
 // Runs `spec` on 1, 2 and 4 partitions x both sync algorithms; one digest.
-void ExpectSameDigestEverywhere(v1::JobSpec spec, const std::string& label) {
-  std::string reference;
-  for (int partitions : {1, 2, 4}) {
-    for (auto sync : {v1::WINDOW, v1::NULL_MESSAGE}) {
-      spec.mutable_simulation()->set_partitions(partitions);
-      spec.mutable_simulation()->set_sync(sync);
-      auto r = RunJob(spec);
-      ASSERT_TRUE(r.ok()) << r.status();
-      if (reference.empty()) reference = r->digest();
-      EXPECT_EQ(r->digest(), reference) << label << " partitions=" << partitions << " sync=" << sync;
-    }
-  }
+void ExpectSameDigestEverywhere(const v1::JobSpec& spec, const std::string& label) {
+  EXPECT_FALSE(test_util::ExpectSameDigestEverywhere(spec, {1, 2, 4}, label).empty());
 }
 
 TEST(SsdOffloadTest, DigestsAgreeAcrossPartitionsAndSync) {
