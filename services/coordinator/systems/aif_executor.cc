@@ -1,5 +1,7 @@
 #include "systems/aif_executor.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "aif/aif_ssd.h"
 #include "workload/decode_driver.h"
@@ -73,14 +75,16 @@ void AifExecutor::SendNextGemv() {
   if (busy_ || waiting_.empty()) return;
   current_ = waiting_.front();
   waiting_.pop_front();
-  auto it = matrix_id_.find(Key(current_.layer, current_.matrix));
+  current_start_ = ctx().Now();
+  const host::Op& op = current_.op;
+  auto it = matrix_id_.find(Key(op.layer, op.matrix));
   if (it == matrix_id_.end()) {
-    ctx().Fail(absl::InternalError(absl::StrCat("aif: op ", current_.id, " uses layer ", current_.layer, " matrix ",
-                                                current_.matrix, ", which was never posted")));
+    ctx().Fail(absl::InternalError(absl::StrCat("aif: op ", op.id, " uses layer ", op.layer, " matrix ",
+                                                op.matrix, ", which was never posted")));
     return;
   }
   AifSubmit gemv;
-  gemv.cid = current_.id;
+  gemv.cid = op.id;
   gemv.opcode = AifOpcode::kGemv;
   gemv.matrix = it->second;
   ctx().Send(ssd_, controller::kAifSubmit, gemv);
@@ -90,7 +94,7 @@ void AifExecutor::SendNextGemv() {
 
 void AifExecutor::Handle(const sim::Event& event) {
   if (event.type == host::kOpRequest) {
-    waiting_.push_back(event.PayloadAs<host::Op>());
+    waiting_.push_back({event.PayloadAs<host::Op>(), ctx().Now(), {}});
     SendNextGemv();
     return;
   }
@@ -112,8 +116,19 @@ void AifExecutor::Handle(const sim::Event& event) {
     PostNext();
     return;
   }
-  host::OpDone done;
-  done.id = current_.id;
+  // The ops still waiting waited through this command, or the part of it
+  // since they arrived: its flash share of that part is flash, the rest
+  // the NVMe path's.
+  const sim::SimTime now = ctx().Now();
+  const int64_t span = (now - current_start_).ps();
+  for (Waiting& w : waiting_) {
+    const int64_t part = (now - std::max(w.arrived, current_start_)).ps();
+    const auto flash = span > 0 ? static_cast<int64_t>(static_cast<__int128>(part) * c.flash_ps / span) : 0;
+    w.wait.Add(host::Category::kFlashArray, sim::SimTime::Picoseconds(flash));
+    w.wait.Add(host::Category::kPcieNvme, sim::SimTime::Picoseconds(part - flash));
+  }
+  host::OpDone done = current_.wait;
+  done.id = current_.op.id;
   done.Add(host::Category::kFlashArray, sim::SimTime::Picoseconds(c.flash_ps));
   done.Add(host::Category::kPcieNvme, sim::SimTime::Picoseconds(c.latency_ps - c.flash_ps));
   ctx().Send(driver_, host::kOpComplete, done);

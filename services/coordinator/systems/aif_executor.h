@@ -15,7 +15,10 @@
 // Breakdown: an op's time is the command's flash step (flash_array: array
 //   reads, ECCLITE and PE MACs overlap in the dies) and the rest of its
 //   latency (pcie_nvme: submission, doorbell, fetch, firmware, DMA, vector
-//   load, reduce, completion), as AifSsd reports them.
+//   load, reduce, completion), as AifSsd reports them. Time an op waited
+//   behind other commands (the SSD runs one at a time) is booked under
+//   theirs: each command's flash and the rest of its span, pro rata for the
+//   part of it the op waited through; so the parts add up to the wait.
 // Statistics: matrices posted, placement time, GEMVs.
 #ifndef STRATA_COORDINATOR_SYSTEMS_AIF_EXECUTOR_H_
 #define STRATA_COORDINATOR_SYSTEMS_AIF_EXECUTOR_H_
@@ -60,9 +63,15 @@ class AifExecutor final : public sim::Component {
   size_t posted_ = 0;
   std::map<uint64_t, uint32_t> matrix_id_;  // key -> AifSsd matrix id
   sim::PortId driver_, ssd_;
-  std::deque<host::Op> waiting_;
+  struct Waiting {
+    host::Op op;
+    sim::SimTime arrived;
+    host::OpDone wait;  // the commands it has waited through so far
+  };
+  std::deque<Waiting> waiting_;
   bool busy_ = false;
-  host::Op current_{};
+  Waiting current_{};
+  sim::SimTime current_start_;
   sim::SimTime placement_time_;
   uint64_t gemvs_ = 0;
   uint64_t posted_bytes_ = 0;

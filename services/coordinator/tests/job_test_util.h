@@ -3,6 +3,7 @@
 #ifndef STRATA_COORDINATOR_TESTS_JOB_TEST_UTIL_H_
 #define STRATA_COORDINATOR_TESTS_JOB_TEST_UTIL_H_
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <initializer_list>
@@ -40,6 +41,15 @@ inline std::string ExpectSameDigestEverywhere(v1::JobSpec spec, std::initializer
 inline double BreakdownSum(const v1::TimeBreakdown& b) {
   return b.flash_array_us() + b.ecc_us() + b.flash_bus_us() + b.pe_compute_us() + b.host_attention_us() +
          b.host_gemv_us() + b.host_other_us() + b.pcie_nvme_us() + b.synchronization_us();
+}
+
+// Runs the job `spec_text` and expects it rejected as INVALID_ARGUMENT with
+// `message` (the field, its value, what is allowed) in the status.
+inline void ExpectRejected(const std::string& spec_text, const std::string& message) {
+  auto r = RunJob(Spec(spec_text));
+  ASSERT_FALSE(r.ok()) << spec_text;
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << spec_text;
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr(message)) << spec_text;
 }
 
 }  // namespace strata::coordinator::test_util
