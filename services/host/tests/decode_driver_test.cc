@@ -122,8 +122,8 @@ TEST(KvSchedulerTest, PrefetchLoadsEachLaterLayersCachedRowsWhileThePreviousFfnR
       ++loads;
       EXPECT_NE(op.layer, 0);
       EXPECT_EQ(op.memory_bytes, cached);
-      ASSERT_EQ(g.deps[i].size(), 1u);
-      EXPECT_EQ(g.deps[i][0], FfnStartOf(g, op.layer - 1));
+      const auto& d = g.deps[i];
+      EXPECT_NE(std::find(d.begin(), d.end(), FfnStartOf(g, op.layer - 1)), d.end()) << op.layer;
     }
     // What attention still reads: this token's own K and V row, and its write.
     if (op.kind == OpKind::kAttention && op.layer > 0) EXPECT_EQ(op.memory_bytes, 2 * kv_row) << op.layer;

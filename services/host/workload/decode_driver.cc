@@ -136,7 +136,11 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
   const bool prefill = token == 0;
   GraphBuilder g(c, token, first_id);
   const KvScheduler kv_scheduler(c.kv);
-  uint32_t prev_ffn_start = 0;  // the op after which the previous layer's FFN starts
+  // The ops after which the previous layer's FFN started and its attention
+  // branch ended: its KV load waits for both, so that it takes the
+  // attention engine only when the engine is done with the layer before
+  // (in parallel-attention models the FFN starts beside attention).
+  std::vector<uint32_t> prev_layer_busy;
   const bool rotary = s.learned_positions == 0;
   // Embedding lookup: one row per input row (+ a position row for OPT).
   uint32_t prev = g.Elementwise(kLmHeadLayer, h, h * (s.learned_positions > 0 ? 2 : 1), {}, 0, 1);
@@ -164,7 +168,7 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
     // that existed before this token while the previous layer's FFN ran.
     const int64_t prefetch = kv_scheduler.PrefetchBytes(token, l, prefill ? 0 : (context - 1) * kv_row * c.batch);
     std::vector<uint32_t> attn_deps = {a};
-    if (prefetch > 0) attn_deps.push_back(g.Add(OpKind::kKvLoad, layer, 0, 0, prefetch, {prev_ffn_start}));
+    if (prefetch > 0) attn_deps.push_back(g.Add(OpKind::kKvLoad, layer, 0, 0, prefetch, prev_layer_busy));
     a = g.Add(OpKind::kAttention, layer, 0, attn_flops, attn_bytes - prefetch, std::move(attn_deps));
     a = g.Gemv(layer, kMatrixOut, h, h, true, {a});  // output projection
     // FFN branch: after attention (serial) or beside it (parallel).
@@ -177,7 +181,7 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
       ffn_start = s.norms_per_layer >= 2 ? g.Elementwise(layer, h, g.NormValues(), {residual_attn})
                                          : residual_attn;
     }
-    prev_ffn_start = ffn_start;
+    prev_layer_busy = {ffn_start, a};
     const int64_t in_rows = (s.ffn_kind == FfnKind::kSwiGlu ? 2 : 1) * f;
     std::vector<uint32_t> ffn_ends;
     auto expert_chain = [&](uint32_t start, int expert, double row_share) {

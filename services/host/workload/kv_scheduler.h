@@ -6,8 +6,10 @@
 // KV cache the attention engine loads from DRAM into its on-chip buffer
 // ahead of the layer's attention. Under kPrefetchNextLayer the load of layer
 // l+1 starts when layer l's FFN starts (the FFN runs in flash, so the DRAM
-// and the attention engine are otherwise idle); layer l+1's attention then
-// pays its compute plus the KV bytes that did not fit the buffer. The load
+// and the attention engine are otherwise idle) and, in parallel-attention
+// models, once layer l's attention branch is done with the engine; layer
+// l+1's attention then pays its compute plus the KV bytes that did not fit
+// the buffer. The load
 // is an op of its own (OpKind::kKvLoad) on the host executor, so it takes
 // DRAM time there like any other transfer; only its overlap with the flash
 // is gained.
