@@ -12,9 +12,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-using test_util::BreakdownSum;
-using test_util::ExpectSameDigestEverywhere;
-using test_util::Spec;
+using testing::BreakdownSum;
+using testing::ExpectSameDigestEverywhere;
+using testing::Spec;
 
 TEST(JobRunnerTest, InMemoryDecodeIsBoundedByDramBandwidthOverBytesPerToken) {
   const v1::JobSpec spec = Spec(R"pb(
@@ -98,7 +98,7 @@ TEST(JobRunnerTest, BadSpecsNameTheFieldAndTheAllowedRange) {
       {R"pb(model { custom { layers: 2 hidden: 100 ffn: 400 heads: 3 vocab: 10 } } system { in_memory {} })pb",
        "model.custom: model 'custom': heads = 3 does not divide hidden = 100"},
   };
-  for (const Case& c : cases) test_util::ExpectRejected(c.spec, c.message);
+  for (const Case& c : cases) testing::ExpectRejected(c.spec, c.message);
 }
 
 TEST(JobRunnerTest, ParseErrorsGiveLineAndColumn) {

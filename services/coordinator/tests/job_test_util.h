@@ -11,7 +11,7 @@
 
 #include "job/job_runner.h"
 
-namespace strata::coordinator::test_util {
+namespace strata::coordinator::testing {
 
 inline v1::JobSpec Spec(const std::string& text) {
   auto spec = ParseJobSpecText(text);
@@ -52,6 +52,6 @@ inline void ExpectRejected(const std::string& spec_text, const std::string& mess
   EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr(message)) << spec_text;
 }
 
-}  // namespace strata::coordinator::test_util
+}  // namespace strata::coordinator::testing
 
 #endif  // STRATA_COORDINATOR_TESTS_JOB_TEST_UTIL_H_

@@ -14,9 +14,9 @@
 namespace strata::coordinator {
 namespace {
 
-using test_util::BreakdownSum;
-using test_util::ExpectSameDigestEverywhere;
-using test_util::Spec;
+using testing::BreakdownSum;
+using testing::ExpectSameDigestEverywhere;
+using testing::Spec;
 
 // ---- NVLLM: KV-cache-aware scheduler with prefetch ----
 
@@ -168,7 +168,7 @@ TEST(AifParallelTest, BadSharesNameTheFieldAndTheAllowedRange) {
       {absl::StrCat(kTinyModel, " system { nvllm { kv_buffer_kib: -1 } }"),
        "system.nvllm.kv_buffer_kib = -1; allowed: 0 to 1048576"},
   };
-  for (const Case& c : cases) test_util::ExpectRejected(c.spec, c.message);
+  for (const Case& c : cases) testing::ExpectRejected(c.spec, c.message);
 }
 
 // ---- Breakdown of branches that share one processor ----

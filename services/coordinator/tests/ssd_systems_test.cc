@@ -12,7 +12,7 @@ namespace strata::coordinator {
 namespace {
 
 
-using test_util::Spec;
+using testing::Spec;
 
 // A small dense model (4 layers, hidden 2048, FFN 8192, INT8): about
 // 4 x (4 x 2048^2 + 3 x 2048 x 8192) + 2048 x 32000 = 334 MB of GEMV weights.
@@ -111,7 +111,7 @@ TEST(SsdOffloadTest, PageAndStreamFidelitiesAgreeOnTokensPerSecond) {
 
 // Runs `spec` on 1, 2 and 4 partitions x both sync algorithms; one digest.
 void ExpectSameDigestEverywhere(const v1::JobSpec& spec, const std::string& label) {
-  EXPECT_FALSE(test_util::ExpectSameDigestEverywhere(spec, {1, 2, 4}, label).empty());
+  EXPECT_FALSE(testing::ExpectSameDigestEverywhere(spec, {1, 2, 4}, label).empty());
 }
 
 TEST(SsdOffloadTest, DigestsAgreeAcrossPartitionsAndSync) {
@@ -181,7 +181,7 @@ TEST(SsdSystemsTest, BadFieldsNameTheFieldAndTheAllowedRange) {
       {absl::StrCat(kSmallModel, " system { ssd_isc { compute_macs_per_cycle: -2 } }"),
        "system.ssd_isc.compute_macs_per_cycle = -2; allowed: 1 to 65536"},
   };
-  for (const Case& c : cases) test_util::ExpectRejected(c.spec, c.message);
+  for (const Case& c : cases) testing::ExpectRejected(c.spec, c.message);
 }
 
 }  // namespace
