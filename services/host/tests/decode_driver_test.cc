@@ -126,7 +126,9 @@ TEST(KvSchedulerTest, PrefetchLoadsEachLaterLayersCachedRowsWhileThePreviousFfnR
       EXPECT_NE(std::find(d.begin(), d.end(), FfnStartOf(g, op.layer - 1)), d.end()) << op.layer;
     }
     // What attention still reads: this token's own K and V row, and its write.
-    if (op.kind == OpKind::kAttention && op.layer > 0) EXPECT_EQ(op.memory_bytes, 2 * kv_row) << op.layer;
+    if (op.kind == OpKind::kAttention && op.layer > 0) {
+      EXPECT_EQ(op.memory_bytes, 2 * kv_row) << op.layer;
+    }
   }
   EXPECT_EQ(loads, 79);
   // Prefill writes the cache: nothing to prefetch.
