@@ -2,6 +2,8 @@
 // port, a real gRPC channel and stub, SQLite on disk.
 #include "server/coordinator_server.h"
 
+#include <unistd.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -21,8 +23,10 @@ using ::testing::HasSubstr;
 class CoordinatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The pid keeps concurrent runs of the suite (other checkouts, CI) apart.
     db_ = ::testing::TempDir() + "/coordinator_test_" +
-          ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".sqlite";
+          ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + std::to_string(getpid()) +
+          ".sqlite";
     std::filesystem::remove(db_);
     std::filesystem::remove(db_ + "-wal");
     StartServer();

@@ -1,5 +1,7 @@
 #include "metrics/job_metrics.h"
 
+#include <unistd.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -52,7 +54,7 @@ TEST(JobMetricsTest, PromtoolAcceptsTheExposition) {
   auto registry = std::make_shared<prometheus::Registry>();
   JobMetrics metrics(registry, "t");
   metrics.Update(Progress(10, 1, 0.1));
-  const std::string path = ::testing::TempDir() + "/strata_metrics.txt";
+  const std::string path = ::testing::TempDir() + "/strata_metrics_" + std::to_string(getpid()) + ".txt";
   std::ofstream(path) << Scrape(*registry);
   FILE* pipe = popen(("promtool check metrics < " + path + " 2>&1").c_str(), "r");
   ASSERT_NE(pipe, nullptr);

@@ -77,7 +77,7 @@ void ExpectFlashGainsFromThePhases(const Report& R) {
 }
 
 void ExpectFilesWritten(const Report& R) {
-  const std::string dir = ::testing::TempDir() + "/reproduce_aif";
+  const std::string dir = ::testing::TempDir() + "/reproduce_aif_" + std::to_string(getpid());
   std::filesystem::remove_all(dir);
   bool plots = false;
   ASSERT_TRUE(WriteReport(R, dir, &plots).ok());
