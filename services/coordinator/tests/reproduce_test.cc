@@ -3,6 +3,8 @@
 // ceiling above every finite point), not the published numbers.
 #include "reproduce/reproduce.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
