@@ -10,13 +10,20 @@
 // Parameters (NandConfig): bus rate (MT/s x width), command/address cycles
 //   and cycle time, ecc (LDPC latency model, retries).
 // Behaviour:
-//   - The bus carries one thing at a time, first come first served (ties in
-//     the kernel's event order): command/address cycles of a request, a
-//     page's data-out, a page's data-in. A transfer of b bytes takes
-//     TransferTime(b, MT/s x width).
+//   - The bus carries one thing at a time: command/address cycles of a
+//     request, a page's data-out, a page's data-in. A transfer of b bytes
+//     takes TransferTime(b, MT/s x width). Order (channel_arbitration):
+//     first come first served (ties in the kernel's event order), or
+//     command-first: the oldest queued command/address cycles, if any, go
+//     before queued transfers (none is interrupted).
 //   - Requests for a die queue here; the next one is issued (its command
 //     cycles enqueued on the bus) only when the die's previous request has
-//     completed, decode and retries included.
+//     completed, decode and retries included. Exception: a read flagged
+//     kFlagSuspend that arrives while the die's request in progress is a
+//     program or erase (and no other such read is out, and no LDPC engine
+//     would need retries) is issued at once; the die suspends the
+//     operation for it. Its response goes out when the die has sent its
+//     pages.
 //   - LDPC (ecc.kind == kLdpc): one engine per channel, FIFO, after
 //     data-out; latency from LdpcDecode. A page beyond its capability is
 //     re-read from the array (read-retry, up to ecc.max_read_retries, each a
@@ -36,7 +43,8 @@
 //   - Invalid requests (die, plane, block, page range, zero counts) are
 //     answered at once with kInvalidRequest and change nothing.
 // Statistics: requests, commands, bus busy time, bytes out / in, partial-sum bytes, LDPC
-//   decodes, iterations, busy time, read retries, uncorrectable pages.
+//   decodes, iterations, busy time, read retries, uncorrectable pages,
+//   reads issued to suspend a program / erase.
 #ifndef STRATA_NAND_FLASH_NAND_CHANNEL_H_
 #define STRATA_NAND_FLASH_NAND_CHANNEL_H_
 
@@ -74,6 +82,7 @@ class NandChannel final : public sim::Component {
     uint64_t read_retries = 0;
     uint64_t uncorrectable_pages = 0;
     uint64_t partial_sum_bytes = 0;  // GEMV partial sums carried (also in bytes_out)
+    uint64_t suspending_reads = 0;   // kFlagSuspend reads issued past a program / erase
     SimTime bus_busy;
     SimTime ldpc_busy;
   };
@@ -99,9 +108,13 @@ class NandChannel final : public sim::Component {
     NandRequest current;
     std::deque<Retry> retries;
     NandResponse response;
+    // A kFlagSuspend read issued while `current` (a program or erase) runs.
+    bool suspending_read_out = false;
+    NandResponse suspending_read;
   };
 
   absl::Status CheckRequest(const NandRequest& r) const;
+  bool CanSuspendFor(const NandRequest& r) const;
   void TryIssue(uint32_t die);
   void IssueCommand(uint32_t die, const NandRequest& r);
   void EnqueueBus(BusJob job);

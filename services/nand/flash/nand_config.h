@@ -75,6 +75,17 @@ struct NandTiming {
   // cr-read (AiF): skip precharge/discharge for the next wordline of the same
   // block read back to back on a plane.
   bool cr_read = false;
+  // Program / erase suspend (ONFI's optional suspend commands; used only for
+  // a read flagged kFlagSuspend). The die stops the array operation, which
+  // takes the suspend latency, serves the read, then resumes: the resume
+  // overhead plus the time the operation still had left. ONFI gives no
+  // values and AiF publishes none; vendor TLC parts list suspend latencies
+  // of tens of microseconds. *typical* (assumption): 20 us to suspend a
+  // program or an erase, 5 us to resume. (MQSim's defaults are more
+  // pessimistic: 100 us for a program, 700 us for an erase.)
+  SimTime program_suspend = SimTime::Microseconds(20);
+  SimTime erase_suspend = SimTime::Microseconds(20);
+  SimTime suspend_resume = SimTime::Microseconds(5);
 };
 
 struct ChannelBus {
@@ -192,6 +203,14 @@ struct PeConfig {
 // computed exactly by the same pipeline rules.
 enum class Fidelity : uint8_t { kPage = 0, kStream = 1 };
 
+// Order in which a channel's bus serves what is queued for it. kFifo: first
+// come first served. kCommandFirst: queued command/address cycles (a few
+// hundred ns) go before queued page transfers (8 us for 16 KiB at 2 GB/s),
+// so an idle die starts its array read sooner; a transfer in progress is
+// never interrupted. What flash controllers' channel sequencers do to keep
+// dies busy (MQSim's TSU issues commands to idle dies first, too).
+enum class ChannelArbitration : uint8_t { kFifo = 0, kCommandFirst = 1 };
+
 struct NandConfig {
   Fidelity fidelity = Fidelity::kPage;
   // STREAM fidelity on channels with several dies (opt-in; off, such reads
@@ -203,6 +222,7 @@ struct NandConfig {
   // but different model, for systems the flash does not bound (SSD
   // offloading is PCIe-bound). Tests compare it with PAGE fidelity.
   bool stream_serialises_dies = false;
+  ChannelArbitration channel_arbitration = ChannelArbitration::kFifo;
   NandGeometry geometry;
   NandTiming timing;
   ChannelBus bus;

@@ -59,8 +59,14 @@ double NandDie::RetentionYears(const BlockState& b, SimTime at) const {
 void NandDie::Handle(const sim::Event& e) {
   switch (e.type) {
     case kDieCommand:
+      if ((e.PayloadAs<NandRequest>().flags & kFlagSuspend) && TrySuspend(e.PayloadAs<NandRequest>())) return;
       queue_.push_back(e.PayloadAs<NandRequest>());
       if (!active_) StartNext();
+      return;
+    case kSuspendDone:  // the array is stopped: the suspending read runs now
+      stats_.busy += ctx().Now() - started_;
+      active_ = false;
+      StartNext();
       return;
     case kArrayDone:
       array_busy_ = false;
@@ -117,7 +123,7 @@ void NandDie::Handle(const sim::Event& e) {
         stats_.bytes_in += config_.geometry.page_bytes;
         if (transfers_done_ == cur_.plane_count) {
           stats_.array_busy += config_.timing.program * cur_.plane_count;
-          ctx().Schedule(config_.timing.program, kProgramDone);
+          ScheduleArrayOp(config_.timing.program, kProgramDone);
         }
         return;
       }
@@ -133,6 +139,8 @@ void NandDie::Handle(const sim::Event& e) {
       return;
     }
     case kProgramDone: {
+      if (e.PayloadAs<uint32_t>() != array_epoch_) return;  // superseded by a suspension
+      array_op_pending_ = false;
       for (uint32_t p = cur_.plane; p < uint32_t{cur_.plane} + cur_.plane_count; ++p) {
         BlockState& b = blocks_[p][cur_.block];
         b.coding = (cur_.flags & kFlagBeEnc) ? BlockCoding::kBiasErrorEncoding : BlockCoding::kDefault;
@@ -152,6 +160,8 @@ void NandDie::Handle(const sim::Event& e) {
       return;
     }
     case kEraseDone:
+      if (e.PayloadAs<uint32_t>() != array_epoch_) return;  // superseded by a suspension
+      array_op_pending_ = false;
       for (uint32_t p = cur_.plane; p < uint32_t{cur_.plane} + cur_.plane_count; ++p) {
         BlockState& b = blocks_[p][cur_.block];
         ++b.pe_cycles;
@@ -211,7 +221,7 @@ void NandDie::StartNext() {
       return;
     case NandOp::kErase:
       stats_.array_busy += config_.timing.erase * cur_.plane_count;
-      ctx().Schedule(config_.timing.erase, kEraseDone);
+      ScheduleArrayOp(config_.timing.erase, kEraseDone);
       return;
   }
 }
@@ -220,7 +230,43 @@ void NandDie::EndCommand() {
   ctx().Send(channel_, kDieOpDone, done_);
   stats_.busy += ctx().Now() - started_;
   active_ = false;
+  if (suspended_) {
+    Resume();
+    return;
+  }
   StartNext();
+}
+
+void NandDie::ScheduleArrayOp(SimTime duration, NandEventType done) {
+  array_op_pending_ = true;
+  array_op_end_ = ctx().Now() + duration;
+  ctx().Schedule(duration, done, array_epoch_);
+}
+
+bool NandDie::TrySuspend(const NandRequest& read) {
+  const SimTime now = ctx().Now();
+  if (read.op != NandOp::kRead || !active_ || !array_op_pending_ || suspended_ || array_op_end_ <= now) return false;
+  suspended_ = true;
+  held_ = Suspended{cur_, next_step_, done_, array_op_end_ - now};
+  array_op_pending_ = false;
+  ++array_epoch_;
+  const bool program = cur_.op == NandOp::kProgram;
+  ++(program ? stats_.program_suspends : stats_.erase_suspends);
+  queue_.push_front(read);
+  ctx().Schedule(program ? config_.timing.program_suspend : config_.timing.erase_suspend, kSuspendDone);
+  return true;
+}
+
+void NandDie::Resume() {
+  suspended_ = false;
+  cur_ = held_.cur;
+  next_step_ = held_.next_step;
+  transfers_done_ = cur_.plane_count;  // a program suspends only after its data-in
+  done_ = held_.done;
+  active_ = true;
+  started_ = ctx().Now();
+  ScheduleArrayOp(config_.timing.suspend_resume + held_.remaining,
+                  cur_.op == NandOp::kProgram ? kProgramDone : kEraseDone);
 }
 
 bool NandDie::CacheEmpty() const { return full_caches_ == 0; }
@@ -535,6 +581,8 @@ void NandDie::AddToDigest(sim::DigestBuilder& d) const {
   d.Add(s.blocks_erased).Add(s.bytes_out).Add(s.bytes_in).Add(s.bit_errors).Add(s.ecclite_corrected_codewords);
   d.Add(s.ecclite_failed_codewords).Add(s.ecclite_failed_pages).Add(s.busy).Add(s.array_busy);
   d.Add(s.pages_computed).Add(s.macs).Add(s.partial_sum_bytes).Add(s.pe_busy);
+  // Absent when zero: runs without suspension keep their digests.
+  if (s.program_suspends + s.erase_suspends > 0) d.Add(s.program_suspends).Add(s.erase_suspends);
   for (const auto& plane : blocks_) {
     for (const BlockState& b : plane) {
       d.Add(b.pe_cycles).Add(b.reads).Add(static_cast<uint32_t>(b.coding));
@@ -564,6 +612,8 @@ void NandDie::CollectStatistics(std::vector<sim::Statistic>* out) const {
   add("partial_sum_bytes_total", static_cast<double>(s.partial_sum_bytes), "bytes");
   add("pe_busy_seconds", s.pe_busy.ToSeconds(), "seconds");
   add("stream_runs_total", static_cast<double>(s.stream_runs), "count");
+  add("program_suspends_total", static_cast<double>(s.program_suspends), "count");
+  add("erase_suspends_total", static_cast<double>(s.erase_suspends), "count");
 }
 
 }  // namespace strata::nand

@@ -40,11 +40,18 @@
 //     PAGE's exactly. Bit errors are drawn per run (DrawRunErrors: the same
 //     law in aggregate), since no STREAM timing depends on them (a read
 //     with LDPC never streams).
+//   - Suspend: a kDieCommand read flagged kFlagSuspend that arrives while a
+//     program's tPROG or an erase's tBERS runs suspends it: after
+//     timing.program_suspend (erase_suspend) the read runs as a command of
+//     its own; when it ends, the operation resumes and finishes
+//     timing.suspend_resume plus the time it had left later. A flagged read
+//     that finds no array operation to suspend (e.g. a program still taking
+//     its data in) runs next, as any command.
 // Statistics: commands, pages read / programmed, blocks erased, cr-reads,
 //   retry reads, bytes out / in, bit errors, ECCLITE corrected codewords and
 //   failed pages, die busy time, array busy time (sum over planes); GEMV:
 //   pages computed, MACs, PE busy time (sum over PE arrays, multiply time
-//   only), partial-sum bytes; stream runs.
+//   only), partial-sum bytes; stream runs; program and erase suspensions.
 #ifndef STRATA_NAND_FLASH_NAND_DIE_H_
 #define STRATA_NAND_FLASH_NAND_DIE_H_
 
@@ -93,6 +100,8 @@ class NandDie final : public sim::Component {
     uint64_t macs = 0;
     uint64_t partial_sum_bytes = 0;
     uint64_t stream_runs = 0;
+    uint64_t program_suspends = 0;
+    uint64_t erase_suspends = 0;
     SimTime busy;        // a command in progress
     SimTime array_busy;  // summed over planes
     SimTime pe_busy;     // summed over PE arrays
@@ -128,6 +137,19 @@ class NandDie final : public sim::Component {
     bool busy = false;
     std::deque<uint32_t> queue;  // planes whose cache register awaits this PE array
   };
+
+  // Suspend: the array operation (tPROG / tBERS) in progress and one held
+  // while a read is served. Done events carry the epoch they were scheduled
+  // in; a suspension starts a new one, so the old event is ignored.
+  struct Suspended {
+    NandRequest cur;
+    uint32_t next_step = 0;
+    DieOpDone done;
+    SimTime remaining;
+  };
+  void ScheduleArrayOp(SimTime duration, NandEventType done);
+  bool TrySuspend(const NandRequest& read);
+  void Resume();
 
   void StartNext();
   void EndCommand();  // (not Finish: that is Component's end-of-run hook)
@@ -175,6 +197,11 @@ class NandDie final : public sim::Component {
   uint32_t full_caches_ = 0;  // the command's planes whose cache register holds a page
   std::vector<uint32_t> units_to_start_;  // PE arrays that may have become startable
   DieOpDone done_;
+  bool array_op_pending_ = false;  // a kProgramDone / kEraseDone of array_epoch_ is scheduled
+  uint32_t array_epoch_ = 0;
+  SimTime array_op_end_;
+  bool suspended_ = false;
+  Suspended held_;
   Stats stats_;
 };
 

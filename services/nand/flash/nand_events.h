@@ -12,6 +12,8 @@
 // or a GEMV's partial sums (partial_sums = 1):
 //                                    kBusRequest   (BusRequest)
 // Channel -> die, that transfer done: kBusDone     (BusDone)
+// (A read flagged kFlagSuspend may reach a die that is programming or
+// erasing: the die suspends the operation, serves the read, resumes.)
 // Die -> channel, its part done:     kDieOpDone    (DieOpDone)
 #ifndef STRATA_NAND_FLASH_NAND_EVENTS_H_
 #define STRATA_NAND_FLASH_NAND_EVENTS_H_
@@ -43,6 +45,7 @@ enum NandEventType : sim::EventType {
   kComputeDone,   // a PE array (with its ECC check) finished a page
   kStreamDone,    // STREAM fidelity: a die's run of pages is done
   kPsumPathDone,  // partial sums left over the dedicated output path
+  kSuspendDone,   // a program / erase is suspended: the suspending read starts
 };
 
 // kGemv: in-array GEMV (AiF's aif_gemv per chip; NVLLM's per-plane PEs).
@@ -56,6 +59,13 @@ enum class NandOp : uint8_t { kRead = 0, kProgram = 1, kErase = 2, kGemv = 3 };
 
 inline constexpr uint8_t kFlagBeEnc = 1;   // program: code the block with be-enc (1,3,3)
 inline constexpr uint8_t kFlagStream = 2;  // set by the channel only: the die may run the read as one STREAM event
+// Read only, set by the requester: if the die is programming or erasing, the
+// channel issues the read at once and the die suspends that operation for it
+// (NandTiming::program_suspend / erase_suspend / suspend_resume). At most one
+// such read per die at a time; its id must differ from the operation's.
+// Otherwise (no program or erase in progress, LDPC on the channel) it is an
+// ordinary read.
+inline constexpr uint8_t kFlagSuspend = 4;
 
 // A read, program or erase on one die of the channel. Reads and programs
 // cover `page_count` pages: page, page + stride, ... of `block`, on planes
