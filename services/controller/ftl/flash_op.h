@@ -33,6 +33,20 @@ struct FlashOp {
   friend bool operator==(const FlashOp&, const FlashOp&) = default;
 };
 
+// Scheduling class of an operation, highest priority first: what the
+// controller's priority scheduler serves first on a die. Inference (IFP)
+// reads feed a running LLM; host reads block a user; host writes (and IFP
+// weight placement) complete a command; GC and wear-levelling copies and
+// erases are background work.
+enum class OpClass : uint8_t { kInferenceRead, kHostRead, kHostWrite, kBackground };
+inline constexpr int kOpClasses = 4;
+
+inline OpClass ClassOf(const FlashOp& op) {
+  if (op.cause == OpCause::kGc || op.cause == OpCause::kWearLevel) return OpClass::kBackground;
+  if (op.kind != FlashOpKind::kRead) return OpClass::kHostWrite;
+  return op.cause == OpCause::kIfp ? OpClass::kInferenceRead : OpClass::kHostRead;
+}
+
 std::string_view FlashOpKindName(FlashOpKind kind);
 std::string_view OpCauseName(OpCause cause);
 

@@ -31,6 +31,26 @@ absl::StatusOr<std::unique_ptr<SsdController>> SsdController::Create(std::string
     return absl::InvalidArgumentError(absl::StrCat("controller.max_outstanding_per_die = ",
                                                    config.max_outstanding_per_die, ": allowed 1..64"));
   }
+  if (static_cast<uint32_t>(config.scheduler) > 1) {
+    return absl::InvalidArgumentError(absl::StrCat("controller.scheduler = ", static_cast<uint32_t>(config.scheduler),
+                                                   ": allowed 0 (fifo) or 1 (priority)"));
+  }
+  if (config.host_reads_first && config.scheduler != DieScheduler::kFifo) {
+    return absl::InvalidArgumentError(
+        "controller.host_reads_first = true: allowed only with scheduler = fifo (priority serves host reads first)");
+  }
+  if (config.suspend_for_reads && config.scheduler != DieScheduler::kPriority) {
+    return absl::InvalidArgumentError("controller.suspend_for_reads = true: allowed only with scheduler = priority");
+  }
+  if (config.suspend_for_reads && config.max_outstanding_per_die != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("controller.max_outstanding_per_die = ",
+                                                   config.max_outstanding_per_die,
+                                                   " with suspend_for_reads: allowed 1"));
+  }
+  if (config.max_suspends_per_op < 1 || config.max_suspends_per_op > 1000) {
+    return absl::InvalidArgumentError(absl::StrCat("controller.max_suspends_per_op = ", config.max_suspends_per_op,
+                                                   ": allowed 1..1000"));
+  }
   if (config.ftl_per_command < SimTime::Zero()) {
     return absl::InvalidArgumentError(
         absl::StrCat("controller.ftl_per_command = ", config.ftl_per_command.ToString(), ": allowed >= 0"));
@@ -138,20 +158,20 @@ void SsdController::OnFtlDone(uint32_t id) {
   if (config_.coalesce_reads) {
     std::vector<std::vector<FlashOp>> per_die(dies_.size());
     for (const FlashOp& op : c.ops) per_die[die_of(op)].push_back(op);
+    std::vector<QueuedOp> merged;
     for (uint32_t die = 0; die < per_die.size(); ++die) {
       if (per_die[die].empty()) continue;
-      const size_t before = dies_[die].queue.size();
-      Coalesce(id, per_die[die], &dies_[die].queue);
-      c.pending += static_cast<uint32_t>(dies_[die].queue.size() - before);
-      stats_.max_die_queue = std::max<uint64_t>(stats_.max_die_queue, dies_[die].queue.size());
+      merged.clear();
+      Coalesce(id, per_die[die], &merged);
+      for (const QueuedOp& q : merged) Enqueue(die, q);
+      c.pending += static_cast<uint32_t>(merged.size());
       touched.push_back(die);
     }
   } else {
     for (const FlashOp& op : c.ops) {
       const uint32_t die = die_of(op);
-      dies_[die].queue.push_back({id, op});
+      Enqueue(die, {id, op});
       ++c.pending;
-      stats_.max_die_queue = std::max<uint64_t>(stats_.max_die_queue, dies_[die].queue.size());
       touched.push_back(die);
     }
   }
@@ -160,7 +180,7 @@ void SsdController::OnFtlDone(uint32_t id) {
   for (uint32_t die : touched) TryIssue(die);
 }
 
-void SsdController::Coalesce(uint32_t cmd, const std::vector<FlashOp>& ops, std::deque<QueuedOp>* out) const {
+void SsdController::Coalesce(uint32_t cmd, const std::vector<FlashOp>& ops, std::vector<QueuedOp>* out) const {
   const uint32_t units_per_plane = geo_.channels * geo_.dies_per_channel;
   auto plane_of = [&](const FlashOp& op) { return op.addr.plane / units_per_plane; };
   // Pass 1: the same page of consecutive planes -> one multi-plane entry.
@@ -180,7 +200,7 @@ void SsdController::Coalesce(uint32_t cmd, const std::vector<FlashOp>& ops, std:
   // Pass 2: multi-plane entries on consecutive pages of one block, same
   // planes -> one multi-page entry.
   for (const QueuedOp& q : multi_plane) {
-    if (!out->empty() && out->back().cmd == cmd) {
+    if (!out->empty()) {
       QueuedOp& last = out->back();
       if (q.op.kind == FlashOpKind::kRead && last.op.kind == FlashOpKind::kRead && q.op.cause == last.op.cause &&
           q.op.addr.block == last.op.addr.block && q.op.addr.plane == last.op.addr.plane &&
@@ -194,55 +214,136 @@ void SsdController::Coalesce(uint32_t cmd, const std::vector<FlashOp>& ops, std:
   }
 }
 
+void SsdController::Enqueue(uint32_t die, QueuedOp op) {
+  DieQueue& q = dies_[die];
+  op.seq = q.next_seq++;
+  if (config_.scheduler == DieScheduler::kPriority) {
+    for (const BlockKey& key : BlocksOf(op)) q.on_block[key].push_back(op.seq);
+  }
+  q.queue.push_back(op);
+  stats_.max_die_queue = std::max<uint64_t>(stats_.max_die_queue, q.queue.size());
+}
+
+std::vector<SsdController::BlockKey> SsdController::BlocksOf(const QueuedOp& op) const {
+  // A die's planes are FTL planes u, u + C*D, u + 2*C*D, ... (channel-first map).
+  const uint32_t units_per_plane = geo_.channels * geo_.dies_per_channel;
+  std::vector<BlockKey> keys;
+  for (uint32_t p = 0; p < op.plane_count; ++p) keys.emplace_back(op.op.addr.plane + p * units_per_plane, op.op.addr.block);
+  return keys;
+}
+
+std::deque<SsdController::QueuedOp>::iterator SsdController::Pick(DieQueue& q) const {
+  if (config_.scheduler == DieScheduler::kPriority) {
+    for (int c = 0; c < kOpClasses; ++c) {
+      auto oldest = std::find_if(q.queue.begin(), q.queue.end(),
+                                 [c](const QueuedOp& o) { return static_cast<int>(ClassOf(o.op)) == c; });
+      if (oldest == q.queue.end()) continue;
+      bool eligible = true;
+      for (const BlockKey& key : BlocksOf(*oldest)) eligible &= q.on_block.at(key).front() == oldest->seq;
+      if (eligible) return oldest;
+    }
+    return q.queue.begin();  // not reached: the oldest queued op is always eligible
+  }
+  if (config_.host_reads_first) {
+    auto read = std::find_if(q.queue.begin(), q.queue.end(), [](const QueuedOp& o) {
+      return o.op.kind == FlashOpKind::kRead && o.op.cause == OpCause::kHost;
+    });
+    if (read != q.queue.end()) return read;
+  }
+  return q.queue.begin();
+}
+
+void SsdController::Dequeue(DieQueue& q, std::deque<QueuedOp>::iterator it) const {
+  if (config_.scheduler == DieScheduler::kPriority) {
+    for (const BlockKey& key : BlocksOf(*it)) {
+      auto k = q.on_block.find(key);
+      k->second.pop_front();
+      if (k->second.empty()) q.on_block.erase(k);
+    }
+  }
+  q.queue.erase(it);
+}
+
 void SsdController::TryIssue(uint32_t die) {
   DieQueue& q = dies_[die];
   while (q.outstanding < config_.max_outstanding_per_die && !q.queue.empty()) {
-    auto it = q.queue.begin();
-    if (config_.host_reads_first) {
-      auto read = std::find_if(q.queue.begin(), q.queue.end(), [](const QueuedOp& o) {
-        return o.op.kind == FlashOpKind::kRead && o.op.cause == OpCause::kHost;
-      });
-      if (read != q.queue.end()) it = read;
-    }
+    auto it = Pick(q);
     const QueuedOp qo = *it;
-    q.queue.erase(it);
+    Dequeue(q, it);
     ++q.outstanding;
-    const uint32_t units_per_plane = geo_.channels * geo_.dies_per_channel;
-    nand::NandRequest req;
-    req.id = (uint64_t{qo.cmd} << 32) | die;
-    req.block = qo.op.addr.block;
-    req.die = static_cast<uint8_t>(die % geo_.dies_per_channel);
-    req.plane = static_cast<uint8_t>(qo.op.addr.plane / units_per_plane);
-    switch (qo.op.kind) {
-      case FlashOpKind::kRead:
-        req.op = nand::NandOp::kRead;
-        req.page = qo.op.addr.page;
-        req.page_count = qo.page_count;
-        req.plane_count = qo.plane_count;
-        break;
-      case FlashOpKind::kProgram:
-        req.op = nand::NandOp::kProgram;
-        req.page = qo.op.addr.page;
-        if (qo.op.be_enc) req.flags = nand::kFlagBeEnc;
-        break;
-      case FlashOpKind::kErase:
-        req.op = nand::NandOp::kErase;
-        break;
-    }
-    stats_.flash_ops[static_cast<int>(qo.op.kind)][static_cast<int>(qo.op.cause)] +=
-        uint64_t{qo.page_count} * qo.plane_count;
-    ctx().Send(channel_ports_[die / geo_.dies_per_channel], nand::kNandRequest, req);
+    q.at_channel = qo;
+    q.at_channel_suspends = 0;
+    Issue(die, qo, 0);
   }
+  MaybeSuspend(die);
+}
+
+void SsdController::MaybeSuspend(uint32_t die) {
+  DieQueue& q = dies_[die];
+  if (!config_.suspend_for_reads || q.outstanding == 0 || q.suspending_read_out || q.queue.empty()) return;
+  const QueuedOp& running = q.at_channel;
+  if (running.op.kind == FlashOpKind::kRead || q.at_channel_suspends >= config_.max_suspends_per_op) return;
+  auto it = Pick(q);
+  if (it->op.kind != FlashOpKind::kRead || ClassOf(it->op) > OpClass::kHostRead) return;
+  // Not on the plane + block being programmed or erased.
+  for (const BlockKey& key : BlocksOf(*it)) {
+    for (const BlockKey& busy : BlocksOf(running)) {
+      if (key == busy) return;
+    }
+  }
+  const QueuedOp qo = *it;
+  Dequeue(q, it);
+  q.suspending_read_out = true;
+  ++q.at_channel_suspends;
+  ++stats_.suspending_reads;
+  q.suspending_read_id = Issue(die, qo, nand::kFlagSuspend);
+}
+
+uint64_t SsdController::Issue(uint32_t die, const QueuedOp& qo, uint8_t flags) {
+  const uint32_t units_per_plane = geo_.channels * geo_.dies_per_channel;
+  nand::NandRequest req;
+  req.id = (uint64_t{qo.cmd} << 32) | die;
+  req.block = qo.op.addr.block;
+  req.die = static_cast<uint8_t>(die % geo_.dies_per_channel);
+  req.plane = static_cast<uint8_t>(qo.op.addr.plane / units_per_plane);
+  req.flags = flags;
+  switch (qo.op.kind) {
+    case FlashOpKind::kRead:
+      req.op = nand::NandOp::kRead;
+      req.page = qo.op.addr.page;
+      req.page_count = qo.page_count;
+      req.plane_count = qo.plane_count;
+      break;
+    case FlashOpKind::kProgram:
+      req.op = nand::NandOp::kProgram;
+      req.page = qo.op.addr.page;
+      if (qo.op.be_enc) req.flags |= nand::kFlagBeEnc;
+      break;
+    case FlashOpKind::kErase:
+      req.op = nand::NandOp::kErase;
+      break;
+  }
+  stats_.flash_ops[static_cast<int>(qo.op.kind)][static_cast<int>(qo.op.cause)] +=
+      uint64_t{qo.page_count} * qo.plane_count;
+  ctx().Send(channel_ports_[die / geo_.dies_per_channel], nand::kNandRequest, req);
+  return req.id;
 }
 
 void SsdController::OnNandResponse(const nand::NandResponse& r) {
   const uint32_t id = static_cast<uint32_t>(r.id >> 32);
   const uint32_t die = static_cast<uint32_t>(r.id & 0xFFFFFFFFu);
-  if (id >= cmds_.size() || die >= dies_.size() || cmds_[id].pending == 0 || dies_[die].outstanding == 0) {
+  const bool suspending_read =
+      die < dies_.size() && dies_[die].suspending_read_out && dies_[die].suspending_read_id == r.id;
+  if (id >= cmds_.size() || die >= dies_.size() || cmds_[id].pending == 0 ||
+      (!suspending_read && dies_[die].outstanding == 0)) {
     ctx().Fail(absl::InternalError(absl::StrCat(name(), ": NAND response for unknown request ", r.id)));
     return;
   }
-  --dies_[die].outstanding;
+  if (suspending_read) {
+    dies_[die].suspending_read_out = false;
+  } else {
+    --dies_[die].outstanding;
+  }
   Cmd& c = cmds_[id];
   if (r.status != nand::NandStatus::kOk) {
     ++stats_.nand_errors;
@@ -272,6 +373,7 @@ void SsdController::AddToDigest(sim::DigestBuilder& d) const {
     for (uint64_t v : row) d.Add(v);
   }
   d.Add(stats_.max_die_queue).Add(stats_.nand_errors).Add(ftl_.Digest());
+  if (stats_.suspending_reads > 0) d.Add(stats_.suspending_reads);  // absent when zero: older runs keep their digests
 }
 
 void SsdController::CollectStatistics(std::vector<sim::Statistic>* out) const {
@@ -287,6 +389,7 @@ void SsdController::CollectStatistics(std::vector<sim::Statistic>* out) const {
     }
   }
   out->push_back({name() + ".max_die_queue", static_cast<double>(stats_.max_die_queue), "count"});
+  out->push_back({name() + ".suspending_reads", static_cast<double>(stats_.suspending_reads), "count"});
   out->push_back({name() + ".write_amplification", ftl_.stats().WriteAmplification(), "ratio"});
   out->push_back({name() + ".gc_page_copies", static_cast<double>(ftl_.stats().gc_page_copies), "count"});
   out->push_back({name() + ".gc_erases", static_cast<double>(ftl_.stats().gc_erases), "count"});

@@ -29,12 +29,29 @@
 //   - FTL allocation units map to hardware channel-first so round-robin
 //     striping spreads consecutive pages over channels, then dies, then
 //     planes: unit u -> channel u % C, die (u / C) % D, plane u / (C * D).
-//   - Per die at most max_outstanding_per_die requests are at the channel;
-//     the queue is FIFO (the FTL's order, which keeps GC read -> program ->
-//     erase dependencies, all on one plane). With host_reads_first, a
-//     queued host read overtakes queued GC / write ops of its die (a read
-//     of a page whose GC copy is still queued is served from its new
-//     address: timing only, data is not modelled).
+//   - Per die at most max_outstanding_per_die requests are at the channel.
+//     The die's queue (scheduler):
+//     kFifo: the FTL's order, which keeps GC read -> program -> erase
+//       dependencies, all on one plane. With host_reads_first, a queued
+//       host read overtakes queued GC / write ops of its die (a read of a
+//       page whose GC copy is still queued is served from its new address:
+//       timing only, data is not modelled).
+//     kPriority (out of order, after MQSim's transaction scheduling unit):
+//       the oldest op of the highest class (OpClass: inference reads >
+//       host reads > host writes > GC / wear levelling) goes first, unless
+//       an older queued op touches the same plane and block; then the next
+//       class's oldest is tried. Within a class the order stays FIFO (so a
+//       GC copy's read precedes its program, and a victim's erase follows
+//       every copy), and no op overtakes an older one on its plane + block
+//       (a host read of a page the GC is still moving waits for the move's
+//       program; a reused block's program waits for its erase). The oldest
+//       queued op is always eligible, so the queue never stalls.
+//   - suspend_for_reads (kPriority, one op per die at the channel): when the
+//     die's op at the channel is a program or erase and the op the
+//     scheduler would send next is an inference or host read on another
+//     block, the read goes out at once flagged kFlagSuspend and the die
+//     suspends the program / erase for it (nand_die.h), at most
+//     max_suspends_per_op times per op.
 //   - Each FlashOp is a single-page, single-plane NandRequest, unless
 //     coalesce_reads: then a command's host reads on one die that the FTL
 //     placed at the same page of consecutive planes become one multi-plane
@@ -43,15 +60,18 @@
 //     what lets a die stream them at STREAM fidelity.
 // Parameters (SsdControllerConfig): see the struct.
 // Statistics: commands by kind, errors, flash ops by kind and cause,
-//   unmapped reads, peak per-die queue, FTL statistics (WA, GC).
+//   unmapped reads, peak per-die queue, reads sent to suspend a program /
+//   erase, FTL statistics (WA, GC).
 #ifndef STRATA_CONTROLLER_SSD_SSD_CONTROLLER_H_
 #define STRATA_CONTROLLER_SSD_SSD_CONTROLLER_H_
 
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -64,6 +84,9 @@
 namespace strata::controller {
 
 using sim::SimTime;
+
+// Per-die queue discipline (SsdController's class comment).
+enum class DieScheduler : uint8_t { kFifo = 0, kPriority = 1 };
 
 struct SsdControllerConfig {
   // FTL policy fields (over_provisioning, gc_*, wear levelling). Its
@@ -80,7 +103,18 @@ struct SsdControllerConfig {
   // Requests per die handed to its channel at once (1: strict per-die FIFO
   // under controller control; the channel queues the rest itself).
   uint32_t max_outstanding_per_die = 1;
+  DieScheduler scheduler = DieScheduler::kFifo;
+  // kFifo only: host reads overtake the die's queued ops.
   bool host_reads_first = false;
+  // kPriority with max_outstanding_per_die = 1 only: inference and host
+  // reads suspend a die's program / erase (NAND suspend timing in
+  // NandTiming).
+  bool suspend_for_reads = false;
+  // Suspending reads sent during one program / erase at most; later reads
+  // wait for it, so a stream of reads cannot starve it. *typical*
+  // (assumption: firmware caps suspensions per operation; vendors do not
+  // publish the cap).
+  uint32_t max_suspends_per_op = 4;
   // Merge a command's reads per die into multi-plane, multi-page requests.
   bool coalesce_reads = false;
 };
@@ -117,6 +151,7 @@ class SsdController final : public sim::Component {
     std::array<std::array<uint64_t, 4>, 3> flash_ops{};
     uint64_t max_die_queue = 0;
     uint64_t nand_errors = 0;
+    uint64_t suspending_reads = 0;  // reads sent flagged kFlagSuspend
   };
   const Stats& stats() const { return stats_; }
 
@@ -134,20 +169,39 @@ class SsdController final : public sim::Component {
     FlashOp op;  // the first page of the request
     uint16_t page_count = 1;
     uint8_t plane_count = 1;
+    uint64_t seq = 0;  // arrival order on its die
   };
   // Appends `ops` (one die's, in FTL order) to `out`, merged per
   // coalesce_reads.
-  void Coalesce(uint32_t cmd, const std::vector<FlashOp>& ops, std::deque<QueuedOp>* out) const;
+  void Coalesce(uint32_t cmd, const std::vector<FlashOp>& ops, std::vector<QueuedOp>* out) const;
+  using BlockKey = std::pair<uint32_t, uint32_t>;  // (FTL plane, block)
   struct DieQueue {
-    std::deque<QueuedOp> queue;
+    std::deque<QueuedOp> queue;  // arrival order
     uint32_t outstanding = 0;
+    uint64_t next_seq = 0;
+    // kPriority: the queued ops' seqs on each plane + block, oldest first.
+    std::map<BlockKey, std::deque<uint64_t>> on_block;
+    // suspend_for_reads: the op at the channel, the suspending reads sent
+    // during it, and the one still out.
+    QueuedOp at_channel{};
+    uint32_t at_channel_suspends = 0;
+    bool suspending_read_out = false;
+    uint64_t suspending_read_id = 0;
   };
 
   SsdController(std::string name, const nand::NandConfig& nand, const SsdControllerConfig& config, PageFtl ftl);
   void OnRequest(const BackendRequest& r);
   void OnFtlDone(uint32_t cmd);
   void OnNandResponse(const nand::NandResponse& r);
+  void Enqueue(uint32_t die, QueuedOp op);
+  std::vector<BlockKey> BlocksOf(const QueuedOp& op) const;
+  // The op the scheduler sends next (queue not empty), and its removal.
+  std::deque<QueuedOp>::iterator Pick(DieQueue& q) const;
+  void Dequeue(DieQueue& q, std::deque<QueuedOp>::iterator it) const;
   void TryIssue(uint32_t die);
+  void MaybeSuspend(uint32_t die);
+  // Sends `op` to its channel; returns the request id.
+  uint64_t Issue(uint32_t die, const QueuedOp& op, uint8_t flags);
   void Respond(uint32_t cmd);
 
   const nand::NandGeometry geo_;
