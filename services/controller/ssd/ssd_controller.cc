@@ -154,6 +154,7 @@ void SsdController::OnFtlDone(uint32_t id) {
     const uint32_t channel = u % geo_.channels;
     return channel * geo_.dies_per_channel + (u / geo_.channels) % geo_.dies_per_channel;
   };
+  if (config_.scheduler == DieScheduler::kPriority) TrackCopies(&c.ops);
   std::vector<uint32_t> touched;
   if (config_.coalesce_reads) {
     std::vector<std::vector<FlashOp>> per_die(dies_.size());
@@ -214,11 +215,37 @@ void SsdController::Coalesce(uint32_t cmd, const std::vector<FlashOp>& ops, std:
   }
 }
 
+namespace {
+bool IsCopy(const FlashOp& op) { return op.cause == OpCause::kGc || op.cause == OpCause::kWearLevel; }
+std::tuple<uint32_t, uint32_t, uint32_t> PageKey(const FlashAddr& a) { return {a.plane, a.block, a.page}; }
+}  // namespace
+
+void SsdController::TrackCopies(std::vector<FlashOp>* ops) {
+  const FlashAddr* copy_source = nullptr;
+  for (FlashOp& op : *ops) {
+    if (op.kind == FlashOpKind::kRead && IsCopy(op)) {
+      copy_source = &op.addr;  // RelocateValid / static WL: read, then its program
+    } else if (op.kind == FlashOpKind::kProgram && IsCopy(op) && copy_source != nullptr) {
+      moving_[PageKey(op.addr)] = *copy_source;
+      copy_source = nullptr;
+    } else if (op.kind == FlashOpKind::kRead && ClassOf(op) <= OpClass::kHostRead) {
+      bool redirected = false;
+      for (auto m = moving_.find(PageKey(op.addr)); m != moving_.end(); m = moving_.find(PageKey(op.addr))) {
+        op.addr = m->second;
+        redirected = true;
+      }
+      stats_.redirected_reads += redirected;
+    }
+  }
+}
+
 void SsdController::Enqueue(uint32_t die, QueuedOp op) {
   DieQueue& q = dies_[die];
   op.seq = q.next_seq++;
   if (config_.scheduler == DieScheduler::kPriority) {
-    for (const BlockKey& key : BlocksOf(op)) q.on_block[key].push_back(op.seq);
+    for (const BlockKey& key : BlocksOf(op)) {
+      q.on_block[key].push_back({op.seq, op.op.kind, op.op.addr.page, op.page_count});
+    }
   }
   q.queue.push_back(op);
   stats_.max_die_queue = std::max<uint64_t>(stats_.max_die_queue, q.queue.size());
@@ -232,15 +259,25 @@ std::vector<SsdController::BlockKey> SsdController::BlocksOf(const QueuedOp& op)
   return keys;
 }
 
+bool SsdController::DependsOnOlder(const DieQueue& q, const QueuedOp& op) const {
+  const uint32_t first = op.op.addr.page, last = first + op.page_count;  // [first, last)
+  for (const BlockKey& key : BlocksOf(op)) {
+    for (const BlockUse& older : q.on_block.at(key)) {
+      if (older.seq == op.seq) break;
+      if (op.op.kind != FlashOpKind::kRead) return true;
+      if (older.kind == FlashOpKind::kProgram && older.first_page >= first && older.first_page < last) return true;
+    }
+  }
+  return false;
+}
+
 std::deque<SsdController::QueuedOp>::iterator SsdController::Pick(DieQueue& q) const {
   if (config_.scheduler == DieScheduler::kPriority) {
     for (int c = 0; c < kOpClasses; ++c) {
       auto oldest = std::find_if(q.queue.begin(), q.queue.end(),
                                  [c](const QueuedOp& o) { return static_cast<int>(ClassOf(o.op)) == c; });
       if (oldest == q.queue.end()) continue;
-      bool eligible = true;
-      for (const BlockKey& key : BlocksOf(*oldest)) eligible &= q.on_block.at(key).front() == oldest->seq;
-      if (eligible) return oldest;
+      if (!DependsOnOlder(q, *oldest)) return oldest;
     }
     return q.queue.begin();  // not reached: the oldest queued op is always eligible
   }
@@ -257,8 +294,9 @@ void SsdController::Dequeue(DieQueue& q, std::deque<QueuedOp>::iterator it) cons
   if (config_.scheduler == DieScheduler::kPriority) {
     for (const BlockKey& key : BlocksOf(*it)) {
       auto k = q.on_block.find(key);
-      k->second.pop_front();
-      if (k->second.empty()) q.on_block.erase(k);
+      auto& uses = k->second;
+      uses.erase(std::find_if(uses.begin(), uses.end(), [&](const BlockUse& u) { return u.seq == it->seq; }));
+      if (uses.empty()) q.on_block.erase(k);
     }
   }
   q.queue.erase(it);
@@ -271,6 +309,7 @@ void SsdController::TryIssue(uint32_t die) {
     const QueuedOp qo = *it;
     Dequeue(q, it);
     ++q.outstanding;
+    if (qo.op.kind == FlashOpKind::kProgram && IsCopy(qo.op)) moving_.erase(PageKey(qo.op.addr));
     q.at_channel = qo;
     q.at_channel_suspends = 0;
     Issue(die, qo, 0);
@@ -373,7 +412,8 @@ void SsdController::AddToDigest(sim::DigestBuilder& d) const {
     for (uint64_t v : row) d.Add(v);
   }
   d.Add(stats_.max_die_queue).Add(stats_.nand_errors).Add(ftl_.Digest());
-  if (stats_.suspending_reads > 0) d.Add(stats_.suspending_reads);  // absent when zero: older runs keep their digests
+  // Absent when zero: runs of the FIFO scheduler keep their digests.
+  if (stats_.suspending_reads + stats_.redirected_reads > 0) d.Add(stats_.suspending_reads).Add(stats_.redirected_reads);
 }
 
 void SsdController::CollectStatistics(std::vector<sim::Statistic>* out) const {
@@ -390,6 +430,7 @@ void SsdController::CollectStatistics(std::vector<sim::Statistic>* out) const {
   }
   out->push_back({name() + ".max_die_queue", static_cast<double>(stats_.max_die_queue), "count"});
   out->push_back({name() + ".suspending_reads", static_cast<double>(stats_.suspending_reads), "count"});
+  out->push_back({name() + ".redirected_reads", static_cast<double>(stats_.redirected_reads), "count"});
   out->push_back({name() + ".write_amplification", ftl_.stats().WriteAmplification(), "ratio"});
   out->push_back({name() + ".gc_page_copies", static_cast<double>(ftl_.stats().gc_page_copies), "count"});
   out->push_back({name() + ".gc_erases", static_cast<double>(ftl_.stats().gc_erases), "count"});

@@ -39,13 +39,18 @@
 //     kPriority (out of order, after MQSim's transaction scheduling unit):
 //       the oldest op of the highest class (OpClass: inference reads >
 //       host reads > host writes > GC / wear levelling) goes first, unless
-//       an older queued op touches the same plane and block; then the next
-//       class's oldest is tried. Within a class the order stays FIFO (so a
-//       GC copy's read precedes its program, and a victim's erase follows
-//       every copy), and no op overtakes an older one on its plane + block
-//       (a host read of a page the GC is still moving waits for the move's
-//       program; a reused block's program waits for its erase). The oldest
-//       queued op is always eligible, so the queue never stalls.
+//       it depends on an older queued op of its plane + block; then the
+//       next class's oldest is tried. Dependencies (hazards): a read
+//       depends on an older program of one of its pages; a program or
+//       erase depends on every older op on the block (reads before the
+//       erase, pages in order, a reused block's erase before its
+//       programs). Within a class the order stays FIFO, so a GC copy's
+//       read precedes its program and a victim's erase follows every copy.
+//       The oldest queued op is always eligible, so the queue never stalls.
+//       A host or inference read of a page whose GC / wear-levelling copy
+//       is not yet issued reads the source page instead (still valid: the
+//       victim's erase follows the copy), as controllers do, rather than
+//       waiting behind the background work for the copy's program.
 //   - suspend_for_reads (kPriority, one op per die at the channel): when the
 //     die's op at the channel is a program or erase and the op the
 //     scheduler would send next is an inference or host read on another
@@ -71,6 +76,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -152,6 +158,7 @@ class SsdController final : public sim::Component {
     uint64_t max_die_queue = 0;
     uint64_t nand_errors = 0;
     uint64_t suspending_reads = 0;  // reads sent flagged kFlagSuspend
+    uint64_t redirected_reads = 0;  // kPriority: pages read at a queued copy's source
   };
   const Stats& stats() const { return stats_; }
 
@@ -175,12 +182,17 @@ class SsdController final : public sim::Component {
   // coalesce_reads.
   void Coalesce(uint32_t cmd, const std::vector<FlashOp>& ops, std::vector<QueuedOp>* out) const;
   using BlockKey = std::pair<uint32_t, uint32_t>;  // (FTL plane, block)
+  struct BlockUse {
+    uint64_t seq;
+    FlashOpKind kind;
+    uint32_t first_page, page_count;
+  };
   struct DieQueue {
     std::deque<QueuedOp> queue;  // arrival order
     uint32_t outstanding = 0;
     uint64_t next_seq = 0;
-    // kPriority: the queued ops' seqs on each plane + block, oldest first.
-    std::map<BlockKey, std::deque<uint64_t>> on_block;
+    // kPriority: the queued ops on each plane + block, oldest first.
+    std::map<BlockKey, std::deque<BlockUse>> on_block;
     // suspend_for_reads: the op at the channel, the suspending reads sent
     // during it, and the one still out.
     QueuedOp at_channel{};
@@ -193,8 +205,12 @@ class SsdController final : public sim::Component {
   void OnRequest(const BackendRequest& r);
   void OnFtlDone(uint32_t cmd);
   void OnNandResponse(const nand::NandResponse& r);
+  // kPriority: records the copies in `ops` in moving_ and points host and
+  // inference reads of a moving page at its source.
+  void TrackCopies(std::vector<FlashOp>* ops);
   void Enqueue(uint32_t die, QueuedOp op);
   std::vector<BlockKey> BlocksOf(const QueuedOp& op) const;
+  bool DependsOnOlder(const DieQueue& q, const QueuedOp& op) const;
   // The op the scheduler sends next (queue not empty), and its removal.
   std::deque<QueuedOp>::iterator Pick(DieQueue& q) const;
   void Dequeue(DieQueue& q, std::deque<QueuedOp>::iterator it) const;
@@ -212,6 +228,9 @@ class SsdController final : public sim::Component {
   std::vector<Cmd> cmds_;
   std::vector<uint32_t> free_cmds_;
   std::vector<DieQueue> dies_;  // [channel * dies_per_channel + die]
+  // kPriority: destination -> source of the GC / wear-levelling copies
+  // whose program is not issued yet, by (FTL plane, block, page).
+  std::map<std::tuple<uint32_t, uint32_t, uint32_t>, FlashAddr> moving_;
   Stats stats_;
 };
 
