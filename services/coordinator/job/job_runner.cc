@@ -360,6 +360,24 @@ absl::Status ChooseAifHostShare(const ModelShape& shape, int64_t kv_bytes, const
   return absl::OkStatus();
 }
 
+// An SSD's flash scheduling (job.proto SsdSchedulingSpec): enum values in
+// range; suspension only under the priority scheduler.
+absl::Status ValidateScheduling(const v1::SsdSchedulingSpec& s, absl::string_view path) {
+  if (!v1::DieScheduler_IsValid(s.die_scheduler())) {
+    return Invalid(absl::StrCat(path, ".die_scheduler"), s.die_scheduler(),
+                   "0 to 2 (DIE_SCHEDULER_FIFO, DIE_SCHEDULER_PRIORITY)");
+  }
+  if (!v1::ChannelArbitration_IsValid(s.channel_arbitration())) {
+    return Invalid(absl::StrCat(path, ".channel_arbitration"), s.channel_arbitration(),
+                   "0 to 2 (CHANNEL_ARBITRATION_FIFO, CHANNEL_ARBITRATION_COMMAND_FIRST)");
+  }
+  if (s.suspend_for_reads() && s.die_scheduler() != v1::DIE_SCHEDULER_PRIORITY) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".suspend_for_reads = true; allowed: only with ", path,
+                                                   ".die_scheduler = DIE_SCHEDULER_PRIORITY"));
+  }
+  return absl::OkStatus();
+}
+
 // Defaults for SSD offloading: the AiF paper's Memory+SSD system
 // (REFERENCE.md): the i9-14900KS host with 8 GB of DDR5 at 86.4 GB/s and a
 // 1 TB TLC SSD on PCIe 4.0 x4 (AiF's SSD without its in-chip logic).
@@ -385,16 +403,19 @@ absl::Status NormalizeSsdOffload(v1::SsdOffloadSystem* o) {
   if (o->readahead_kib() % 4 != 0) {
     return Invalid("system.ssd_offload.readahead_kib", o->readahead_kib(), "a multiple of 4 (the SSD's 4 KiB LBA)");
   }
-  return absl::OkStatus();
+  return ValidateScheduling(o->scheduling(), "system.ssd_offload.scheduling");
 }
 
-nand::NandConfig SsdOffloadNandConfig(const v1::SimulationSpec& sim) {
+nand::NandConfig SsdOffloadNandConfig(const v1::SsdOffloadSystem& o, const v1::SimulationSpec& sim) {
   nand::NandConfig c = nand::AifDefaultNandConfig();  // AiF's SSD: 8 ch x 2 chips x 4 planes, (2,3,2) TLC, ONFI 2.0 GB/s
   c.fidelity = sim.fidelity() == v1::PAGE ? nand::Fidelity::kPage : nand::Fidelity::kStream;
   c.pe.placement = nand::PePlacement::kNone;  // a plain SSD: no in-chip compute
   // The two chips of a channel take turns at STREAM fidelity (nand_config.h):
   // this SSD is PCIe-bound (7.9 GB/s link vs 13-16 GB/s of channels).
   c.stream_serialises_dies = true;
+  c.channel_arbitration = o.scheduling().channel_arbitration() == v1::CHANNEL_ARBITRATION_COMMAND_FIRST
+                              ? nand::ChannelArbitration::kCommandFirst
+                              : nand::ChannelArbitration::kFifo;
   return c;
 }
 
@@ -543,10 +564,14 @@ absl::StatusOr<BuiltJob> BuildSsdOffload(const v1::JobSpec& spec, const host::Dr
   auto* mmap = sim.Emplace<MmapGemvExecutor>("host", mc, dc);
   if (auto s = sim.Connect(job.driver->id(), "offload", mmap->id(), "driver", kDispatchLatency); !s.ok()) return s;
 
-  const nand::NandConfig nc = SsdOffloadNandConfig(spec.simulation());
+  const nand::NandConfig nc = SsdOffloadNandConfig(o, spec.simulation());
   controller::SsdControllerConfig cc;
   cc.lba_bytes = nvme.lba_bytes;
   cc.coalesce_reads = true;  // sequential readahead: multi-plane cache reads
+  const v1::SsdSchedulingSpec& sched = o.scheduling();
+  cc.scheduler = sched.die_scheduler() == v1::DIE_SCHEDULER_PRIORITY ? controller::DieScheduler::kPriority
+                                                                      : controller::DieScheduler::kFifo;
+  cc.suspend_for_reads = sched.suspend_for_reads();
   // The FTL manages only the blocks the weights file needs (plus spare and
   // GC reserve): the drive's other contents are not modelled, and a 1 TB
   // mapping table would cost gigabytes of simulator memory.
@@ -802,7 +827,7 @@ absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec) {
                        absl::StrCat(min_cache, " ((readahead_windows + 1) x readahead_kib) to dram.capacity_gib = ",
                                     o->dram().capacity_gib()));
       }
-      if (absl::Status s = nand::ValidateNandConfig(SsdOffloadNandConfig(spec.simulation())); !s.ok()) {
+      if (absl::Status s = nand::ValidateNandConfig(SsdOffloadNandConfig(*o, spec.simulation())); !s.ok()) {
         return absl::InvalidArgumentError(absl::StrCat("system.ssd_offload: ", s.message()));
       }
       break;

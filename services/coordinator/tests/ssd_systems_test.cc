@@ -118,6 +118,15 @@ TEST(SsdOffloadTest, DigestsAgreeAcrossPartitionsAndSync) {
   ExpectSameDigestEverywhere(OffloadSpec("page_cache_gib: 0.125 readahead_kib: 2048"), "ssd_offload");
 }
 
+// The controller's priority scheduler with suspension and the channels'
+// command-first arbitration, set through the job spec.
+TEST(SsdOffloadTest, SchedulingOptionsKeepDigestsAcrossPartitionsAndSync) {
+  ExpectSameDigestEverywhere(
+      OffloadSpec("page_cache_gib: 0.125 readahead_kib: 2048 scheduling { die_scheduler: DIE_SCHEDULER_PRIORITY "
+                  "suspend_for_reads: true channel_arbitration: CHANNEL_ARBITRATION_COMMAND_FIRST }"),
+      "ssd_offload scheduling");
+}
+
 v1::JobSpec IscSpec(const std::string& model, const std::string& system_fields) {
   return Spec(absl::StrCat(model, " system { ssd_isc { ", system_fields, " } }"));
 }
@@ -168,6 +177,13 @@ TEST(SsdSystemsTest, BadFieldsNameTheFieldAndTheAllowedRange) {
        "system.ssd_offload.readahead_kib = 6; allowed: a multiple of 4"},
       {absl::StrCat(kSmallModel, " system { ssd_offload { readahead_windows: 100 } }"),
        "system.ssd_offload.readahead_windows = 100; allowed: 1 to 64"},
+      {absl::StrCat(kSmallModel, " system { ssd_offload { scheduling { suspend_for_reads: true } } }"),
+       "system.ssd_offload.scheduling.suspend_for_reads = true; allowed: only with "
+       "system.ssd_offload.scheduling.die_scheduler = DIE_SCHEDULER_PRIORITY"},
+      {absl::StrCat(kSmallModel, " system { ssd_offload { scheduling { die_scheduler: 7 } } }"),
+       "system.ssd_offload.scheduling.die_scheduler = 7; allowed: 0 to 2"},
+      {absl::StrCat(kSmallModel, " system { ssd_offload { scheduling { channel_arbitration: 9 } } }"),
+       "system.ssd_offload.scheduling.channel_arbitration = 9; allowed: 0 to 2"},
       {absl::StrCat(kSmallModel, " system { ssd_offload { page_cache_gib: 9 } }"),
        "system.ssd_offload.page_cache_gib = 9; allowed:"},
       {absl::StrCat(kSmallModel, " system { ssd_offload { page_cache_gib: -1 } }"),
