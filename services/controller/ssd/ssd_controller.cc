@@ -309,7 +309,12 @@ void SsdController::TryIssue(uint32_t die) {
     const QueuedOp qo = *it;
     Dequeue(q, it);
     ++q.outstanding;
-    if (qo.op.kind == FlashOpKind::kProgram && IsCopy(qo.op)) moving_.erase(PageKey(qo.op.addr));
+    // A copy's source stays readable until its program is done; with more
+    // than one op per die at the channel, the victim's erase may be queued
+    // there behind it, so only until the program is sent.
+    if (config_.max_outstanding_per_die > 1 && qo.op.kind == FlashOpKind::kProgram && IsCopy(qo.op)) {
+      moving_.erase(PageKey(qo.op.addr));
+    }
     q.at_channel = qo;
     q.at_channel_suspends = 0;
     Issue(die, qo, 0);
@@ -382,6 +387,10 @@ void SsdController::OnNandResponse(const nand::NandResponse& r) {
     dies_[die].suspending_read_out = false;
   } else {
     --dies_[die].outstanding;
+    const FlashOp& done = dies_[die].at_channel.op;
+    if (config_.max_outstanding_per_die == 1 && done.kind == FlashOpKind::kProgram && IsCopy(done)) {
+      moving_.erase(PageKey(done.addr));
+    }
   }
   Cmd& c = cmds_[id];
   if (r.status != nand::NandStatus::kOk) {

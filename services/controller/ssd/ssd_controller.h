@@ -48,9 +48,10 @@
 //       read precedes its program and a victim's erase follows every copy.
 //       The oldest queued op is always eligible, so the queue never stalls.
 //       A host or inference read of a page whose GC / wear-levelling copy
-//       is not yet issued reads the source page instead (still valid: the
-//       victim's erase follows the copy), as controllers do, rather than
-//       waiting behind the background work for the copy's program.
+//       is not yet programmed reads the source page instead (still valid:
+//       the victim's erase follows the copy), as controllers do, rather
+//       than waiting behind the background work for the copy's program.
+//       (With max_outstanding_per_die > 1: not yet sent to the channel.)
 //   - suspend_for_reads (kPriority, one op per die at the channel): when the
 //     die's op at the channel is a program or erase and the op the
 //     scheduler would send next is an inference or host read on another
@@ -229,7 +230,7 @@ class SsdController final : public sim::Component {
   std::vector<uint32_t> free_cmds_;
   std::vector<DieQueue> dies_;  // [channel * dies_per_channel + die]
   // kPriority: destination -> source of the GC / wear-levelling copies
-  // whose program is not issued yet, by (FTL plane, block, page).
+  // whose program is not done yet, by (FTL plane, block, page).
   std::map<std::tuple<uint32_t, uint32_t, uint32_t>, FlashAddr> moving_;
   Stats stats_;
 };
