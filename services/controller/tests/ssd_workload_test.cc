@@ -99,7 +99,8 @@ TEST(SsdThroughputTest, Qd32RandomReadIopsIsTheTightestOfDieChannelAndPcie) {
   // Not tight: 8 dies on one bus reach only ~78% of the channel ceiling.
   // The NAND channel serves its bus FIFO, so a die's next read command
   // waits behind other dies' 8.192 us data-outs while the die idles; the
-  // bus then idles when every die is in tR. AiF's 8 x 2 array at QD 32:
+  // bus then idles when every die is in tR (command-first arbitration fixes
+  // that: CommandFirstArbitrationKeepsEightDiesOnOneChannelNearTheCeiling). AiF's 8 x 2 array at QD 32:
   // 32 reads over 16 dies leave some dies idle (random placement).
   for (const Case& k : {Case{"pcie", 8, 2, 3, 1, 8e9, true},       // PCIe 3.0 x1 under the AiF array
                         Case{"die", 1, 1, 4, 4, 16e9, true},       // one die
