@@ -568,10 +568,7 @@ absl::StatusOr<BuiltJob> BuildSsdOffload(const v1::JobSpec& spec, const host::Dr
   controller::SsdControllerConfig cc;
   cc.lba_bytes = nvme.lba_bytes;
   cc.coalesce_reads = true;  // sequential readahead: multi-plane cache reads
-  const v1::SsdSchedulingSpec& sched = o.scheduling();
-  cc.scheduler = sched.die_scheduler() == v1::DIE_SCHEDULER_PRIORITY ? controller::DieScheduler::kPriority
-                                                                      : controller::DieScheduler::kFifo;
-  cc.suspend_for_reads = sched.suspend_for_reads();
+  ApplyScheduling(o.scheduling(), &cc);
   // The FTL manages only the blocks the weights file needs (plus spare and
   // GC reserve): the drive's other contents are not modelled, and a 1 TB
   // mapping table would cost gigabytes of simulator memory.
@@ -726,7 +723,12 @@ absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec) {
   if (absl::Status s = NormalizeSimulation(spec.mutable_simulation()); !s.ok()) return s;
   if (IsSsdIoJob(spec)) {
     if (absl::Status s = NormalizeSsdIo(&spec); !s.ok()) return s;
-    if (absl::Status s = nand::ValidateNandConfig(SsdOffloadNandConfig(spec.simulation())); !s.ok()) {
+    if (absl::Status s = ValidateScheduling(spec.system().ssd_offload().scheduling(), "system.ssd_offload.scheduling");
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = nand::ValidateNandConfig(SsdOffloadNandConfig(spec.system().ssd_offload(), spec.simulation()));
+        !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("system.ssd_offload: ", s.message()));
     }
     return spec;
@@ -1121,7 +1123,7 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
                                      const std::atomic<bool>* cancel) {
   auto spec = NormalizeJobSpec(raw);
   if (!spec.ok()) return spec.status();
-  if (IsSsdIoJob(*spec)) return RunSsdIoJob(*spec, SsdOffloadNandConfig(spec->simulation()), cancel);
+  if (IsSsdIoJob(*spec)) return RunSsdIoJob(*spec, SsdOffloadNandConfig(spec->system().ssd_offload(), spec->simulation()), cancel);
   auto job = BuildJob(*spec);
   if (!job.ok()) return job.status();
   sim::RunOptions options;

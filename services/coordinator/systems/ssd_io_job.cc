@@ -136,6 +136,12 @@ absl::StatusOr<uint32_t> FtlBlocksPerPlane(uint64_t pages, const nand::NandConfi
   return static_cast<uint32_t>(blocks);
 }
 
+void ApplyScheduling(const v1::SsdSchedulingSpec& scheduling, controller::SsdControllerConfig* controller) {
+  controller->scheduler = scheduling.die_scheduler() == v1::DIE_SCHEDULER_PRIORITY ? controller::DieScheduler::kPriority
+                                                                                 : controller::DieScheduler::kFifo;
+  controller->suspend_for_reads = scheduling.suspend_for_reads();
+}
+
 absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::NandConfig& drive,
                                           const std::atomic<bool>* cancel) {
   const v1::SsdIoSpec& io = spec.ssd_io();
@@ -144,6 +150,7 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   c.controller.lba_bytes = c.nvme.lba_bytes;
   c.controller.ftl.over_provisioning = io.over_provisioning();
   c.controller.coalesce_reads = true;  // as system.ssd_offload's controller: multi-plane and cache reads
+  ApplyScheduling(spec.system().ssd_offload().scheduling(), &c.controller);
   // The FTL manages the blocks the span needs, and at least its GC reserve
   // at this over-provisioning (so at least ~30 GiB of AiF's drive: a 1 TB
   // mapping table would cost gigabytes of simulator memory). Span 0 is all

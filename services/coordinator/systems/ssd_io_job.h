@@ -49,6 +49,10 @@ void FillIoResult(const controller::SsdWorkload& workload, const controller::Ftl
 absl::Status AgeDrive(const v1::SsdIoSpec& io, uint64_t seed, uint64_t first_page, uint64_t pages,
                       controller::SsdController* controller);
 
+// The controller side of system.ssd_offload.scheduling (the channel's
+// arbitration is in the NAND config).
+void ApplyScheduling(const v1::SsdSchedulingSpec& scheduling, controller::SsdControllerConfig* controller);
+
 // Runs a normalised plain I/O job; `drive` is the NAND of system.ssd_offload.
 absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const nand::NandConfig& drive,
                                           const std::atomic<bool>* cancel);

@@ -96,6 +96,24 @@ TEST(SsdIoJobTest, DigestsAgreeAcrossPartitionsAndSync) {
   EXPECT_NE(other->digest(), reference);
 }
 
+// The controller's priority scheduler with program/erase suspension and the
+// channels' command-first arbitration (system.ssd_offload.scheduling): the
+// same digest on 1 and 2 partitions x both sync algorithms, and a different
+// run from the default FIFO one.
+TEST(SsdIoJobTest, SchedulingOptionsKeepDigestsAcrossPartitions) {
+  const std::string io = "ssd_io { block_kib: 16 queue_depth: 16 write_fraction: 0.3 commands: 300 span_gib: 0.25 }";
+  auto fifo_spec = ParseJobSpecText(absl::StrCat(io, " system { ssd_offload {} }"));
+  auto sched_spec = ParseJobSpecText(absl::StrCat(
+      io, " system { ssd_offload { scheduling { die_scheduler: DIE_SCHEDULER_PRIORITY suspend_for_reads: true ",
+      "channel_arbitration: CHANNEL_ARBITRATION_COMMAND_FIRST } } }"));
+  ASSERT_TRUE(fifo_spec.ok() && sched_spec.ok());
+  const std::string reference = testing::ExpectSameDigestEverywhere(*sched_spec, {1, 2}, "ssd_io scheduling");
+  ASSERT_FALSE(reference.empty());
+  auto fifo = RunJob(*fifo_spec);
+  ASSERT_TRUE(fifo.ok()) << fifo.status();
+  EXPECT_NE(fifo->digest(), reference);
+}
+
 // The AiF reviewers' question: user I/O on the SSD that an SSD-offloading
 // LLM job streams its weights from. The two share the NVMe queue pair, the
 // PCIe link and the dies: the user's writes slow decoding, and the LLM's
@@ -139,6 +157,8 @@ TEST(SsdIoJobTest, BadSpecsNameTheField) {
        "ssd_io.random_prewrites > 0 with precondition = false"},
       {"ssd_io { random_prewrites: -1 } system { ssd_offload {} }", "ssd_io.random_prewrites = -1"},
       {"ssd_io {} system { nvllm {} }", "allowed: system.ssd_offload"},
+      {"ssd_io {} system { ssd_offload { scheduling { suspend_for_reads: true } } }",
+       "system.ssd_offload.scheduling.suspend_for_reads = true; allowed: only with"},
       {"ssd_io {} system { ssd_offload {} } simulation { distributed: true }", "simulation.distributed = true"},
       {"ssd_io {} model { catalog_name: \"llama-2-7b\" } system { aif {} }", "allowed: system.ssd_offload"},
   };
