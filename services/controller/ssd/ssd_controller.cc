@@ -255,7 +255,9 @@ std::vector<SsdController::BlockKey> SsdController::BlocksOf(const QueuedOp& op)
   // A die's planes are FTL planes u, u + C*D, u + 2*C*D, ... (channel-first map).
   const uint32_t units_per_plane = geo_.channels * geo_.dies_per_channel;
   std::vector<BlockKey> keys;
-  for (uint32_t p = 0; p < op.plane_count; ++p) keys.emplace_back(op.op.addr.plane + p * units_per_plane, op.op.addr.block);
+  for (uint32_t p = 0; p < op.plane_count; ++p) {
+    keys.emplace_back(op.op.addr.plane + p * units_per_plane, op.op.addr.block);
+  }
   return keys;
 }
 
@@ -422,7 +424,9 @@ void SsdController::AddToDigest(sim::DigestBuilder& d) const {
   }
   d.Add(stats_.max_die_queue).Add(stats_.nand_errors).Add(ftl_.Digest());
   // Absent when zero: runs of the FIFO scheduler keep their digests.
-  if (stats_.suspending_reads + stats_.redirected_reads > 0) d.Add(stats_.suspending_reads).Add(stats_.redirected_reads);
+  if (stats_.suspending_reads + stats_.redirected_reads > 0) {
+    d.Add(stats_.suspending_reads).Add(stats_.redirected_reads);
+  }
 }
 
 void SsdController::CollectStatistics(std::vector<sim::Statistic>* out) const {

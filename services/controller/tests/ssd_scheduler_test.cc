@@ -122,8 +122,9 @@ bool IsHostRead(const nand::NandRequest& r) {
 }
 
 // Per block, the ops other than the host read, in the order issued.
-std::map<uint32_t, std::vector<std::pair<nand::NandOp, uint32_t>>> PerBlock(const std::vector<nand::NandRequest>& seen) {
-  std::map<uint32_t, std::vector<std::pair<nand::NandOp, uint32_t>>> out;
+using BlockOps = std::map<uint32_t, std::vector<std::pair<nand::NandOp, uint32_t>>>;
+BlockOps PerBlock(const std::vector<nand::NandRequest>& seen) {
+  BlockOps out;
   for (const nand::NandRequest& r : seen) {
     if (!IsHostRead(r)) out[r.block].push_back({r.op, r.page});
   }

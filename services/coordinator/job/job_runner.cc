@@ -1123,7 +1123,9 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
                                      const std::atomic<bool>* cancel) {
   auto spec = NormalizeJobSpec(raw);
   if (!spec.ok()) return spec.status();
-  if (IsSsdIoJob(*spec)) return RunSsdIoJob(*spec, SsdOffloadNandConfig(spec->system().ssd_offload(), spec->simulation()), cancel);
+  if (IsSsdIoJob(*spec)) {
+    return RunSsdIoJob(*spec, SsdOffloadNandConfig(spec->system().ssd_offload(), spec->simulation()), cancel);
+  }
   auto job = BuildJob(*spec);
   if (!job.ok()) return job.status();
   sim::RunOptions options;
