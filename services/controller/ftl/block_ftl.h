@@ -51,6 +51,7 @@
 #include "absl/status/statusor.h"
 #include "ftl/flash_op.h"
 #include "ftl/ftl_config.h"
+#include "ftl/ftl_mapping.h"
 #include "ftl/page_ftl.h"
 
 namespace strata::controller {
@@ -70,27 +71,27 @@ struct MergeStats {
   uint64_t full_merges = 0;
 };
 
-class BlockFtl {
+class BlockFtl final : public FtlMapping {
  public:
   // INVALID_ARGUMENT naming the field: the FtlConfig's own checks, and spare
   // blocks per plane (blocks - logical blocks) of at least
   // log_blocks_per_plane + 1 (a full merge needs one free block).
   static absl::StatusOr<BlockFtl> Create(const BlockFtlConfig& config);
 
-  uint64_t logical_pages() const { return uint64_t{logical_blocks_} * ppb_; }
+  uint64_t logical_pages() const override { return uint64_t{logical_blocks_} * ppb_; }
   // INVALID_ARGUMENT: lpn out of range. RESOURCE_EXHAUSTED cannot happen
   // while the config is valid (checked by CheckInvariants in tests).
-  absl::Status Write(uint64_t lpn, std::vector<FlashOp>* ops);
+  absl::Status Write(uint64_t lpn, std::vector<FlashOp>* ops) override;
   // NOT_FOUND if the page was never written or was trimmed.
-  absl::Status Read(uint64_t lpn, std::vector<FlashOp>* ops);
-  absl::Status Trim(uint64_t lpn);
+  absl::Status Read(uint64_t lpn, std::vector<FlashOp>* ops) override;
+  absl::Status Trim(uint64_t lpn) override;
 
-  std::optional<FlashAddr> Lookup(uint64_t lpn) const;
-  const FtlStats& stats() const { return stats_; }
+  std::optional<FlashAddr> Lookup(uint64_t lpn) const override;
+  const FtlStats& stats() const override { return stats_; }
   const MergeStats& merges() const { return merges_; }
-  WearStats Wear() const;
+  WearStats Wear() const override;
   uint32_t FreeBlocks(uint32_t plane) const { return static_cast<uint32_t>(planes_[plane].free.size()); }
-  uint64_t Digest() const;
+  uint64_t Digest() const override;
   // Every valid offset has exactly one location, locations are programmed
   // pages, and every physical block is free, data or log exactly once.
   absl::Status CheckInvariants() const;

@@ -58,6 +58,7 @@
 #include "absl/status/statusor.h"
 #include "ftl/flash_op.h"
 #include "ftl/ftl_config.h"
+#include "ftl/ftl_mapping.h"
 
 namespace strata::controller {
 
@@ -108,7 +109,7 @@ struct PoolReport {
 
 enum class BlockState : uint8_t { kFree, kOpen, kClosed, kPinned };
 
-class PageFtl {
+class PageFtl final : public FtlMapping {
  public:
   static absl::StatusOr<PageFtl> Create(const FtlConfig& config);
 
@@ -120,11 +121,11 @@ class PageFtl {
   // any GC that opening a new block needs. INVALID_ARGUMENT: lpn out of range.
   // RESOURCE_EXHAUSTED: no plane has a free page or anything to collect
   // (cannot happen while the over-provisioning covers the reserve).
-  absl::Status Write(uint64_t lpn, std::vector<FlashOp>* ops);
+  absl::Status Write(uint64_t lpn, std::vector<FlashOp>* ops) override;
   // NOT_FOUND if the page was never written or was trimmed.
-  absl::Status Read(uint64_t lpn, std::vector<FlashOp>* ops);
+  absl::Status Read(uint64_t lpn, std::vector<FlashOp>* ops) override;
   // Unmaps the page; its flash copy becomes invalid. No flash operation.
-  absl::Status Trim(uint64_t lpn);
+  absl::Status Trim(uint64_t lpn) override;
 
   // Pins ceil(ifp_pages / ifp_pages_per_block) blocks, round-robin over planes,
   // and programs the weights LSB-only. Returns the region id.
@@ -137,16 +138,17 @@ class PageFtl {
   absl::StatusOr<std::vector<FlashAddr>> IfpPages(uint32_t region) const;
 
   // Inspection.
-  std::optional<FlashAddr> Lookup(uint64_t lpn) const;
+  std::optional<FlashAddr> Lookup(uint64_t lpn) const override;
+  uint64_t logical_pages() const override { return geo_.logical_pages(); }
   uint32_t ValidPages(uint32_t plane, uint32_t block) const;
   uint32_t EraseCount(uint32_t plane, uint32_t block) const;
   BlockState State(uint32_t plane, uint32_t block) const;
   uint32_t FreeBlocks(uint32_t plane) const;
-  const FtlStats& stats() const { return stats_; }
-  WearStats Wear() const;
+  const FtlStats& stats() const override { return stats_; }
+  WearStats Wear() const override;
   PoolReport Pool() const;
   // Counters, erase counts and the mapping folded into one value.
-  uint64_t Digest() const;
+  uint64_t Digest() const override;
   // Recomputes valid counts, L2P <-> P2L agreement and the GC bucket lists
   // from scratch; INTERNAL naming the first disagreement. O(physical pages).
   absl::Status CheckInvariants() const;

@@ -60,13 +60,25 @@ absl::StatusOr<std::unique_ptr<SsdController>> SsdController::Create(std::string
   f.blocks_per_plane = config.ftl_blocks_per_plane == 0 ? g.blocks_per_plane : config.ftl_blocks_per_plane;
   f.pages_per_block = g.pages_per_block();
   f.bits_per_cell = g.bits_per_cell;
-  absl::StatusOr<PageFtl> ftl = PageFtl::Create(f);
-  if (!ftl.ok()) return ftl.status();
-  return std::unique_ptr<SsdController>(new SsdController(std::move(name), nand, config, *std::move(ftl)));
+  std::unique_ptr<FtlMapping> mapping;
+  if (config.mapping == SsdControllerConfig::Mapping::kPage) {
+    absl::StatusOr<PageFtl> ftl = PageFtl::Create(f);
+    if (!ftl.ok()) return ftl.status();
+    mapping = std::make_unique<PageFtl>(*std::move(ftl));
+  } else {
+    BlockFtlConfig b;
+    b.ftl = f;
+    b.log_blocks_per_plane =
+        config.mapping == SsdControllerConfig::Mapping::kHybrid ? config.hybrid_log_blocks_per_plane : 0;
+    absl::StatusOr<BlockFtl> ftl = BlockFtl::Create(b);
+    if (!ftl.ok()) return ftl.status();
+    mapping = std::make_unique<BlockFtl>(*std::move(ftl));
+  }
+  return std::unique_ptr<SsdController>(new SsdController(std::move(name), nand, config, std::move(mapping)));
 }
 
 SsdController::SsdController(std::string name, const nand::NandConfig& nand, const SsdControllerConfig& config,
-                             PageFtl ftl)
+                             std::unique_ptr<FtlMapping> ftl)
     : Component(std::move(name)), geo_(nand.geometry), config_(config), ftl_(std::move(ftl)) {
   frontend_ = DeclarePort("frontend");
   for (uint32_t c = 0; c < geo_.channels; ++c) channel_ports_.push_back(DeclarePort(absl::StrCat("ch", c)));
@@ -74,14 +86,14 @@ SsdController::SsdController(std::string name, const nand::NandConfig& nand, con
 }
 
 uint64_t SsdController::logical_lbas() const {
-  return ftl_.geometry().logical_pages() * (geo_.page_bytes / config_.lba_bytes);
+  return ftl_->logical_pages() * (geo_.page_bytes / config_.lba_bytes);
 }
 
 absl::Status SsdController::Precondition(uint64_t first_lpn, uint64_t count) {
   std::vector<FlashOp> ops;
   for (uint64_t lpn = first_lpn; lpn < first_lpn + count; ++lpn) {
     ops.clear();
-    if (absl::Status s = ftl_.Write(lpn, &ops); !s.ok()) return s;
+    if (absl::Status s = ftl_->Write(lpn, &ops); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -91,7 +103,7 @@ absl::Status SsdController::PreconditionRandom(uint64_t first_lpn, uint64_t coun
   std::vector<FlashOp> ops;
   for (uint64_t i = 0; i < writes; ++i) {
     ops.clear();
-    if (absl::Status s = ftl_.Write(first_lpn + random.UniformInt(count), &ops); !s.ok()) return s;
+    if (absl::Status s = ftl_->Write(first_lpn + random.UniformInt(count), &ops); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -130,7 +142,7 @@ void SsdController::OnRequest(const BackendRequest& r) {
     const uint64_t first = r.slba * config_.lba_bytes / page;
     const uint64_t last = ((r.slba + r.nlb) * config_.lba_bytes - 1) / page;
     for (uint64_t lpn = first; lpn <= last; ++lpn) {
-      absl::Status s = r.opcode == NvmeOpcode::kRead ? ftl_.Read(lpn, &c.ops) : ftl_.Write(lpn, &c.ops);
+      absl::Status s = r.opcode == NvmeOpcode::kRead ? ftl_->Read(lpn, &c.ops) : ftl_->Write(lpn, &c.ops);
       if (absl::IsNotFound(s)) {
         ++stats_.unmapped_reads;
       } else if (!s.ok()) {
@@ -422,7 +434,7 @@ void SsdController::AddToDigest(sim::DigestBuilder& d) const {
   for (const auto& row : stats_.flash_ops) {
     for (uint64_t v : row) d.Add(v);
   }
-  d.Add(stats_.max_die_queue).Add(stats_.nand_errors).Add(ftl_.Digest());
+  d.Add(stats_.max_die_queue).Add(stats_.nand_errors).Add(ftl_->Digest());
   // Absent when zero: runs of the FIFO scheduler keep their digests.
   if (stats_.suspending_reads + stats_.redirected_reads > 0) {
     d.Add(stats_.suspending_reads).Add(stats_.redirected_reads);
@@ -444,9 +456,14 @@ void SsdController::CollectStatistics(std::vector<sim::Statistic>* out) const {
   out->push_back({name() + ".max_die_queue", static_cast<double>(stats_.max_die_queue), "count"});
   out->push_back({name() + ".suspending_reads", static_cast<double>(stats_.suspending_reads), "count"});
   out->push_back({name() + ".redirected_reads", static_cast<double>(stats_.redirected_reads), "count"});
-  out->push_back({name() + ".write_amplification", ftl_.stats().WriteAmplification(), "ratio"});
-  out->push_back({name() + ".gc_page_copies", static_cast<double>(ftl_.stats().gc_page_copies), "count"});
-  out->push_back({name() + ".gc_erases", static_cast<double>(ftl_.stats().gc_erases), "count"});
+  out->push_back({name() + ".write_amplification", ftl_->stats().WriteAmplification(), "ratio"});
+  out->push_back({name() + ".gc_page_copies", static_cast<double>(ftl_->stats().gc_page_copies), "count"});
+  out->push_back({name() + ".gc_erases", static_cast<double>(ftl_->stats().gc_erases), "count"});
+  out->push_back({name() + ".gc_invocations", static_cast<double>(ftl_->stats().gc_victims), "count"});
+  const WearStats wear = ftl_->Wear();
+  out->push_back({name() + ".erase_count_min", static_cast<double>(wear.min_erases), "count"});
+  out->push_back({name() + ".erase_count_max", static_cast<double>(wear.max_erases), "count"});
+  out->push_back({name() + ".erase_count_stddev", wear.stddev_erases, "count"});
 }
 
 }  // namespace strata::controller

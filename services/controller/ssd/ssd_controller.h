@@ -84,6 +84,7 @@
 #include "absl/status/statusor.h"
 #include "flash/nand_config.h"
 #include "flash/nand_events.h"
+#include "ftl/block_ftl.h"
 #include "ftl/page_ftl.h"
 #include "nvme/nvme_events.h"
 #include "strata/sim/component.h"
@@ -124,6 +125,11 @@ struct SsdControllerConfig {
   uint32_t max_suspends_per_op = 4;
   // Merge a command's reads per die into multi-plane, multi-page requests.
   bool coalesce_reads = false;
+  // Mapping: page-level (PageFtl, GC per the ftl fields), block-level or
+  // BAST-style hybrid (BlockFtl: merges instead of GC; over_provisioning and
+  // dynamic_wear_levelling apply, GC and static-WL fields do not).
+  enum class Mapping { kPage, kBlock, kHybrid } mapping = Mapping::kPage;
+  uint32_t hybrid_log_blocks_per_plane = 4;  // kHybrid only (BlockFtlConfig)
 };
 
 class SsdController final : public sim::Component {
@@ -146,7 +152,7 @@ class SsdController final : public sim::Component {
   void AddToDigest(sim::DigestBuilder& digest) const override;
   void CollectStatistics(std::vector<sim::Statistic>* out) const override;
 
-  const PageFtl& ftl() const { return ftl_; }
+  const FtlMapping& ftl() const { return *ftl_; }
   uint64_t logical_lbas() const;
 
   struct Stats {
@@ -202,7 +208,8 @@ class SsdController final : public sim::Component {
     uint64_t suspending_read_id = 0;
   };
 
-  SsdController(std::string name, const nand::NandConfig& nand, const SsdControllerConfig& config, PageFtl ftl);
+  SsdController(std::string name, const nand::NandConfig& nand, const SsdControllerConfig& config,
+                std::unique_ptr<FtlMapping> ftl);
   void OnRequest(const BackendRequest& r);
   void OnFtlDone(uint32_t cmd);
   void OnNandResponse(const nand::NandResponse& r);
@@ -223,7 +230,7 @@ class SsdController final : public sim::Component {
 
   const nand::NandGeometry geo_;
   const SsdControllerConfig config_;
-  PageFtl ftl_;
+  std::unique_ptr<FtlMapping> ftl_;
   sim::PortId frontend_;
   std::vector<sim::PortId> channel_ports_;
   std::vector<Cmd> cmds_;

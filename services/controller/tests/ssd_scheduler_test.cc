@@ -94,7 +94,7 @@ Outcome RunScript(DieScheduler scheduler) {
   cc.scheduler = scheduler;
   auto ctrl = SsdController::Create("controller", nand, cc);
   EXPECT_TRUE(ctrl.ok()) << ctrl.status();
-  EXPECT_EQ((*ctrl)->ftl().geometry().logical_pages(), 144u);
+  EXPECT_EQ((*ctrl)->ftl().logical_pages(), 144u);
   EXPECT_TRUE((*ctrl)->Precondition(0, 144).ok());
   const uint64_t lbas_per_page = nand.geometry.page_bytes / cc.lba_bytes;
   std::vector<std::pair<SimTime, BackendRequest>> script;

@@ -179,7 +179,7 @@ TEST(SsdGcTest, WritesIssueTheirGcCopiesAndErasesToTheDies) {
   SsdSystemConfig c = SmallFullDrive();
   auto probe = Make(c);
   ASSERT_NE(probe, nullptr);
-  const uint64_t logical = probe->ssd.controller->ftl().geometry().logical_pages();
+  const uint64_t logical = probe->ssd.controller->ftl().logical_pages();
   c.precondition_pages = logical;
   c.workload.pattern = AccessPattern::kRandom;
   c.workload.read_fraction = 0.0;
@@ -228,7 +228,7 @@ SsdSystemConfig MixedOnFullDrive(double read_fraction) {
   sim::Simulation probe;
   absl::StatusOr<SsdSystem> ssd = BuildSsd(c, &probe);
   EXPECT_TRUE(ssd.ok()) << ssd.status();
-  const uint64_t logical = ssd.ok() ? ssd->controller->ftl().geometry().logical_pages() : 0;
+  const uint64_t logical = ssd.ok() ? ssd->controller->ftl().logical_pages() : 0;
   c.precondition_pages = logical;
   c.workload.pattern = AccessPattern::kRandom;
   c.workload.read_fraction = read_fraction;

@@ -378,6 +378,18 @@ absl::Status ValidateScheduling(const v1::SsdSchedulingSpec& s, absl::string_vie
   return absl::OkStatus();
 }
 
+// The drive's FTL mapping (job.proto FtlMappingKind) and its log blocks.
+absl::Status ValidateFtlMapping(const v1::SsdOffloadSystem& o) {
+  if (!v1::FtlMappingKind_IsValid(o.ftl_mapping())) {
+    return Invalid("system.ssd_offload.ftl_mapping", o.ftl_mapping(),
+                   "0 to 3 (FTL_MAPPING_PAGE, FTL_MAPPING_BLOCK, FTL_MAPPING_HYBRID)");
+  }
+  if (o.hybrid_log_blocks_per_plane() < 0 || o.hybrid_log_blocks_per_plane() > 64) {
+    return Invalid("system.ssd_offload.hybrid_log_blocks_per_plane", o.hybrid_log_blocks_per_plane(), "0 to 64");
+  }
+  return absl::OkStatus();
+}
+
 // Defaults for SSD offloading: the AiF paper's Memory+SSD system
 // (REFERENCE.md): the i9-14900KS host with 8 GB of DDR5 at 86.4 GB/s and a
 // 1 TB TLC SSD on PCIe 4.0 x4 (AiF's SSD without its in-chip logic).
@@ -403,6 +415,7 @@ absl::Status NormalizeSsdOffload(v1::SsdOffloadSystem* o) {
   if (o->readahead_kib() % 4 != 0) {
     return Invalid("system.ssd_offload.readahead_kib", o->readahead_kib(), "a multiple of 4 (the SSD's 4 KiB LBA)");
   }
+  if (absl::Status s = ValidateFtlMapping(*o); !s.ok()) return s;
   return ValidateScheduling(o->scheduling(), "system.ssd_offload.scheduling");
 }
 
@@ -569,6 +582,7 @@ absl::StatusOr<BuiltJob> BuildSsdOffload(const v1::JobSpec& spec, const host::Dr
   cc.lba_bytes = nvme.lba_bytes;
   cc.coalesce_reads = true;  // sequential readahead: multi-plane cache reads
   ApplyScheduling(o.scheduling(), &cc);
+  ApplyFtlMapping(o, &cc);
   // The FTL manages only the blocks the weights file needs (plus spare and
   // GC reserve): the drive's other contents are not modelled, and a 1 TB
   // mapping table would cost gigabytes of simulator memory.
@@ -727,6 +741,7 @@ absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec) {
         !s.ok()) {
       return s;
     }
+    if (absl::Status s = ValidateFtlMapping(spec.system().ssd_offload()); !s.ok()) return s;
     if (absl::Status s = nand::ValidateNandConfig(SsdOffloadNandConfig(spec.system().ssd_offload(), spec.simulation()));
         !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("system.ssd_offload: ", s.message()));

@@ -136,6 +136,18 @@ absl::StatusOr<uint32_t> FtlBlocksPerPlane(uint64_t pages, const nand::NandConfi
   return static_cast<uint32_t>(blocks);
 }
 
+void ApplyFtlMapping(const v1::SsdOffloadSystem& drive, controller::SsdControllerConfig* controller) {
+  using Mapping = controller::SsdControllerConfig::Mapping;
+  switch (drive.ftl_mapping()) {
+    case v1::FTL_MAPPING_BLOCK: controller->mapping = Mapping::kBlock; break;
+    case v1::FTL_MAPPING_HYBRID: controller->mapping = Mapping::kHybrid; break;
+    default: controller->mapping = Mapping::kPage; break;
+  }
+  if (drive.hybrid_log_blocks_per_plane() > 0) {
+    controller->hybrid_log_blocks_per_plane = static_cast<uint32_t>(drive.hybrid_log_blocks_per_plane());
+  }
+}
+
 void ApplyScheduling(const v1::SsdSchedulingSpec& scheduling, controller::SsdControllerConfig* controller) {
   controller->scheduler = scheduling.die_scheduler() == v1::DIE_SCHEDULER_PRIORITY ? controller::DieScheduler::kPriority
                                                                                  : controller::DieScheduler::kFifo;
@@ -151,6 +163,7 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   c.controller.ftl.over_provisioning = io.over_provisioning();
   c.controller.coalesce_reads = true;  // as system.ssd_offload's controller: multi-plane and cache reads
   ApplyScheduling(spec.system().ssd_offload().scheduling(), &c.controller);
+  ApplyFtlMapping(spec.system().ssd_offload(), &c.controller);
   // The FTL manages the blocks the span needs, and at least its GC reserve
   // at this over-provisioning (so at least ~30 GiB of AiF's drive: a 1 TB
   // mapping table would cost gigabytes of simulator memory). Span 0 is all

@@ -51,6 +51,8 @@ absl::Status AgeDrive(const v1::SsdIoSpec& io, uint64_t seed, uint64_t first_pag
 
 // The controller side of system.ssd_offload.scheduling (the channel's
 // arbitration is in the NAND config).
+// system.ssd_offload's ftl_mapping and hybrid_log_blocks_per_plane.
+void ApplyFtlMapping(const v1::SsdOffloadSystem& drive, controller::SsdControllerConfig* controller);
 void ApplyScheduling(const v1::SsdSchedulingSpec& scheduling, controller::SsdControllerConfig* controller);
 
 // Runs a normalised plain I/O job; `drive` is the NAND of system.ssd_offload.

@@ -86,6 +86,31 @@ TEST(SsdIoJobTest, RandomPrewritesStartTheRunInGcSteadyState) {
   EXPECT_LT(aged->ssd_io().iops(), fresh->ssd_io().iops());
 }
 
+// The FTL mapping options inside the timed SSD: under block-level mapping a
+// random overwrite of a full block copies the block's other 767 pages; under
+// BAST-style hybrid mapping a sequential rewrite fills log blocks that
+// switch-merge into data blocks without a copy.
+TEST(SsdIoJobTest, BlockAndHybridMappingRunInTheTimedSsd) {
+  v1::JobSpec block = IoSpec("block_kib: 16 queue_depth: 8 write_fraction: 1 commands: 500 span_gib: 1");
+  block.mutable_system()->mutable_ssd_offload()->set_ftl_mapping(v1::FTL_MAPPING_BLOCK);
+  auto b = RunJob(block);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_GT(b->ssd_io().write_amplification(), 700);
+  EXPECT_LE(b->ssd_io().write_amplification(), 768);
+  EXPECT_EQ(b->ssd_io().gc_erases(), 500u);  // one merge, one erase per write
+
+  v1::JobSpec hybrid =
+      IoSpec("pattern: SEQUENTIAL block_kib: 16 queue_depth: 8 write_fraction: 1 commands: 3000 span_gib: 1");
+  hybrid.mutable_system()->mutable_ssd_offload()->set_ftl_mapping(v1::FTL_MAPPING_HYBRID);
+  auto h = RunJob(hybrid);
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_DOUBLE_EQ(h->ssd_io().write_amplification(), 1.0);
+  EXPECT_EQ(h->ssd_io().gc_page_copies(), 0u);
+  EXPECT_EQ(h->ssd_io().gc_erases(), 3u);  // 3000 pages: 3 full 768-page log blocks switched in
+  hybrid.mutable_ssd_io()->set_commands(300);
+  EXPECT_FALSE(testing::ExpectSameDigestEverywhere(hybrid, {1, 2}, "hybrid mapping").empty());
+}
+
 TEST(SsdIoJobTest, DigestsAgreeAcrossPartitionsAndSync) {
   v1::JobSpec spec = IoSpec("block_kib: 16 queue_depth: 16 write_fraction: 0.3 commands: 300 span_gib: 0.25");
   const std::string reference = testing::ExpectSameDigestEverywhere(spec, {1, 2, 3}, "ssd_io");
@@ -156,6 +181,9 @@ TEST(SsdIoJobTest, BadSpecsNameTheField) {
       {"ssd_io { precondition: false write_fraction: 1 random_prewrites: 5 } system { ssd_offload {} }",
        "ssd_io.random_prewrites > 0 with precondition = false"},
       {"ssd_io { random_prewrites: -1 } system { ssd_offload {} }", "ssd_io.random_prewrites = -1"},
+      {"ssd_io {} system { ssd_offload { ftl_mapping: 7 } }", "system.ssd_offload.ftl_mapping = 7; allowed: 0 to 3"},
+      {"ssd_io {} system { ssd_offload { hybrid_log_blocks_per_plane: 99 } }",
+       "system.ssd_offload.hybrid_log_blocks_per_plane = 99; allowed: 0 to 64"},
       {"ssd_io {} system { nvllm {} }", "allowed: system.ssd_offload"},
       {"ssd_io {} system { ssd_offload { scheduling { suspend_for_reads: true } } }",
        "system.ssd_offload.scheduling.suspend_for_reads = true; allowed: only with"},

@@ -1,0 +1,37 @@
+// FtlMapping: what a controller needs from a flash translation layer, so the
+// timed SSD can run page-level (PageFtl), block-level or hybrid (BlockFtl)
+// mapping alike. Each call appends its flash operations (FlashOp, in issue
+// order) to a caller-owned vector and never sees time.
+#ifndef STRATA_CONTROLLER_FTL_FTL_MAPPING_H_
+#define STRATA_CONTROLLER_FTL_FTL_MAPPING_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ftl/flash_op.h"
+
+namespace strata::controller {
+
+struct FtlStats;
+struct WearStats;
+
+class FtlMapping {
+ public:
+  virtual ~FtlMapping() = default;
+  // INVALID_ARGUMENT: lpn out of range.
+  virtual absl::Status Write(uint64_t lpn, std::vector<FlashOp>* ops) = 0;
+  // NOT_FOUND: never written or trimmed.
+  virtual absl::Status Read(uint64_t lpn, std::vector<FlashOp>* ops) = 0;
+  virtual absl::Status Trim(uint64_t lpn) = 0;
+  virtual std::optional<FlashAddr> Lookup(uint64_t lpn) const = 0;
+  virtual uint64_t logical_pages() const = 0;
+  virtual const FtlStats& stats() const = 0;
+  virtual WearStats Wear() const = 0;
+  virtual uint64_t Digest() const = 0;
+};
+
+}  // namespace strata::controller
+
+#endif  // STRATA_CONTROLLER_FTL_FTL_MAPPING_H_
