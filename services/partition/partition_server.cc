@@ -97,8 +97,12 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
     std::unique_ptr<coordinator::JobMetrics> metrics;
     if (registry_ && load.has_job()) metrics = std::make_unique<coordinator::JobMetrics>(registry_, load.run_id());
     const auto tokens_total = static_cast<uint32_t>(load.job().workload().decode_tokens());
-    auto set = PartitionSet::Load(load, [&](const v1::PartitionsProgress& p) {
-      if (metrics) metrics->Update(ToJobProgress(p, tokens_total));
+    auto set = PartitionSet::Load(load, [&](const v1::PartitionsProgress& p,
+                                            const std::vector<coordinator::ModelFigures>& model) {
+      if (metrics) {
+        metrics->Update(ToJobProgress(p, tokens_total));
+        metrics->UpdateModel(model);
+      }
       v1::FromPartitions out;
       *out.mutable_progress() = p;
       write(out);
@@ -116,6 +120,7 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
     RemoteTransport transport(load.plan().partition_count(), write);
     CoordinatorReader reader(stream, &transport);
     absl::Status status = (*set)->Run(transport);
+    if (metrics) metrics->UpdateModel((*set)->ModelSnapshots());  // the final figures
     if (status.ok() && transport.aborted()) status = absl::AbortedError(transport.abort_reason());
     v1::FromPartitions done;
     *done.mutable_done() = (*set)->Done(status);
