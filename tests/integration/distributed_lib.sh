@@ -18,6 +18,15 @@ wait_for() {
   echo "FAIL: '$2' never appeared in $1.log:"; cat "$WORK/$1.log"; return 1
 }
 
+free_port() {  # a port nothing listens on (connect refused); for servers that cannot take port 0
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 20000))
+    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
+  done
+  return 1
+}
+
 port_of() { sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$WORK/$1.log" | head -1; }
 
 # A job file: job NAME SYSTEM_BLOCK DECODE_TOKENS [extra simulation fields]

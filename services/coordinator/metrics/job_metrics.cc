@@ -55,25 +55,24 @@ JobMetrics::JobMetrics(std::shared_ptr<prometheus::Registry> registry, std::stri
 }
 
 JobMetrics::PartitionSeries& JobMetrics::Series(int partition) {
-  while (static_cast<int>(partitions_.size()) <= partition) {
-    const prometheus::Labels labels{{"sim_job", sim_job_}, {"partition", std::to_string(partitions_.size())}};
-    partitions_.push_back({&events_.Add(labels), &simulated_seconds_.Add(labels), &null_messages_.Add(labels),
-                           &windows_.Add(labels), &blocked_seconds_.Add(labels), {}});
-  }
-  return partitions_[partition];
+  auto it = partitions_.find(partition);
+  if (it != partitions_.end()) return it->second;
+  const prometheus::Labels labels{{"sim_job", sim_job_}, {"partition", std::to_string(partition)}};
+  return partitions_[partition] = {&events_.Add(labels), &simulated_seconds_.Add(labels),
+                                   &null_messages_.Add(labels), &windows_.Add(labels), &blocked_seconds_.Add(labels),
+                                   {}};
 }
 
 JobMetrics::ModelSeries& JobMetrics::Model(int partition) {
-  while (static_cast<int>(model_.size()) <= partition) {
-    const prometheus::Labels labels{{"sim_job", sim_job_}, {"partition", std::to_string(model_.size())}};
-    ModelSeries series;
-    for (int f = 0; f < kModelFigureCount; ++f) {
-      if (model_counters_[f] != nullptr) series.counter[f] = &model_counters_[f]->Add(labels);
-      if (model_gauges_[f] != nullptr) series.gauge[f] = &model_gauges_[f]->Add(labels);
-    }
-    model_.push_back(series);
+  auto it = model_.find(partition);
+  if (it != model_.end()) return it->second;
+  const prometheus::Labels labels{{"sim_job", sim_job_}, {"partition", std::to_string(partition)}};
+  ModelSeries& series = model_[partition];
+  for (int f = 0; f < kModelFigureCount; ++f) {
+    if (model_counters_[f] != nullptr) series.counter[f] = &model_counters_[f]->Add(labels);
+    if (model_gauges_[f] != nullptr) series.gauge[f] = &model_gauges_[f]->Add(labels);
   }
-  return model_[partition];
+  return series;
 }
 
 void JobMetrics::UpdateModel(const std::vector<ModelFigures>& snapshots) {

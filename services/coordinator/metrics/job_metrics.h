@@ -11,6 +11,7 @@
 #ifndef STRATA_COORDINATOR_METRICS_JOB_METRICS_H_
 #define STRATA_COORDINATOR_METRICS_JOB_METRICS_H_
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,11 +64,12 @@ class JobMetrics {
   prometheus::Counter& tokens_;
   prometheus::Gauge& seconds_per_token_;
   prometheus::Gauge& events_per_second_;
-  std::vector<PartitionSeries> partitions_;
+  // Only the partitions reported here: a service exports its own.
+  std::map<int, PartitionSeries> partitions_;
   // By figure: the counter or the gauge family (the other is null).
   std::array<prometheus::Family<prometheus::Counter>*, kModelFigureCount> model_counters_{};
   std::array<prometheus::Family<prometheus::Gauge>*, kModelFigureCount> model_gauges_{};
-  std::vector<ModelSeries> model_;
+  std::map<int, ModelSeries> model_;
   uint32_t last_tokens_ = 0;
 };
 

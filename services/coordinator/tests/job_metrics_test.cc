@@ -14,6 +14,7 @@ namespace strata::coordinator {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 JobProgress Progress(uint64_t events, uint32_t tokens, double sim_seconds) {
   JobProgress p;
@@ -69,6 +70,8 @@ TEST(JobMetricsTest, ModelFiguresAreCountersPerPartitionThatNeverGoBack) {
   EXPECT_THAT(text, HasSubstr("strata_nand_pages_read_total{partition=\"2\",sim_job=\"aif7b\"} 40"));
   EXPECT_THAT(text, HasSubstr("strata_ssd_die_queue_depth_peak{partition=\"0\",sim_job=\"aif7b\"} 2"));
   EXPECT_THAT(text, HasSubstr("# TYPE strata_nand_channel_busy_seconds_total counter"));
+  // Only partitions reported here get series (a service exports its own).
+  EXPECT_THAT(text, Not(HasSubstr("partition=\"1\"")));
 }
 
 // Prometheus's own linter accepts the exposition (names, units, _total).
