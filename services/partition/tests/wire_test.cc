@@ -32,10 +32,14 @@ absl::StatusOr<uint64_t> RunSplit(const v1::LoadPartitions& base, int services, 
     auto set = PartitionSet::Load(load, {});
     if (!set.ok()) return set.status();
     sets.push_back(std::move(*set));
-    transports.push_back(std::make_unique<RemoteTransport>(n, [&hub](const v1::FromPartitions& m) {
-      hub->OnCall(m.call());
-      return true;
-    }));
+    // As the service does: window sync coalesces a window's batches.
+    transports.push_back(std::make_unique<RemoteTransport>(
+        n,
+        [&hub](const v1::FromPartitions& m) {
+          hub->OnCall(m.call());
+          return true;
+        },
+        /*coalesce_sends=*/base.sync() != v1::NULL_MESSAGE));
   }
   std::vector<absl::Status> status(services);
   std::vector<std::thread> threads;
