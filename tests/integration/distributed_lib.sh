@@ -54,6 +54,21 @@ submit_and_compare() {
   [ -n "$embedded" ] && [ "$embedded" = "$distributed" ] || { echo "FAIL: $1 digests differ"; echo "$out"; return 1; }
 }
 
+# start_services [FLAG...]: strata-coordinator and nand1, nand2, controller,
+# host services on 127.0.0.1 (port 0), every process given FLAGs; waits
+# until each registered. Sets SERVER and PID_<name>.
+start_services() {
+  local s
+  start coordinator "$BIN/strata-coordinator" --listen=127.0.0.1:0 --db="$WORK/jobs.sqlite" "$@"
+  wait_for coordinator "listening on port"
+  SERVER=127.0.0.1:$(port_of coordinator)
+  for s in nand1 nand2 controller host; do
+    start "$s" "$BIN/strata-${s%[0-9]}" --listen=127.0.0.1:0 --coordinator="$SERVER" "$@"
+    eval "PID_$s=$LAST_PID"
+  done
+  for s in nand1 nand2 controller host; do wait_for "$s" "registered with the coordinator"; done
+}
+
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true

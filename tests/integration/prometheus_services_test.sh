@@ -18,14 +18,8 @@ trap 'cleanup; rm -rf "$WORK"' EXIT
 
 metrics_port_of() { sed -n 's/.*metrics on port \([0-9]*\).*/\1/p' "$WORK/$1.log" | head -1; }
 
-start coordinator "$BIN/strata-coordinator" --listen=127.0.0.1:0 --db="$WORK/jobs.sqlite" \
-  --metrics_address=127.0.0.1:0
-wait_for coordinator "metrics on port"
-SERVER=127.0.0.1:$(port_of coordinator)
-for s in nand1 nand2 controller host; do
-  start "$s" "$BIN/strata-${s%[0-9]}" --listen=127.0.0.1:0 --coordinator="$SERVER" --metrics_address=127.0.0.1:0
-done
-for s in nand1 nand2 controller host; do wait_for "$s" "registered with the coordinator"; done
+start_services --metrics_address=127.0.0.1:0
+for s in coordinator nand1 nand2 controller host; do wait_for "$s" "metrics on port"; done
 
 # One scrape job per process kind, so a query can name where a series came from.
 target() { echo "['127.0.0.1:$(metrics_port_of "$1")'${2:+, '127.0.0.1:$(metrics_port_of "$2")'}]"; }
