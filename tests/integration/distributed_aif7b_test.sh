@@ -6,7 +6,7 @@
 # weights is ~1.9 M events whatever the token counts, and with nanosecond
 # links between the aif controller and the channels it needs a window for
 # every ~2 events (0.445 windows/event, ~860 k windows over gRPC), so it
-# takes minutes on a 2-core machine. Opt-in: STRATA_LONG_TESTS=1, else
+# takes minutes on a 2-core machine (749 s measured, load average ~10). Opt-in: STRATA_LONG_TESTS=1, else
 # skipped (exit 77) with this reason.
 #   distributed_aif7b_test.sh BIN_DIR
 set -euo pipefail
