@@ -1,5 +1,7 @@
 #include "partition_hub.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace strata::partition {
@@ -38,10 +40,23 @@ void PartitionHub::OnCall(const v1::KernelCall& call) {
     Abort(absl::StrCat("a call named partition ", call.partition(), "; allowed: 0 to ", partitions_ - 1));
     return;
   }
-  Executor& e = *executors_[call.partition()];
+  const sim::PartitionId self = static_cast<sim::PartitionId>(call.partition());
+  Executor& e = *executors_[self];
+  {
+    std::lock_guard<std::mutex> lock(e.mu);
+    // Only this partition's stream reader adds its calls, so once the queue
+    // is empty and nothing is being served, serving here keeps the order.
+    if (e.busy || !e.calls.empty() || call.call_case() == v1::KernelCall::kWaitNextEventPs) {
+      e.calls.push_back(call);
+      e.cv.notify_one();
+      return;
+    }
+    e.busy = true;
+  }
+  Execute(self, call);
   std::lock_guard<std::mutex> lock(e.mu);
-  e.calls.push_back(call);
-  e.cv.notify_one();
+  e.busy = false;
+  if (!e.calls.empty()) e.cv.notify_one();
 }
 
 void PartitionHub::Abort(const std::string& reason) {
@@ -53,6 +68,16 @@ void PartitionHub::Abort(const std::string& reason) {
     }
   }
   transport_.Abort();
+  std::vector<sim::PartitionId> waiting;
+  {
+    std::lock_guard<std::mutex> lock(barrier_mu_);
+    waiting.swap(barrier_waiting_);
+  }
+  for (sim::PartitionId p : waiting) {
+    v1::KernelReply reply;
+    reply.set_aborted(true);
+    Reply(p, std::move(reply));
+  }
 }
 
 bool PartitionHub::aborted() const {
@@ -72,31 +97,37 @@ void PartitionHub::Serve(sim::PartitionId self) {
     {
       std::unique_lock<std::mutex> lock(e.mu);
       e.cv.wait(lock, [&] {
-        if (!e.calls.empty()) return true;
+        if (!e.calls.empty() && !e.busy) return true;
         std::lock_guard<std::mutex> hub_lock(mu_);
         return stopping_;
       });
-      if (e.calls.empty()) return;  // stopping, nothing left to serve
+      if (e.calls.empty() || e.busy) return;  // stopping, nothing left to serve
       call = std::move(e.calls.front());
       e.calls.pop_front();
+      e.busy = true;
     }
     Execute(self, call);
+    std::lock_guard<std::mutex> lock(e.mu);
+    e.busy = false;
   }
 }
 
 void PartitionHub::Execute(sim::PartitionId self, const v1::KernelCall& call) {
-  switch (call.call_case()) {
-    case v1::KernelCall::kSend: {
-      sim::PartitionMessage m;
-      const std::string& bytes = call.send();
-      if (!sim::DecodeBatch(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size(), &m) || m.from != self ||
-          m.to >= partitions_ || m.to == self) {
-        Abort(absl::StrCat("partition ", self, " sent a batch that does not decode to another partition"));
-        return;
-      }
-      transport_.Send(std::move(m));
-      return;
+  auto send = [&](const std::string& bytes) {
+    sim::PartitionMessage m;
+    if (!sim::DecodeBatch(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size(), &m) || m.from != self ||
+        m.to >= partitions_ || m.to == self) {
+      Abort(absl::StrCat("partition ", self, " sent a batch that does not decode to another partition"));
+      return false;
     }
+    transport_.Send(std::move(m));
+    return true;
+  };
+  for (const std::string& bytes : call.sends()) {
+    if (!send(bytes)) return;
+  }
+  switch (call.call_case()) {
+    case v1::KernelCall::kSend: send(call.send()); return;
     case v1::KernelCall::kWaitNextEventPs: {
       sim::SimTime floor;
       const sim::WaitResult r = transport_.Wait(self, sim::SimTime::Picoseconds(call.wait_next_event_ps()), &floor);
@@ -113,30 +144,67 @@ void PartitionHub::Execute(sim::PartitionId self, const v1::KernelCall& call) {
       Reply(self, std::move(reply));
       return;
     }
-    case v1::KernelCall::kAllReduceMinPs: {
-      const auto min = transport_.AllReduceMin(self, sim::SimTime::Picoseconds(call.all_reduce_min_ps()));
-      v1::KernelReply reply;
-      if (min) {
-        reply.set_time_ps(min->ps());
-      } else {
-        reply.set_aborted(true);
-      }
-      Reply(self, std::move(reply));
+    case v1::KernelCall::kAllReduceMinPs: ArriveAtBarrier(self, call.all_reduce_min_ps()); return;
+    case v1::KernelCall::kLeave: {
+      transport_.Leave(self);
+      std::lock_guard<std::mutex> lock(barrier_mu_);
+      ++left_;
       return;
     }
-    case v1::KernelCall::kLeave: transport_.Leave(self); return;
-    default: return;  // aborts never reach an executor
+    default: return;  // aborts never reach here
+  }
+}
+
+// The same barrier as InProcessTransport::AllReduceMin (the minimum over
+// every partition that has not left), without a blocked thread per
+// partition: the last arrival answers all. Every partition's sends before
+// its AllReduceMin were applied before it arrived (calls are served in
+// order), so each mailbox drained into a reply holds whatever was sent to
+// it before the barrier (contract 2); no partition can send again before
+// it has its answer, and every mailbox is drained before any answer leaves.
+void PartitionHub::ArriveAtBarrier(sim::PartitionId self, int64_t value_ps) {
+  std::vector<sim::PartitionId> answer;
+  int64_t min_ps = 0;
+  {
+    std::lock_guard<std::mutex> lock(barrier_mu_);
+    if (!aborted()) {
+      barrier_min_ps_ = std::min(barrier_min_ps_, value_ps);
+      barrier_waiting_.push_back(self);
+      if (static_cast<int>(barrier_waiting_.size()) < partitions_ - left_) return;
+      answer.swap(barrier_waiting_);
+      min_ps = barrier_min_ps_;
+      barrier_min_ps_ = INT64_MAX;
+    }
+  }
+  if (answer.empty()) {  // aborted
+    v1::KernelReply reply;
+    reply.set_aborted(true);
+    Reply(self, std::move(reply));
+    return;
+  }
+  std::vector<v1::KernelReply> replies(answer.size());
+  for (size_t i = 0; i < answer.size(); ++i) {
+    replies[i].set_time_ps(min_ps);
+    Drain(answer[i], &replies[i]);
+  }
+  for (size_t i = 0; i < answer.size(); ++i) {
+    replies[i].set_partition(answer[i]);
+    reply_(answer[i], &replies[i]);
+  }
+}
+
+void PartitionHub::Drain(sim::PartitionId self, v1::KernelReply* reply) {
+  std::vector<sim::PartitionMessage> messages;
+  transport_.Receive(self, &messages);
+  for (const sim::PartitionMessage& m : messages) {
+    const std::vector<std::byte> bytes = sim::EncodeBatch(m);
+    reply->add_batches(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   }
 }
 
 void PartitionHub::Reply(sim::PartitionId self, v1::KernelReply reply) {
   reply.set_partition(self);
-  std::vector<sim::PartitionMessage> messages;
-  transport_.Receive(self, &messages);
-  for (const sim::PartitionMessage& m : messages) {
-    const std::vector<std::byte> bytes = sim::EncodeBatch(m);
-    reply.add_batches(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  }
+  Drain(self, &reply);
   reply_(self, &reply);  // a dead process is noticed by its stream's reader
 }
 

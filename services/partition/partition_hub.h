@@ -4,11 +4,16 @@
 // barrier), and serves the calls that partitions in other processes make
 // through their RemoteTransport as if those partitions were threads here.
 //
-// Each partition has an executor thread that serves its calls in the order
-// they were made (contract 1) and may block in Wait or AllReduceMin exactly
-// where the partition's own thread would. Before answering a blocking call
-// it drains the partition's mailbox into the reply (contract 2). Abort is
-// served at once, not queued behind a blocked call (contract 4).
+// Calls that never block (Send, Leave, AllReduceMin) are served at once on
+// the thread that read them (a stream reader), unless earlier calls of the
+// same partition are still queued. AllReduceMin does not block either: the
+// hub's own barrier answers every partition as soon as the last one
+// arrives, from that last arrival's thread, so a window costs one message
+// each way and no thread hand-off in the coordinator. Wait may block (null
+// messages): it goes to the partition's executor thread, which serves its
+// calls in order (contract 1) and blocks exactly where the partition's own
+// thread would. Before answering, the partition's mailbox is drained into
+// the reply (contract 2). Abort is served at once (contract 4).
 #ifndef STRATA_PARTITION_PARTITION_HUB_H_
 #define STRATA_PARTITION_PARTITION_HUB_H_
 
@@ -48,16 +53,25 @@ class PartitionHub {
     std::mutex mu;
     std::condition_variable cv;
     std::deque<v1::KernelCall> calls;
+    bool busy = false;  // a call of this partition is being served
     std::thread thread;
   };
   void Serve(sim::PartitionId self);
   void Execute(sim::PartitionId self, const v1::KernelCall& call);
+  // The non-blocking barrier: answers every partition once all arrived.
+  void ArriveAtBarrier(sim::PartitionId self, int64_t value_ps);
+  // Moves the partition's waiting batches into `reply`.
+  void Drain(sim::PartitionId self, v1::KernelReply* reply);
   void Reply(sim::PartitionId self, v1::KernelReply reply);
 
   const int partitions_;
   ReplyWriter reply_;
   sim::InProcessTransport transport_;
   std::vector<std::unique_ptr<Executor>> executors_;
+  std::mutex barrier_mu_;
+  std::vector<sim::PartitionId> barrier_waiting_;
+  int64_t barrier_min_ps_ = INT64_MAX;
+  int left_ = 0;  // partitions that called Leave (guarded by barrier_mu_)
   mutable std::mutex mu_;
   bool stopping_ = false;
   bool aborted_ = false;

@@ -97,8 +97,12 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
     std::unique_ptr<coordinator::JobMetrics> metrics;
     if (registry_ && load.has_job()) metrics = std::make_unique<coordinator::JobMetrics>(registry_, load.run_id());
     const auto tokens_total = static_cast<uint32_t>(load.job().workload().decode_tokens());
-    auto set = PartitionSet::Load(load, [&](const v1::PartitionsProgress& p) {
-      if (metrics) metrics->Update(ToJobProgress(p, tokens_total));
+    auto set = PartitionSet::Load(load, [&](const v1::PartitionsProgress& p,
+                                            const std::vector<coordinator::ModelFigures>& model) {
+      if (metrics) {
+        metrics->Update(ToJobProgress(p, tokens_total));
+        metrics->UpdateModel(model);
+      }
       v1::FromPartitions out;
       *out.mutable_progress() = p;
       write(out);
@@ -113,19 +117,29 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
     loaded.mutable_loaded()->set_components((*set)->components());
     write(loaded);
 
-    RemoteTransport transport(load.plan().partition_count(), write);
-    CoordinatorReader reader(stream, &transport);
+    // One partition here (the usual placement): its own thread reads its
+    // replies while the run goes on; the reader thread starts after it.
+    const bool direct = load.local_partitions_size() == 1;
+    RemoteTransport transport(load.plan().partition_count(), write,
+                              /*coalesce_sends=*/load.sync() != v1::NULL_MESSAGE,
+                              direct ? std::function<bool(v1::ToPartitions*)>(
+                                           [stream](v1::ToPartitions* in) { return stream->Read(in); })
+                                     : nullptr);
+    std::optional<CoordinatorReader> reader;
+    if (!direct) reader.emplace(stream, &transport);
     absl::Status status = (*set)->Run(transport);
+    if (direct) reader.emplace(stream, &transport);
+    if (metrics) metrics->UpdateModel((*set)->ModelSnapshots());  // the final figures
     if (status.ok() && transport.aborted()) status = absl::AbortedError(transport.abort_reason());
     v1::FromPartitions done;
     *done.mutable_done() = (*set)->Done(status);
     write(done);
     if (!status.ok()) {
       // The coordinator collects every service's `done`, then closes.
-      reader.WaitForFinish();
+      reader->WaitForFinish();
       return grpc::Status(grpc::StatusCode::ABORTED, std::string(status.message()));
     }
-    const auto global_final_time = reader.WaitForFinish();
+    const auto global_final_time = reader->WaitForFinish();
     if (!global_final_time) return grpc::Status(grpc::StatusCode::CANCELLED, "the coordinator went away");
     v1::FromPartitions report;
     *report.mutable_report() = (*set)->Report(*global_final_time);
@@ -174,6 +188,7 @@ absl::StatusOr<std::unique_ptr<PartitionServer>> PartitionServer::Start(const Pa
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, kKeepaliveTimeMs / 2);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  AddLatencyChannelArguments(builder);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen_address, "'"));

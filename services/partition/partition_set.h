@@ -7,13 +7,16 @@
 #ifndef STRATA_PARTITION_PARTITION_SET_H_
 #define STRATA_PARTITION_PARTITION_SET_H_
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "job/job_runner.h"
+#include "metrics/model_figures.h"
 #include "strata/sim/engine.h"
 #include "strata/sim/simulation.h"
 #include "strata/sim/transport.h"
@@ -39,8 +42,10 @@ sim::PartitionStats FromProto(const v1::PartitionStatistics& stats);
 
 class PartitionSet {
  public:
-  // Called about once a second from a monitor thread while running.
-  using ProgressFn = std::function<void(const v1::PartitionsProgress&)>;
+  // Called about once a second from a monitor thread while running, with
+  // the latest model snapshot of each local partition.
+  using ProgressFn =
+      std::function<void(const v1::PartitionsProgress&, const std::vector<coordinator::ModelFigures>&)>;
   // INVALID_ARGUMENT naming the field: a model that does not build, a plan
   // that does not fit the graph, a local partition out of range, a
   // zero-latency link between partitions.
@@ -49,6 +54,12 @@ class PartitionSet {
   uint32_t components() const { return static_cast<uint32_t>(model_.sim().size()); }
   // Runs the local partitions to the end of the run (everywhere).
   absl::Status Run(sim::Transport& transport);
+  // The latest model figures of each local partition. While Run goes on
+  // they are snapshots each partition's own thread published between
+  // events (at most kModelSampleInterval old, or as old as its last window
+  // or wait); after Run they are final. Any thread.
+  std::vector<coordinator::ModelFigures> ModelSnapshots() const;
+  static constexpr std::chrono::milliseconds kModelSampleInterval{500};
   // After Run: the local partitions' statistics and end state.
   v1::PartitionsDone Done(const absl::Status& status) const;
   // Finishes the local components at the global final time: digests in id
@@ -58,11 +69,23 @@ class PartitionSet {
  private:
   explicit PartitionSet(BuiltModel model) : model_(std::move(model)) {}
   bool RanHere(sim::ComponentId id) const;
+  class SamplingTransport;
+  // On partition `p`'s own thread (or with no partition running): takes
+  // its model figures if the last snapshot is older than the interval.
+  void MaybeSample(sim::PartitionId p, bool force);
 
   BuiltModel model_;
   sim::PartitionPlan plan_;
   std::vector<bool> local_;  // by partition
   std::unique_ptr<sim::PartitionRunner> runner_;
+  struct Sampler {  // touched only by the partition's own thread
+    std::vector<sim::ComponentId> components;
+    std::chrono::steady_clock::time_point next_due;
+    std::vector<sim::Statistic> scratch;
+  };
+  std::vector<Sampler> samplers_;  // by partition (empty for remote ones)
+  mutable std::mutex model_mu_;
+  std::vector<coordinator::ModelFigures> published_;  // by partition
 };
 
 }  // namespace strata::partition

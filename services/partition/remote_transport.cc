@@ -4,8 +4,19 @@
 
 namespace strata::partition {
 
-RemoteTransport::RemoteTransport(int partition_count, std::function<bool(const v1::FromPartitions&)> write)
-    : partition_count_(partition_count), write_(std::move(write)), slots_(partition_count) {}
+RemoteTransport::RemoteTransport(int partition_count, std::function<bool(const v1::FromPartitions&)> write,
+                                 bool coalesce_sends, std::function<bool(v1::ToPartitions*)> read)
+    : partition_count_(partition_count),
+      coalesce_sends_(coalesce_sends),
+      write_(std::move(write)),
+      read_(std::move(read)),
+      slots_(partition_count) {}
+
+void RemoteTransport::AttachUnsent(sim::PartitionId self, v1::KernelCall* call) {
+  std::vector<std::string>& unsent = slots_[self].unsent;
+  for (std::string& bytes : unsent) call->add_sends(std::move(bytes));
+  unsent.clear();
+}
 
 bool RemoteTransport::Write(const v1::FromPartitions& message) {
   std::lock_guard<std::mutex> lock(write_mu_);
@@ -52,10 +63,14 @@ std::string RemoteTransport::abort_reason() const {
 }
 
 void RemoteTransport::Send(sim::PartitionMessage message) {
+  const std::vector<std::byte> bytes = sim::EncodeBatch(message);
+  if (coalesce_sends_) {
+    slots_[message.from].unsent.emplace_back(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    return;
+  }
   v1::FromPartitions out;
   v1::KernelCall* call = out.mutable_call();
   call->set_partition(message.from);
-  const std::vector<std::byte> bytes = sim::EncodeBatch(message);
   call->set_send(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   if (!Write(out)) AbortLocal("the stream to the coordinator broke while sending");
 }
@@ -73,9 +88,20 @@ bool RemoteTransport::Call(sim::PartitionId self, v1::FromPartitions call, v1::K
     if (aborted_) return false;
     slots_[self].has_reply = false;
   }
+  AttachUnsent(self, call.mutable_call());
   if (!Write(call)) {
     AbortLocal("the stream to the coordinator broke");
     return false;
+  }
+  while (read_) {
+    v1::ToPartitions in;
+    if (!read_(&in)) {
+      AbortLocal("the coordinator closed the stream");
+      return false;
+    }
+    if (!in.has_reply()) continue;  // nothing else comes before `done`
+    OnReply(in.reply());
+    if (in.reply().partition() == self || aborted()) break;
   }
   std::unique_lock<std::mutex> lock(mu_);
   Slot& slot = slots_[self];
@@ -125,6 +151,7 @@ void RemoteTransport::Leave(sim::PartitionId self) {
   v1::FromPartitions out;
   out.mutable_call()->set_partition(self);
   out.mutable_call()->set_leave(true);
+  AttachUnsent(self, out.mutable_call());
   Write(out);  // a broken stream fails the run elsewhere; nothing to wait for here
 }
 

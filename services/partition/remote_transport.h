@@ -16,9 +16,14 @@
 //     the same calls the threads would make in one process.
 //  4. Abort is sent to the hub (which wakes everyone) and wakes the local
 //     calls at once; a broken stream aborts locally too.
-// Back-pressure: Send writes to the gRPC stream synchronously, so a
-// partition that outruns the network waits in Send under HTTP/2 flow
-// control instead of queueing without bound.
+// Back-pressure: batches are written to the gRPC stream synchronously, so a
+// partition that outruns the network waits under HTTP/2 flow control
+// instead of queueing without bound.
+// Coalescing (window sync): a partition's Sends are held and travel in its
+// next call's `sends` (AllReduceMin or Leave), so a window costs one
+// message each way; the hub applies them before the call, which is the
+// order they were made in (contract 1) and before the barrier (2). With
+// null messages a Send goes at once: a peer may be waiting for its promise.
 #ifndef STRATA_PARTITION_REMOTE_TRANSPORT_H_
 #define STRATA_PARTITION_REMOTE_TRANSPORT_H_
 
@@ -37,7 +42,13 @@ class RemoteTransport final : public sim::Transport {
  public:
   // `write` puts one message on the stream to the coordinator and returns
   // false once the stream is gone; calls to it are serialised here.
-  RemoteTransport(int partition_count, std::function<bool(const v1::FromPartitions&)> write);
+  // `read` (optional, for a service that runs one partition): the
+  // partition's own thread reads its replies from the stream while it
+  // waits for them, instead of a reader thread handing them over (one
+  // thread wake-up less per window). Nobody else may read meanwhile; the
+  // coordinator sends nothing but replies until every partition is done.
+  RemoteTransport(int partition_count, std::function<bool(const v1::FromPartitions&)> write,
+                  bool coalesce_sends = false, std::function<bool(v1::ToPartitions*)> read = {});
 
   // From the stream reader: an answer to one partition's blocked call.
   // INVALID_ARGUMENT-style problems (a bad batch, an unknown partition)
@@ -59,6 +70,7 @@ class RemoteTransport final : public sim::Transport {
 
  private:
   struct Slot {
+    std::vector<std::string> unsent;  // coalesced batches; only the partition's own thread
     std::vector<sim::PartitionMessage> inbox;
     bool has_reply = false;
     v1::KernelReply reply;
@@ -67,9 +79,13 @@ class RemoteTransport final : public sim::Transport {
   bool Write(const v1::FromPartitions& message);
   // Sends `call` and blocks until the reply for `self` (false: aborted).
   bool Call(sim::PartitionId self, v1::FromPartitions call, v1::KernelReply* reply);
+  // Moves `self`'s coalesced batches into `call`.
+  void AttachUnsent(sim::PartitionId self, v1::KernelCall* call);
 
   const int partition_count_;
+  const bool coalesce_sends_;
   std::function<bool(const v1::FromPartitions&)> write_;
+  std::function<bool(v1::ToPartitions*)> read_;
   std::mutex write_mu_;
   mutable std::mutex mu_;
   std::vector<Slot> slots_;

@@ -18,6 +18,15 @@ wait_for() {
   echo "FAIL: '$2' never appeared in $1.log:"; cat "$WORK/$1.log"; return 1
 }
 
+free_port() {  # a port nothing listens on (connect refused); for servers that cannot take port 0
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 20000))
+    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
+  done
+  return 1
+}
+
 port_of() { sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$WORK/$1.log" | head -1; }
 
 # A job file: job NAME SYSTEM_BLOCK DECODE_TOKENS [extra simulation fields]
@@ -43,6 +52,21 @@ submit_and_compare() {
   distributed=$(echo "$out" | digest_of)
   echo "$1: $(echo "$out" | grep -o '[0-9]* partition(s)') distributed, digest $distributed, embedded $embedded"
   [ -n "$embedded" ] && [ "$embedded" = "$distributed" ] || { echo "FAIL: $1 digests differ"; echo "$out"; return 1; }
+}
+
+# start_services [FLAG...]: strata-coordinator and nand1, nand2, controller,
+# host services on 127.0.0.1 (port 0), every process given FLAGs; waits
+# until each registered. Sets SERVER and PID_<name>.
+start_services() {
+  local s
+  start coordinator "$BIN/strata-coordinator" --listen=127.0.0.1:0 --db="$WORK/jobs.sqlite" "$@"
+  wait_for coordinator "listening on port"
+  SERVER=127.0.0.1:$(port_of coordinator)
+  for s in nand1 nand2 controller host; do
+    start "$s" "$BIN/strata-${s%[0-9]}" --listen=127.0.0.1:0 --coordinator="$SERVER" "$@"
+    eval "PID_$s=$LAST_PID"
+  done
+  for s in nand1 nand2 controller host; do wait_for "$s" "registered with the coordinator"; done
 }
 
 cleanup() {

@@ -16,14 +16,7 @@ WORK=$(mktemp -d)
 source "$(dirname "$0")/distributed_lib.sh"
 trap 'cleanup; rm -rf "$WORK"' EXIT
 
-start coordinator "$BIN/strata-coordinator" --listen=127.0.0.1:0 --db="$WORK/jobs.sqlite"
-wait_for coordinator "listening on port"
-SERVER=127.0.0.1:$(port_of coordinator)
-for s in nand1 nand2 controller host; do
-  start "$s" "$BIN/strata-${s%[0-9]}" --listen=127.0.0.1:0 --coordinator="$SERVER"
-  eval "PID_$s=$LAST_PID"
-done
-for s in nand1 nand2 controller host; do wait_for "$s" "registered with the coordinator"; done
+start_services
 
 job nvllm 'nvllm {}' 4
 job aif 'aif {}' 2

@@ -7,18 +7,10 @@ set -euo pipefail
 BIN="$1"
 command -v prometheus >/dev/null || { echo "prometheus not installed: skipped"; exit 77; }
 WORK=$(mktemp -d)
-PIDS=()
+source "$(dirname "$0")/distributed_lib.sh"  # free_port
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-free_port() {  # a port nothing listens on (connect refused)
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 20000))
-    (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo "$p"; return; }
-  done
-  return 1
-}
 
 "$BIN/strata-coordinator" --listen=127.0.0.1:0 --db="$WORK/jobs.sqlite" --metrics_address=127.0.0.1:0 \
   >"$WORK/coordinator.log" 2>&1 &

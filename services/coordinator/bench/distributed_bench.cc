@@ -115,6 +115,11 @@ int main(int argc, char** argv) {
     if (f.rate() > threaded.rate()) threaded = f;
   }
 
+  std::printf("%s, %d partitions, %s sync\n", load.has_job() ? load.job().name().c_str() : "PHOLD", n,
+              absl::GetFlag(FLAGS_sync).c_str());
+  Print("threaded", threaded);  // now: a slow distributed run may be cut short
+  std::fflush(stdout);
+
   // One partition service per partition, over TCP loopback.
   std::vector<std::unique_ptr<partition::PartitionServer>> servers;
   coordinator::DistributedRunRequest request;
@@ -135,9 +140,6 @@ int main(int argc, char** argv) {
     if (f.rate() > distributed.rate()) distributed = f;
   }
 
-  std::printf("%s, %d partitions, %s sync\n", load.has_job() ? load.job().name().c_str() : "PHOLD", n,
-              absl::GetFlag(FLAGS_sync).c_str());
-  Print("threaded", threaded);
   Print("distributed", distributed);
   std::printf("distributed / threaded events/s: %.1f%%   same digest: %s\n",
               threaded.rate() > 0 ? 100.0 * distributed.rate() / threaded.rate() : 0,

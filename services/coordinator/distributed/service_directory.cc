@@ -9,9 +9,22 @@
 
 namespace strata::coordinator {
 
+ServiceDirectory::ServiceDirectory() : ServiceDirectory([] { return absl::Now(); }, &ProbeOverGrpc) {}
+
+ServiceDirectory::ServiceDirectory(std::function<absl::Time()> now, Probe probe)
+    : now_(std::move(now)), probe_(std::move(probe)) {}
+
+bool ServiceDirectory::ProbeOverGrpc(const ServiceEndpoint& service, absl::Duration timeout) {
+  auto stub = v1::PartitionService::NewStub(grpc::CreateChannel(service.address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout));
+  v1::DescribeResponse response;
+  return stub->Describe(&context, v1::DescribeRequest(), &response).ok() && response.role() == service.role;
+}
+
 void ServiceDirectory::AddStatic(v1::ServiceRole role, const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);
-  services_[address] = Entry{role, true, absl::Now()};
+  services_[address] = Entry{role, true, now_()};
 }
 
 absl::Status ServiceDirectory::Register(v1::ServiceRole role, const std::string& address) {
@@ -22,7 +35,7 @@ absl::Status ServiceDirectory::Register(v1::ServiceRole role, const std::string&
   std::lock_guard<std::mutex> lock(mu_);
   Entry& e = services_[address];
   e.role = role;
-  e.last_seen = absl::Now();
+  e.last_seen = now_();
   return absl::OkStatus();
 }
 
@@ -35,7 +48,7 @@ std::vector<ServiceEndpoint> ServiceDirectory::Available(absl::Duration timeout)
   std::vector<ServiceEndpoint> candidates;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const absl::Time stale = absl::Now() - absl::Seconds(3 * kHeartbeatSeconds);
+    const absl::Time stale = now_() - absl::Seconds(kForgetAfterHeartbeats * kHeartbeatSeconds);
     for (auto it = services_.begin(); it != services_.end();) {
       if (!it->second.listed && it->second.last_seen < stale) {
         it = services_.erase(it);
@@ -47,13 +60,7 @@ std::vector<ServiceEndpoint> ServiceDirectory::Available(absl::Duration timeout)
   }
   std::vector<ServiceEndpoint> alive;
   for (const ServiceEndpoint& c : candidates) {
-    auto stub = v1::PartitionService::NewStub(grpc::CreateChannel(c.address, grpc::InsecureChannelCredentials()));
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout));
-    v1::DescribeResponse response;
-    if (stub->Describe(&context, v1::DescribeRequest(), &response).ok() && response.role() == c.role) {
-      alive.push_back(c);
-    }
+    if (probe_(c, timeout)) alive.push_back(c);
   }
   std::sort(alive.begin(), alive.end(), [](const ServiceEndpoint& a, const ServiceEndpoint& b) {
     return a.role != b.role ? a.role < b.role : a.address < b.address;

@@ -8,6 +8,7 @@
 #ifndef STRATA_COORDINATOR_DISTRIBUTED_SERVICE_DIRECTORY_H_
 #define STRATA_COORDINATOR_DISTRIBUTED_SERVICE_DIRECTORY_H_
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -21,8 +22,18 @@ namespace strata::coordinator {
 
 class ServiceDirectory {
  public:
-  // Registered services that miss this many heartbeats are forgotten.
+  // Registered services that have not registered again within
+  // kForgetAfterHeartbeats heartbeats are forgotten.
   static constexpr int kHeartbeatSeconds = 5;
+  static constexpr int kForgetAfterHeartbeats = 3;
+
+  // Whether a service answers as `service.role` within `timeout`.
+  using Probe = std::function<bool(const ServiceEndpoint& service, absl::Duration timeout)>;
+  // The clock and the probe are injectable for tests; by default the wall
+  // clock and PartitionService.Describe over gRPC (ProbeOverGrpc).
+  ServiceDirectory();
+  ServiceDirectory(std::function<absl::Time()> now, Probe probe);
+  static bool ProbeOverGrpc(const ServiceEndpoint& service, absl::Duration timeout);
 
   // Listed by flag: kept for good.
   void AddStatic(v1::ServiceRole role, const std::string& address);
@@ -40,6 +51,8 @@ class ServiceDirectory {
     bool listed = false;
     absl::Time last_seen;
   };
+  const std::function<absl::Time()> now_;
+  const Probe probe_;
   mutable std::mutex mu_;
   std::map<std::string, Entry> services_;  // by address
 };

@@ -1,5 +1,7 @@
 #include "metrics/job_metrics.h"
 
+#include <algorithm>
+
 namespace strata::coordinator {
 
 JobMetrics::JobMetrics(std::shared_ptr<prometheus::Registry> registry, std::string sim_job)
@@ -39,15 +41,52 @@ JobMetrics::JobMetrics(std::shared_ptr<prometheus::Registry> registry, std::stri
                              .Name("strata_kernel_events_per_second")
                              .Help("Committed events per wall-clock second since the run started")
                              .Register(*registry_)
-                             .Add({{"sim_job", sim_job_}})) {}
+                             .Add({{"sim_job", sim_job_}})) {
+  for (int f = 0; f < kModelFigureCount; ++f) {
+    const ModelFigureInfo& info = InfoOf(static_cast<ModelFigure>(f));
+    if (info.counter) {
+      model_counters_[f] =
+          &prometheus::BuildCounter().Name(std::string(info.metric)).Help(std::string(info.help)).Register(*registry_);
+    } else {
+      model_gauges_[f] =
+          &prometheus::BuildGauge().Name(std::string(info.metric)).Help(std::string(info.help)).Register(*registry_);
+    }
+  }
+}
 
 JobMetrics::PartitionSeries& JobMetrics::Series(int partition) {
-  while (static_cast<int>(partitions_.size()) <= partition) {
-    const prometheus::Labels labels{{"sim_job", sim_job_}, {"partition", std::to_string(partitions_.size())}};
-    partitions_.push_back({&events_.Add(labels), &simulated_seconds_.Add(labels), &null_messages_.Add(labels),
-                           &windows_.Add(labels), &blocked_seconds_.Add(labels), {}});
+  auto it = partitions_.find(partition);
+  if (it != partitions_.end()) return it->second;
+  const prometheus::Labels labels{{"sim_job", sim_job_}, {"partition", std::to_string(partition)}};
+  return partitions_[partition] = {&events_.Add(labels), &simulated_seconds_.Add(labels),
+                                   &null_messages_.Add(labels), &windows_.Add(labels), &blocked_seconds_.Add(labels),
+                                   {}};
+}
+
+JobMetrics::ModelSeries& JobMetrics::Model(int partition) {
+  auto it = model_.find(partition);
+  if (it != model_.end()) return it->second;
+  const prometheus::Labels labels{{"sim_job", sim_job_}, {"partition", std::to_string(partition)}};
+  ModelSeries& series = model_[partition];
+  for (int f = 0; f < kModelFigureCount; ++f) {
+    if (model_counters_[f] != nullptr) series.counter[f] = &model_counters_[f]->Add(labels);
+    if (model_gauges_[f] != nullptr) series.gauge[f] = &model_gauges_[f]->Add(labels);
   }
-  return partitions_[partition];
+  return series;
+}
+
+void JobMetrics::UpdateModel(const std::vector<ModelFigures>& snapshots) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const ModelFigures& now : snapshots) {
+    ModelSeries& s = Model(now.partition);
+    for (int f = 0; f < kModelFigureCount; ++f) {
+      if (s.gauge[f] != nullptr) s.gauge[f]->Set(now.value[f]);
+      if (s.counter[f] == nullptr || now.value[f] <= s.last.value[f]) continue;
+      // Counters only grow: add what is new beyond the highest value seen.
+      s.counter[f]->Increment(now.value[f] - s.last.value[f]);
+      s.last.value[f] = now.value[f];
+    }
+  }
 }
 
 void JobMetrics::Update(const JobProgress& p) {

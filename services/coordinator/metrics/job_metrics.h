@@ -2,18 +2,23 @@
 //
 // Kernel (per partition): committed events, simulated time, null messages,
 // windows, time blocked; job: tokens generated, simulated seconds per token,
-// events per second. Names follow Prometheus conventions: `strata_` prefix,
+// events per second; model (per partition, summed over its components,
+// from ModelFigures): die and channel busy seconds, pages read and
+// programmed, ECC corrected and uncorrectable, GC invocations, peak die
+// queue depth. Names follow Prometheus conventions: `strata_` prefix,
 // base units, counters end in `_total`, and the job label is `sim_job`
 // (a label named `job` would be renamed by Prometheus on scrape).
 #ifndef STRATA_COORDINATOR_METRICS_JOB_METRICS_H_
 #define STRATA_COORDINATOR_METRICS_JOB_METRICS_H_
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "job/job_runner.h"
+#include "metrics/model_figures.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -27,6 +32,9 @@ class JobMetrics {
   // Records a progress report; counters advance by the difference from the
   // previous report. Thread-safe.
   void Update(const JobProgress& progress);
+  // Records model snapshots (one per partition); counters advance by the
+  // difference from the partition's previous snapshot. Thread-safe.
+  void UpdateModel(const std::vector<ModelFigures>& snapshots);
 
  private:
   struct PartitionSeries {
@@ -38,6 +46,12 @@ class JobMetrics {
     sim::PartitionStats last;
   };
   PartitionSeries& Series(int partition);
+  struct ModelSeries {
+    std::array<prometheus::Counter*, kModelFigureCount> counter{};
+    std::array<prometheus::Gauge*, kModelFigureCount> gauge{};
+    ModelFigures last;
+  };
+  ModelSeries& Model(int partition);
 
   std::shared_ptr<prometheus::Registry> registry_;
   const std::string sim_job_;
@@ -50,7 +64,12 @@ class JobMetrics {
   prometheus::Counter& tokens_;
   prometheus::Gauge& seconds_per_token_;
   prometheus::Gauge& events_per_second_;
-  std::vector<PartitionSeries> partitions_;
+  // Only the partitions reported here: a service exports its own.
+  std::map<int, PartitionSeries> partitions_;
+  // By figure: the counter or the gauge family (the other is null).
+  std::array<prometheus::Family<prometheus::Counter>*, kModelFigureCount> model_counters_{};
+  std::array<prometheus::Family<prometheus::Gauge>*, kModelFigureCount> model_gauges_{};
+  std::map<int, ModelSeries> model_;
   uint32_t last_tokens_ = 0;
 };
 

@@ -14,6 +14,7 @@ namespace strata::coordinator {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 JobProgress Progress(uint64_t events, uint32_t tokens, double sim_seconds) {
   JobProgress p;
@@ -48,12 +49,40 @@ TEST(JobMetricsTest, CountersAdvanceByDifferencesAndGaugesTrackTheLatest) {
   EXPECT_THAT(text, HasSubstr("strata_kernel_events_per_second{sim_job=\"llama70b\"} 1250"));
 }
 
+ModelFigures Figures(int partition, double die_busy, double pages_read, double queue_peak) {
+  ModelFigures f;
+  f.partition = partition;
+  f[ModelFigure::kDieBusySeconds] = die_busy;
+  f[ModelFigure::kPagesRead] = pages_read;
+  f[ModelFigure::kDieQueueDepthPeak] = queue_peak;
+  return f;
+}
+
+TEST(JobMetricsTest, ModelFiguresAreCountersPerPartitionThatNeverGoBack) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  JobMetrics metrics(registry, "aif7b");
+  metrics.UpdateModel({Figures(0, 0.25, 100, 3), Figures(2, 1.0, 40, 1)});
+  metrics.UpdateModel({Figures(0, 0.75, 250, 2)});
+  metrics.UpdateModel({Figures(0, 0.5, 200, 2)});  // a lower sample does not take a counter back
+  const std::string text = Scrape(*registry);
+  EXPECT_THAT(text, HasSubstr("strata_nand_die_busy_seconds_total{partition=\"0\",sim_job=\"aif7b\"} 0.75"));
+  EXPECT_THAT(text, HasSubstr("strata_nand_pages_read_total{partition=\"0\",sim_job=\"aif7b\"} 250"));
+  EXPECT_THAT(text, HasSubstr("strata_nand_pages_read_total{partition=\"2\",sim_job=\"aif7b\"} 40"));
+  EXPECT_THAT(text, HasSubstr("strata_ssd_die_queue_depth_peak{partition=\"0\",sim_job=\"aif7b\"} 2"));
+  EXPECT_THAT(text, HasSubstr("# TYPE strata_nand_channel_busy_seconds_total counter"));
+  // Only partitions reported here get series (a service exports its own).
+  EXPECT_THAT(text, Not(HasSubstr("partition=\"1\"")));
+}
+
 // Prometheus's own linter accepts the exposition (names, units, _total).
 TEST(JobMetricsTest, PromtoolAcceptsTheExposition) {
   if (std::system("command -v promtool >/dev/null 2>&1") != 0) GTEST_SKIP() << "promtool not installed";
   auto registry = std::make_shared<prometheus::Registry>();
   JobMetrics metrics(registry, "t");
   metrics.Update(Progress(10, 1, 0.1));
+  ModelFigures model;
+  model[ModelFigure::kDieBusySeconds] = 0.5;
+  metrics.UpdateModel({model});
   const std::string path = ::testing::TempDir() + "/strata_metrics_" + std::to_string(getpid()) + ".txt";
   std::ofstream(path) << Scrape(*registry);
   FILE* pipe = popen(("promtool check metrics < " + path + " 2>&1").c_str(), "r");

@@ -15,7 +15,9 @@ namespace strata::partition {
 namespace {
 
 // `services` in-memory processes; partition p runs on service p % services.
-absl::StatusOr<uint64_t> RunSplit(const v1::LoadPartitions& base, int services, bool abort_midway = false) {
+// `model` (optional) receives every partition's final model figures.
+absl::StatusOr<uint64_t> RunSplit(const v1::LoadPartitions& base, int services, bool abort_midway = false,
+                                  std::vector<coordinator::ModelFigures>* model = nullptr) {
   const int n = base.plan().partition_count();
   std::vector<std::unique_ptr<PartitionSet>> sets;
   std::vector<std::unique_ptr<RemoteTransport>> transports;
@@ -30,10 +32,14 @@ absl::StatusOr<uint64_t> RunSplit(const v1::LoadPartitions& base, int services, 
     auto set = PartitionSet::Load(load, {});
     if (!set.ok()) return set.status();
     sets.push_back(std::move(*set));
-    transports.push_back(std::make_unique<RemoteTransport>(n, [&hub](const v1::FromPartitions& m) {
-      hub->OnCall(m.call());
-      return true;
-    }));
+    // As the service does: window sync coalesces a window's batches.
+    transports.push_back(std::make_unique<RemoteTransport>(
+        n,
+        [&hub](const v1::FromPartitions& m) {
+          hub->OnCall(m.call());
+          return true;
+        },
+        /*coalesce_sends=*/base.sync() != v1::NULL_MESSAGE));
   }
   std::vector<absl::Status> status(services);
   std::vector<std::thread> threads;
@@ -52,6 +58,10 @@ absl::StatusOr<uint64_t> RunSplit(const v1::LoadPartitions& base, int services, 
     const v1::PartitionsDone done = set->Done(absl::OkStatus());
     final_time = std::max(final_time, sim::SimTime::Picoseconds(done.local_final_time_ps()));
     events += done.committed_events();
+  }
+  for (auto& set : sets) {
+    if (model == nullptr) break;
+    for (const coordinator::ModelFigures& f : set->ModelSnapshots()) model->push_back(f);
   }
   std::vector<std::pair<uint32_t, uint64_t>> digests;
   for (auto& set : sets) {
@@ -110,40 +120,85 @@ TEST(WireTest, PholdOverTheWireGivesTheOneThreadDigestWithNullMessages) {
 // LLaMA-2-7B on NVLLM (host and nand groups), and a small custom model on
 // AiF (host, "aif" controller and nand groups: AiF's aif_post of a 7B model
 // alone is two million events, too slow for a unit test on many windows).
+// A small LLM job's load, split into `partitions` by group.
+v1::LoadPartitions LlmLoad(bool aif, v1::SyncAlgorithm sync, int partitions) {
+  v1::LoadPartitions load;
+  v1::JobSpec* job = load.mutable_job();
+  job->mutable_workload()->set_prompt_tokens(2);
+  job->mutable_workload()->set_decode_tokens(1);
+  if (aif) {
+    v1::CustomShape* shape = job->mutable_model()->mutable_custom();
+    shape->set_layers(2);
+    shape->set_hidden(512);
+    shape->set_ffn(1024);
+    shape->set_heads(8);
+    shape->set_vocab(1000);
+    job->mutable_system()->mutable_aif();
+  } else {
+    job->mutable_model()->set_catalog_name("llama-2-7b");
+    job->mutable_system()->mutable_nvllm();
+  }
+  job->mutable_simulation()->set_sync(sync);
+  auto normalized = coordinator::NormalizeJobSpec(*job);
+  EXPECT_TRUE(normalized.ok()) << normalized.status();
+  *job = *normalized;
+  load.set_seed(job->simulation().seed());
+  load.set_sync(sync);
+  auto model = BuildModel(load);
+  EXPECT_TRUE(model.ok());
+  auto plan = sim::PartitionByGroup(model->sim(), partitions);
+  EXPECT_TRUE(plan.ok());
+  *load.mutable_plan() = ToProto(*plan);
+  return load;
+}
+
 TEST(WireTest, LlmJobsOverTheWireGiveTheEmbeddedDigest) {
   for (bool aif : {false, true}) for (v1::SyncAlgorithm sync : {v1::WINDOW, v1::NULL_MESSAGE}) {
-    v1::LoadPartitions load;
-    v1::JobSpec* job = load.mutable_job();
-    job->mutable_workload()->set_prompt_tokens(2);
-    job->mutable_workload()->set_decode_tokens(1);
-    if (aif) {
-      v1::CustomShape* shape = job->mutable_model()->mutable_custom();
-      shape->set_layers(2);
-      shape->set_hidden(512);
-      shape->set_ffn(1024);
-      shape->set_heads(8);
-      shape->set_vocab(1000);
-      job->mutable_system()->mutable_aif();
-    } else {
-      job->mutable_model()->set_catalog_name("llama-2-7b");
-      job->mutable_system()->mutable_nvllm();
-    }
-    job->mutable_simulation()->set_sync(sync);
-    auto normalized = coordinator::NormalizeJobSpec(*job);
-    ASSERT_TRUE(normalized.ok()) << normalized.status();
-    *job = *normalized;
-    load.set_seed(job->simulation().seed());
-    load.set_sync(sync);
-    auto model = BuildModel(load);
-    ASSERT_TRUE(model.ok());
-    auto plan = sim::PartitionByGroup(model->sim(), 3);
-    ASSERT_TRUE(plan.ok());
-    *load.mutable_plan() = ToProto(*plan);
+    const v1::LoadPartitions load = LlmLoad(aif, sync, 3);
     auto digest = RunSplit(load, 2);
     ASSERT_TRUE(digest.ok()) << digest.status();
     EXPECT_EQ(sim::DigestToHex(*digest), sim::DigestToHex(EmbeddedDigest(load)))
         << (aif ? "aif " : "nvllm ") << v1::SyncAlgorithm_Name(sync);
   }
+}
+
+// The services' model figures (summed per partition, sampled on the
+// partitions' own threads) add up to the per-component statistics of the
+// same job run in one process.
+TEST(WireTest, ModelFiguresOfEveryPartitionAddUpToTheEmbeddedStatistics) {
+  const v1::LoadPartitions load = LlmLoad(/*aif=*/true, v1::WINDOW, 3);
+  std::vector<coordinator::ModelFigures> figures;
+  auto digest = RunSplit(load, 2, false, &figures);
+  ASSERT_TRUE(digest.ok()) << digest.status();
+  ASSERT_EQ(figures.size(), 3u);  // one per partition
+  coordinator::ModelFigures total;
+  for (const auto& f : figures) {
+    for (int i = 0; i < coordinator::kModelFigureCount; ++i) total.value[i] += f.value[i];
+  }
+
+  auto model = BuildModel(load);
+  ASSERT_TRUE(model.ok());
+  sim::RunOptions options = RunOptionsOf(load);
+  options.partitions = 1;
+  options.plan.reset();
+  ASSERT_TRUE(sim::Run(model->sim(), options).ok());
+  double pages_read = 0, pages_programmed = 0, die_busy = 0, channel_busy = 0;
+  std::vector<sim::Statistic> stats;
+  for (sim::ComponentId id = 0; id < model->sim().size(); ++id) {
+    stats.clear();
+    model->sim().component(id).CollectStatistics(&stats);
+    for (const sim::Statistic& s : stats) {
+      if (s.name == "pages_read_total") pages_read += s.value;
+      if (s.name == "pages_programmed_total") pages_programmed += s.value;
+      if (s.name == "busy_seconds") die_busy += s.value;
+      if (s.name == "bus_busy_seconds") channel_busy += s.value;
+    }
+  }
+  ASSERT_GT(pages_programmed, 0);  // aif_post placed the weights
+  EXPECT_EQ(total[coordinator::ModelFigure::kPagesProgrammed], pages_programmed);
+  EXPECT_EQ(total[coordinator::ModelFigure::kPagesRead], pages_read);
+  EXPECT_DOUBLE_EQ(total[coordinator::ModelFigure::kDieBusySeconds], die_busy);
+  EXPECT_DOUBLE_EQ(total[coordinator::ModelFigure::kChannelBusySeconds], channel_busy);
 }
 
 TEST(WireTest, HubAbortStopsEveryService) {
