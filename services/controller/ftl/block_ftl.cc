@@ -26,8 +26,7 @@ absl::StatusOr<BlockFtl> BlockFtl::Create(const BlockFtlConfig& config) {
     return absl::InvalidArgumentError(absl::StrCat("ftl.over_provisioning = ", c.over_provisioning,
                                                    "; allowed: greater than 0 up to 0.9 (fraction of blocks)"));
   }
-  const auto logical_per_plane =
-      static_cast<uint32_t>(std::floor(static_cast<double>(c.blocks_per_plane) * (1.0 - c.over_provisioning)));
+  const auto logical_per_plane = static_cast<uint32_t>(LogicalPages(c) / (uint64_t{c.planes} * c.pages_per_block));
   const uint32_t spare = c.blocks_per_plane - logical_per_plane;
   if (spare < config.log_blocks_per_plane + 1) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -44,6 +43,12 @@ absl::StatusOr<BlockFtl> BlockFtl::Create(const BlockFtlConfig& config) {
   ftl.logical_blocks_ = logical_per_plane * c.planes;
   ftl.logical_.resize(ftl.logical_blocks_);
   return ftl;
+}
+
+uint64_t BlockFtl::LogicalPages(const FtlConfig& c) {
+  const auto blocks_per_plane =
+      static_cast<uint64_t>(std::floor(static_cast<double>(c.blocks_per_plane) * (1.0 - c.over_provisioning)));
+  return blocks_per_plane * c.planes * c.pages_per_block;
 }
 
 BlockFtl::BlockFtl(const BlockFtlConfig& config) : config_(config), ppb_(config.ftl.pages_per_block) {

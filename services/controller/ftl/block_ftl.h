@@ -77,6 +77,9 @@ class BlockFtl final : public FtlMapping {
   // blocks per plane (blocks - logical blocks) of at least
   // log_blocks_per_plane + 1 (a full merge needs one free block).
   static absl::StatusOr<BlockFtl> Create(const BlockFtlConfig& config);
+  // Logical pages a (valid) config exports, without building the tables:
+  // floor(blocks_per_plane x (1 - over_provisioning)) blocks per plane.
+  static uint64_t LogicalPages(const FtlConfig& config);
 
   uint64_t logical_pages() const override { return uint64_t{logical_blocks_} * ppb_; }
   // INVALID_ARGUMENT: lpn out of range. RESOURCE_EXHAUSTED cannot happen

@@ -13,6 +13,24 @@ struct FtlDone {
 };
 }  // namespace
 
+namespace {
+// The FTL's view of the NAND: one allocation unit per plane of every die.
+FtlConfig FtlConfigFor(const nand::NandGeometry& g, const SsdControllerConfig& config) {
+  FtlConfig f = config.ftl;
+  f.planes = g.channels * g.dies_per_channel * g.planes_per_die;
+  f.blocks_per_plane = config.ftl_blocks_per_plane == 0 ? g.blocks_per_plane : config.ftl_blocks_per_plane;
+  f.pages_per_block = g.pages_per_block();
+  f.bits_per_cell = g.bits_per_cell;
+  return f;
+}
+}  // namespace
+
+uint64_t SsdController::LogicalPages(const nand::NandConfig& nand, const SsdControllerConfig& config) {
+  const FtlConfig f = FtlConfigFor(nand.geometry, config);
+  return config.mapping == SsdControllerConfig::Mapping::kPage ? Geometry(f).logical_pages()
+                                                               : BlockFtl::LogicalPages(f);
+}
+
 absl::StatusOr<std::unique_ptr<SsdController>> SsdController::Create(std::string name, const nand::NandConfig& nand,
                                                                       const SsdControllerConfig& config) {
   if (absl::Status s = nand::ValidateNandConfig(nand); !s.ok()) return s;
@@ -55,11 +73,7 @@ absl::StatusOr<std::unique_ptr<SsdController>> SsdController::Create(std::string
     return absl::InvalidArgumentError(
         absl::StrCat("controller.ftl_per_command = ", config.ftl_per_command.ToString(), ": allowed >= 0"));
   }
-  FtlConfig f = config.ftl;
-  f.planes = g.channels * g.dies_per_channel * g.planes_per_die;
-  f.blocks_per_plane = config.ftl_blocks_per_plane == 0 ? g.blocks_per_plane : config.ftl_blocks_per_plane;
-  f.pages_per_block = g.pages_per_block();
-  f.bits_per_cell = g.bits_per_cell;
+  const FtlConfig f = FtlConfigFor(g, config);
   std::unique_ptr<FtlMapping> mapping;
   if (config.mapping == SsdControllerConfig::Mapping::kPage) {
     absl::StatusOr<PageFtl> ftl = PageFtl::Create(f);

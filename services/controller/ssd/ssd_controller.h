@@ -138,6 +138,9 @@ class SsdController final : public sim::Component {
   // PageFtl::Create returns them.
   static absl::StatusOr<std::unique_ptr<SsdController>> Create(std::string name, const nand::NandConfig& nand,
                                                                const SsdControllerConfig& config);
+  // Logical pages the controller's FTL will export for `nand` and `config`
+  // (its mapping's rule), without building it: what a workload may span.
+  static uint64_t LogicalPages(const nand::NandConfig& nand, const SsdControllerConfig& config);
 
   // Writes logical pages [first, first + count) through the FTL before the
   // run (a drive's prior contents), without timing.

@@ -174,10 +174,7 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
                                   absl::StrCat("ssd_io.span_gib = ", io.span_gib()));
   if (!blocks.ok()) return blocks.status();
   c.controller.ftl_blocks_per_plane = *blocks;
-  const uint64_t managed = static_cast<uint64_t>(std::floor(static_cast<double>(drive.geometry.dies()) *
-                                                            drive.geometry.planes_per_die * *blocks *
-                                                            drive.geometry.pages_per_block() *
-                                                            (1.0 - io.over_provisioning()))) * page;
+  const uint64_t managed = controller::SsdController::LogicalPages(drive, c.controller) * page;
   const uint64_t span = span_request == 0 ? managed : std::min(span_request, managed);
   const uint64_t block = static_cast<uint64_t>(io.block_kib()) * 1024;
   c.workload = IoWorkloadConfig(io, c.nvme.lba_bytes, 0, span / block * block);

@@ -109,6 +109,15 @@ TEST(SsdIoJobTest, BlockAndHybridMappingRunInTheTimedSsd) {
   EXPECT_EQ(h->ssd_io().gc_erases(), 3u);  // 3000 pages: 3 full 768-page log blocks switched in
   hybrid.mutable_ssd_io()->set_commands(300);
   EXPECT_FALSE(testing::ExpectSameDigestEverywhere(hybrid, {1, 2}, "hybrid mapping").empty());
+
+  // Span 0 is the whole drive by the mapping's own rule: block mapping
+  // exports whole blocks per plane, fewer pages than page mapping's rule.
+  v1::JobSpec whole = IoSpec("block_kib: 16 queue_depth: 8 write_fraction: 1 commands: 50");
+  whole.mutable_system()->mutable_ssd_offload()->set_ftl_mapping(v1::FTL_MAPPING_BLOCK);
+  auto w = RunJob(whole);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->ssd_io().errors(), 0u);
+  EXPECT_EQ(w->ssd_io().write().count(), 50u);
 }
 
 TEST(SsdIoJobTest, DigestsAgreeAcrossPartitionsAndSync) {
