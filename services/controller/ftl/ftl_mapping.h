@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "ftl/flash_op.h"
+#include "strata/sim/random.h"
 
 namespace strata::controller {
 
@@ -31,6 +32,13 @@ class FtlMapping {
   virtual WearStats Wear() const = 0;
   virtual uint64_t Digest() const = 0;
 };
+
+// Untimed writes through an FTL, their flash operations dropped: a drive's
+// prior contents (preconditioning) and the FTL tests' workloads.
+// Writes lpn first, first + 1, ..., first + count - 1 once each.
+absl::Status FillSequential(FtlMapping& ftl, uint64_t first, uint64_t count);
+// n single-page writes uniform over [first, first + span).
+absl::Status UniformWrites(FtlMapping& ftl, sim::RandomStream& random, uint64_t first, uint64_t span, uint64_t n);
 
 }  // namespace strata::controller
 

@@ -104,22 +104,12 @@ uint64_t SsdController::logical_lbas() const {
 }
 
 absl::Status SsdController::Precondition(uint64_t first_lpn, uint64_t count) {
-  std::vector<FlashOp> ops;
-  for (uint64_t lpn = first_lpn; lpn < first_lpn + count; ++lpn) {
-    ops.clear();
-    if (absl::Status s = ftl_->Write(lpn, &ops); !s.ok()) return s;
-  }
-  return absl::OkStatus();
+  return FillSequential(*ftl_, first_lpn, count);
 }
 
 absl::Status SsdController::PreconditionRandom(uint64_t first_lpn, uint64_t count, uint64_t writes,
                                                sim::RandomStream& random) {
-  std::vector<FlashOp> ops;
-  for (uint64_t i = 0; i < writes; ++i) {
-    ops.clear();
-    if (absl::Status s = ftl_->Write(first_lpn + random.UniformInt(count), &ops); !s.ok()) return s;
-  }
-  return absl::OkStatus();
+  return UniformWrites(*ftl_, random, first_lpn, count, writes);
 }
 
 void SsdController::Handle(const sim::Event& e) {

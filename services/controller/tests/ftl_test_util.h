@@ -1,5 +1,6 @@
-// Workload drivers shared by the FTL tests: uniform and hot/cold random
-// single-page writes from a RandomStream.
+// Workload drivers shared by the FTL tests: hot/cold random single-page
+// writes from a RandomStream (sequential and uniform writes are
+// FillSequential and UniformWrites in ftl/ftl_mapping.h).
 #ifndef STRATA_CONTROLLER_TESTS_FTL_TEST_UTIL_H_
 #define STRATA_CONTROLLER_TESTS_FTL_TEST_UTIL_H_
 
@@ -11,27 +12,6 @@
 #include "strata/sim/random.h"
 
 namespace strata::controller::testing {
-
-// Writes lpn first, first + 1, ..., first + count - 1 once each.
-inline absl::Status FillSequential(PageFtl& ftl, uint64_t first, uint64_t count) {
-  std::vector<FlashOp> ops;
-  for (uint64_t lpn = first; lpn < first + count; ++lpn) {
-    ops.clear();
-    if (absl::Status st = ftl.Write(lpn, &ops); !st.ok()) return st;
-  }
-  return absl::OkStatus();
-}
-
-// n writes uniform over [first, first + span).
-inline absl::Status UniformWrites(PageFtl& ftl, sim::RandomStream& rng, uint64_t first, uint64_t span,
-                                  uint64_t n) {
-  std::vector<FlashOp> ops;
-  for (uint64_t i = 0; i < n; ++i) {
-    ops.clear();
-    if (absl::Status st = ftl.Write(first + rng.UniformInt(span), &ops); !st.ok()) return st;
-  }
-  return absl::OkStatus();
-}
 
 // n writes: with probability hot_write_share to the first hot_lpns pages
 // (uniformly), otherwise to the rest of [0, lpns) (uniformly).

@@ -36,10 +36,10 @@ double EffectiveSpareFactor(const FtlConfig& c, uint64_t logical_pages, uint64_t
 double SteadyStateUniformWa(PageFtl& ftl, uint64_t seed, double warm, double measure) {
   const uint64_t lpns = ftl.geometry().logical_pages();
   sim::RandomStream rng(seed, 1);
-  EXPECT_TRUE(testing::FillSequential(ftl, 0, lpns).ok());
-  EXPECT_TRUE(testing::UniformWrites(ftl, rng, 0, lpns, static_cast<uint64_t>(warm * lpns)).ok());
+  EXPECT_TRUE(FillSequential(ftl, 0, lpns).ok());
+  EXPECT_TRUE(UniformWrites(ftl, rng, 0, lpns, static_cast<uint64_t>(warm * lpns)).ok());
   const FtlStats before = ftl.stats();
-  EXPECT_TRUE(testing::UniformWrites(ftl, rng, 0, lpns, static_cast<uint64_t>(measure * lpns)).ok());
+  EXPECT_TRUE(UniformWrites(ftl, rng, 0, lpns, static_cast<uint64_t>(measure * lpns)).ok());
   return WriteAmplificationBetween(before, ftl.stats());
 }
 
@@ -84,7 +84,7 @@ TEST(GcWriteAmplificationTest, CostBenefitDoesNoWorseThanGreedyUnderHotColdWrite
     ASSERT_TRUE(ftl.ok());
     const uint64_t lpns = ftl->geometry().logical_pages();
     sim::RandomStream rng(5, 1);
-    ASSERT_TRUE(testing::FillSequential(*ftl, 0, lpns).ok());
+    ASSERT_TRUE(FillSequential(*ftl, 0, lpns).ok());
     ASSERT_TRUE(testing::HotColdWrites(*ftl, rng, lpns, lpns / 5, 0.8, 4 * lpns).ok());
     const FtlStats before = ftl->stats();
     ASSERT_TRUE(testing::HotColdWrites(*ftl, rng, lpns, lpns / 5, 0.8, 4 * lpns).ok());

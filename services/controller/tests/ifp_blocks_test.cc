@@ -6,7 +6,6 @@
 
 #include "ftl/page_ftl.h"
 #include "ftl/wa_model.h"
-#include "ftl_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "strata/sim/random.h"
@@ -124,7 +123,7 @@ TEST(IfpBlocksTest, ReleasedRegionIsReclaimedWithoutCopies) {
   EXPECT_EQ(ftl.IfpPages(*region).status().code(), absl::StatusCode::kNotFound);
   // Fill the drive: the first collection in each plane takes the empty
   // released block, with no page copies.
-  ASSERT_TRUE(testing::FillSequential(ftl, 0, ftl.geometry().logical_pages()).ok());
+  ASSERT_TRUE(FillSequential(ftl, 0, ftl.geometry().logical_pages()).ok());
   sim::RandomStream rng(1, 1);
   while (ftl.stats().gc_victims < 2) {
     ops.clear();
@@ -153,7 +152,7 @@ WlRun RunStaticWlWithIfp(bool moves_ifp) {
   WlRun run;
   run.before = *ftl.IfpPages(*region);
   const uint64_t lpns = ftl.geometry().logical_pages();
-  EXPECT_TRUE(testing::FillSequential(ftl, 0, lpns).ok());
+  EXPECT_TRUE(FillSequential(ftl, 0, lpns).ok());
   sim::RandomStream rng(29, 1);
   for (uint64_t i = 0; i < 40 * lpns; ++i) {
     ops.clear();
@@ -221,10 +220,10 @@ TEST(IfpBlocksTest, PinningShrinksTheGcPoolAndRaisesWriteAmplificationAsModelled
       ASSERT_EQ(ftl.Pool().pinned_blocks, pinned_blocks);
     }
     sim::RandomStream rng(31, 1);
-    ASSERT_TRUE(testing::FillSequential(ftl, 0, lpns).ok());
-    ASSERT_TRUE(testing::UniformWrites(ftl, rng, 0, lpns, 4 * lpns).ok());
+    ASSERT_TRUE(FillSequential(ftl, 0, lpns).ok());
+    ASSERT_TRUE(UniformWrites(ftl, rng, 0, lpns, 4 * lpns).ok());
     const FtlStats before = ftl.stats();
-    ASSERT_TRUE(testing::UniformWrites(ftl, rng, 0, lpns, 4 * lpns).ok());
+    ASSERT_TRUE(UniformWrites(ftl, rng, 0, lpns, 4 * lpns).ok());
     wa[pin] = WriteAmplificationBetween(before, ftl.stats());
     // As in gc_write_amplification_test: (threshold + 1) blocks per plane hold
     // no data between writes; pinned blocks hold none either.

@@ -1,7 +1,6 @@
 #include <cstdio>
 
 #include "ftl/page_ftl.h"
-#include "ftl_test_util.h"
 #include "gtest/gtest.h"
 #include "strata/sim/random.h"
 
@@ -22,8 +21,8 @@ WearStats RunSkewed(uint32_t static_wl_threshold, FtlStats* stats) {
   EXPECT_TRUE(ftl.ok());
   const uint64_t lpns = ftl->geometry().logical_pages();
   sim::RandomStream rng(17, 1);
-  EXPECT_TRUE(testing::FillSequential(*ftl, 0, lpns).ok());
-  EXPECT_TRUE(testing::UniformWrites(*ftl, rng, 0, lpns / 2, 30 * lpns).ok());
+  EXPECT_TRUE(FillSequential(*ftl, 0, lpns).ok());
+  EXPECT_TRUE(UniformWrites(*ftl, rng, 0, lpns / 2, 30 * lpns).ok());
   EXPECT_TRUE(ftl->CheckInvariants().ok());
   *stats = ftl->stats();
   return ftl->Wear();
