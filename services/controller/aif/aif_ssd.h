@@ -117,6 +117,23 @@ struct AifSubmit {
   uint32_t cols = 0;    // post: matrix columns (= gemv vector dimension, INT8)
 };
 
+// The two commands as a host builds them.
+inline AifSubmit AifPostCommand(uint32_t rows, uint32_t cols, uint64_t cid = 0) {
+  AifSubmit s;
+  s.cid = cid;
+  s.opcode = AifOpcode::kPost;
+  s.rows = rows;
+  s.cols = cols;
+  return s;
+}
+inline AifSubmit AifGemvCommand(uint32_t matrix, uint64_t cid = 0) {
+  AifSubmit s;
+  s.cid = cid;
+  s.opcode = AifOpcode::kGemv;
+  s.matrix = matrix;
+  return s;
+}
+
 struct AifComplete {
   uint64_t cid = 0;
   uint32_t matrix = 0;  // post: the new matrix id

@@ -21,24 +21,13 @@ namespace {
 
 using strata::controller::AifOpcode;
 using strata::controller::AifSsdConfig;
+using strata::controller::AifGemvCommand;
+using strata::controller::AifPostCommand;
 using strata::controller::AifSubmit;
 using strata::controller::AifStep;
 using strata::controller::AifStepName;
 using strata::controller::kAifSteps;
 
-AifSubmit Post(uint32_t rows, uint32_t cols) {
-  AifSubmit s;
-  s.opcode = AifOpcode::kPost;
-  s.rows = rows;
-  s.cols = cols;
-  return s;
-}
-AifSubmit Gemv(uint32_t m) {
-  AifSubmit s;
-  s.opcode = AifOpcode::kGemv;
-  s.matrix = m;
-  return s;
-}
 
 int Run(uint32_t layers, bool aif) {
   AifSsdConfig c;
@@ -48,12 +37,12 @@ int Run(uint32_t layers, bool aif) {
   const uint32_t h = 8192, f = 28672;
   std::vector<AifSubmit> script;
   for (uint32_t l = 0; l < layers; ++l) {
-    script.push_back(Post(f, h));  // gate
-    script.push_back(Post(f, h));  // up
-    script.push_back(Post(h, f));  // down
+    script.push_back(AifPostCommand(f, h));  // gate
+    script.push_back(AifPostCommand(f, h));  // up
+    script.push_back(AifPostCommand(h, f));  // down
   }
-  script.push_back(Gemv(0));
-  script.push_back(Gemv(2));
+  script.push_back(AifGemvCommand(0));
+  script.push_back(AifGemvCommand(2));
   strata::sim::Simulation sim;
   auto sys = strata::controller::BuildAifSsd(c, script, &sim);
   if (!sys.ok()) {

@@ -58,19 +58,6 @@ std::unique_ptr<Bench> Make(const AifSsdConfig& c, std::vector<AifSubmit> script
   return b;
 }
 
-AifSubmit Post(uint32_t rows, uint32_t cols) {
-  AifSubmit s;
-  s.opcode = AifOpcode::kPost;
-  s.rows = rows;
-  s.cols = cols;
-  return s;
-}
-AifSubmit Gemv(uint32_t matrix) {
-  AifSubmit s;
-  s.opcode = AifOpcode::kGemv;
-  s.matrix = matrix;
-  return s;
-}
 
 SimTime StepSum(const AifSsd::CommandRecord& r) {
   SimTime sum;
@@ -100,7 +87,7 @@ SimTime Back() { return (Wire(16) + kOneWay) + (Wire(4) + kOneWay) + Us(2); }
 // A 64 x 4096 INT8 matrix: 4 rows (16 KiB, one LSB page on plane 0 of
 // block 0) per die, 16 dies.
 TEST(AifCommandsTest, SmallGemvThroughTheFullPathToThePicosecond) {
-  auto b = Make(Aif(), {Post(64, 4096), Gemv(0)});
+  auto b = Make(Aif(), {AifPostCommand(64, 4096), AifGemvCommand(0)});
   ASSERT_NE(b, nullptr);
   absl::StatusOr<sim::RunResult> run = sim::Run(b->sim, sim::RunOptions{});
   ASSERT_TRUE(run.ok()) << run.status();
@@ -162,8 +149,8 @@ TEST(AifCommandsTest, SmallGemvThroughTheFullPathToThePicosecond) {
 // shapes (with PRP lists, several blocks per die, idle dies), the named
 // steps add up exactly to each command's end-to-end latency.
 TEST(AifCommandsTest, ControlPlaneBreakdownAddsUpToLatency) {
-  auto b = Make(Aif(true, 8), {Post(64, 4096), Post(8192, 28672), Post(28672, 8192), Post(3, 100),
-                               Post(65536, 16384), Gemv(0), Gemv(1), Gemv(2), Gemv(3), Gemv(4), Gemv(1)});
+  auto b = Make(Aif(true, 8), {AifPostCommand(64, 4096), AifPostCommand(8192, 28672), AifPostCommand(28672, 8192), AifPostCommand(3, 100),
+                               AifPostCommand(65536, 16384), AifGemvCommand(0), AifGemvCommand(1), AifGemvCommand(2), AifGemvCommand(3), AifGemvCommand(4), AifGemvCommand(1)});
   ASSERT_NE(b, nullptr);
   ASSERT_TRUE(sim::Run(b->sim, sim::RunOptions{}).ok());
   const auto& recs = b->sys.ssd->records();
@@ -188,7 +175,7 @@ TEST(AifCommandsTest, PostIsDmaThenBeEncLsbProgramToThePicosecond) {
   AifSsdConfig c = Aif();
   c.nand.geometry.channels = 1;
   c.nand.geometry.dies_per_channel = 1;
-  auto b = Make(c, {Post(4, 4096), Gemv(0)});
+  auto b = Make(c, {AifPostCommand(4, 4096), AifGemvCommand(0)});
   ASSERT_NE(b, nullptr);
   ASSERT_TRUE(sim::Run(b->sim, sim::RunOptions{}).ok());
   const auto& post = b->sys.ssd->records()[0];
@@ -206,7 +193,7 @@ TEST(AifCommandsTest, PostIsDmaThenBeEncLsbProgramToThePicosecond) {
 
   // Two 4-plane steps (32 rows x 4096 = 128 KiB): step 1's data arrives
   // while step 0 programs, and its program follows at once on the die.
-  b = Make(c, {Post(32, 4096)});
+  b = Make(c, {AifPostCommand(32, 4096)});
   ASSERT_NE(b, nullptr);
   ASSERT_TRUE(sim::Run(b->sim, sim::RunOptions{}).ok());
   const SimTime step = kCmd * 4 + Channel(16384) * 4 + Us(500);
@@ -236,7 +223,7 @@ TEST(AifCommandsTest, GemvThroughputWithCrReadAndBeEncIsFourTimesBaseline) {
   // Per die: 128 steps = 128 x 64 KiB / 4096 = 2048 rows; 256 steps = 4096 rows.
   const uint32_t rows_128 = 16 * 2048, rows_256 = 16 * 4096;
   auto throughput = [&](bool aif) {
-    auto b = Make(Aif(aif), {Post(rows_128, cols), Post(rows_256, cols), Gemv(0), Gemv(1)});
+    auto b = Make(Aif(aif), {AifPostCommand(rows_128, cols), AifPostCommand(rows_256, cols), AifGemvCommand(0), AifGemvCommand(1)});
     EXPECT_NE(b, nullptr);
     EXPECT_TRUE(sim::Run(b->sim, sim::RunOptions{}).ok());
     const auto& recs = b->sys.ssd->records();
@@ -279,7 +266,7 @@ TEST(AifCommandsTest, SameDigestOnOneAndTwoPartitions) {
   uint64_t digest = 0;
   for (int parts : {1, 2}) {
     for (sim::SyncAlgorithm sync : {sim::SyncAlgorithm::kWindow, sim::SyncAlgorithm::kNullMessage}) {
-      auto b = Make(Aif(), {Post(64, 4096), Post(8192, 28672), Gemv(0), Gemv(1), Gemv(0), Post(100, 3)});
+      auto b = Make(Aif(), {AifPostCommand(64, 4096), AifPostCommand(8192, 28672), AifGemvCommand(0), AifGemvCommand(1), AifGemvCommand(0), AifPostCommand(100, 3)});
       ASSERT_NE(b, nullptr);
       sim::RunOptions o;
       o.partitions = parts;
@@ -303,8 +290,8 @@ TEST(AifCommandsTest, BadCommandsCompleteWithStatusAndPlaceNothing) {
   AifSsdConfig c = Aif(true, 2);
   const uint32_t group = 4 * 256 * 16384;  // 16 MiB per block group (be-enc LSB)
   // 2 blocks per die hold 16 x 2 x 16 MiB = 512 MiB: 16 x 2 x 1024 rows of 16 KiB.
-  auto b = Make(c, {Gemv(0), Post(0, 4096), Post(1, group + 1), Post(16 * 2048 + 1, 16384), Post(16 * 2048, 16384),
-                    Gemv(0), Post(1, 1)});
+  auto b = Make(c, {AifGemvCommand(0), AifPostCommand(0, 4096), AifPostCommand(1, group + 1), AifPostCommand(16 * 2048 + 1, 16384), AifPostCommand(16 * 2048, 16384),
+                    AifGemvCommand(0), AifPostCommand(1, 1)});
   ASSERT_NE(b, nullptr);
   ASSERT_TRUE(sim::Run(b->sim, sim::RunOptions{}).ok());
   const auto& d = b->sys.host->done();
@@ -355,7 +342,7 @@ namespace {
 // 16 KiB data-in at 2 GB/s + tPROG 500 us) = 224 x 533.328 us; the DMA
 // lead-in and the two dies sharing a channel add < 0.5 %.
 TEST(AifCommandsTest, Llama70bFfnLayerIsPlacedBlockContiguousAndProgramBound) {
-  auto b = Make(Aif(), {Post(28672, 8192), Post(28672, 8192), Post(8192, 28672)});
+  auto b = Make(Aif(), {AifPostCommand(28672, 8192), AifPostCommand(28672, 8192), AifPostCommand(8192, 28672)});
   ASSERT_NE(b, nullptr);
   ASSERT_TRUE(sim::Run(b->sim, sim::RunOptions{}).ok());
   const auto& ssd = *b->sys.ssd;

@@ -9,9 +9,7 @@
 namespace strata::coordinator {
 
 using controller::AifComplete;
-using controller::AifOpcode;
 using controller::AifStatus;
-using controller::AifSubmit;
 
 namespace {
 uint64_t Key(uint16_t layer, uint16_t matrix) { return (uint64_t{layer} << 16) | matrix; }
@@ -62,13 +60,8 @@ void AifExecutor::PostNext() {
     return;
   }
   const MatrixShape& m = to_post_[posted_];
-  AifSubmit post;
-  post.cid = posted_;
-  post.opcode = AifOpcode::kPost;
-  post.rows = m.rows;
-  post.cols = m.cols;
   posted_bytes_ += uint64_t{m.rows} * m.cols;
-  ctx().Send(ssd_, controller::kAifSubmit, post);
+  ctx().Send(ssd_, controller::kAifSubmit, controller::AifPostCommand(m.rows, m.cols, posted_));
 }
 
 void AifExecutor::SendNextGemv() {
@@ -83,11 +76,7 @@ void AifExecutor::SendNextGemv() {
                                                 op.matrix, ", which was never posted")));
     return;
   }
-  AifSubmit gemv;
-  gemv.cid = op.id;
-  gemv.opcode = AifOpcode::kGemv;
-  gemv.matrix = it->second;
-  ctx().Send(ssd_, controller::kAifSubmit, gemv);
+  ctx().Send(ssd_, controller::kAifSubmit, controller::AifGemvCommand(it->second, op.id));
   busy_ = true;
   ++gemvs_;
 }
