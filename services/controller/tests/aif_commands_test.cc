@@ -18,21 +18,18 @@
 
 #include "aif/aif_ssd.h"
 #include "strata/sim/engine.h"
+#include "tests/ssd_test_util.h"
 
 namespace strata::controller {
 namespace {
 
 using sim::SimTime;
+using testing::kOneWay;
+using testing::Ns;
+using testing::Us;
+using testing::Wire;
 
-SimTime Ns(int64_t ns) { return SimTime::Nanoseconds(ns); }
-SimTime Us(double us) { return SimTime::FromMicroseconds(us); }
-SimTime Wire(int64_t payload) {
-  const int64_t tlps = payload == 0 ? 1 : (payload + 255) / 256;
-  const int64_t bytes = payload + tlps * 26;
-  return SimTime::Picoseconds((bytes * 1'040'000 + 8191) / 8192);
-}
 SimTime Channel(uint64_t bytes) { return sim::TransferTime(bytes, 2'000'000'000); }
-const SimTime kOneWay = Ns(250);
 const SimTime kCmd = Ns(7 * 20);
 
 AifSsdConfig Aif(bool aif = true, uint32_t blocks = 4) {

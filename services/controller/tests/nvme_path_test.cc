@@ -21,22 +21,16 @@
 
 #include "ssd/ssd_system.h"
 #include "strata/sim/engine.h"
+#include "tests/ssd_test_util.h"
 
 namespace strata::controller {
 namespace {
 
 using sim::SimTime;
-
-SimTime Ns(int64_t ns) { return SimTime::Nanoseconds(ns); }
-SimTime Us(double us) { return SimTime::FromMicroseconds(us); }
-// Time on a PCIe 4.0 x4 wire for `payload` bytes: ceil(payload / 256) TLPs
-// of 26 B overhead each, 1'040'000 / 8192 ps per byte, rounded up.
-SimTime Wire(int64_t payload) {
-  const int64_t tlps = payload == 0 ? 1 : (payload + 255) / 256;
-  const int64_t bytes = payload + tlps * 26;
-  return SimTime::Picoseconds((bytes * 1'040'000 + 8191) / 8192);
-}
-const SimTime kOneWay = Ns(250);
+using testing::kOneWay;
+using testing::Ns;
+using testing::Us;
+using testing::Wire;
 
 SsdSystemConfig SmallSsd() {
   SsdSystemConfig c;
@@ -47,19 +41,7 @@ SsdSystemConfig SmallSsd() {
   return c;
 }
 
-struct Bench {
-  sim::Simulation sim;
-  SsdSystem ssd;
-};
-
-std::unique_ptr<Bench> Make(const SsdSystemConfig& c) {
-  auto b = std::make_unique<Bench>();
-  absl::StatusOr<SsdSystem> ssd = BuildSsd(c, &b->sim);
-  EXPECT_TRUE(ssd.ok()) << ssd.status();
-  if (!ssd.ok()) return nullptr;
-  b->ssd = *ssd;
-  return b;
-}
+using testing::MakeSsdBench;
 
 absl::StatusOr<sim::RunResult> RunIt(sim::Simulation& s, int partitions = 1,
                                      sim::SyncAlgorithm sync = sim::SyncAlgorithm::kWindow) {
@@ -119,7 +101,7 @@ std::array<SimTime, kNvmeSteps> ExpectedSteps(NvmeOpcode op, CompletionMode mode
 }
 
 TEST(NvmePathTest, OneReadThroughTheFullPathToThePicosecond) {
-  auto b = Make(OneCommand(NvmeOpcode::kRead));
+  auto b = MakeSsdBench(OneCommand(NvmeOpcode::kRead));
   ASSERT_NE(b, nullptr);
   // The preconditioned page: unit 0 = channel 0, die 0, plane 0; page 0 (LSB).
   ASSERT_TRUE(b->ssd.controller->ftl().Lookup(0).has_value());
@@ -163,7 +145,7 @@ TEST(NvmePathTest, StepBreakdownAddsUpToEndToEndLatency) {
     for (CompletionMode mode : {CompletionMode::kInterrupt, CompletionMode::kPolling}) {
       SsdSystemConfig c = OneCommand(op);
       c.nvme.completion = mode;
-      auto b = Make(c);
+      auto b = MakeSsdBench(c);
       ASSERT_NE(b, nullptr);
       ASSERT_TRUE(RunIt(b->sim).ok());
       ASSERT_EQ(b->ssd.nvme->records().size(), 1u);
@@ -187,7 +169,7 @@ TEST(NvmePathTest, PollingSavesInterruptDeliveryAndHandling) {
   for (CompletionMode mode : {CompletionMode::kInterrupt, CompletionMode::kPolling}) {
     SsdSystemConfig c = OneCommand(NvmeOpcode::kRead);
     c.nvme.completion = mode;
-    auto b = Make(c);
+    auto b = MakeSsdBench(c);
     ASSERT_TRUE(RunIt(b->sim).ok());
     lat[static_cast<int>(mode)] = b->ssd.nvme->records()[0].latency();
   }
@@ -199,7 +181,7 @@ TEST(NvmePathTest, PollingSavesInterruptDeliveryAndHandling) {
 TEST(NvmePathTest, FourKibReadNeedsNoPrpListButReadsAWholePage) {
   SsdSystemConfig c = OneCommand(NvmeOpcode::kRead);
   c.workload.block_bytes = 4096;
-  auto b = Make(c);
+  auto b = MakeSsdBench(c);
   ASSERT_TRUE(RunIt(b->sim).ok());
   const auto& r = b->ssd.nvme->records()[0];
   EXPECT_EQ(r.steps[kStepDmaSetup], Ns(200));
@@ -210,7 +192,7 @@ TEST(NvmePathTest, FourKibReadNeedsNoPrpListButReadsAWholePage) {
 TEST(NvmePathTest, ReadOfUnwrittenLbaReturnsWithoutFlashAccess) {
   SsdSystemConfig c = OneCommand(NvmeOpcode::kRead);
   c.precondition_pages = 0;
-  auto b = Make(c);
+  auto b = MakeSsdBench(c);
   ASSERT_TRUE(RunIt(b->sim).ok());
   EXPECT_EQ(b->ssd.nvme->records()[0].steps[kStepFlash], SimTime::Zero());
   EXPECT_EQ(b->ssd.controller->stats().unmapped_reads, 1u);
@@ -219,11 +201,11 @@ TEST(NvmePathTest, ReadOfUnwrittenLbaReturnsWithoutFlashAccess) {
 
 TEST(NvmePathTest, OutOfRangeLbaCompletesWithErrorAndNoData) {
   SsdSystemConfig c = OneCommand(NvmeOpcode::kRead);
-  auto probe = Make(c);
+  auto probe = MakeSsdBench(c);
   ASSERT_NE(probe, nullptr);
   const uint64_t lbas = probe->ssd.controller->logical_lbas();
   c.workload.offset_bytes = lbas * 4096;  // one past the end
-  auto b = Make(c);
+  auto b = MakeSsdBench(c);
   ASSERT_TRUE(RunIt(b->sim).ok());
   const auto& r = b->ssd.nvme->records()[0];
   EXPECT_EQ(r.status, NvmeStatus::kLbaOutOfRange);
@@ -238,7 +220,7 @@ TEST(NvmePathTest, SubmissionsBeyondQueueDepthWaitOnTheHost) {
   c.workload.count = 8;
   c.precondition_pages = 64;
   c.workload.span_bytes = 64 * 16384;
-  auto b = Make(c);
+  auto b = MakeSsdBench(c);
   ASSERT_TRUE(RunIt(b->sim).ok());
   EXPECT_EQ(b->ssd.nvme->stats().sq_max, 4u);
   EXPECT_EQ(b->ssd.nvme->stats().host_waiters_max, 4u);
@@ -279,7 +261,7 @@ TEST(NvmePathTest, SameDigestOnOneAndTwoPartitions) {
   SsdWorkload::Result first;
   for (int parts : {1, 2}) {
     for (sim::SyncAlgorithm sync : {sim::SyncAlgorithm::kWindow, sim::SyncAlgorithm::kNullMessage}) {
-      auto b = Make(config());
+      auto b = MakeSsdBench(config());
       ASSERT_NE(b, nullptr);
       absl::StatusOr<sim::RunResult> r = RunIt(b->sim, parts, sync);
       ASSERT_TRUE(r.ok()) << r.status();

@@ -28,23 +28,12 @@ TEST(SsdWorkloadTest, NearestRankPercentiles) {
 
 #include "ssd/ssd_system.h"
 #include "strata/sim/engine.h"
+#include "tests/ssd_test_util.h"
 
 namespace strata::controller {
 namespace {
 
-struct Bench {
-  sim::Simulation sim;
-  SsdSystem ssd;
-};
-
-std::unique_ptr<Bench> Make(const SsdSystemConfig& c) {
-  auto b = std::make_unique<Bench>();
-  absl::StatusOr<SsdSystem> ssd = BuildSsd(c, &b->sim);
-  EXPECT_TRUE(ssd.ok()) << ssd.status();
-  if (!ssd.ok()) return nullptr;
-  b->ssd = *ssd;
-  return b;
-}
+using testing::MakeSsdBench;
 
 // Random 16 KiB reads over preconditioned data with the AiF NAND timing.
 SsdSystemConfig RandomReads(uint32_t channels, uint32_t dies, uint32_t qd, uint64_t count) {
@@ -109,7 +98,7 @@ TEST(SsdThroughputTest, Qd32RandomReadIopsIsTheTightestOfDieChannelAndPcie) {
     SsdSystemConfig c = RandomReads(k.channels, k.dies, 32, 2000);
     c.nvme.pcie.generation = k.gen;
     c.nvme.pcie.lanes = k.lanes;
-    auto b = Make(c);
+    auto b = MakeSsdBench(c);
     ASSERT_NE(b, nullptr);
     ASSERT_TRUE(sim::Run(b->sim, {}).ok());
     const SsdWorkload::Result r = b->ssd.workload->result();
@@ -141,7 +130,7 @@ TEST(SsdThroughputTest, CommandFirstArbitrationKeepsEightDiesOnOneChannelNearThe
     c.nand.channel_arbitration = arb;
     c.nvme.pcie.generation = 4;
     c.nvme.pcie.lanes = 4;
-    auto b = Make(c);
+    auto b = MakeSsdBench(c);
     ASSERT_NE(b, nullptr);
     ASSERT_TRUE(sim::Run(b->sim, {}).ok());
     const SsdWorkload::Result r = b->ssd.workload->result();
@@ -177,7 +166,7 @@ SsdSystemConfig SmallFullDrive() {
 
 TEST(SsdGcTest, WritesIssueTheirGcCopiesAndErasesToTheDies) {
   SsdSystemConfig c = SmallFullDrive();
-  auto probe = Make(c);
+  auto probe = MakeSsdBench(c);
   ASSERT_NE(probe, nullptr);
   const uint64_t logical = probe->ssd.controller->ftl().logical_pages();
   c.precondition_pages = logical;
@@ -186,7 +175,7 @@ TEST(SsdGcTest, WritesIssueTheirGcCopiesAndErasesToTheDies) {
   c.workload.queue_depth = 8;
   c.workload.count = 3000;
   c.workload.span_bytes = logical * 16384;
-  auto b = Make(c);
+  auto b = MakeSsdBench(c);
   ASSERT_NE(b, nullptr);
   const FtlStats before = b->ssd.controller->ftl().stats();
   ASSERT_TRUE(sim::Run(b->sim, {}).ok());
@@ -245,7 +234,7 @@ TEST(SsdGcTest, HostReadsFirstShortensReadTailUnderGc) {
   for (bool first : {false, true}) {
     SsdSystemConfig c = MixedOnFullDrive(0.5);
     c.controller.host_reads_first = first;
-    auto b = Make(c);
+    auto b = MakeSsdBench(c);
     ASSERT_TRUE(sim::Run(b->sim, {}).ok());
     const SsdWorkload::Result r = b->ssd.workload->result();
     p99[first] = r.read.p99;
@@ -274,7 +263,7 @@ TEST(SsdGcTest, SuspendForReadsShortensReadTailUnderGc) {
     SsdSystemConfig c = MixedOnFullDrive(0.5);
     c.controller.scheduler = k.scheduler;
     c.controller.suspend_for_reads = k.suspend;
-    auto b = Make(c);
+    auto b = MakeSsdBench(c);
     ASSERT_NE(b, nullptr);
     ASSERT_TRUE(sim::Run(b->sim, {}).ok());
     const SsdWorkload::Result r = b->ssd.workload->result();
@@ -301,7 +290,7 @@ void ExpectSameDigestOnOneAndTwoPartitions(const SsdSystemConfig& c) {
   uint64_t digest = 0;
   for (int parts : {1, 2}) {
     for (sim::SyncAlgorithm sync : {sim::SyncAlgorithm::kWindow, sim::SyncAlgorithm::kNullMessage}) {
-      auto b = Make(c);
+      auto b = MakeSsdBench(c);
       ASSERT_NE(b, nullptr);
       sim::RunOptions o;
       o.partitions = parts;
