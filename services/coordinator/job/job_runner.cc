@@ -29,6 +29,12 @@
 #include "strata/sim/digest.h"
 
 namespace strata::coordinator {
+
+absl::Status Invalid(std::string_view field, double value, std::string_view allowed) {
+  return absl::InvalidArgumentError(absl::StrCat(absl::string_view(field.data(), field.size()), " = ", value,
+                                                 "; allowed: ", absl::string_view(allowed.data(), allowed.size())));
+}
+
 namespace {
 
 using host::ModelShape;
@@ -47,11 +53,6 @@ class ParseErrors : public google::protobuf::io::ErrorCollector {
  private:
   std::vector<std::string> errors_;
 };
-
-absl::Status Invalid(std::string_view field, double value, std::string_view allowed) {
-  return absl::InvalidArgumentError(absl::StrCat(absl::string_view(field.data(), field.size()), " = ", value,
-                                                 "; allowed: ", absl::string_view(allowed.data(), allowed.size())));
-}
 
 // Field `name` of `msg` (at `path` in the job): set to `fallback` when unset
 // (0), then checked against [min, max]. Works for double, int32 and uint64

@@ -35,6 +35,10 @@ absl::StatusOr<v1::JobSpec> LoadJobSpec(const std::string& path);
 absl::StatusOr<v1::JobSpec> ParseJobSpecText(const std::string& text);
 absl::StatusOr<v1::JobSpec> ParseJobSpecJson(const std::string& json);
 
+// INVALID_ARGUMENT "<field> = <value>; allowed: <allowed>": the one shape of
+// a bad-field error in job specs.
+absl::Status Invalid(std::string_view field, double value, std::string_view allowed);
+
 // Fills unset fields with their documented defaults and checks every field;
 // INVALID_ARGUMENT names the field path, the value and the allowed range.
 absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec);

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "job/job_runner.h"
 #include "ssd/ssd_system.h"
 #include "strata/sim/engine.h"
 
@@ -14,9 +15,8 @@ namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
-absl::Status OutOfRange(std::string_view field, double value, std::string_view allowed) {
-  return absl::InvalidArgumentError(absl::StrCat("ssd_io.", absl::string_view(field.data(), field.size()), " = ",
-                                                 value, "; allowed: ", absl::string_view(allowed.data(), allowed.size())));
+absl::Status OutOfRange(const char* field, double value, std::string_view allowed) {
+  return Invalid(absl::StrCat("ssd_io.", field), value, allowed);
 }
 
 void Fill(v1::LatencyPercentiles* out, const controller::LatencySummary& s) {
