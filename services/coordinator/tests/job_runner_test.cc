@@ -13,6 +13,7 @@ namespace {
 using ::testing::HasSubstr;
 
 using testing::BreakdownSum;
+using testing::ExpectFidelitiesAgreeOnTokensPerSecond;
 using testing::ExpectSameDigestEverywhere;
 using testing::Spec;
 
@@ -196,12 +197,7 @@ TEST(NvllmTest, DigestsAgreeAcrossPartitionsAndSyncAndFidelitiesAgreeOnTokensPer
   v1::JobSpec spec = NvllmSpec(2);
   EXPECT_FALSE(ExpectSameDigestEverywhere(spec, {1, 3}, "nvllm").empty());
   spec.mutable_simulation()->set_partitions(1);
-  spec.mutable_simulation()->set_fidelity(v1::PAGE);
-  auto page = RunJob(spec);
-  spec.mutable_simulation()->set_fidelity(v1::STREAM);
-  auto stream = RunJob(spec);
-  ASSERT_TRUE(page.ok() && stream.ok());
-  EXPECT_NEAR(stream->tokens_per_second() / page->tokens_per_second(), 1.0, 0.02);
+  ExpectFidelitiesAgreeOnTokensPerSecond(spec);
 }
 
 }  // namespace

@@ -52,6 +52,17 @@ inline void ExpectRejected(const std::string& spec_text, const std::string& mess
   EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr(message)) << spec_text;
 }
 
+// The check: PAGE and STREAM fidelity agree within 2% on tokens/s.
+inline void ExpectFidelitiesAgreeOnTokensPerSecond(v1::JobSpec spec) {
+  spec.mutable_simulation()->set_fidelity(v1::PAGE);
+  auto page = RunJob(spec);
+  spec.mutable_simulation()->set_fidelity(v1::STREAM);
+  auto stream = RunJob(spec);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  EXPECT_NEAR(stream->tokens_per_second() / page->tokens_per_second(), 1.0, 0.02);
+}
+
 }  // namespace strata::coordinator::testing
 
 #endif  // STRATA_COORDINATOR_TESTS_JOB_TEST_UTIL_H_

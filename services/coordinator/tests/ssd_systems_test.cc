@@ -12,6 +12,7 @@ namespace strata::coordinator {
 namespace {
 
 
+using testing::ExpectFidelitiesAgreeOnTokensPerSecond;
 using testing::Spec;
 
 // A small dense model (4 layers, hidden 2048, FFN 8192, INT8): about
@@ -100,13 +101,7 @@ TEST(SsdOffloadTest, SynchronousFaultsAreSlowerThanReadahead) {
 TEST(SsdOffloadTest, PageAndStreamFidelitiesAgreeOnTokensPerSecond) {
   // At the default 4 MiB readahead the link bounds both; STREAM's chips
   // taking turns on a channel would show with small windows (1 MiB: 3%).
-  v1::JobSpec spec = OffloadSpec("page_cache_gib: 0.125");
-  spec.mutable_simulation()->set_fidelity(v1::PAGE);
-  auto page = RunJob(spec);
-  spec.mutable_simulation()->set_fidelity(v1::STREAM);
-  auto stream = RunJob(spec);
-  ASSERT_TRUE(page.ok() && stream.ok());
-  EXPECT_NEAR(stream->tokens_per_second() / page->tokens_per_second(), 1.0, 0.02);
+  ExpectFidelitiesAgreeOnTokensPerSecond(OffloadSpec("page_cache_gib: 0.125"));
 }
 
 // Runs `spec` on 1, 2 and 4 partitions x both sync algorithms; one digest.
