@@ -190,8 +190,7 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   sim::RunOptions options;
   options.seed = spec.simulation().seed();
   options.partitions = spec.simulation().partitions();
-  options.sync = spec.simulation().sync() == v1::NULL_MESSAGE ? sim::SyncAlgorithm::kNullMessage
-                                                                : sim::SyncAlgorithm::kWindow;
+  options.sync = SyncOf(spec);
   options.cancel = cancel;
   auto run = sim::Run(sim, options);
   if (!run.ok()) return run.status();
@@ -204,7 +203,7 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   r.set_wall_seconds(run->wall_seconds);
   r.set_digest(run->digest_hex());
   r.set_partitions(options.partitions);
-  r.set_sync(options.sync == sim::SyncAlgorithm::kNullMessage ? "null" : "window");
+  r.set_sync(std::string(sim::SyncAlgorithmName(options.sync)));
   FillIoResult(*ssd->workload, before, ssd->controller->ftl().stats(), r.mutable_ssd_io());
   const controller::SsdWorkload::Result w = ssd->workload->result();
   // The flash channels' and the PCIe link's share of the elapsed time.
