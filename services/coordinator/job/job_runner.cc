@@ -1086,6 +1086,15 @@ void MergeFigures(const v1::JobFigures& part, v1::JobFigures* total) {
   }
 }
 
+void SetRunFields(const RunSummary& run, v1::JobResult* r) {
+  r->set_simulated_seconds(run.final_time.ToSeconds());
+  r->set_events(run.committed_events);
+  r->set_wall_seconds(run.wall_seconds);
+  r->set_digest(run.digest_hex);
+  r->set_partitions(run.partitions);
+  r->set_sync(std::string(sim::SyncAlgorithmName(run.sync)));
+}
+
 absl::StatusOr<v1::JobResult> ResultFromFigures(const v1::JobSpec& spec, const BuiltJob& job,
                                                 const v1::JobFigures& f, const RunSummary& run) {
   const int tokens = spec.workload().decode_tokens();
@@ -1116,13 +1125,8 @@ absl::StatusOr<v1::JobResult> ResultFromFigures(const v1::JobSpec& spec, const B
   b->set_synchronization_us(us(host::Category::kSynchronization));
   r.set_prefill_seconds(SimTime::Picoseconds(f.prefill_end_ps() - f.start_ps()).ToSeconds());
   if (f.has_setup()) r.set_setup_seconds(SimTime::Picoseconds(f.setup_ps()).ToSeconds());
-  r.set_simulated_seconds(run.final_time.ToSeconds());
-  r.set_events(run.committed_events);
-  r.set_wall_seconds(run.wall_seconds);
-  r.set_digest(run.digest_hex);
+  SetRunFields(run, &r);
   r.set_weight_bytes_per_token(f.decode_weight_bytes() / tokens);
-  r.set_partitions(run.partitions);
-  r.set_sync(std::string(sim::SyncAlgorithmName(run.sync)));
   for (const auto& res : f.resources()) {
     v1::ResourceUtilization* u = r.add_utilization();
     u->set_resource(res.name());

@@ -93,6 +93,8 @@ struct RunSummary {
   int partitions = 1;
   sim::SyncAlgorithm sync = sim::SyncAlgorithm::kWindow;
 };
+// The kernel's figures of a run into its result (any job kind).
+void SetRunFields(const RunSummary& run, v1::JobResult* result);
 // The JobResult of a normalised spec's finished run. INTERNAL when the
 // driver did not finish every token.
 absl::StatusOr<v1::JobResult> ResultFromFigures(const v1::JobSpec& normalized, const BuiltJob& job,

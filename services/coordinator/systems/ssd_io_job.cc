@@ -198,15 +198,12 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   v1::JobResult r;
   r.set_job_name(spec.name());
   r.set_system("ssd_offload (plain I/O)");
-  r.set_simulated_seconds(run->final_time.ToSeconds());
-  r.set_events(run->committed_events);
-  r.set_wall_seconds(run->wall_seconds);
-  r.set_digest(run->digest_hex());
-  r.set_partitions(options.partitions);
-  r.set_sync(std::string(sim::SyncAlgorithmName(options.sync)));
+  SetRunFields({run->final_time, run->committed_events, run->wall_seconds, run->digest_hex(), options.partitions,
+                options.sync},
+               &r);
   FillIoResult(*ssd->workload, before, ssd->controller->ftl().stats(), r.mutable_ssd_io());
   const controller::SsdWorkload::Result w = ssd->workload->result();
-  // The flash channels' and the PCIe link's share of the elapsed time.
+  // The flash channels' share of the workload's elapsed time.
   const double elapsed = w.elapsed.ToSeconds();
   if (elapsed > 0) {
     sim::SimTime bus;
