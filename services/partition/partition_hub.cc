@@ -144,7 +144,7 @@ void PartitionHub::Execute(sim::PartitionId self, const v1::KernelCall& call) {
       Reply(self, std::move(reply));
       return;
     }
-    case v1::KernelCall::kAllReduceMinPs: ArriveAtBarrier(self, call.all_reduce_min_ps()); return;
+    case v1::KernelCall::kAllReduceMin: ArriveAtBarrier(self, call.all_reduce_min()); return;
     case v1::KernelCall::kLeave: {
       transport_.Leave(self);
       std::lock_guard<std::mutex> lock(barrier_mu_);
@@ -162,18 +162,19 @@ void PartitionHub::Execute(sim::PartitionId self, const v1::KernelCall& call) {
 // order), so each mailbox drained into a reply holds whatever was sent to
 // it before the barrier (contract 2); no partition can send again before
 // it has its answer, and every mailbox is drained before any answer leaves.
-void PartitionHub::ArriveAtBarrier(sim::PartitionId self, int64_t value_ps) {
+void PartitionHub::ArriveAtBarrier(sim::PartitionId self, const v1::TimeVector& values) {
   std::vector<sim::PartitionId> answer;
-  int64_t min_ps = 0;
+  std::vector<int64_t> min_ps;
   {
     std::lock_guard<std::mutex> lock(barrier_mu_);
     if (!aborted()) {
-      barrier_min_ps_ = std::min(barrier_min_ps_, value_ps);
+      if (barrier_waiting_.empty()) barrier_min_ps_.assign(values.ps().begin(), values.ps().end());
+      const size_t n = std::min<size_t>(barrier_min_ps_.size(), values.ps_size());
+      for (size_t i = 0; i < n; ++i) barrier_min_ps_[i] = std::min(barrier_min_ps_[i], values.ps(i));
       barrier_waiting_.push_back(self);
       if (static_cast<int>(barrier_waiting_.size()) < partitions_ - left_) return;
       answer.swap(barrier_waiting_);
-      min_ps = barrier_min_ps_;
-      barrier_min_ps_ = INT64_MAX;
+      min_ps.swap(barrier_min_ps_);
     }
   }
   if (answer.empty()) {  // aborted
@@ -184,7 +185,7 @@ void PartitionHub::ArriveAtBarrier(sim::PartitionId self, int64_t value_ps) {
   }
   std::vector<v1::KernelReply> replies(answer.size());
   for (size_t i = 0; i < answer.size(); ++i) {
-    replies[i].set_time_ps(min_ps);
+    replies[i].mutable_minimum_ps()->Assign(min_ps.begin(), min_ps.end());
     Drain(answer[i], &replies[i]);
   }
   for (size_t i = 0; i < answer.size(); ++i) {

@@ -59,7 +59,7 @@ class PartitionHub {
   void Serve(sim::PartitionId self);
   void Execute(sim::PartitionId self, const v1::KernelCall& call);
   // The non-blocking barrier: answers every partition once all arrived.
-  void ArriveAtBarrier(sim::PartitionId self, int64_t value_ps);
+  void ArriveAtBarrier(sim::PartitionId self, const v1::TimeVector& values);
   // Moves the partition's waiting batches into `reply`.
   void Drain(sim::PartitionId self, v1::KernelReply* reply);
   void Reply(sim::PartitionId self, v1::KernelReply reply);
@@ -70,7 +70,7 @@ class PartitionHub {
   std::vector<std::unique_ptr<Executor>> executors_;
   std::mutex barrier_mu_;
   std::vector<sim::PartitionId> barrier_waiting_;
-  int64_t barrier_min_ps_ = INT64_MAX;
+  std::vector<int64_t> barrier_min_ps_;  // elementwise, over this barrier's arrivals
   int left_ = 0;  // partitions that called Leave (guarded by barrier_mu_)
   mutable std::mutex mu_;
   bool stopping_ = false;

@@ -157,8 +157,9 @@ class PartitionSet::SamplingTransport final : public sim::Transport {
   sim::WaitResult Wait(sim::PartitionId self, sim::SimTime next_event, sim::SimTime* floor) override {
     return inner_.Wait(self, next_event, floor);
   }
-  std::optional<sim::SimTime> AllReduceMin(sim::PartitionId self, sim::SimTime value) override {
-    return inner_.AllReduceMin(self, value);
+  std::optional<std::vector<sim::SimTime>> AllReduceMin(sim::PartitionId self,
+                                                        std::vector<sim::SimTime> values) override {
+    return inner_.AllReduceMin(self, std::move(values));
   }
   void Leave(sim::PartitionId self) override { inner_.Leave(self); }
   void Abort() override { inner_.Abort(); }

@@ -130,17 +130,21 @@ sim::WaitResult RemoteTransport::Wait(sim::PartitionId self, sim::SimTime next_e
   }
 }
 
-std::optional<sim::SimTime> RemoteTransport::AllReduceMin(sim::PartitionId self, sim::SimTime value) {
+std::optional<std::vector<sim::SimTime>> RemoteTransport::AllReduceMin(sim::PartitionId self,
+                                                                      std::vector<sim::SimTime> values) {
   v1::FromPartitions out;
   out.mutable_call()->set_partition(self);
-  out.mutable_call()->set_all_reduce_min_ps(value.ps());
+  for (sim::SimTime v : values) out.mutable_call()->mutable_all_reduce_min()->add_ps(v.ps());
   v1::KernelReply reply;
   if (!Call(self, std::move(out), &reply)) return std::nullopt;
   if (reply.aborted()) {
     AbortLocal("the coordinator aborted the run");
     return std::nullopt;
   }
-  return sim::SimTime::Picoseconds(reply.time_ps());
+  std::vector<sim::SimTime> minimum;
+  minimum.reserve(reply.minimum_ps_size());
+  for (int64_t ps : reply.minimum_ps()) minimum.push_back(sim::SimTime::Picoseconds(ps));
+  return minimum;
 }
 
 void RemoteTransport::Leave(sim::PartitionId self) {

@@ -64,7 +64,8 @@ class RemoteTransport final : public sim::Transport {
   void Send(sim::PartitionMessage message) override;
   void Receive(sim::PartitionId self, std::vector<sim::PartitionMessage>* out) override;
   sim::WaitResult Wait(sim::PartitionId self, sim::SimTime next_event, sim::SimTime* floor) override;
-  std::optional<sim::SimTime> AllReduceMin(sim::PartitionId self, sim::SimTime value) override;
+  std::optional<std::vector<sim::SimTime>> AllReduceMin(sim::PartitionId self,
+                                                        std::vector<sim::SimTime> values) override;
   void Leave(sim::PartitionId self) override;
   void Abort() override;
 

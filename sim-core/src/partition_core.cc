@@ -108,7 +108,8 @@ void PartitionCore::InitComponents() {
 
 bool PartitionCore::ProcessBefore(SimTime bound) {
   Event e;
-  while (set_->PopBefore(bound, &e)) {
+  echo_limit_ = SimTime::Infinite();
+  while (set_->PopBefore(std::min(bound, echo_limit_), &e)) {
     --pending_;
     now_ = e.time;
     by_id_[e.target]->Handle(e);

@@ -76,6 +76,19 @@ LookaheadTable::LookaheadTable(const Simulation& sim, const PartitionPlan& plan)
       }
     }
   }
+  // Floyd-Warshall: once per run, at most 256^3 steps.
+  distance_ = table_;
+  for (int p = 0; p < count_; ++p) distance_[p * count_ + p] = SimTime::Zero();
+  for (int k = 0; k < count_; ++k) {
+    for (int i = 0; i < count_; ++i) {
+      const SimTime ik = distance_[i * count_ + k];
+      if (ik.IsInfinite()) continue;
+      for (int j = 0; j < count_; ++j) {
+        SimTime& ij = distance_[i * count_ + j];
+        ij = std::min(ij, SaturatingAdd(ik, distance_[k * count_ + j]));
+      }
+    }
+  }
 }
 
 absl::Status CheckCrossPartitionLatency(const Simulation& sim, const PartitionPlan& plan) {

@@ -32,22 +32,38 @@ bool Drain(PartitionCore& core, Transport& transport, std::vector<PartitionMessa
   return true;
 }
 
-// YAWNS-style windows: T = global lower bound on every pending or in-flight
-// event time; all partitions run [T, T + L) where L is the smallest
-// cross-partition lookahead, then meet again. One barrier per window: each
-// partition contributes min(next local event, earliest event it just sent),
-// so events in flight are covered without a second barrier.
+// Windows with per-partition bounds (YAWNS, sharpened by the lookahead
+// graph). At each barrier every partition contributes a vector: its next
+// local event at its own index, and at each other index the earliest event
+// it just sent there, so events in flight count where they will run and no
+// second barrier is needed. The elementwise minimum N gives each partition
+// p the bound min over q != p of N[q] + D(q -> p), D the shortest lookahead
+// path: nothing any other partition holds can reach p sooner. Within the
+// batch p also stops before the earliest time an answer to its own sends
+// could return (PartitionCore's return distances). With one global lookahead
+// L every bound is at least min(N) + L, the classic window; when peers are
+// idle or far away a partition runs on to its next send.
 class WindowSynchronizer final : public Synchronizer {
  public:
   WindowSynchronizer(PartitionCore& core, Transport& transport, const LookaheadTable& lookahead, SimTime end_time)
-      : core_(core), transport_(transport), lookahead_(lookahead.Minimum()), end_time_(end_time) {}
+      : core_(core), transport_(transport), end_time_(end_time) {
+    const int n = lookahead.count();
+    distance_to_self_.resize(n);
+    for (int q = 0; q < n; ++q) {
+      distance_to_self_[q] = lookahead.Distance(static_cast<PartitionId>(q), core.self());
+    }
+    std::vector<SimTime> return_distance = distance_to_self_;
+    return_distance[core.self()] = SimTime::Infinite();  // nothing is sent to itself
+    core.SetReturnDistances(std::move(return_distance));
+  }
 
   std::optional<SimTime> NextBound() override {
-    SimTime earliest_sent = SimTime::Infinite();
+    std::vector<SimTime> earliest(distance_to_self_.size(), SimTime::Infinite());
+    earliest[core_.self()] = core_.NextTime();
     auto& outboxes = core_.outboxes();
     for (size_t p = 0; p < outboxes.size(); ++p) {
       if (outboxes[p].empty()) continue;
-      for (const Event& e : outboxes[p]) earliest_sent = std::min(earliest_sent, e.time);
+      for (const Event& e : outboxes[p]) earliest[p] = std::min(earliest[p], e.time);
       PartitionMessage m;
       m.from = core_.self();
       m.to = static_cast<PartitionId>(p);
@@ -55,19 +71,23 @@ class WindowSynchronizer final : public Synchronizer {
       transport_.Send(std::move(m));
       ++core_.stats().messages_sent;
     }
-    std::optional<SimTime> floor;
+    std::optional<std::vector<SimTime>> next;
     {
       BlockedTimer timer(core_.live());
-      floor = transport_.AllReduceMin(core_.self(), std::min(core_.NextTime(), earliest_sent));
+      next = transport_.AllReduceMin(core_.self(), std::move(earliest));
     }
-    if (!floor) return Stop();
+    if (!next || next->size() != distance_to_self_.size()) return Stop();
     if (!Drain(core_, transport_, &scratch_, nullptr)) return Stop();
     core_.live().windows.fetch_add(1, std::memory_order_relaxed);
-    if (*floor >= end_time_) {
+    if (*std::min_element(next->begin(), next->end()) >= end_time_) {
       transport_.Leave(core_.self());
       return std::nullopt;
     }
-    return std::min(SaturatingAdd(*floor, lookahead_), end_time_);
+    SimTime bound = end_time_;
+    for (size_t q = 0; q < next->size(); ++q) {
+      if (q != core_.self()) bound = std::min(bound, SaturatingAdd((*next)[q], distance_to_self_[q]));
+    }
+    return bound;
   }
 
  private:
@@ -77,8 +97,8 @@ class WindowSynchronizer final : public Synchronizer {
   }
   PartitionCore& core_;
   Transport& transport_;
-  SimTime lookahead_;
   SimTime end_time_;
+  std::vector<SimTime> distance_to_self_;  // D(q -> self) by q
   std::vector<PartitionMessage> scratch_;
 };
 

@@ -106,14 +106,20 @@ WaitResult InProcessTransport::Wait(PartitionId self, SimTime next_event, SimTim
   return WaitResult::kMessage;
 }
 
-std::optional<SimTime> InProcessTransport::AllReduceMin(PartitionId /*self*/, SimTime value) {
+std::optional<std::vector<SimTime>> InProcessTransport::AllReduceMin(PartitionId /*self*/,
+                                                                    std::vector<SimTime> values) {
   std::unique_lock<std::mutex> lock(mu_);
   if (aborted_) return std::nullopt;
-  reduce_value_ = std::min(reduce_value_, value);
+  if (reduce_value_.empty()) {
+    reduce_value_ = std::move(values);
+  } else {
+    const size_t n = std::min(reduce_value_.size(), values.size());
+    for (size_t i = 0; i < n; ++i) reduce_value_[i] = std::min(reduce_value_[i], values[i]);
+  }
   const uint64_t generation = reduce_generation_;
   if (++reduce_arrived_ == static_cast<int>(boxes_.size()) - left_) {
-    reduce_result_ = reduce_value_;
-    reduce_value_ = SimTime::Infinite();
+    reduce_result_ = std::move(reduce_value_);
+    reduce_value_.clear();
     reduce_arrived_ = 0;
     ++reduce_generation_;
     reduce_cv_.notify_all();

@@ -202,6 +202,61 @@ TEST(EngineOptionsTest, BadOptionsAreRejectedNamingTheField) {
   EXPECT_THAT(ParseSyncAlgorithm("optimistic").status().message(), HasSubstr("allowed: window, null"));
 }
 
+// Ticks `ticks` times, 1 ns apart, on its own, then sends one message out
+// of "out"; answers what comes back on "in" as Echo does.
+class Ticker : public Component {
+ public:
+  Ticker(std::string name, int ticks) : Component(std::move(name)), ticks_(ticks) {
+    out_ = DeclarePort("out");
+    in_ = DeclarePort("in");
+  }
+  void Init() override { ctx().Schedule(SimTime::Nanoseconds(1), 0, 0); }
+  void Handle(const Event& e) override {
+    if (e.port != kSelfPort) {
+      ++answers;
+      return;
+    }
+    if (++ticked < ticks_) {
+      ctx().Schedule(SimTime::Nanoseconds(1), 0, 0);
+    } else {
+      ctx().Send(out_, 1, 2);
+    }
+  }
+  void AddToDigest(DigestBuilder& d) const override { d.Add(ticked).Add(answers); }
+  int ticked = 0;
+  int answers = 0;
+
+ private:
+  int ticks_;
+  PortId out_, in_;
+};
+
+// Partition 0 ticks 1000 times, 1 ns apart, while partitions 1 and 2 (a
+// chain 0 - 1 - 2, 10 ns links) have nothing to do. One global lookahead
+// would cut its run into ~100 windows of 10 ns; bounds from the lookahead
+// graph let it run to its send at once. A handful of windows carry the
+// message down the chain and back.
+TEST(WindowSyncTest, APartitionWhosePeersAreIdleRunsToItsNextSendInOneWindow) {
+  for (const bool distributed_over_three : {false, true}) {
+    Simulation sim;
+    auto* ticker = sim.Emplace<Ticker>("t", "ticker", 1000);
+    auto* middle = sim.Emplace<Echo>("m", "middle");
+    auto* end = sim.Emplace<Echo>("e", "end");
+    ASSERT_TRUE(sim.Connect(ticker->id(), "out", middle->id(), "in", SimTime::Nanoseconds(10)).ok());
+    ASSERT_TRUE(sim.Connect(middle->id(), "out", end->id(), "in", SimTime::Nanoseconds(10)).ok());
+    ASSERT_TRUE(sim.Connect(ticker->id(), "in", end->id(), "out", SimTime::Nanoseconds(50)).ok());
+    RunOptions o;
+    o.partitions = distributed_over_three ? 3 : 1;
+    if (distributed_over_three) o.plan = PartitionPlan{3, {0, 1, 2}};
+    auto r = sim::Run(sim, o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(ticker->ticked, 1000);
+    EXPECT_EQ(middle->log.size(), 1u);  // value 2 from the ticker, answered with 1
+    if (!distributed_over_three) continue;
+    for (const PartitionStats& p : r->partitions) EXPECT_LE(p.windows, 6u) << "partition " << p.partition;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllEngines, EngineTest,
                          ::testing::Values(EngineCase{1, SyncAlgorithm::kWindow},
                                            EngineCase{2, SyncAlgorithm::kWindow},

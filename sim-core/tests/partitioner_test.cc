@@ -86,5 +86,27 @@ TEST(PartitionerTest, LookaheadTableHoldsTheSmallestLatencyPerDirection) {
   EXPECT_EQ(table.Minimum(), SimTime::Nanoseconds(3));
 }
 
+// A chain p0 -3ns- p1 -5ns- p2 and a partition p3 joined to nothing: the
+// distance is the shortest path, through partitions in between.
+TEST(PartitionerTest, LookaheadDistanceIsTheShortestPathThroughOtherPartitions) {
+  Simulation sim;
+  const ComponentId a = sim.Add(std::make_unique<Echo>("a"));
+  const ComponentId b = sim.Add(std::make_unique<Echo>("b"));
+  const ComponentId c = sim.Add(std::make_unique<Echo>("c"));
+  const ComponentId d = sim.Add(std::make_unique<Echo>("d"));
+  ASSERT_TRUE(sim.Connect(a, "out", b, "in", SimTime::Nanoseconds(3)).ok());
+  ASSERT_TRUE(sim.Connect(b, "out", c, "in", SimTime::Nanoseconds(5)).ok());
+  ASSERT_TRUE(sim.Connect(c, "out", a, "in", SimTime::Nanoseconds(20)).ok());
+  ASSERT_TRUE(sim.Connect(d, "out", d, "in", SimTime::Nanoseconds(1)).ok());
+  PartitionPlan plan{4, {0, 1, 2, 3}};
+  LookaheadTable table(sim, plan);
+  EXPECT_EQ(table.Get(0, 2), SimTime::Nanoseconds(20));
+  EXPECT_EQ(table.Distance(0, 2), SimTime::Nanoseconds(8));  // via p1, not the 20 ns link
+  EXPECT_EQ(table.Distance(2, 0), SimTime::Nanoseconds(8));
+  EXPECT_EQ(table.Distance(1, 1), SimTime::Zero());
+  EXPECT_TRUE(table.Distance(0, 3).IsInfinite());
+  EXPECT_TRUE(table.Distance(3, 1).IsInfinite());
+}
+
 }  // namespace
 }  // namespace strata::sim

@@ -109,23 +109,26 @@ TEST(InProcessTransportTest, NoFloorWhileEventsAreInFlight) {
 
 TEST(InProcessTransportTest, AbortWakesABarrier) {
   InProcessTransport t(2);
-  std::thread waiter([&] { EXPECT_FALSE(t.AllReduceMin(0, SimTime::Nanoseconds(1)).has_value()); });
+  std::thread waiter([&] { EXPECT_FALSE(t.AllReduceMin(0, {SimTime::Nanoseconds(1)}).has_value()); });
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
   t.Abort();
   waiter.join();
 }
 
-TEST(InProcessTransportTest, AllReduceMinReturnsTheMinimumToEveryone) {
+TEST(InProcessTransportTest, AllReduceMinReturnsTheElementwiseMinimumToEveryone) {
   InProcessTransport t(3);
-  std::vector<SimTime> results(3);
+  std::vector<std::vector<SimTime>> results(3);
   std::vector<std::thread> threads;
   for (int p = 0; p < 3; ++p) {
     threads.emplace_back([&, p] {
-      results[p] = *t.AllReduceMin(static_cast<PartitionId>(p), SimTime::Nanoseconds(10 - p));
+      results[p] = *t.AllReduceMin(static_cast<PartitionId>(p),
+                                   {SimTime::Nanoseconds(10 - p), SimTime::Nanoseconds(20 + p)});
     });
   }
   for (auto& th : threads) th.join();
-  for (SimTime r : results) EXPECT_EQ(r, SimTime::Nanoseconds(8));
+  for (const auto& r : results) {
+    EXPECT_EQ(r, (std::vector<SimTime>{SimTime::Nanoseconds(8), SimTime::Nanoseconds(20)}));
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // per committed event. PHOLD by default; --job runs an LLM job instead.
 // A bench prints figures; nothing here is a pass/fail test.
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -15,6 +16,7 @@
 #include "partition_set.h"
 #include "strata/sim/digest.h"
 #include "strata/sim/engine.h"
+#include "strata/sim/partitioner.h"
 
 ABSL_FLAG(int, partitions, 2, "partitions; each gets its own partition service (1 to 64)");
 ABSL_FLAG(int, lps, 1024, "PHOLD logical processes");
@@ -62,6 +64,28 @@ void Print(const char* name, const Figures& f) {
               f.messages / e, strata::sim::DigestToHex(f.digest).c_str());
 }
 
+// What each partition holds (its groups, by name) and the lookahead
+// between partitions: the figures that decide how much a window can hold.
+void PrintPlan(const strata::sim::Simulation& sim, const strata::sim::PartitionPlan& plan) {
+  std::vector<std::map<std::string, int>> groups(plan.partition_count);
+  for (size_t c = 0; c < sim.size(); ++c) {
+    const std::string& g = sim.group(static_cast<strata::sim::ComponentId>(c));
+    ++groups[plan.partition_of[c]][g.empty() ? "(ungrouped)" : g];
+  }
+  const strata::sim::LookaheadTable lookahead(sim, plan);
+  for (int p = 0; p < plan.partition_count; ++p) {
+    std::string held;
+    for (const auto& [g, n] : groups[p]) absl::StrAppend(&held, held.empty() ? "" : ", ", g, " x", n);
+    std::string to;
+    for (int q = 0; q < plan.partition_count; ++q) {
+      if (q == p) continue;
+      const SimTime l = lookahead.Get(static_cast<strata::sim::PartitionId>(p), static_cast<strata::sim::PartitionId>(q));
+      absl::StrAppend(&to, " ->", q, " ", l.IsInfinite() ? std::string("none") : absl::StrCat(l.ps(), " ps"));
+    }
+    std::printf("partition %d: %s; lookahead%s\n", p, held.c_str(), to.c_str());
+  }
+}
+
 int Fail(const absl::Status& s) {
   std::fprintf(stderr, "strata-distributed-bench: %s\n", std::string(s.message()).c_str());
   return 2;
@@ -103,6 +127,7 @@ int main(int argc, char** argv) {
   auto plan = strata::sim::PartitionByGroup(model->sim(), n);
   if (!plan.ok()) return Fail(plan.status());
   *load.mutable_plan() = partition::ToProto(*plan);
+  PrintPlan(model->sim(), *plan);
 
   Figures threaded, distributed;
   for (int r = 0; r < absl::GetFlag(FLAGS_repeat); ++r) {

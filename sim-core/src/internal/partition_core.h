@@ -4,6 +4,7 @@
 #ifndef STRATA_SIM_INTERNAL_PARTITION_CORE_H_
 #define STRATA_SIM_INTERNAL_PARTITION_CORE_H_
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <vector>
@@ -57,8 +58,15 @@ class PartitionCore {
   void Adopt(Component* component, std::vector<PortBinding> bindings, uint64_t seed);
   // Calls Init on every local component at time zero, in id order.
   void InitComponents();
-  // Runs every event with time < bound. False when the run must stop.
+  // Runs every event with time < bound, and, when return distances are
+  // set, stops early before the first time an answer to anything this
+  // batch sent could come back. False when the run must stop.
   bool ProcessBefore(SimTime bound);
+  // Window sync: per partition q, the shortest lookahead path from q back
+  // to this partition. An event sent to q at time t can cause nothing here
+  // before t + distance[q], so a batch may run on until then: a partition
+  // whose peers are idle runs to its next send instead of one lookahead.
+  void SetReturnDistances(std::vector<SimTime> distance) { return_distance_ = std::move(distance); }
 
   // Routes an event: into the local set or an outbox.
   void Deliver(const Event& event, PartitionId partition) {
@@ -68,6 +76,9 @@ class PartitionCore {
     } else {
       outboxes_[partition].push_back(event);
       ++stats_.remote_events_sent;
+      if (!return_distance_.empty()) {
+        echo_limit_ = std::min(echo_limit_, SaturatingAdd(event.time, return_distance_[partition]));
+      }
     }
   }
   // Accepts events from another partition; checks they are not in the past.
@@ -102,6 +113,8 @@ class PartitionCore {
   std::vector<std::unique_ptr<Context>> contexts_;
   std::vector<std::vector<PortBinding>> bindings_;
   std::vector<std::vector<Event>> outboxes_;
+  std::vector<SimTime> return_distance_;         // empty: no early stop
+  SimTime echo_limit_ = SimTime::Infinite();    // this batch's early stop
   SimTime now_;
   SimTime last_event_time_;
   uint64_t committed_ = 0;

@@ -3,10 +3,13 @@
 // One partition runs a sequential event loop. N partitions run on N threads
 // over an InProcessTransport, synchronised conservatively by one of two
 // algorithms behind one interface (internal/synchronizer.h):
-//  - kWindow: YAWNS-style windows. All partitions agree on T, the global
-//    lower bound on pending event times (including events in flight), and
-//    each processes [T, T + L) where L is the smallest cross-partition link
-//    latency; no event sent inside a window can land inside it.
+//  - kWindow: YAWNS-style windows. At each barrier all partitions learn
+//    every partition's earliest pending event (events in flight count at
+//    their destination); each then runs below the earliest time anything
+//    another partition holds could reach it along the lookahead graph, and
+//    stops early before an answer to its own sends could return. With one
+//    uniform lookahead L that is at least [T, T + L), T the global minimum;
+//    a partition whose peers are idle runs on to its next send.
 //  - kNullMessage: Chandy-Misra-Bryant. Each partition promises each
 //    neighbour j that it will send nothing earlier than (its own lower bound
 //    + lookahead to j), and processes events below the smallest promise it

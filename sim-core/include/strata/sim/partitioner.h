@@ -32,6 +32,11 @@ class LookaheadTable {
  public:
   LookaheadTable(const Simulation& sim, const PartitionPlan& plan);
   SimTime Get(PartitionId from, PartitionId to) const { return table_[from * count_ + to]; }
+  // Shortest path from `from` to `to` over the lookahead graph (0 from a
+  // partition to itself; Infinite() where no path joins them): the
+  // earliest an event at `from` can cause anything at `to`, through any
+  // partitions between. Window sync bounds each partition by it.
+  SimTime Distance(PartitionId from, PartitionId to) const { return distance_[from * count_ + to]; }
   // Smallest cross-partition latency anywhere (Infinite() with no such link).
   SimTime Minimum() const { return minimum_; }
   int count() const { return count_; }
@@ -39,6 +44,7 @@ class LookaheadTable {
  private:
   int count_;
   std::vector<SimTime> table_;
+  std::vector<SimTime> distance_;
   SimTime minimum_ = SimTime::Infinite();
 };
 

@@ -5,7 +5,7 @@
 // process (InProcessTransport) or processes on other machines (a gRPC
 // transport in services/coordinator). The contract an implementation keeps:
 //  1. Messages between one pair of partitions arrive in the order sent.
-//  2. AllReduceMin is a barrier: a message sent before a partition entered it
+//  2. AllReduceMin (elementwise, over vectors) is a barrier: a message sent before a partition entered it
 //     is receivable by its destination once AllReduceMin returns there.
 //  3. Wait blocks until a message arrives (kMessage) or the partitions are
 //     stuck: every live partition is either idle (no pending events, and
@@ -62,9 +62,9 @@ class Transport {
   // Blocks per contract 3. `next_event` is the time of self's earliest
   // pending event (Infinite() when idle); on kFloor, *floor is T.
   virtual WaitResult Wait(PartitionId self, SimTime next_event, SimTime* floor) = 0;
-  // Minimum of every partition's value; a barrier (contract 2). Returns
-  // nullopt if the run was aborted.
-  virtual std::optional<SimTime> AllReduceMin(PartitionId self, SimTime value) = 0;
+  // Elementwise minimum of every live partition's `values` (one length for
+  // all); a barrier (contract 2). Returns nullopt if the run was aborted.
+  virtual std::optional<std::vector<SimTime>> AllReduceMin(PartitionId self, std::vector<SimTime> values) = 0;
   // `self` has finished; it takes no further part and counts as idle.
   // Messages still addressed to it are dropped.
   virtual void Leave(PartitionId self) = 0;
@@ -82,7 +82,7 @@ class InProcessTransport final : public Transport {
   void Send(PartitionMessage message) override;
   void Receive(PartitionId self, std::vector<PartitionMessage>* out) override;
   WaitResult Wait(PartitionId self, SimTime next_event, SimTime* floor) override;
-  std::optional<SimTime> AllReduceMin(PartitionId self, SimTime value) override;
+  std::optional<std::vector<SimTime>> AllReduceMin(PartitionId self, std::vector<SimTime> values) override;
   void Leave(PartitionId self) override;
   void Abort() override;
 
@@ -110,8 +110,8 @@ class InProcessTransport final : public Transport {
   std::condition_variable reduce_cv_;
   int reduce_arrived_ = 0;
   uint64_t reduce_generation_ = 0;
-  SimTime reduce_value_ = SimTime::Infinite();
-  SimTime reduce_result_ = SimTime::Infinite();
+  std::vector<SimTime> reduce_value_;  // empty until the first arrival
+  std::vector<SimTime> reduce_result_;
 };
 
 }  // namespace strata::sim
