@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -28,6 +29,9 @@ ABSL_FLAG(double, end_us, 2000, "PHOLD simulated end time in us");
 ABSL_FLAG(std::string, sync, "window", "window | null");
 ABSL_FLAG(std::string, job, "", "an LLM job spec (textproto) to run instead of PHOLD");
 ABSL_FLAG(int, repeat, 1, "runs of each engine; the best rate is printed");
+ABSL_FLAG(std::vector<std::string>, services, {},
+          "partition services already running (HOST:PORT, one per partition, e.g. strata-host processes); "
+          "empty: one in this process per partition");
 
 namespace {
 
@@ -151,12 +155,23 @@ int main(int argc, char** argv) {
   request.load = load;
   request.placement.plan = *plan;
   request.components = static_cast<uint32_t>(model->sim().size());
+  const std::vector<std::string> external = absl::GetFlag(FLAGS_services);
+  if (!external.empty() && static_cast<int>(external.size()) != n) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("--services lists ", external.size(), " addresses; --partitions = ", n, " needs one each")));
+  }
   for (int p = 0; p < n; ++p) {
-    auto server = partition::PartitionServer::Start({v1::HOST, "127.0.0.1:0", nullptr});
-    if (!server.ok()) return Fail(server.status());
-    request.placement.service.push_back({v1::HOST, absl::StrCat("127.0.0.1:", (*server)->port())});
+    std::string address;
+    if (external.empty()) {
+      auto server = partition::PartitionServer::Start({v1::HOST, "127.0.0.1:0", nullptr});
+      if (!server.ok()) return Fail(server.status());
+      address = absl::StrCat("127.0.0.1:", (*server)->port());
+      servers.push_back(std::move(*server));
+    } else {
+      address = external[p];
+    }
+    request.placement.service.push_back({v1::HOST, address});
     request.placement.groups.push_back({absl::StrCat("bench partition ", p)});
-    servers.push_back(std::move(*server));
   }
   for (int r = 0; r < absl::GetFlag(FLAGS_repeat); ++r) {
     auto run = coordinator::RunDistributed(request);
