@@ -128,12 +128,16 @@ absl::StatusOr<std::unique_ptr<PartitionSet>> PartitionSet::Load(const v1::LoadP
       progress(p, self->ModelSnapshots());
     };
   }
-  set->samplers_.resize(plan.partition_count());
   set->published_.resize(plan.partition_count());
-  for (sim::ComponentId id = 0; id < sim.size(); ++id) {
-    if (set->local_[set->plan_.partition_of[id]]) set->samplers_[set->plan_.partition_of[id]].components.push_back(id);
-  }
   for (int p = 0; p < plan.partition_count(); ++p) set->published_[p].partition = p;
+  // Each partition's own thread snapshots its components between events
+  // (reading them from the monitor thread would race), and once at its end.
+  options.sample_interval = absl::FromChrono(kModelSampleInterval);
+  options.on_sample = [self = set.get()](sim::PartitionId p, const std::vector<sim::ComponentId>& ids) {
+    coordinator::ModelFigures figures = coordinator::SampleModelFigures(self->model_.sim(), p, ids);
+    std::lock_guard<std::mutex> lock(self->model_mu_);
+    self->published_[p] = figures;
+  };
   auto runner = sim::PartitionRunner::Create(sim, options, set->plan_, local);
   if (!runner.ok()) return absl::InvalidArgumentError(std::string(runner.status().message()));
   set->runner_ = std::move(*runner);
@@ -142,55 +146,7 @@ absl::StatusOr<std::unique_ptr<PartitionSet>> PartitionSet::Load(const v1::LoadP
 
 bool PartitionSet::RanHere(sim::ComponentId id) const { return local_[plan_.partition_of[id]]; }
 
-// Forwards every call; Receive is made by each partition's own thread
-// between events (each window, each null-message round), which is where a
-// model snapshot may safely read that partition's components.
-class PartitionSet::SamplingTransport final : public sim::Transport {
- public:
-  SamplingTransport(PartitionSet* set, sim::Transport& inner) : set_(set), inner_(inner) {}
-  int partition_count() const override { return inner_.partition_count(); }
-  void Send(sim::PartitionMessage message) override { inner_.Send(std::move(message)); }
-  void Receive(sim::PartitionId self, std::vector<sim::PartitionMessage>* out) override {
-    set_->MaybeSample(self, false);
-    inner_.Receive(self, out);
-  }
-  sim::WaitResult Wait(sim::PartitionId self, sim::SimTime next_event, sim::SimTime* floor) override {
-    return inner_.Wait(self, next_event, floor);
-  }
-  std::optional<std::vector<sim::SimTime>> AllReduceMin(sim::PartitionId self,
-                                                        std::vector<sim::SimTime> values) override {
-    return inner_.AllReduceMin(self, std::move(values));
-  }
-  void Leave(sim::PartitionId self) override { inner_.Leave(self); }
-  void Abort() override { inner_.Abort(); }
-
- private:
-  PartitionSet* set_;
-  sim::Transport& inner_;
-};
-
-absl::Status PartitionSet::Run(sim::Transport& transport) {
-  SamplingTransport sampling(this, transport);
-  absl::Status status = runner_->Run(sampling);
-  // Every local partition has stopped: the final figures, from this thread.
-  for (size_t p = 0; p < local_.size(); ++p) {
-    if (local_[p]) MaybeSample(static_cast<sim::PartitionId>(p), true);
-  }
-  return status;
-}
-
-void PartitionSet::MaybeSample(sim::PartitionId p, bool force) {
-  Sampler& s = samplers_[p];
-  const auto now = std::chrono::steady_clock::now();
-  if (!force && now < s.next_due) return;
-  s.next_due = now + kModelSampleInterval;
-  coordinator::ModelFigures figures;
-  figures.partition = p;
-  const sim::Simulation& sim = model_.sim();
-  for (sim::ComponentId id : s.components) coordinator::AddModelFigures(sim.component(id), &s.scratch, &figures);
-  std::lock_guard<std::mutex> lock(model_mu_);
-  published_[p] = figures;
-}
+absl::Status PartitionSet::Run(sim::Transport& transport) { return runner_->Run(transport); }
 
 std::vector<coordinator::ModelFigures> PartitionSet::ModelSnapshots() const {
   std::vector<coordinator::ModelFigures> out;

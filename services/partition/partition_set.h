@@ -56,8 +56,8 @@ class PartitionSet {
   absl::Status Run(sim::Transport& transport);
   // The latest model figures of each local partition. While Run goes on
   // they are snapshots each partition's own thread published between
-  // events (at most kModelSampleInterval old, or as old as its last window
-  // or wait); after Run they are final. Any thread.
+  // events (the kernel's on_sample: about kModelSampleInterval old, or as
+  // old as its last batch or wait); after Run they are final. Any thread.
   std::vector<coordinator::ModelFigures> ModelSnapshots() const;
   static constexpr std::chrono::milliseconds kModelSampleInterval{500};
   // After Run: the local partitions' statistics and end state.
@@ -69,21 +69,11 @@ class PartitionSet {
  private:
   explicit PartitionSet(BuiltModel model) : model_(std::move(model)) {}
   bool RanHere(sim::ComponentId id) const;
-  class SamplingTransport;
-  // On partition `p`'s own thread (or with no partition running): takes
-  // its model figures if the last snapshot is older than the interval.
-  void MaybeSample(sim::PartitionId p, bool force);
 
   BuiltModel model_;
   sim::PartitionPlan plan_;
   std::vector<bool> local_;  // by partition
   std::unique_ptr<sim::PartitionRunner> runner_;
-  struct Sampler {  // touched only by the partition's own thread
-    std::vector<sim::ComponentId> components;
-    std::chrono::steady_clock::time_point next_due;
-    std::vector<sim::Statistic> scratch;
-  };
-  std::vector<Sampler> samplers_;  // by partition (empty for remote ones)
   mutable std::mutex model_mu_;
   std::vector<coordinator::ModelFigures> published_;  // by partition
 };

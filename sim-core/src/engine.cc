@@ -56,6 +56,9 @@ absl::Status CheckOptions(const RunOptions& o) {
   if (o.progress_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("progress_interval must be positive");
   }
+  if (o.sample_interval < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("sample_interval must be >= 0 (0: sample between every batch)");
+  }
   if (o.plan && (o.plan->partition_count != o.partitions)) {
     return absl::InvalidArgumentError(absl::StrCat("plan.partition_count = ", o.plan->partition_count,
                                                    " but partitions = ", o.partitions, "; they must match"));
@@ -158,6 +161,7 @@ void RunPartition(PartitionCore& core, Transport& transport, const LookaheadTabl
       }
     }
   }
+  core.Sample();  // the final state, for live metrics
   core.FinalizeStats(SecondsSince(start));
 }
 
@@ -218,6 +222,9 @@ absl::StatusOr<std::unique_ptr<PartitionRunner>> PartitionRunner::Create(Simulat
     core_of[p] = static_cast<int>(st.cores.size());
     st.cores.push_back(std::make_unique<PartitionCore>(p, plan.partition_count, options.event_set, sim, &st.meshes));
     st.cores.back()->set_cancel(options.cancel);
+    if (runner->options_.on_sample) {  // the runner's copy outlives this call
+      st.cores.back()->set_sampler(&runner->options_.on_sample, absl::ToChronoNanoseconds(options.sample_interval));
+    }
   }
   for (ComponentId id = 0; id < sim.size(); ++id) {
     const int core = core_of[plan.partition_of[id]];

@@ -150,9 +150,16 @@ void PartitionCore::CausalityViolation(ComponentId component, PortId port, SimTi
 void PartitionCore::Publish() {
   live_.committed.store(committed_, std::memory_order_relaxed);
   live_.local_time_ps.store(now_.ps(), std::memory_order_relaxed);
+  if (sampler_ != nullptr && std::chrono::steady_clock::now() >= next_sample_) Sample();
   if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) {
     Fail(absl::CancelledError(absl::StrCat("cancelled at simulated time ", now_.ToString())));
   }
+}
+
+void PartitionCore::Sample() {
+  if (sampler_ == nullptr || !*sampler_) return;
+  next_sample_ = std::chrono::steady_clock::now() + sample_interval_;
+  (*sampler_)(self_, local_ids_);
 }
 
 void PartitionCore::FinalizeStats(double wall_seconds) {

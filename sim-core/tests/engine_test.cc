@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 
 #include "tests/test_components.h"
 
@@ -187,6 +189,37 @@ TEST_P(EngineTest, ARunStopsWithCancelledWhenAskedTo) {
   };
   auto r = sim::Run(sim, o);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
+}
+
+// on_sample runs on each partition's thread with that partition's own
+// components, during the run and once at its end, when every event of the
+// partition has been handled.
+TEST_P(EngineTest, SamplesSeeEachPartitionsOwnComponentsAndTheFinalState) {
+  Simulation sim;
+  auto* a = sim.Emplace<Echo>("a", "a", 1, 9);
+  auto* b = sim.Emplace<Echo>("b", "b");
+  ASSERT_TRUE(sim.Connect(a->id(), "out", b->id(), "in", SimTime::Nanoseconds(7)).ok());
+  ASSERT_TRUE(sim.Connect(a->id(), "in", b->id(), "out", SimTime::Nanoseconds(5)).ok());
+  RunOptions o = Options();
+  o.sample_interval = absl::ZeroDuration();
+  std::mutex mu;
+  std::map<ComponentId, PartitionId> seen_in;
+  std::map<ComponentId, size_t> last_log_size;
+  o.on_sample = [&](PartitionId p, const std::vector<ComponentId>& ids) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (ComponentId id : ids) {
+      seen_in[id] = p;
+      last_log_size[id] = static_cast<const Echo&>(sim.component(id)).log.size();
+    }
+  };
+  auto r = sim::Run(sim, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(seen_in.size(), 2u);
+  if (GetParam().partitions > 1) {
+    EXPECT_NE(seen_in[a->id()], seen_in[b->id()]);
+  }
+  EXPECT_EQ(last_log_size[a->id()], 5u);  // 8, 6, 4, 2, 0
+  EXPECT_EQ(last_log_size[b->id()], 5u);  // 9, 7, 5, 3, 1
 }
 
 TEST(EngineOptionsTest, BadOptionsAreRejectedNamingTheField) {

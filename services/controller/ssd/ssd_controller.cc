@@ -445,6 +445,12 @@ void SsdController::AddToDigest(sim::DigestBuilder& d) const {
   }
 }
 
+uint64_t SsdController::QueuedOps() const {
+  uint64_t queued = 0;
+  for (const DieQueue& q : dies_) queued += q.queue.size();
+  return queued;
+}
+
 void SsdController::CollectStatistics(std::vector<sim::Statistic>* out) const {
   out->push_back({name() + ".read_commands", static_cast<double>(stats_.read_commands), "count"});
   out->push_back({name() + ".write_commands", static_cast<double>(stats_.write_commands), "count"});

@@ -171,6 +171,8 @@ class SsdController final : public sim::Component {
     uint64_t redirected_reads = 0;  // kPriority: pages read at a queued copy's source
   };
   const Stats& stats() const { return stats_; }
+  // Flash ops waiting in the dies' queues now (not yet sent to a channel).
+  uint64_t QueuedOps() const;
 
  private:
   struct Cmd {

@@ -1140,7 +1140,8 @@ absl::StatusOr<v1::JobResult> ResultFromFigures(const v1::JobSpec& spec, const B
 }
 
 absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(const JobProgress&)> on_progress,
-                                     const std::atomic<bool>* cancel) {
+                                     const std::atomic<bool>* cancel,
+                                     std::function<void(const ModelFigures&)> on_model) {
   auto spec = NormalizeJobSpec(raw);
   if (!spec.ok()) return spec.status();
   if (IsSsdIoJob(*spec)) {
@@ -1158,6 +1159,12 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
     const auto total = static_cast<uint32_t>(spec->workload().decode_tokens());
     options.on_progress = [driver, total, on_progress](const sim::ProgressSnapshot& s) {
       on_progress(JobProgress{s, driver->tokens_done_live(), total});
+    };
+  }
+  if (on_model) {
+    const sim::Simulation* sim = job->sim.get();
+    options.on_sample = [sim, on_model](sim::PartitionId p, const std::vector<sim::ComponentId>& ids) {
+      on_model(SampleModelFigures(*sim, p, ids));
     };
   }
   auto run = sim::Run(*job->sim, options);

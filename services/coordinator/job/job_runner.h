@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
+#include "metrics/model_figures.h"
 #include "model/model_catalog.h"
 #include "strata/sim/engine.h"
 #include "strata/sim/simulation.h"
@@ -109,11 +110,14 @@ struct JobProgress {
 };
 
 // Builds, runs and summarises a job. `on_progress` (may be empty) is called
-// about once a second from a monitor thread.
+// about once a second from a monitor thread. `on_model` (may be empty) gets
+// each partition's model figures about once a second, and once at its end,
+// from that partition's thread (the kernel's on_sample).
 // Setting *cancel stops the run with CANCELLED.
 absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& spec,
                                      std::function<void(const JobProgress&)> on_progress = {},
-                                     const std::atomic<bool>* cancel = nullptr);
+                                     const std::atomic<bool>* cancel = nullptr,
+                                     std::function<void(const ModelFigures&)> on_model = {});
 
 // Runs independent jobs, `parallel` at a time (each on one partition unless
 // its spec says otherwise); result i belongs to job i. `on_done` (may be

@@ -19,6 +19,7 @@ constexpr ModelFigureInfo kInfo[kModelFigureCount] = {
     {"strata_nand_ecc_uncorrectable_pages_total", "Pages ECC could not correct (LDPC or ECCLITE)", true},
     {"strata_ssd_gc_invocations_total", "FTL garbage collections (victim blocks collected)", true},
     {"strata_ssd_die_queue_depth_peak", "Deepest per-die command queue in the SSD controller so far", false},
+    {"strata_ssd_die_queued_ops", "Flash ops queued at the SSD controller's dies now, summed over dies", false},
 };
 
 // Statistic name -> figure, for the components that report by name.
@@ -62,7 +63,17 @@ void AddModelFigures(const sim::Component& c, std::vector<sim::Statistic>* scrat
     (*out)[ModelFigure::kGcInvocations] += static_cast<double>(ssd->ftl().stats().gc_victims);
     double& peak = (*out)[ModelFigure::kDieQueueDepthPeak];
     peak = std::max(peak, static_cast<double>(ssd->stats().max_die_queue));
+    (*out)[ModelFigure::kDieQueuedOps] += static_cast<double>(ssd->QueuedOps());
   }
+}
+
+ModelFigures SampleModelFigures(const sim::Simulation& sim, sim::PartitionId partition,
+                                const std::vector<sim::ComponentId>& components) {
+  thread_local std::vector<sim::Statistic> scratch;  // one partition per thread at a time
+  ModelFigures figures;
+  figures.partition = static_cast<int>(partition);
+  for (sim::ComponentId id : components) AddModelFigures(sim.component(id), &scratch, &figures);
+  return figures;
 }
 
 }  // namespace strata::coordinator

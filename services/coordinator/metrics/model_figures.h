@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "strata/sim/component.h"
+#include "strata/sim/simulation.h"
 
 namespace strata::coordinator {
 
@@ -24,6 +25,7 @@ enum class ModelFigure {
   kEccUncorrectablePages,   // channel LDPC uncorrectable + ECCLITE failed pages
   kGcInvocations,           // FTL garbage collections (victim blocks collected)
   kDieQueueDepthPeak,       // SSD controller: deepest per-die queue so far
+  kDieQueuedOps,            // SSD controller: flash ops queued at its dies now, all dies
   kCount,
 };
 inline constexpr int kModelFigureCount = static_cast<int>(ModelFigure::kCount);
@@ -45,6 +47,10 @@ struct ModelFigures {
 // Adds `component`'s figures to `out` (components without any add nothing).
 // `scratch` is reused between calls to avoid reallocating.
 void AddModelFigures(const sim::Component& component, std::vector<sim::Statistic>* scratch, ModelFigures* out);
+// Partition `partition`'s figures, summed over `components`: for the
+// kernel's RunOptions::on_sample, on that partition's own thread.
+ModelFigures SampleModelFigures(const sim::Simulation& sim, sim::PartitionId partition,
+                                const std::vector<sim::ComponentId>& components);
 
 }  // namespace strata::coordinator
 

@@ -251,7 +251,10 @@ void JobManager::RunOne(const std::string& id) {
   };
   absl::StatusOr<v1::JobResult> result;
   if (!spec.simulation().distributed()) {
-    result = RunJob(spec, on_progress, &live->cancel);
+    auto on_model = [&](const ModelFigures& figures) {
+      if (metrics) metrics->UpdateModel({figures});
+    };
+    result = RunJob(spec, on_progress, &live->cancel, on_model);
   } else if (services_ == nullptr) {
     result = absl::FailedPreconditionError("simulation.distributed is set but this coordinator has no services");
   } else {

@@ -11,8 +11,10 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "job/job_runner.h"
+#include "prometheus/text_serializer.h"
 #include "strata/v1/job_service.grpc.pb.h"
 
 namespace strata::coordinator {
@@ -35,6 +37,7 @@ class CoordinatorTest : public ::testing::Test {
     CoordinatorOptions o;
     o.listen_address = "127.0.0.1:0";
     o.database = db_;
+    o.registry = registry_;
     auto server = CoordinatorServer::Start(o);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
@@ -90,6 +93,7 @@ class CoordinatorTest : public ::testing::Test {
     workload { prompt_tokens: 8 decode_tokens: 100000 } system { in_memory {} })pb";
 
   std::string db_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   std::unique_ptr<CoordinatorServer> server_;
   std::unique_ptr<v1::JobService::Stub> stub_;
 };
@@ -104,6 +108,25 @@ TEST_F(CoordinatorTest, ASubmittedJobRunsAndMatchesTheEmbeddedRunsDigest) {
   ASSERT_TRUE(embedded.ok());
   EXPECT_EQ(done.result().digest(), embedded->digest());
   EXPECT_EQ(done.result().tokens_per_second(), embedded->tokens_per_second());
+}
+
+// A job the coordinator runs itself exports the model's figures too, from
+// its partitions' own threads, labelled with its id.
+TEST_F(CoordinatorTest, AnEmbeddedJobExportsModelFiguresPerPartition) {
+  v1::Job job;
+  ASSERT_TRUE(Submit(Spec(R"pb(
+    name: "nvllm" model { catalog_name: "llama-2-7b" }
+    workload { prompt_tokens: 16 decode_tokens: 2 } system { nvllm {} }
+    simulation { partitions: 2 })pb"), &job).ok());
+  ASSERT_EQ(WatchToEnd(job.id()).state(), v1::SUCCEEDED);
+  const std::string text = prometheus::TextSerializer().Serialize(registry_->Collect());
+  for (const char* partition : {"0", "1"}) {
+    const std::string series =
+        absl::StrCat("strata_nand_pages_read_total{partition=\"", partition, "\",sim_job=\"", job.id(), "\"} ");
+    const size_t at = text.find(series);
+    ASSERT_NE(at, std::string::npos) << series << " not in\n" << text;
+    EXPECT_GT(std::stod(text.substr(at + series.size())), 0) << series;
+  }
 }
 
 TEST_F(CoordinatorTest, AMalformedSpecIsRejectedWithInvalidArgumentAndNothingIsStored) {

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 namespace strata::coordinator {
 namespace {
@@ -191,6 +193,27 @@ TEST(NvllmTest, FlashTimeIsBoundedByAggregateArrayBandwidth) {
   EXPECT_LE(r->tokens_per_second(), array_bytes_per_s / ffn_bytes);
   // And the array is what bounds the FFN: within 15% of the ideal stream.
   EXPECT_LE(flash_us, 1.15e6 * ffn_bytes / array_bytes_per_s);
+}
+
+// on_model: each partition's figures from its own thread while the run goes
+// on and at its end; the last ones add up to the job's die time and pages.
+TEST(NvllmTest, ModelFiguresOfEveryPartitionReachOnModelAndEndAtTheResultsTotals) {
+  v1::JobSpec spec = NvllmSpec(2);
+  spec.mutable_simulation()->set_partitions(3);
+  std::mutex mu;
+  std::map<int, ModelFigures> last;
+  auto r = RunJob(spec, {}, nullptr, [&](const ModelFigures& f) {
+    std::lock_guard<std::mutex> lock(mu);
+    last[f.partition] = f;
+  });
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(last.size(), 3u);
+  double pages = 0;
+  for (const auto& [partition, f] : last) {
+    EXPECT_GT(f[ModelFigure::kDieBusySeconds], 0) << "partition " << partition;
+    pages += f[ModelFigure::kPagesRead];
+  }
+  EXPECT_EQ(pages, 2.0 * FfnPagesPerToken());
 }
 
 TEST(NvllmTest, DigestsAgreeAcrossPartitionsAndSyncAndFidelitiesAgreeOnTokensPerSecond) {

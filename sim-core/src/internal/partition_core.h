@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -101,6 +103,14 @@ class PartitionCore {
   const std::vector<ComponentId>& local_components() const { return local_ids_; }
   void Publish();  // copies counters into live(); checks for cancellation
   void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+  // RunOptions::on_sample, called from Publish when `interval` has passed
+  // since the last call; Sample() calls it now (the final sample).
+  void set_sampler(const std::function<void(PartitionId, const std::vector<ComponentId>&)>* sampler,
+                   std::chrono::nanoseconds interval) {
+    sampler_ = sampler;
+    sample_interval_ = interval;
+  }
+  void Sample();
   void FinalizeStats(double wall_seconds);
 
  private:
@@ -121,6 +131,9 @@ class PartitionCore {
   uint64_t pending_ = 0;
   bool failed_ = false;
   const std::atomic<bool>* cancel_ = nullptr;
+  const std::function<void(PartitionId, const std::vector<ComponentId>&)>* sampler_ = nullptr;
+  std::chrono::nanoseconds sample_interval_{0};
+  std::chrono::steady_clock::time_point next_sample_{};
   absl::Status status_;
   PartitionStats stats_;
   LiveStats live_;

@@ -94,6 +94,13 @@ struct RunOptions {
   std::function<void(const ProgressSnapshot&)> on_progress;
   MetricsSink* metrics = nullptr;
   absl::Duration progress_interval = absl::Seconds(1);
+  // Live model state: called on each partition's own thread, between
+  // events, at most every sample_interval of wall time and once more when
+  // the partition stops, with the partition and its components' ids. The
+  // one safe moment to read those components while the run goes on (a
+  // monitor thread must not: they change under it).
+  std::function<void(PartitionId, const std::vector<ComponentId>&)> on_sample;
+  absl::Duration sample_interval = absl::Seconds(1);
   // Set to true (from any thread) to stop the run: it returns CANCELLED
   // within a few thousand events per partition.
   const std::atomic<bool>* cancel = nullptr;
