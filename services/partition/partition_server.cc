@@ -14,6 +14,7 @@
 #include "metrics/job_metrics.h"
 #include "partition_set.h"
 #include "remote_transport.h"
+#include "rpc_metrics.h"
 #include "strata/v1/partition_service.grpc.pb.h"
 
 namespace strata::partition {
@@ -189,6 +190,7 @@ absl::StatusOr<std::unique_ptr<PartitionServer>> PartitionServer::Start(const Pa
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   AddLatencyChannelArguments(builder);
+  AddRpcMetrics(builder, options.registry);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen_address, "'"));

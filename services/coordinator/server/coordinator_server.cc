@@ -6,6 +6,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
+#include "rpc_metrics.h"
 #include "strata/v1/job_service.grpc.pb.h"
 #include "strata/v1/partition_service.grpc.pb.h"
 
@@ -93,6 +94,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(cons
   builder.RegisterService(server->service_.get());
   server->registry_service_ = std::make_unique<ServiceRegistryImpl>(&server->services_);
   builder.RegisterService(server->registry_service_.get());
+  partition::AddRpcMetrics(builder, options.registry);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen_address, "'"));

@@ -8,13 +8,18 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
 #include <filesystem>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "job/job_runner.h"
 #include "prometheus/text_serializer.h"
+#include "rpc_metrics.h"
 #include "strata/v1/job_service.grpc.pb.h"
 
 namespace strata::coordinator {
@@ -166,6 +171,73 @@ TEST_F(CoordinatorTest, UnknownJobsAreNotFoundAndBadPagesInvalid) {
   grpc::Status s = stub_->ListJobs(Context().get(), list, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("page_size = 5000; allowed: 1 to 1000"));
+}
+
+// Every RPC's latency lands in one histogram, by service, method and code.
+TEST_F(CoordinatorTest, RpcLatencyIsExportedByMethodAndStatusCode) {
+  v1::GetJobRequest get;
+  get.set_id("job-nope");
+  v1::Job job;
+  for (int i = 0; i < 2; ++i) EXPECT_FALSE(stub_->GetJob(Context().get(), get, &job).ok());
+  v1::ListJobsResponse list;
+  EXPECT_TRUE(stub_->ListJobs(Context().get(), v1::ListJobsRequest(), &list).ok());
+  // The status is recorded as the call is destroyed, just after the client
+  // has it: poll for up to a second.
+  const std::string not_found =
+      "strata_grpc_server_handling_seconds_count{grpc_code=\"NOT_FOUND\",grpc_method=\"GetJob\","
+      "grpc_service=\"strata.v1.JobService\"} 2";
+  const std::string ok =
+      "strata_grpc_server_handling_seconds_count{grpc_code=\"OK\",grpc_method=\"ListJobs\","
+      "grpc_service=\"strata.v1.JobService\"} 1";
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    text = prometheus::TextSerializer().Serialize(registry_->Collect());
+    if (text.find(not_found) != std::string::npos && text.find(ok) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_THAT(text, HasSubstr(not_found));
+  EXPECT_THAT(text, HasSubstr(ok));
+}
+
+// A client may call any path; the method label stays bounded.
+TEST_F(CoordinatorTest, RpcLatencyLabelsStayBoundedWhateverMethodsClientsCall) {
+  grpc::GenericStub generic(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < partition::kMaxRpcMethods + 10; ++i) {
+    grpc::ClientContext context;
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1), response;
+    grpc::Status status;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    generic.UnaryCall(&context, absl::StrCat("/made.Up/Method", i), grpc::StubOptions(), &request, &response,
+                      [&](grpc::Status s) {
+                        std::lock_guard<std::mutex> lock(mu);
+                        status = s;
+                        done = true;
+                        cv.notify_one();
+                      });
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done; });
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  }
+  const std::string other =
+      "strata_grpc_server_handling_seconds_count{grpc_code=\"UNIMPLEMENTED\",grpc_method=\"other\","
+      "grpc_service=\"other\"} 10";
+  std::string text;
+  for (int i = 0; i < 100; ++i) {  // the last call is recorded as it is destroyed
+    text = prometheus::TextSerializer().Serialize(registry_->Collect());
+    if (text.find(other) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::set<std::string> methods;
+  for (size_t at = 0; (at = text.find("grpc_method=\"", at)) != std::string::npos;) {
+    at += 13;
+    methods.insert(text.substr(at, text.find('"', at) - at));
+  }
+  EXPECT_LE(methods.size(), static_cast<size_t>(partition::kMaxRpcMethods) + 1);
+  EXPECT_THAT(text, HasSubstr(other));
 }
 
 TEST_F(CoordinatorTest, ListingPagesNewestFirstAndFiltersByState) {
