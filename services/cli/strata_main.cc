@@ -225,7 +225,11 @@ int RunCommand(const std::string& path) {
       if (metrics) metrics->Update(p);
     };
   }
-  auto result = strata::coordinator::RunJob(*spec, progress);
+  std::function<void(const strata::coordinator::ModelFigures&)> on_model;
+  if (metrics) {
+    on_model = [&metrics](const strata::coordinator::ModelFigures& f) { metrics->UpdateModel({f}); };
+  }
+  auto result = strata::coordinator::RunJob(*spec, progress, nullptr, on_model);
   if (exposer && absl::GetFlag(FLAGS_metrics_linger_seconds) > 0) {
     std::this_thread::sleep_for(std::chrono::duration<double>(absl::GetFlag(FLAGS_metrics_linger_seconds)));
   }
