@@ -1,0 +1,223 @@
+// strata-wire-floor-bench: the least a window can cost on this machine's
+// loopback. One message each way per round trip, timed three ways: raw TCP
+// between two threads, and a RunPartitions bidi stream (the kernel wire's
+// RPC) with the synchronous and with the asynchronous (one completion-queue
+// thread per end) gRPC API. A distributed window needs at least one such
+// round trip per partition through the coordinator. A bench prints
+// figures; nothing here is a pass/fail test.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "grpcpp/grpcpp.h"
+#include "strata/v1/partition_service.grpc.pb.h"
+
+ABSL_FLAG(int, round_trips, 5000, "round trips per measurement");
+
+namespace {
+
+namespace v1 = strata::v1;
+using Clock = std::chrono::steady_clock;
+
+double MicrosecondsPer(Clock::time_point start, int n) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - start).count() / n;
+}
+
+// Raw TCP: a 32-byte message echoed by a thread, Nagle off on both ends.
+double TcpRoundTrip(int n) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(listener, 1) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return -1;
+  }
+  const int one = 1;
+  std::thread echo([&] {
+    const int peer = accept(listener, nullptr, nullptr);
+    setsockopt(peer, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    char buffer[64];
+    for (ssize_t got; (got = read(peer, buffer, sizeof buffer)) > 0;) {
+      if (write(peer, buffer, static_cast<size_t>(got)) != got) break;
+    }
+    close(peer);
+  });
+  const int client = socket(AF_INET, SOCK_STREAM, 0);
+  double us = -1;
+  if (connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    char buffer[32] = {};
+    const auto start = Clock::now();
+    int i = 0;
+    for (; i < n; ++i) {
+      if (write(client, buffer, sizeof buffer) != sizeof buffer || read(client, buffer, sizeof buffer) <= 0) break;
+    }
+    if (i == n) us = MicrosecondsPer(start, n);
+  }
+  close(client);
+  echo.join();
+  close(listener);
+  return us;
+}
+
+// The service end, synchronous API: answers every message.
+class SyncEcho final : public v1::PartitionService::Service {
+  grpc::Status RunPartitions(grpc::ServerContext*,
+                             grpc::ServerReaderWriter<v1::FromPartitions, v1::ToPartitions>* stream) override {
+    v1::ToPartitions in;
+    v1::FromPartitions out;
+    out.mutable_call()->set_partition(1);
+    while (stream->Read(&in)) stream->Write(out);
+    return grpc::Status::OK;
+  }
+};
+
+// The service end, asynchronous API: one stream, served by the calling
+// thread from its own completion queue until the client goes away.
+void ServeOneAsyncStream(v1::PartitionService::AsyncService* service, grpc::ServerCompletionQueue* cq) {
+  enum Tag : intptr_t { kStarted = 1, kRead, kWritten, kFinished };
+  grpc::ServerContext context;
+  grpc::ServerAsyncReaderWriter<v1::FromPartitions, v1::ToPartitions> stream(&context);
+  service->RequestRunPartitions(&context, &stream, cq, cq, reinterpret_cast<void*>(kStarted));
+  v1::ToPartitions in;
+  v1::FromPartitions out;
+  out.mutable_call()->set_partition(1);
+  void* tag;
+  bool ok;
+  while (cq->Next(&tag, &ok)) {
+    switch (reinterpret_cast<intptr_t>(tag)) {
+      case kStarted:
+      case kWritten: stream.Read(&in, reinterpret_cast<void*>(kRead)); break;
+      case kRead:
+        if (ok) {
+          stream.Write(out, reinterpret_cast<void*>(kWritten));
+        } else {
+          stream.Finish(grpc::Status::OK, reinterpret_cast<void*>(kFinished));
+        }
+        break;
+      case kFinished: return;
+    }
+  }
+}
+
+v1::ToPartitions Message() {
+  v1::ToPartitions m;
+  m.mutable_finish()->set_global_final_time_ps(1);
+  return m;
+}
+
+double SyncClientRoundTrip(const std::string& address, int n) {
+  auto stub = v1::PartitionService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  auto stream = stub->RunPartitions(&context);
+  const v1::ToPartitions m = Message();
+  v1::FromPartitions reply;
+  if (!stream->Write(m) || !stream->Read(&reply)) return -1;  // warm-up: connection and stream set up
+  const auto start = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    if (!stream->Write(m) || !stream->Read(&reply)) return -1;
+  }
+  const double us = MicrosecondsPer(start, n);
+  stream->WritesDone();
+  stream->Finish();
+  return us;
+}
+
+double AsyncClientRoundTrip(const std::string& address, int n) {
+  auto stub = v1::PartitionService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  grpc::CompletionQueue cq;
+  void* tag;
+  bool ok = false;
+  auto stream = stub->AsyncRunPartitions(&context, &cq, nullptr);
+  const v1::ToPartitions m = Message();
+  v1::FromPartitions reply;
+  auto round_trip = [&] {  // write and read outstanding together; both must complete
+    stream->Write(m, nullptr);
+    stream->Read(&reply, nullptr);
+    bool all_ok = true;
+    for (int done = 0; done < 2 && cq.Next(&tag, &ok); ++done) all_ok = all_ok && ok;
+    return all_ok;
+  };
+  double us = -1;
+  if (cq.Next(&tag, &ok) && ok && round_trip()) {
+    const auto start = Clock::now();
+    int i = 0;
+    while (i < n && round_trip()) ++i;
+    if (i == n) us = MicrosecondsPer(start, n);
+  }
+  stream->WritesDone(nullptr);
+  cq.Next(&tag, &ok);
+  grpc::Status status;
+  stream->Finish(&status, nullptr);
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return us;
+}
+
+void Print(const char* what, double us) {
+  if (us < 0) {
+    std::printf("%-44s failed\n", what);
+  } else {
+    std::printf("%-44s %8.1f us per round trip\n", what, us);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("strata-wire-floor-bench [--round_trips=N]");
+  absl::ParseCommandLine(argc, argv);
+  const int n = std::max(1, absl::GetFlag(FLAGS_round_trips));
+  Print("raw TCP, two threads", TcpRoundTrip(n));
+  {
+    SyncEcho service;
+    int port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service);
+    auto server = builder.BuildAndStart();
+    const std::string address = "127.0.0.1:" + std::to_string(port);
+    Print("gRPC stream, sync client, sync server", SyncClientRoundTrip(address, n));
+    Print("gRPC stream, async client, sync server", AsyncClientRoundTrip(address, n));
+    server->Shutdown();
+  }
+  {
+    v1::PartitionService::AsyncService service;
+    int port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service);
+    auto cq = builder.AddCompletionQueue();
+    auto server = builder.BuildAndStart();
+    const std::string address = "127.0.0.1:" + std::to_string(port);
+    std::thread serve([&] { ServeOneAsyncStream(&service, cq.get()); });
+    Print("gRPC stream, sync client, async server", SyncClientRoundTrip(address, n));
+    serve.join();
+    serve = std::thread([&] { ServeOneAsyncStream(&service, cq.get()); });
+    Print("gRPC stream, async client, async server", AsyncClientRoundTrip(address, n));
+    serve.join();
+    server->Shutdown();
+    cq->Shutdown();
+    void* tag;
+    bool ok;
+    while (cq->Next(&tag, &ok)) {
+    }
+  }
+  return 0;
+}
