@@ -36,7 +36,7 @@ absl::StatusOr<v1::JobResult> RunDistributedJob(const v1::JobSpec& raw, ServiceD
   auto run = RunDistributed(request);
   if (!run.ok()) return run.status();
   const RunSummary summary{run->final_time, run->committed_events, run->wall_seconds, sim::DigestToHex(run->digest),
-                           placement->plan.partition_count, SyncOf(*spec)};
+                           placement->plan.partition_count, SyncOf(*spec), run->partitions};
   return ResultFromFigures(*spec, *job, run->figures, summary);
 }
 

@@ -1093,6 +1093,18 @@ void SetRunFields(const RunSummary& run, v1::JobResult* r) {
   r->set_digest(run.digest_hex);
   r->set_partitions(run.partitions);
   r->set_sync(std::string(sim::SyncAlgorithmName(run.sync)));
+  if (run.partition_stats.size() < 2) return;  // one partition synchronises with nobody
+  uint64_t windows = 0, null_messages = 0;
+  double blocked = 0, wall = 0;
+  for (const sim::PartitionStats& p : run.partition_stats) {
+    windows = std::max(windows, p.windows);
+    null_messages += p.null_messages_sent;
+    blocked += p.blocked_seconds;
+    wall += p.wall_seconds;
+  }
+  r->set_windows(windows);
+  r->set_null_messages(null_messages);
+  r->set_blocked_fraction(wall > 0 ? std::min(1.0, blocked / wall) : 0);
 }
 
 absl::StatusOr<v1::JobResult> ResultFromFigures(const v1::JobSpec& spec, const BuiltJob& job,
@@ -1170,7 +1182,7 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
   auto run = sim::Run(*job->sim, options);
   if (!run.ok()) return run.status();
   const RunSummary summary{run->final_time, run->committed_events, run->wall_seconds, run->digest_hex(),
-                           options.partitions, options.sync};
+                           options.partitions, options.sync, run->partitions};
   auto result = ResultFromFigures(*spec, *job, ExtractFigures(*job, [](sim::ComponentId) { return true; }), summary);
   if (result.ok() && job->io != nullptr) {
     FillIoResult(*job->io, job->io_ftl_before, job->ssd->ftl().stats(), result->mutable_ssd_io());

@@ -199,7 +199,7 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   r.set_job_name(spec.name());
   r.set_system("ssd_offload (plain I/O)");
   SetRunFields({run->final_time, run->committed_events, run->wall_seconds, run->digest_hex(), options.partitions,
-                options.sync},
+                options.sync, run->partitions},
                &r);
   FillIoResult(*ssd->workload, before, ssd->controller->ftl().stats(), r.mutable_ssd_io());
   const controller::SsdWorkload::Result w = ssd->workload->result();

@@ -216,6 +216,30 @@ TEST(NvllmTest, ModelFiguresOfEveryPartitionReachOnModelAndEndAtTheResultsTotals
   EXPECT_EQ(pages, 2.0 * FfnPagesPerToken());
 }
 
+// The result says what keeping the partitions in step cost, per algorithm.
+TEST(NvllmTest, TheResultReportsTheSyncCostOfEachAlgorithm) {
+  v1::JobSpec spec = NvllmSpec(2);
+  auto one = RunJob(spec);
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->windows(), 0u);
+  EXPECT_EQ(one->null_messages(), 0u);
+  EXPECT_EQ(one->blocked_fraction(), 0);
+  spec.mutable_simulation()->set_partitions(3);
+  auto window = RunJob(spec);
+  ASSERT_TRUE(window.ok()) << window.status();
+  EXPECT_GT(window->windows(), 0u);
+  EXPECT_LT(window->windows(), window->events());
+  EXPECT_EQ(window->null_messages(), 0u);
+  EXPECT_GE(window->blocked_fraction(), 0);
+  EXPECT_LE(window->blocked_fraction(), 1);
+  spec.mutable_simulation()->set_sync(v1::NULL_MESSAGE);
+  auto null = RunJob(spec);
+  ASSERT_TRUE(null.ok()) << null.status();
+  EXPECT_EQ(null->windows(), 0u);
+  EXPECT_GT(null->null_messages(), 0u);
+  EXPECT_EQ(null->digest(), one->digest());
+}
+
 TEST(NvllmTest, DigestsAgreeAcrossPartitionsAndSyncAndFidelitiesAgreeOnTokensPerSecond) {
   v1::JobSpec spec = NvllmSpec(2);
   EXPECT_FALSE(ExpectSameDigestEverywhere(spec, {1, 3}, "nvllm").empty());
