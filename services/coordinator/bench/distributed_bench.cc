@@ -46,6 +46,7 @@ struct Figures {
   double wall = 0;  // the partition loops: longest partition
   uint64_t digest = 0;
   uint64_t windows = 0, nulls = 0, messages = 0;
+  double blocked = 0, partition_wall = 0;  // summed over partitions
   double rate() const { return wall > 0 ? static_cast<double>(events) / wall : 0; }
 };
 
@@ -56,6 +57,8 @@ Figures FromStats(const std::vector<PartitionStats>& stats, uint64_t events, uin
     f.windows = std::max(f.windows, s.windows);  // every partition counts each window
     f.nulls += s.null_messages_sent;
     f.messages += s.messages_sent;
+    f.blocked += s.blocked_seconds;
+    f.partition_wall += s.wall_seconds;
   }
   return f;
 }
@@ -63,9 +66,10 @@ Figures FromStats(const std::vector<PartitionStats>& stats, uint64_t events, uin
 void Print(const char* name, const Figures& f) {
   const double e = static_cast<double>(std::max<uint64_t>(1, f.events));
   std::printf("%-12s %12llu events %9.3f s %12.4g events/s  windows/event %.3g  null messages/event %.3g  "
-              "messages/event %.3g  digest %s\n",
+              "messages/event %.3g  blocked %.0f%%  digest %s\n",
               name, static_cast<unsigned long long>(f.events), f.wall, f.rate(), f.windows / e, f.nulls / e,
-              f.messages / e, strata::sim::DigestToHex(f.digest).c_str());
+              f.messages / e, f.partition_wall > 0 ? 100 * f.blocked / f.partition_wall : 0,
+              strata::sim::DigestToHex(f.digest).c_str());
 }
 
 // What each partition holds (its groups, by name) and the lookahead
