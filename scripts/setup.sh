@@ -14,7 +14,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev prometheus-cpp-dev prometheus
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libsqlite3-dev sqlite3 gnuplot-nox iproute2 python3 docker-compose
+  libsqlite3-dev sqlite3 gnuplot-nox iproute2 python3 python3-yaml docker-compose
 )
 
 missing=()

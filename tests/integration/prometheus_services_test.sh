@@ -4,7 +4,8 @@
 # over its HTTP API show, while the job runs:
 #  - a model counter exported by a *nand service* (die busy seconds of its
 #    partition) rising, and
-#  - the tokens counter rising.
+#  - the tokens counter rising, and
+#  - every query of dashboards/strata-overview.json returning data.
 # Then every service's exposition passes `promtool check metrics`.
 # Everything listens on 127.0.0.1 and is stopped on exit. Exit 77 = skipped.
 #   prometheus_services_test.sh BIN_DIR
@@ -66,6 +67,22 @@ rising "die busy seconds on the nand services" \
 rising "tokens generated (host service)" "max(strata_llm_tokens_generated_total{job=\"strata-host\",sim_job=\"$ID\"})"
 rising "tokens generated (coordinator)" \
   "max(strata_llm_tokens_generated_total{job=\"strata-coordinator\",sim_job=\"$ID\"})"
+# Every query of the Grafana dashboard has data while the job runs (the
+# SSD panels too: each partition exports every model figure, 0 where the
+# system has no SSD).
+DASHBOARD="$(dirname "$0")/../../dashboards/strata-overview.json"
+mapfile -t EXPRS < <(python3 -c '
+import json, sys
+for panel in json.load(open(sys.argv[1]))["panels"]:
+    for target in panel.get("targets", []):
+        print(target["expr"])' "$DASHBOARD")
+has_series() { curl -fsS --get "$API/api/v1/query" --data-urlencode "query=$1" | grep -q '"result":\[{'; }
+for expr in "${EXPRS[@]}"; do
+  found=""
+  for _ in $(seq 60); do has_series "$expr" && { found=1; break; }; sleep 0.25; done
+  [ -n "$found" ] || { echo "FAIL: dashboard query returns nothing: $expr"; exit 1; }
+done
+echo "all ${#EXPRS[@]} dashboard queries have data"
 nand_series=$(query "count(strata_kernel_committed_events_total{job=\"strata-nand\",sim_job=\"$ID\"})")
 [ "$nand_series" = 2 ] || { echo "FAIL: expected one kernel series per nand partition (2), got '$nand_series'"; exit 1; }
 
