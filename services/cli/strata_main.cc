@@ -30,6 +30,7 @@
 #include "job/job_runner.h"
 #include "reproduce/reproduce.h"
 #include "sweep/sweep.h"
+#include "sweep/sweep_client.h"
 #include "strata/v1/job_service.grpc.pb.h"
 #include "metrics/job_metrics.h"
 #include "prometheus/exposer.h"
@@ -51,6 +52,9 @@ ABSL_FLAG(bool, watch, false, "submit: follow the job until it ends and print it
 ABSL_FLAG(std::string, request_id, "", "submit: idempotency key; a retried submit with it runs the job once");
 ABSL_FLAG(std::string, state, "", "list: only jobs in this state (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)");
 ABSL_FLAG(int, jobs, 2, "sweep, reproduce: jobs simulated at once, 1 to 64");
+ABSL_FLAG(bool, submit, false,
+          "sweep: run the grid points as jobs on the coordinator at --server (its queue runs them, distributed "
+          "points on its services) instead of here; submitting the same sweep again reuses its jobs");
 ABSL_FLAG(bool, quick, false, "reproduce: the small CI version (two small models, few tokens)");
 ABSL_FLAG(std::string, out, "results/reproduce", "reproduce: folder for the tables (CSV, text) and plots (PNG, SVG)");
 ABSL_FLAG(double, timeout_seconds, 30, "deadline for each call to the coordinator (watch: per message)");
@@ -377,8 +381,35 @@ int CancelCommand(const std::string& id) {
   return 0;
 }
 
+// One CSV row per grid point, its coordinates first. Returns the number of
+// points that failed, or -1 if the file cannot be written.
+int WriteSweepCsv(const std::vector<strata::coordinator::SweepPoint>& points,
+                  const std::vector<absl::StatusOr<JobResult>>& results, const std::string& path) {
+  std::ofstream out(path);
+  if (!out) return -1;
+  for (const auto& [field, value] : points[0].coordinates) out << field << ",";
+  out << "tokens_per_second,time_per_token_us,host_gemv_us,host_attention_us,pcie_nvme_us,events,wall_seconds,digest,error\n";
+  int failures = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    for (const auto& [field, value] : points[i].coordinates) out << value << ",";
+    if (results[i].ok()) {
+      const JobResult& r = *results[i];
+      out << absl::StrCat(r.tokens_per_second(), ",", r.time_per_token_us(), ",",
+                          r.time_per_token_breakdown().host_gemv_us(), ",",
+                          r.time_per_token_breakdown().host_attention_us(), ",",
+                          r.time_per_token_breakdown().pcie_nvme_us(), ",", r.events(), ",", r.wall_seconds(), ",",
+                          r.digest(), ",")
+          << "\n";
+    } else {
+      ++failures;
+      out << ",,,,,,,,\"" << results[i].status().message() << "\"\n";
+    }
+  }
+  return failures;
+}
+
 // strata sweep SWEEP.textproto --csv out.csv: every grid point embedded,
-// `--jobs` at a time; one CSV row per point with its coordinates first.
+// `--jobs` at a time, or with --submit as jobs on the coordinator.
 int SweepCommand(const std::string& path) {
   auto sweep = strata::coordinator::LoadSweepSpec(path);
   if (!sweep.ok()) return Fail(sweep.status());
@@ -395,33 +426,29 @@ int SweepCommand(const std::string& path) {
       return Fail(absl::InvalidArgumentError(absl::StrCat("grid point ", i, ": ", normalized.status().message())));
     }
   }
-  std::vector<strata::v1::JobSpec> jobs;
-  for (const auto& p : *points) jobs.push_back(p.job);
-  const auto results = strata::coordinator::RunJobsConcurrently(jobs, parallel, [](size_t done, size_t total) {
+  auto progress = [](size_t done, size_t total) {
     if (!absl::GetFlag(FLAGS_quiet)) std::fprintf(stderr, "sweep: %zu/%zu points done\n", done, total);
-  });
+  };
+  std::vector<absl::StatusOr<JobResult>> results;
+  if (absl::GetFlag(FLAGS_submit)) {
+    auto stub = Connect();
+    auto submission = strata::coordinator::RunSweepOnCoordinator(*stub, *sweep, *points, progress);
+    if (!absl::GetFlag(FLAGS_quiet)) {
+      for (size_t i = 0; i < points->size(); ++i) {
+        std::fprintf(stderr, "grid point %zu: job %s\n", i,
+                     submission.job_ids[i].empty() ? "(not submitted)" : submission.job_ids[i].c_str());
+      }
+    }
+    results = std::move(submission.results);
+  } else {
+    std::vector<strata::v1::JobSpec> jobs;
+    for (const auto& p : *points) jobs.push_back(p.job);
+    results = strata::coordinator::RunJobsConcurrently(jobs, parallel, progress);
+  }
   std::string csv_path = absl::GetFlag(FLAGS_csv);
   if (csv_path.empty()) csv_path = "sweep.csv";
-  std::ofstream out(csv_path);
-  if (!out) return Fail(absl::InvalidArgumentError(absl::StrCat("--csv: cannot write '", csv_path, "'")));
-  for (const auto& [field, value] : (*points)[0].coordinates) out << field << ",";
-  out << "tokens_per_second,time_per_token_us,host_gemv_us,host_attention_us,pcie_nvme_us,events,wall_seconds,digest,error\n";
-  int failures = 0;
-  for (size_t i = 0; i < points->size(); ++i) {
-    for (const auto& [field, value] : (*points)[i].coordinates) out << value << ",";
-    if (results[i].ok()) {
-      const JobResult& r = *results[i];
-      out << absl::StrCat(r.tokens_per_second(), ",", r.time_per_token_us(), ",",
-                          r.time_per_token_breakdown().host_gemv_us(), ",",
-                          r.time_per_token_breakdown().host_attention_us(), ",",
-                          r.time_per_token_breakdown().pcie_nvme_us(), ",", r.events(), ",", r.wall_seconds(), ",",
-                          r.digest(), ",")
-          << "\n";
-    } else {
-      ++failures;
-      out << ",,,,,,,,\"" << results[i].status().message() << "\"\n";
-    }
-  }
+  const int failures = WriteSweepCsv(*points, results, csv_path);
+  if (failures < 0) return Fail(absl::InvalidArgumentError(absl::StrCat("--csv: cannot write '", csv_path, "'")));
   std::printf("%zu grid points, %d failed; results in %s\n", points->size(), failures, csv_path.c_str());
   return failures == 0 ? 0 : 1;
 }
@@ -463,7 +490,7 @@ int main(int argc, char** argv) {
       "  strata models\n"
       "  strata submit JOB.textproto [--server HOST:PORT] [--watch] [--request_id KEY]\n"
       "  strata watch ID | strata cancel ID | strata list [--state STATE]   (all take --server)\n"
-      "  strata sweep SWEEP.textproto [--csv out.csv] [--jobs N]\n"
+      "  strata sweep SWEEP.textproto [--csv out.csv] [--jobs N | --submit [--server HOST:PORT]]\n"
       "  strata reproduce aif|nvllm [--quick] [--fidelity page|stream] [--out DIR] [--jobs N]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() >= 2 && std::string(args[1]) == "models") {

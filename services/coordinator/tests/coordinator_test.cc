@@ -16,10 +16,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
+#include "google/protobuf/text_format.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "job/job_runner.h"
 #include "prometheus/text_serializer.h"
 #include "rpc_metrics.h"
+#include "sweep/sweep.h"
+#include "sweep/sweep_client.h"
 #include "strata/v1/job_service.grpc.pb.h"
 
 namespace strata::coordinator {
@@ -132,6 +135,54 @@ TEST_F(CoordinatorTest, AnEmbeddedJobExportsModelFiguresPerPartition) {
     ASSERT_NE(at, std::string::npos) << series << " not in\n" << text;
     EXPECT_GT(std::stod(text.substr(at + series.size())), 0) << series;
   }
+}
+
+// A sweep run on the coordinator: every point a job, results in grid order
+// equal to the embedded runs; submitting the same sweep again reuses them.
+TEST_F(CoordinatorTest, ASweepRunsAsJobsAndASecondSubmissionReusesThem) {
+  v1::SweepSpec sweep;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    name: "tokens" base { model { catalog_name: "llama-2-7b" } workload { prompt_tokens: 16 } system { in_memory {} } }
+    axes { field: "workload.decode_tokens" values: "2" values: "3" })pb", &sweep));
+  auto points = ExpandSweep(sweep);
+  ASSERT_TRUE(points.ok()) << points.status();
+  std::vector<std::pair<size_t, size_t>> progress;
+  const SweepSubmission first =
+      RunSweepOnCoordinator(*stub_, sweep, *points, [&](size_t done, size_t total) { progress.push_back({done, total}); });
+  ASSERT_EQ(first.results.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_TRUE(first.results[i].ok()) << first.results[i].status();
+    auto embedded = RunJob((*points)[i].job);
+    ASSERT_TRUE(embedded.ok());
+    EXPECT_EQ(first.results[i]->digest(), embedded->digest()) << "grid point " << i;
+  }
+  EXPECT_NE(first.results[0]->digest(), first.results[1]->digest());
+  EXPECT_EQ(progress, (std::vector<std::pair<size_t, size_t>>{{1, 2}, {2, 2}}));
+
+  const SweepSubmission again = RunSweepOnCoordinator(*stub_, sweep, *points);
+  EXPECT_EQ(again.job_ids, first.job_ids);
+  v1::ListJobsResponse list;
+  ASSERT_TRUE(stub_->ListJobs(Context().get(), v1::ListJobsRequest(), &list).ok());
+  EXPECT_EQ(list.jobs_size(), 2);
+}
+
+// A coordinator that is not there: every point fails with the reason.
+TEST(SweepClientTest, AnUnreachableCoordinatorFailsEveryPointWithTheReason) {
+  v1::SweepSpec sweep;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    base { model { catalog_name: "llama-2-7b" } system { in_memory {} } }
+    axes { field: "workload.decode_tokens" values: "2" values: "3" })pb", &sweep));
+  auto points = ExpandSweep(sweep);
+  ASSERT_TRUE(points.ok());
+  auto stub = v1::JobService::NewStub(grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()));
+  const SweepSubmission s = RunSweepOnCoordinator(*stub, sweep, *points);
+  for (const auto& r : s.results) {
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_THAT(r.status().message(), HasSubstr("submitting grid point"));
+  }
+  EXPECT_EQ(s.job_ids, (std::vector<std::string>{"", ""}));
+  EXPECT_NE(SweepRequestId(sweep, 0), SweepRequestId(sweep, 1));
+  EXPECT_EQ(SweepRequestId(sweep, 0), SweepRequestId(sweep, 0));
 }
 
 TEST_F(CoordinatorTest, AMalformedSpecIsRejectedWithInvalidArgumentAndNothingIsStored) {
