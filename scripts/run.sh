@@ -2,7 +2,7 @@
 # The main job: installs what it needs, builds, and runs embedded LLM
 # simulations (every component in one process): LLaMA-2-70B INT8 decoding
 # on a DRAM-only desktop, on an A800 that streams weights over PCIe, and on
-# NVLLM (FFN computed inside 3D NAND; about half a minute).
+# NVLLM (FFN computed inside 3D NAND); seconds in all once built.
 # Each prints a results table; JSON and CSV land in results/.
 # Extra arguments go to `strata run` (e.g. --partitions=2 --sync=null).
 set -euo pipefail
