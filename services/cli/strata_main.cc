@@ -28,6 +28,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "job/job_runner.h"
+#include "partition_server.h"
 #include "reproduce/reproduce.h"
 #include "sweep/sweep.h"
 #include "sweep/sweep_client.h"
@@ -485,6 +486,7 @@ int ReproduceCommand(const std::string& paper) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  strata::partition::SelectPollingEngine();  // before any gRPC call (submit, watch, sweep --submit)
   absl::SetProgramUsageMessage(
       "strata run JOB.textproto [--output F.json] [--csv F.csv] [--partitions N] [--sync window|null] [--seed S]\n"
       "  strata models\n"

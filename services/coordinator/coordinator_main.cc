@@ -14,6 +14,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "prometheus/exposer.h"
+#include "partition_server.h"
 #include "server/coordinator_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7700", "gRPC listen address (port 0: any free port)");
@@ -25,6 +26,7 @@ ABSL_FLAG(std::vector<std::string>, controller, {}, "controller services HOST:PO
 ABSL_FLAG(std::vector<std::string>, host, {}, "host services HOST:PORT,... for distributed jobs");
 
 int main(int argc, char** argv) {
+  strata::partition::SelectPollingEngine();  // before any gRPC call
   // Block the stop signals before gRPC or civetweb start threads, so that
   // only sigwait below receives them.
   sigset_t stop_signals;

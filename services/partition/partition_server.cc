@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -170,6 +171,8 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
 };
 
 }  // namespace
+
+void SelectPollingEngine() { setenv("GRPC_POLL_STRATEGY", "poll", /*overwrite=*/0); }
 
 absl::StatusOr<std::unique_ptr<PartitionServer>> PartitionServer::Start(const PartitionServerOptions& options) {
   if (options.role == v1::SERVICE_ROLE_UNSPECIFIED) {

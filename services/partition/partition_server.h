@@ -23,6 +23,19 @@ struct PartitionServerOptions {
   std::shared_ptr<prometheus::Registry> registry;  // may be null: no metrics
 };
 
+// Every strata process calls this before its first gRPC call: it picks
+// gRPC's "poll" polling engine unless GRPC_POLL_STRATEGY already names one.
+// Why: with the default epoll1 engine every thread that waits on gRPC polls
+// one shared epoll set, so a message is often picked up by some other gRPC
+// thread and handed to the one waiting for it, one more wake-up per
+// message; "poll" polls each completion queue's own descriptors. Measured
+// on the 2-core project machine: a RunPartitions round trip 81 -> 57 us
+// (strata-wire-floor-bench); NVLLM LLaMA-2-7B over three service processes
+// 34 k -> 62 k events/s and PHOLD on two 39% -> 53% of threaded
+// (strata-distributed-bench --services=...). poll() scales worse with
+// thousands of connections; a strata process has a handful.
+void SelectPollingEngine();
+
 // Keepalive both ways: a peer that stops answering (a stopped process, a
 // cut cable) breaks the stream within about keepalive time + timeout.
 inline constexpr int kKeepaliveTimeMs = 1000;

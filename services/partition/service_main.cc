@@ -85,6 +85,7 @@ class Registration {
 }  // namespace
 
 int ServiceMain(int argc, char** argv, v1::ServiceRole role) {
+  SelectPollingEngine();  // before any gRPC call
   // Block the stop signals before gRPC or civetweb start threads, so that
   // only sigwait below receives them.
   sigset_t stop_signals;

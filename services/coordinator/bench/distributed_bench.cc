@@ -102,6 +102,7 @@ int Fail(const absl::Status& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  partition::SelectPollingEngine();  // as the services do; GRPC_POLL_STRATEGY overrides
   absl::SetProgramUsageMessage("strata-distributed-bench [--partitions=N] [--sync=window|null] [--job=FILE] "
                                "[PHOLD flags as strata-phold]");
   absl::ParseCommandLine(argc, argv);

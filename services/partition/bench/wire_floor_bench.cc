@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -21,6 +22,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "grpcpp/grpcpp.h"
+#include "partition_server.h"
 #include "strata/v1/partition_service.grpc.pb.h"
 
 ABSL_FLAG(int, round_trips, 5000, "round trips per measurement");
@@ -184,6 +186,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("strata-wire-floor-bench [--round_trips=N]");
   absl::ParseCommandLine(argc, argv);
   const int n = std::max(1, absl::GetFlag(FLAGS_round_trips));
+  strata::partition::SelectPollingEngine();  // what strata's processes use; GRPC_POLL_STRATEGY overrides
+  std::printf("gRPC polling engine: %s\n", std::getenv("GRPC_POLL_STRATEGY"));
   Print("raw TCP, two threads", TcpRoundTrip(n));
   {
     SyncEcho service;
