@@ -1157,7 +1157,8 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
   auto spec = NormalizeJobSpec(raw);
   if (!spec.ok()) return spec.status();
   if (IsSsdIoJob(*spec)) {
-    return RunSsdIoJob(*spec, SsdOffloadNandConfig(spec->system().ssd_offload(), spec->simulation()), cancel);
+    return RunSsdIoJob(*spec, SsdOffloadNandConfig(spec->system().ssd_offload(), spec->simulation()), cancel,
+                       on_model);
   }
   auto job = BuildJob(*spec);
   if (!job.ok()) return job.status();

@@ -155,7 +155,8 @@ void ApplyScheduling(const v1::SsdSchedulingSpec& scheduling, controller::SsdCon
 }
 
 absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::NandConfig& drive,
-                                          const std::atomic<bool>* cancel) {
+                                          const std::atomic<bool>* cancel,
+                                          std::function<void(const ModelFigures&)> on_model) {
   const v1::SsdIoSpec& io = spec.ssd_io();
   controller::SsdSystemConfig c;
   c.nand = drive;
@@ -192,6 +193,11 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   options.partitions = spec.simulation().partitions();
   options.sync = SyncOf(spec);
   options.cancel = cancel;
+  if (on_model) {
+    options.on_sample = [&sim, on_model](sim::PartitionId p, const std::vector<sim::ComponentId>& ids) {
+      on_model(SampleModelFigures(sim, p, ids));
+    };
+  }
   auto run = sim::Run(sim, options);
   if (!run.ok()) return run.status();
 

@@ -12,10 +12,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "flash/nand_config.h"
+#include "metrics/model_figures.h"
 #include "ssd/ssd_controller.h"
 #include "workload/ssd_workload.h"
 #include "strata/v1/job.pb.h"
@@ -56,8 +58,11 @@ void ApplyFtlMapping(const v1::SsdOffloadSystem& drive, controller::SsdControlle
 void ApplyScheduling(const v1::SsdSchedulingSpec& scheduling, controller::SsdControllerConfig* controller);
 
 // Runs a normalised plain I/O job; `drive` is the NAND of system.ssd_offload.
+// `on_model` (may be empty): each partition's model figures during the run
+// and at its end, as RunJob gives them.
 absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const nand::NandConfig& drive,
-                                          const std::atomic<bool>* cancel);
+                                          const std::atomic<bool>* cancel,
+                                          std::function<void(const ModelFigures&)> on_model = {});
 
 }  // namespace strata::coordinator
 

@@ -86,6 +86,25 @@ TEST(SsdIoJobTest, RandomPrewritesStartTheRunInGcSteadyState) {
   EXPECT_LT(aged->ssd_io().iops(), fresh->ssd_io().iops());
 }
 
+// A plain I/O job's model figures reach on_model as an LLM job's do: NAND
+// programs, GC, and the controller's die queues (what the coordinator
+// exports live for the jobs it runs itself).
+TEST(SsdIoJobTest, ModelFiguresReachOnModel) {
+  ModelFigures last;
+  int samples = 0;
+  auto r = RunJob(IoSpec("block_kib: 16 queue_depth: 8 write_fraction: 1 commands: 20000 random_prewrites: 600000"),
+                  {}, nullptr, [&](const ModelFigures& f) {  // one partition: one thread calls this
+                    last = f;
+                    ++samples;
+                  });
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_GE(samples, 1);
+  EXPECT_GT(last[ModelFigure::kPagesProgrammed], 0);
+  EXPECT_GT(last[ModelFigure::kGcInvocations], 0);
+  EXPECT_GE(last[ModelFigure::kDieQueueDepthPeak], 1);
+  EXPECT_EQ(last[ModelFigure::kDieQueuedOps], 0);  // the run is over: nothing waits
+}
+
 // The FTL mapping options inside the timed SSD: under block-level mapping a
 // random overwrite of a full block copies the block's other 767 pages; under
 // BAST-style hybrid mapping a sequential rewrite fills log blocks that
