@@ -59,7 +59,6 @@ LookaheadTable::LookaheadTable(const Simulation& sim, const PartitionPlan& plan)
     if (from == to) return;
     SimTime& slot = table_[from * count_ + to];
     slot = std::min(slot, latency);
-    minimum_ = std::min(minimum_, latency);
   };
   for (const Link& link : sim.links()) {
     const PartitionId pa = plan.partition_of[link.a];

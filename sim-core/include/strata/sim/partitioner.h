@@ -37,15 +37,12 @@ class LookaheadTable {
   // earliest an event at `from` can cause anything at `to`, through any
   // partitions between. Window sync bounds each partition by it.
   SimTime Distance(PartitionId from, PartitionId to) const { return distance_[from * count_ + to]; }
-  // Smallest cross-partition latency anywhere (Infinite() with no such link).
-  SimTime Minimum() const { return minimum_; }
   int count() const { return count_; }
 
  private:
   int count_;
   std::vector<SimTime> table_;
   std::vector<SimTime> distance_;
-  SimTime minimum_ = SimTime::Infinite();
 };
 
 // Rejects cross-partition links and meshes of zero latency, naming both ends:
