@@ -133,11 +133,10 @@ absl::StatusOr<std::unique_ptr<PartitionSet>> PartitionSet::Load(const v1::LoadP
   // Each partition's own thread snapshots its components between events
   // (reading them from the monitor thread would race), and once at its end.
   options.sample_interval = absl::FromChrono(kModelSampleInterval);
-  options.on_sample = [self = set.get()](sim::PartitionId p, const std::vector<sim::ComponentId>& ids) {
-    coordinator::ModelFigures figures = coordinator::SampleModelFigures(self->model_.sim(), p, ids);
+  options.on_sample = coordinator::ModelSampler(sim, [self = set.get()](const coordinator::ModelFigures& figures) {
     std::lock_guard<std::mutex> lock(self->model_mu_);
-    self->published_[p] = figures;
-  };
+    self->published_[figures.partition] = figures;
+  });
   auto runner = sim::PartitionRunner::Create(sim, options, set->plan_, local);
   if (!runner.ok()) return absl::InvalidArgumentError(std::string(runner.status().message()));
   set->runner_ = std::move(*runner);

@@ -1174,12 +1174,7 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
       on_progress(JobProgress{s, driver->tokens_done_live(), total});
     };
   }
-  if (on_model) {
-    const sim::Simulation* sim = job->sim.get();
-    options.on_sample = [sim, on_model](sim::PartitionId p, const std::vector<sim::ComponentId>& ids) {
-      on_model(SampleModelFigures(*sim, p, ids));
-    };
-  }
+  if (on_model) options.on_sample = ModelSampler(*job->sim, std::move(on_model));
   auto run = sim::Run(*job->sim, options);
   if (!run.ok()) return run.status();
   const RunSummary summary{run->final_time, run->committed_events, run->wall_seconds, run->digest_hex(),

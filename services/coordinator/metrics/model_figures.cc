@@ -67,13 +67,15 @@ void AddModelFigures(const sim::Component& c, std::vector<sim::Statistic>* scrat
   }
 }
 
-ModelFigures SampleModelFigures(const sim::Simulation& sim, sim::PartitionId partition,
-                                const std::vector<sim::ComponentId>& components) {
-  thread_local std::vector<sim::Statistic> scratch;  // one partition per thread at a time
-  ModelFigures figures;
-  figures.partition = static_cast<int>(partition);
-  for (sim::ComponentId id : components) AddModelFigures(sim.component(id), &scratch, &figures);
-  return figures;
+std::function<void(sim::PartitionId, const std::vector<sim::ComponentId>&)> ModelSampler(
+    const sim::Simulation& sim, std::function<void(const ModelFigures&)> sink) {
+  return [&sim, sink = std::move(sink)](sim::PartitionId partition, const std::vector<sim::ComponentId>& ids) {
+    thread_local std::vector<sim::Statistic> scratch;  // one partition per thread at a time
+    ModelFigures figures;
+    figures.partition = static_cast<int>(partition);
+    for (sim::ComponentId id : ids) AddModelFigures(sim.component(id), &scratch, &figures);
+    sink(figures);
+  };
 }
 
 }  // namespace strata::coordinator

@@ -8,6 +8,7 @@
 #define STRATA_COORDINATOR_METRICS_MODEL_FIGURES_H_
 
 #include <array>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -47,10 +48,10 @@ struct ModelFigures {
 // Adds `component`'s figures to `out` (components without any add nothing).
 // `scratch` is reused between calls to avoid reallocating.
 void AddModelFigures(const sim::Component& component, std::vector<sim::Statistic>* scratch, ModelFigures* out);
-// Partition `partition`'s figures, summed over `components`: for the
-// kernel's RunOptions::on_sample, on that partition's own thread.
-ModelFigures SampleModelFigures(const sim::Simulation& sim, sim::PartitionId partition,
-                                const std::vector<sim::ComponentId>& components);
+// A kernel RunOptions::on_sample: on each partition's own thread, sums the
+// figures of the partition's components and hands them to `sink`.
+std::function<void(sim::PartitionId, const std::vector<sim::ComponentId>&)> ModelSampler(
+    const sim::Simulation& sim, std::function<void(const ModelFigures&)> sink);
 
 }  // namespace strata::coordinator
 

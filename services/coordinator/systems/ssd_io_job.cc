@@ -193,11 +193,7 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   options.partitions = spec.simulation().partitions();
   options.sync = SyncOf(spec);
   options.cancel = cancel;
-  if (on_model) {
-    options.on_sample = [&sim, on_model](sim::PartitionId p, const std::vector<sim::ComponentId>& ids) {
-      on_model(SampleModelFigures(sim, p, ids));
-    };
-  }
+  if (on_model) options.on_sample = ModelSampler(sim, std::move(on_model));
   auto run = sim::Run(sim, options);
   if (!run.ok()) return run.status();
 
