@@ -167,6 +167,20 @@ void RunPartition(PartitionCore& core, Transport& transport, const LookaheadTabl
 
 }  // namespace
 
+SyncCost SyncCostOf(const std::vector<PartitionStats>& partitions) {
+  SyncCost cost;
+  double blocked = 0, wall = 0;
+  for (const PartitionStats& p : partitions) {
+    cost.windows = std::max(cost.windows, p.windows);
+    cost.null_messages += p.null_messages_sent;
+    cost.messages += p.messages_sent;
+    blocked += p.blocked_seconds;
+    wall += p.wall_seconds;
+  }
+  cost.blocked_fraction = wall > 0 ? std::min(1.0, blocked / wall) : 0;
+  return cost;
+}
+
 absl::StatusOr<PartitionPlan> ResolvePlan(const Simulation& sim, const RunOptions& options) {
   if (!options.plan) return PartitionByGroup(sim, options.partitions);
   const PartitionPlan& plan = *options.plan;

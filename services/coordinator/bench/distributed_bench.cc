@@ -45,21 +45,13 @@ struct Figures {
   uint64_t events = 0;
   double wall = 0;  // the partition loops: longest partition
   uint64_t digest = 0;
-  uint64_t windows = 0, nulls = 0, messages = 0;
-  double blocked = 0, partition_wall = 0;  // summed over partitions
+  strata::sim::SyncCost sync;
   double rate() const { return wall > 0 ? static_cast<double>(events) / wall : 0; }
 };
 
 Figures FromStats(const std::vector<PartitionStats>& stats, uint64_t events, uint64_t digest) {
-  Figures f{events, 0, digest};
-  for (const PartitionStats& s : stats) {
-    f.wall = std::max(f.wall, s.wall_seconds);
-    f.windows = std::max(f.windows, s.windows);  // every partition counts each window
-    f.nulls += s.null_messages_sent;
-    f.messages += s.messages_sent;
-    f.blocked += s.blocked_seconds;
-    f.partition_wall += s.wall_seconds;
-  }
+  Figures f{events, 0, digest, strata::sim::SyncCostOf(stats)};
+  for (const PartitionStats& s : stats) f.wall = std::max(f.wall, s.wall_seconds);
   return f;
 }
 
@@ -67,8 +59,8 @@ void Print(const char* name, const Figures& f) {
   const double e = static_cast<double>(std::max<uint64_t>(1, f.events));
   std::printf("%-12s %12llu events %9.3f s %12.4g events/s  windows/event %.3g  null messages/event %.3g  "
               "messages/event %.3g  blocked %.0f%%  digest %s\n",
-              name, static_cast<unsigned long long>(f.events), f.wall, f.rate(), f.windows / e, f.nulls / e,
-              f.messages / e, f.partition_wall > 0 ? 100 * f.blocked / f.partition_wall : 0,
+              name, static_cast<unsigned long long>(f.events), f.wall, f.rate(), f.sync.windows / e,
+              f.sync.null_messages / e, f.sync.messages / e, 100 * f.sync.blocked_fraction,
               strata::sim::DigestToHex(f.digest).c_str());
 }
 

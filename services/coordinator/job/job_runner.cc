@@ -1094,17 +1094,10 @@ void SetRunFields(const RunSummary& run, v1::JobResult* r) {
   r->set_partitions(run.partitions);
   r->set_sync(std::string(sim::SyncAlgorithmName(run.sync)));
   if (run.partition_stats.size() < 2) return;  // one partition synchronises with nobody
-  uint64_t windows = 0, null_messages = 0;
-  double blocked = 0, wall = 0;
-  for (const sim::PartitionStats& p : run.partition_stats) {
-    windows = std::max(windows, p.windows);
-    null_messages += p.null_messages_sent;
-    blocked += p.blocked_seconds;
-    wall += p.wall_seconds;
-  }
-  r->set_windows(windows);
-  r->set_null_messages(null_messages);
-  r->set_blocked_fraction(wall > 0 ? std::min(1.0, blocked / wall) : 0);
+  const sim::SyncCost cost = sim::SyncCostOf(run.partition_stats);
+  r->set_windows(cost.windows);
+  r->set_null_messages(cost.null_messages);
+  r->set_blocked_fraction(cost.blocked_fraction);
 }
 
 absl::StatusOr<v1::JobResult> ResultFromFigures(const v1::JobSpec& spec, const BuiltJob& job,

@@ -106,6 +106,15 @@ struct RunOptions {
   const std::atomic<bool>* cancel = nullptr;
 };
 
+// What keeping a run's partitions in step cost, from their statistics.
+struct SyncCost {
+  uint64_t windows = 0;          // window rounds (each partition counts every one)
+  uint64_t null_messages = 0;    // sent in all
+  uint64_t messages = 0;         // batches sent in all, null messages included
+  double blocked_fraction = 0;   // of the partitions' summed wall time, waiting for peers
+};
+SyncCost SyncCostOf(const std::vector<PartitionStats>& partitions);
+
 struct RunResult {
   SimTime final_time;           // time of the last committed event
   uint64_t committed_events = 0;
