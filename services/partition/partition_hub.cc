@@ -168,9 +168,12 @@ void PartitionHub::ArriveAtBarrier(sim::PartitionId self, const v1::TimeVector& 
   {
     std::lock_guard<std::mutex> lock(barrier_mu_);
     if (!aborted()) {
-      if (barrier_waiting_.empty()) barrier_min_ps_.assign(values.ps().begin(), values.ps().end());
-      const size_t n = std::min<size_t>(barrier_min_ps_.size(), values.ps_size());
-      for (size_t i = 0; i < n; ++i) barrier_min_ps_[i] = std::min(barrier_min_ps_[i], values.ps(i));
+      if (barrier_waiting_.empty()) {  // the first arrival of this barrier
+        barrier_min_ps_.assign(values.ps().begin(), values.ps().end());
+      } else {
+        const size_t n = std::min<size_t>(barrier_min_ps_.size(), values.ps_size());
+        for (size_t i = 0; i < n; ++i) barrier_min_ps_[i] = std::min(barrier_min_ps_[i], values.ps(i));
+      }
       barrier_waiting_.push_back(self);
       if (static_cast<int>(barrier_waiting_.size()) < partitions_ - left_) return;
       answer.swap(barrier_waiting_);
