@@ -42,14 +42,27 @@ if problems:
 print(f"dashboards ok; exported metrics: {sorted(exported)}")
 PY
 python3 - "$SRC" "$BIN" <<'PY'
-import pathlib, re, subprocess, sys, yaml
+# Compose and deploy/k8s: no Docker engine or cluster here, so both are
+# checked against the image, the binaries and each other.
+import pathlib, re, shlex, subprocess, sys, yaml
 src, bin_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-compose = yaml.safe_load((src / "docker-compose.yml").read_text())
 dockerfile = (src / "deploy/Dockerfile").read_text()
 copied = set(re.findall(r"/src/build/bin/(strata[a-z-]*)", dockerfile))
+helps = {}
+def has_flag(binary, flag):
+    if binary not in helps:
+        helps[binary] = subprocess.run([str(bin_dir / binary), "--helpfull"], capture_output=True, text=True).stdout
+    return re.search(rf"^\s+{re.escape(flag)} ", helps[binary], re.M) is not None
+def port_of(arg):
+    return int(arg.rsplit(":", 1)[1])
+problems = []
+
+# docker-compose.yml: each strata service runs a copied binary with flags it
+# has, and Prometheus scrapes exactly the metrics ports served.
+compose = yaml.safe_load((src / "docker-compose.yml").read_text())
 default_entry = re.search(r'ENTRYPOINT \["([a-z-]+)"\]', dockerfile).group(1)
 default_cmd = re.findall(r'"(--[^"]+)"', re.search(r"CMD \[(.*)\]", dockerfile).group(1))
-problems, metrics_at = [], set()
+metrics_at = set()
 for name, service in compose["services"].items():
     if "build" not in service and service.get("image") != "strata:latest":
         continue  # prometheus, grafana
@@ -58,41 +71,27 @@ for name, service in compose["services"].items():
     if binary not in copied:
         problems.append(f"{name}: runs {binary}, which deploy/Dockerfile does not copy")
         continue
-    helpfull = subprocess.run([str(bin_dir / binary), "--helpfull"], capture_output=True, text=True).stdout
     for arg in args:
         flag = arg.split("=", 1)[0]
-        if not re.search(rf"^\s+{re.escape(flag)} ", helpfull, re.M):
+        if not has_flag(binary, flag):
             problems.append(f"{name}: {binary} has no flag {flag}")
         if flag == "--metrics_address":
-            metrics_at.add(f"{name}:{arg.rsplit(':', 1)[1]}")
+            metrics_at.add(f"{name}:{port_of(arg)}")
 prometheus = yaml.safe_load((src / "deploy/prometheus/prometheus.yml").read_text())
 scraped = {t for job in prometheus["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
 for missing in sorted(metrics_at - scraped):
     problems.append(f"Prometheus does not scrape {missing}")
 for stray in sorted(scraped - metrics_at):
     problems.append(f"Prometheus scrapes {stray}, where nothing serves /metrics")
-if problems:
-    print("\n".join(problems)); sys.exit(1)
-print(f"compose services ok; Prometheus scrapes {sorted(scraped)}")
-PY
-python3 - "$SRC" "$BIN" <<'PY'
-# deploy/k8s: no cluster here, so the manifests are checked against the
-# image, the binaries and each other.
-import pathlib, re, shlex, subprocess, sys, yaml
-src, bin_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-copied = set(re.findall(r"/src/build/bin/(strata[a-z-]*)", (src / "deploy/Dockerfile").read_text()))
+
+# deploy/k8s: binaries, flags, env references, ports, probes, volumes,
+# selectors, and the Services the containers dial.
 docs = []
 for path in sorted((src / "deploy/k8s").glob("*.yaml")):
     docs += [(path.name, d) for d in yaml.safe_load_all(path.read_text()) if d]
 services = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "Service"}
 claims = {d["metadata"]["name"] for _, d in docs if d["kind"] == "PersistentVolumeClaim"}
-problems, pod_labels, helps = [], [], {}
-def helpfull(binary):
-    if binary not in helps:
-        helps[binary] = subprocess.run([str(bin_dir / binary), "--helpfull"], capture_output=True, text=True).stdout
-    return helps[binary]
-def port_of(arg):
-    return int(arg.rsplit(":", 1)[1])
+pod_labels = []
 for file, d in docs:
     where = f"{file}: {d['kind']} {d['metadata']['name']}"
     if "apiVersion" not in d:
@@ -136,7 +135,7 @@ for file, d in docs:
             if not arg.startswith("--"):
                 continue
             flag, _, value = arg.partition("=")
-            if not re.search(rf"^\s+{re.escape(flag)} ", helpfull(binary), re.M):
+            if not has_flag(binary, flag):
                 problems.append(f"{where}: {binary} has no flag {flag}")
             for var in re.findall(r"\$\((\w+)\)", value):
                 if var not in env:
@@ -158,6 +157,7 @@ for name, svc in services.items():
         problems.append(f"Service {name}: selector {selector} matches no pod template")
 if problems:
     print("\n".join(problems)); sys.exit(1)
+print(f"compose services ok; Prometheus scrapes {sorted(scraped)}")
 print(f"k8s manifests ok: {len(docs)} objects")
 PY
 if command -v docker-compose >/dev/null; then
