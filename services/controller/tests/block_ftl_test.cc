@@ -16,17 +16,21 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// 1 plane x 8 blocks x 4 pages, half spare: 4 logical blocks (16 pages).
-BlockFtlConfig Small(uint32_t log_blocks) {
+// An SLC geometry with `log_blocks` log blocks per plane.
+BlockFtlConfig Geometry(uint32_t planes, uint32_t blocks_per_plane, uint32_t pages_per_block,
+                        double over_provisioning, uint32_t log_blocks) {
   BlockFtlConfig c;
-  c.ftl.planes = 1;
-  c.ftl.blocks_per_plane = 8;
-  c.ftl.pages_per_block = 4;
+  c.ftl.planes = planes;
+  c.ftl.blocks_per_plane = blocks_per_plane;
+  c.ftl.pages_per_block = pages_per_block;
   c.ftl.bits_per_cell = 1;
-  c.ftl.over_provisioning = 0.5;
+  c.ftl.over_provisioning = over_provisioning;
   c.log_blocks_per_plane = log_blocks;
   return c;
 }
+
+// 1 plane x 8 blocks x 4 pages, half spare: 4 logical blocks (16 pages).
+BlockFtlConfig Small(uint32_t log_blocks) { return Geometry(1, 8, 4, 0.5, log_blocks); }
 
 FlashOp Op(FlashOpKind kind, OpCause cause, uint32_t block, uint32_t page) {
   FlashOp op;
@@ -96,15 +100,8 @@ TEST(BlockFtlTest, OpeningALogBlockPastTheLimitMergesTheOldestPartially) {
 // exactly. Hybrid mapping with log blocks can only do better, and a purely
 // sequential rewrite costs it nothing.
 TEST(BlockFtlTest, RandomOverwritesCostAWholeBlockEachUnderBlockMapping) {
-  BlockFtlConfig c;
-  c.ftl.planes = 4;
-  c.ftl.blocks_per_plane = 64;
-  c.ftl.pages_per_block = 64;
-  c.ftl.bits_per_cell = 1;
-  c.ftl.over_provisioning = 0.125;
   for (uint32_t logs : {0u, 4u}) {
-    c.log_blocks_per_plane = logs;
-    auto ftl = BlockFtl::Create(c);
+    auto ftl = BlockFtl::Create(Geometry(4, 64, 64, 0.125, logs));
     ASSERT_TRUE(ftl.ok()) << ftl.status();
     std::vector<FlashOp> ops;
     for (uint64_t lpn = 0; lpn < ftl->logical_pages(); ++lpn) ASSERT_TRUE(ftl->Write(lpn, &ops).ok());
