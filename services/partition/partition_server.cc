@@ -4,6 +4,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -14,6 +16,7 @@
 #include "grpcpp/server_builder.h"
 #include "metrics/job_metrics.h"
 #include "partition_set.h"
+#include "peer_transport.h"
 #include "remote_transport.h"
 #include "rpc_metrics.h"
 #include "strata/v1/partition_service.grpc.pb.h"
@@ -24,12 +27,14 @@ namespace {
 using Stream = grpc::ServerReaderWriter<v1::FromPartitions, v1::ToPartitions>;
 
 // The coordinator's messages for one partition set, read on their own
-// thread: replies go to the transport; `finish` and the end of the stream
-// are waited for by the handler.
+// thread: replies go to `on_reply`; `finish` and the end of the stream are
+// waited for by the handler. When the stream ends, `on_end` aborts the
+// local run (a blocked call returns).
 class CoordinatorReader {
  public:
-  CoordinatorReader(Stream* stream, RemoteTransport* transport)
-      : stream_(stream), transport_(transport), thread_([this] { Loop(); }) {}
+  CoordinatorReader(Stream* stream, std::function<void(const v1::KernelReply&)> on_reply,
+                    std::function<void(const std::string&)> on_end)
+      : stream_(stream), on_reply_(std::move(on_reply)), on_end_(std::move(on_end)), thread_([this] { Loop(); }) {}
   ~CoordinatorReader() { thread_.join(); }
   // The global final time, or nullopt if the stream ended first.
   std::optional<sim::SimTime> WaitForFinish() {
@@ -43,27 +48,48 @@ class CoordinatorReader {
     v1::ToPartitions in;
     while (stream_->Read(&in)) {
       if (in.has_reply()) {
-        transport_->OnReply(in.reply());
+        on_reply_(in.reply());
       } else if (in.has_finish()) {
         std::lock_guard<std::mutex> lock(mu_);
         finish_ = sim::SimTime::Picoseconds(in.finish().global_final_time_ps());
         cv_.notify_all();
       }
     }
-    transport_->AbortLocal("the coordinator closed the stream");
+    on_end_("the coordinator closed the stream");
     std::lock_guard<std::mutex> lock(mu_);
     ended_ = true;
     cv_.notify_all();
   }
 
   Stream* stream_;
-  RemoteTransport* transport_;
+  std::function<void(const v1::KernelReply&)> on_reply_;
+  std::function<void(const std::string&)> on_end_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::optional<sim::SimTime> finish_;
   bool ended_ = false;
   std::thread thread_;
 };
+
+// What LoadPartitions.peers asks for, checked: INVALID_ARGUMENT naming the
+// field otherwise.
+absl::Status CheckPeers(const v1::LoadPartitions& load) {
+  if (load.peers().empty()) return absl::OkStatus();
+  if (load.peers_size() != load.plan().partition_count()) {
+    return absl::InvalidArgumentError(absl::StrCat("peers has ", load.peers_size(),
+                                                   " addresses; allowed: one per partition (",
+                                                   load.plan().partition_count(), ")"));
+  }
+  if (load.local_partitions_size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("local_partitions has ", load.local_partitions_size(),
+                                                   " entries; allowed with peers: exactly 1"));
+  }
+  if (load.sync() == v1::NULL_MESSAGE) {
+    return absl::InvalidArgumentError("sync is NULL_MESSAGE; allowed with peers: WINDOW");
+  }
+  if (load.peer_session().empty()) return absl::InvalidArgumentError("peer_session is empty; allowed: any non-empty id");
+  return absl::OkStatus();
+}
 
 class PartitionServiceImpl final : public v1::PartitionService::Service {
  public:
@@ -75,6 +101,24 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
     response->set_address(address_);
     response->set_running_partition_sets(running_.load());
     return grpc::Status::OK;
+  }
+
+  grpc::Status ExchangeWindows(grpc::ServerContext* context, const v1::PeerSubscribe* request,
+                               grpc::ServerWriter<v1::PeerWindow>* writer) override {
+    // A peer may subscribe before the coordinator's load reached us.
+    std::shared_ptr<PeerTransport> peer;
+    {
+      std::unique_lock<std::mutex> lock(sessions_mu_);
+      const auto give_up = std::chrono::steady_clock::now() + kPeerConnectTimeout;
+      while ((peer = FindSession(request->run_id())) == nullptr) {
+        if (context->IsCancelled() || std::chrono::steady_clock::now() >= give_up) {
+          return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                              absl::StrCat("no run with peer session '", request->run_id(), "' is loaded here"));
+        }
+        sessions_cv_.wait_for(lock, std::chrono::milliseconds(100));
+      }
+    }
+    return peer->Serve(context, request->subscriber(), writer);
   }
 
   grpc::Status RunPartitions(grpc::ServerContext*, Stream* stream) override {
@@ -99,8 +143,7 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
     std::unique_ptr<coordinator::JobMetrics> metrics;
     if (registry_ && load.has_job()) metrics = std::make_unique<coordinator::JobMetrics>(registry_, load.run_id());
     const auto tokens_total = static_cast<uint32_t>(load.job().workload().decode_tokens());
-    auto set = PartitionSet::Load(load, [&](const v1::PartitionsProgress& p,
-                                            const std::vector<coordinator::ModelFigures>& model) {
+    auto progress = [&](const v1::PartitionsProgress& p, const std::vector<coordinator::ModelFigures>& model) {
       if (metrics) {
         metrics->Update(ToJobProgress(p, tokens_total));
         metrics->UpdateModel(model);
@@ -108,7 +151,10 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
       v1::FromPartitions out;
       *out.mutable_progress() = p;
       write(out);
-    });
+    };
+    const absl::Status peers_ok = CheckPeers(load);
+    absl::StatusOr<std::unique_ptr<PartitionSet>> set =
+        peers_ok.ok() ? PartitionSet::Load(load, progress) : absl::StatusOr<std::unique_ptr<PartitionSet>>(peers_ok);
     v1::FromPartitions loaded;
     if (!set.ok()) {
       loaded.mutable_loaded()->set_error(std::string(set.status().message()));
@@ -119,20 +165,49 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
     loaded.mutable_loaded()->set_components((*set)->components());
     write(loaded);
 
-    // One partition here (the usual placement): its own thread reads its
-    // replies while the run goes on; the reader thread starts after it.
-    const bool direct = load.local_partitions_size() == 1;
-    RemoteTransport transport(load.plan().partition_count(), write,
-                              /*coalesce_sends=*/load.sync() != v1::NULL_MESSAGE,
-                              direct ? std::function<bool(v1::ToPartitions*)>(
-                                           [stream](v1::ToPartitions* in) { return stream->Read(in); })
-                                     : nullptr);
+    absl::Status status;
+    std::optional<RemoteTransport> remote;  // outlives the reader, which calls into it
     std::optional<CoordinatorReader> reader;
-    if (!direct) reader.emplace(stream, &transport);
-    absl::Status status = (*set)->Run(transport);
-    if (direct) reader.emplace(stream, &transport);
+    if (!load.peers().empty()) {
+      // Window sync peer to peer: the coordinator's stream carries only
+      // progress, aborts and the end of the run.
+      const auto self = static_cast<sim::PartitionId>(load.local_partitions(0));
+      auto peer = std::make_shared<PeerTransport>(
+          load.peer_session(), self, std::vector<std::string>(load.peers().begin(), load.peers().end()),
+          [&write, self](const std::string& reason) {
+            v1::FromPartitions out;
+            out.mutable_call()->set_partition(self);
+            out.mutable_call()->set_abort(reason);
+            write(out);
+          });
+      AddSession(peer);
+      reader.emplace(stream, [](const v1::KernelReply&) {}, [peer](const std::string& r) { peer->AbortLocal(r); });
+      status = peer->Connect(absl::FromChrono(kPeerConnectTimeout));
+      if (status.ok()) status = (*set)->Run(*peer);
+      if (status.ok() && peer->aborted()) status = absl::AbortedError(peer->abort_reason());
+      peer->Finish();
+      RemoveSession(peer->session());
+    } else {
+      // One partition here (the usual placement): its own thread reads its
+      // replies while the run goes on; the reader thread starts after it.
+      const bool direct = load.local_partitions_size() == 1;
+      RemoteTransport& transport =
+          remote.emplace(load.plan().partition_count(), write,
+                         /*coalesce_sends=*/load.sync() != v1::NULL_MESSAGE,
+                         direct ? std::function<bool(v1::ToPartitions*)>(
+                                      [stream](v1::ToPartitions* in) { return stream->Read(in); })
+                                : nullptr);
+      auto start_reader = [&] {
+        reader.emplace(
+            stream, [&transport](const v1::KernelReply& r) { transport.OnReply(r); },
+            [&transport](const std::string& r) { transport.AbortLocal(r); });
+      };
+      if (!direct) start_reader();
+      status = (*set)->Run(transport);
+      if (direct) start_reader();
+      if (status.ok() && transport.aborted()) status = absl::AbortedError(transport.abort_reason());
+    }
     if (metrics) metrics->UpdateModel((*set)->ModelSnapshots());  // the final figures
-    if (status.ok() && transport.aborted()) status = absl::AbortedError(transport.abort_reason());
     v1::FromPartitions done;
     *done.mutable_done() = (*set)->Done(status);
     write(done);
@@ -164,8 +239,29 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
     return out;
   }
 
+  // How long a partition waits for its peers to connect, and a peer's
+  // subscription for the run to be loaded here.
+  static constexpr std::chrono::seconds kPeerConnectTimeout{10};
+
+  std::shared_ptr<PeerTransport> FindSession(const std::string& id) {
+    auto it = sessions_.find(id);
+    return it == sessions_.end() ? nullptr : it->second;
+  }
+  void AddSession(std::shared_ptr<PeerTransport> peer) {
+    std::lock_guard<std::mutex> lock(sessions_mu_);
+    sessions_[peer->session()] = std::move(peer);
+    sessions_cv_.notify_all();
+  }
+  void RemoveSession(const std::string& id) {
+    std::lock_guard<std::mutex> lock(sessions_mu_);
+    sessions_.erase(id);
+  }
+
   const v1::ServiceRole role_;
   const std::string address_;
+  std::mutex sessions_mu_;
+  std::condition_variable sessions_cv_;
+  std::map<std::string, std::shared_ptr<PeerTransport>> sessions_;  // runs with peer exchange, by session
   std::shared_ptr<prometheus::Registry> registry_;
   std::atomic<uint32_t> running_{0};
 };

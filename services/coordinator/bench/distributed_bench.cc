@@ -28,6 +28,9 @@ ABSL_FLAG(double, mean_delay_ns, 1000, "PHOLD mean exponential delay in ns");
 ABSL_FLAG(double, end_us, 2000, "PHOLD simulated end time in us");
 ABSL_FLAG(std::string, sync, "window", "window | null");
 ABSL_FLAG(std::string, job, "", "an LLM job spec (textproto) to run instead of PHOLD");
+ABSL_FLAG(std::string, wire, "auto",
+          "auto: window sync peer to peer between the services, null messages through the coordinator | "
+          "hub: every kernel call through the coordinator");
 ABSL_FLAG(int, repeat, 1, "runs of each engine; the best rate is printed");
 ABSL_FLAG(std::vector<std::string>, services, {},
           "partition services already running (HOST:PORT, one per partition, e.g. strata-host processes); "
@@ -170,6 +173,11 @@ int main(int argc, char** argv) {
     request.placement.service.push_back({v1::HOST, address});
     request.placement.groups.push_back({absl::StrCat("bench partition ", p)});
   }
+  const std::string wire = absl::GetFlag(FLAGS_wire);
+  if (wire != "auto" && wire != "hub") {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("--wire is '", wire, "'; allowed: auto, hub")));
+  }
+  request.through_coordinator = wire == "hub";
   for (int r = 0; r < absl::GetFlag(FLAGS_repeat); ++r) {
     auto run = coordinator::RunDistributed(request);
     if (!run.ok()) return Fail(run.status());

@@ -1,6 +1,7 @@
 #include "distributed/distributed_run.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -11,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "job/job_runner.h"
 #include "partition_hub.h"
@@ -89,9 +91,17 @@ class Run {
       out.mutable_reply()->Swap(reply);
       return sites_[site_of_[p]]->Write(out);
     });
+    // Peer to peer: each service dials the others at the addresses the
+    // coordinator dials; the session id tells this run's streams apart
+    // from any other on the same services.
+    peer_ = !request_.through_coordinator && request_.load.sync() != v1::NULL_MESSAGE && n >= 2 &&
+                      sites_.size() == static_cast<size_t>(n);
+    static std::atomic<uint64_t> sessions{0};
+    const std::string session =
+        absl::StrCat(request_.load.run_id(), "/", absl::ToUnixNanos(absl::Now()), "/", sessions.fetch_add(1));
     // Open every stream and load it; the readers start at once, so a
     // service that loads early may start its partitions (they wait at the
-    // hub for the others).
+    // hub, or for their peers, for the others).
     for (auto& owned : sites_) {
       Site& site = *owned;
       site.stub = v1::PartitionService::NewStub(DialService(site.service.address));
@@ -99,6 +109,10 @@ class Run {
       v1::ToPartitions load;
       *load.mutable_load() = request_.load;
       *load.mutable_load()->mutable_plan() = partition::ToProto(placement.plan);
+      if (peer_) {
+        for (int p = 0; p < n; ++p) load.mutable_load()->add_peers(placement.service[p].address);
+        load.mutable_load()->set_peer_session(session);
+      }
       for (sim::PartitionId p : site.partitions) load.mutable_load()->add_local_partitions(p);
       site.Write(load);
       site.reader = std::thread([this, &site] { Read(site); });
@@ -117,6 +131,7 @@ class Run {
     if (absl::Status s = RunStatus(); !s.ok()) return s;
 
     DistributedRunResult result;
+    result.peer_to_peer = peer_;
     result.partitions.resize(n);
     for (auto& site : sites_) {
       result.final_time = std::max(result.final_time, sim::SimTime::Picoseconds(site->done->local_final_time_ps()));
@@ -281,6 +296,7 @@ class Run {
   std::vector<std::unique_ptr<Site>> sites_;
   std::vector<size_t> site_of_;  // by partition
   std::unique_ptr<partition::PartitionHub> hub_;
+  bool peer_ = false;  // window sync between the services directly
   std::mutex mu_;
   std::condition_variable cv_;
 };

@@ -2,7 +2,9 @@
 //
 // It opens one PartitionService.RunPartitions stream per service in the
 // placement, loads each with the model and its partitions, serves the
-// kernel wire through a PartitionHub, collects every service's statistics,
+// kernel wire through a PartitionHub (or, for window sync with one
+// partition per service, lets the services exchange windows directly:
+// PeerTransport), collects every service's statistics,
 // tells them the global final time (the max of their local ones), and
 // combines their per-component digests in component-id order exactly as
 // the embedded engine does, so the digest is the embedded run's.
@@ -38,6 +40,11 @@ struct DistributedRunRequest {
   uint32_t components = 0;  // in the coordinator's build of the graph
   std::function<void(const DistributedProgress&)> on_progress;  // about once a second
   const std::atomic<bool>* cancel = nullptr;  // set: CANCELLED
+  // Window sync with one partition per service runs peer to peer
+  // (LoadPartitions.peers: the services exchange windows directly, about
+  // twice as fast); true keeps every kernel call going through the
+  // coordinator's hub, as null-message runs always do. For comparisons.
+  bool through_coordinator = false;
 };
 
 struct DistributedRunResult {
@@ -47,6 +54,7 @@ struct DistributedRunResult {
   double wall_seconds = 0;
   std::vector<sim::PartitionStats> partitions;  // by partition
   v1::JobFigures figures;                       // LLM jobs: merged over services
+  bool peer_to_peer = false;                    // the services exchanged windows directly
 };
 
 absl::StatusOr<DistributedRunResult> RunDistributed(const DistributedRunRequest& request);

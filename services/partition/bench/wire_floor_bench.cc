@@ -2,21 +2,29 @@
 // loopback. One message each way per round trip, timed three ways: raw TCP
 // between two threads, and a RunPartitions bidi stream (the kernel wire's
 // RPC) with the synchronous and with the asynchronous (one completion-queue
-// thread per end) gRPC API. A distributed window needs at least one such
-// round trip per partition through the coordinator. A bench prints
-// figures; nothing here is a pass/fail test.
+// thread per end) gRPC API. A window through the coordinator's hub needs at
+// least one such round trip per partition. Then the peer-to-peer window
+// (ExchangeWindows, as PeerTransport does it) with 2 and 3 partitions: one
+// message to every peer and one from every peer per round, with no
+// coordinator. A bench prints figures; nothing here is a pass/fail test.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -172,6 +180,114 @@ double AsyncClientRoundTrip(const std::string& address, int n) {
   return us;
 }
 
+// Window exchange peer to peer (ExchangeWindows), n services in this
+// process: every round each partition's own thread writes one PeerWindow to
+// every peer's subscription and reads one from each of its own, the
+// distributed window with no coordinator in between.
+class PeerNode final : public v1::PartitionService::Service {
+ public:
+  grpc::Status ExchangeWindows(grpc::ServerContext*, const v1::PeerSubscribe* request,
+                               grpc::ServerWriter<v1::PeerWindow>* writer) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    writers_[request->subscriber()] = writer;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return done_; });
+    return grpc::Status::OK;
+  }
+  std::map<uint32_t, grpc::ServerWriter<v1::PeerWindow>*> WaitForSubscribers(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return writers_.size() == n; });
+    return writers_;
+  }
+  void Finish() {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<uint32_t, grpc::ServerWriter<v1::PeerWindow>*> writers_;
+  bool done_ = false;
+};
+
+// Also gives the context switches per round, all threads of the process
+// (what a window costs on a VM where a switch is dear).
+double PeerWindowRound(int partitions, int n, double* switches) {
+  std::vector<std::unique_ptr<PeerNode>> nodes;
+  std::vector<std::unique_ptr<grpc::Server>> servers;
+  std::vector<std::string> addresses;
+  for (int p = 0; p < partitions; ++p) {
+    nodes.push_back(std::make_unique<PeerNode>());
+    int port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(nodes.back().get());
+    strata::partition::AddLatencyChannelArguments(builder);
+    servers.push_back(builder.BuildAndStart());
+    addresses.push_back("127.0.0.1:" + std::to_string(port));
+  }
+  std::vector<double> us(partitions, -1);
+  std::vector<std::thread> threads;
+  for (int p = 0; p < partitions; ++p) {
+    threads.emplace_back([&, p] {
+      struct Peer {
+        std::unique_ptr<v1::PartitionService::Stub> stub;
+        grpc::ClientContext context;
+        std::unique_ptr<grpc::ClientReader<v1::PeerWindow>> reader;
+      };
+      std::vector<std::unique_ptr<Peer>> peers;
+      for (int q = 0; q < partitions; ++q) {
+        if (q == p) continue;
+        auto peer = std::make_unique<Peer>();
+        grpc::ChannelArguments args;
+        strata::partition::AddLatencyChannelArguments(args);
+        peer->stub = v1::PartitionService::NewStub(
+            grpc::CreateCustomChannel(addresses[q], grpc::InsecureChannelCredentials(), args));
+        v1::PeerSubscribe subscribe;
+        subscribe.set_subscriber(p);
+        peer->reader = peer->stub->ExchangeWindows(&peer->context, subscribe);
+        peers.push_back(std::move(peer));
+      }
+      auto writers = nodes[p]->WaitForSubscribers(partitions - 1);
+      v1::PeerWindow out, in;
+      for (int i = 0; i < partitions; ++i) out.add_earliest_ps(i);
+      auto round = [&] {
+        for (auto& [q, writer] : writers) {
+          if (!writer->Write(out)) return false;
+        }
+        for (auto& peer : peers) {
+          if (!peer->reader->Read(&in)) return false;
+        }
+        return true;
+      };
+      if (!round()) return;
+      rusage before;
+      getrusage(RUSAGE_SELF, &before);
+      const auto start = Clock::now();
+      for (int i = 0; i < n; ++i) {
+        if (!round()) return;
+      }
+      us[p] = MicrosecondsPer(start, n);
+      rusage after;
+      getrusage(RUSAGE_SELF, &after);
+      if (p == 0) {
+        *switches = static_cast<double>(after.ru_nvcsw - before.ru_nvcsw + after.ru_nivcsw - before.ru_nivcsw) / n;
+      }
+      nodes[p]->Finish();
+      for (auto& peer : peers) {
+        while (peer->reader->Read(&in)) {
+        }
+        peer->reader->Finish();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& server : servers) server->Shutdown();
+  return *std::max_element(us.begin(), us.end());
+}
+
 void Print(const char* what, double us) {
   if (us < 0) {
     std::printf("%-44s failed\n", what);
@@ -222,6 +338,12 @@ int main(int argc, char** argv) {
     bool ok;
     while (cq->Next(&tag, &ok)) {
     }
+  }
+  for (int partitions : {2, 3}) {
+    const std::string what = "peer window, " + std::to_string(partitions) + " partitions";
+    double switches = 0;
+    Print(what.c_str(), PeerWindowRound(partitions, n, &switches));
+    std::printf("%-44s %8.1f context switches per round\n", "", switches);
   }
   return 0;
 }

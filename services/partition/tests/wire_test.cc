@@ -8,6 +8,7 @@
 #include "partition_hub.h"
 #include "partition_set.h"
 #include "remote_transport.h"
+#include "tests/phold_load.h"
 #include "strata/sim/digest.h"
 #include "strata/sim/engine.h"
 
@@ -72,25 +73,6 @@ absl::StatusOr<uint64_t> RunSplit(const v1::LoadPartitions& base, int services, 
   std::vector<uint64_t> ordered;
   for (const auto& d : digests) ordered.push_back(d.second);
   return sim::CombineDigest(ordered, final_time, events);
-}
-
-v1::LoadPartitions PholdLoad(int partitions, v1::SyncAlgorithm sync) {
-  v1::LoadPartitions load;
-  v1::PholdSpec* p = load.mutable_phold();
-  p->set_lps(64);
-  p->set_events_per_lp(4);
-  p->set_remote_fraction(0.2);
-  p->set_lookahead_ps(1'000'000);
-  p->set_mean_delay_ps(1'000'000);
-  load.set_seed(7);
-  load.set_sync(sync);
-  load.set_end_time_ps(200'000'000);  // 200 us
-  auto model = BuildModel(load);
-  EXPECT_TRUE(model.ok());
-  auto plan = sim::PartitionByGroup(model->sim(), partitions);
-  EXPECT_TRUE(plan.ok());
-  *load.mutable_plan() = ToProto(*plan);
-  return load;
 }
 
 uint64_t EmbeddedDigest(const v1::LoadPartitions& load) {

@@ -1,0 +1,143 @@
+// RunDistributed over real gRPC, with partition services in this process
+// on loopback ports: window sync peer to peer between the services, and
+// through the coordinator's hub, both give the one-process digest; a
+// service that goes away mid-run fails the run naming its partition and
+// the others take the next run; a load whose peers do not fit the plan is
+// refused naming the field, and the service stays up.
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "distributed/distributed_run.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "partition_server.h"
+#include "partition_set.h"
+#include "strata/sim/digest.h"
+#include "strata/v1/partition_service.grpc.pb.h"
+#include "tests/phold_load.h"
+
+namespace strata::coordinator {
+namespace {
+
+class DistributedRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int s = 0; s < 3; ++s) {
+      auto server = partition::PartitionServer::Start({v1::HOST, "127.0.0.1:0", nullptr});
+      ASSERT_TRUE(server.ok()) << server.status();
+      addresses_.push_back(absl::StrCat("127.0.0.1:", (*server)->port()));
+      servers_.push_back(std::move(*server));
+    }
+  }
+
+  // PHOLD on `partitions` partitions (one per service); end_us 0: runs
+  // until stopped.
+  static v1::LoadPartitions Phold(int partitions, v1::SyncAlgorithm sync, int64_t end_us = 200) {
+    v1::LoadPartitions load = partition::PholdLoad(partitions, sync, end_us * 1'000'000);
+    load.set_run_id("distributed-run-test");
+    return load;
+  }
+
+  static uint64_t EmbeddedDigest(const v1::LoadPartitions& load) {
+    auto model = partition::BuildModel(load);
+    EXPECT_TRUE(model.ok());
+    sim::RunOptions options = partition::RunOptionsOf(load);
+    options.partitions = 1;
+    options.plan.reset();
+    auto run = sim::Run(model->sim(), options);
+    EXPECT_TRUE(run.ok()) << run.status();
+    return run->digest;
+  }
+
+  DistributedRunRequest Request(const v1::LoadPartitions& load, const std::vector<int>& services) {
+    DistributedRunRequest request;
+    request.load = load;
+    request.placement.plan.partition_count = load.plan().partition_count();
+    request.placement.plan.partition_of.assign(load.plan().partition_of().begin(), load.plan().partition_of().end());
+    for (int s : services) {
+      request.placement.service.push_back({v1::HOST, addresses_[s]});
+      request.placement.groups.push_back({absl::StrCat("service ", s)});
+    }
+    request.components = static_cast<uint32_t>(load.plan().partition_of_size());
+    return request;
+  }
+
+  std::vector<std::unique_ptr<partition::PartitionServer>> servers_;
+  std::vector<std::string> addresses_;
+};
+
+TEST_F(DistributedRunTest, WindowsPeerToPeerAndThroughTheHubGiveTheOneProcessDigest) {
+  const v1::LoadPartitions load = Phold(3, v1::WINDOW);
+  const std::string embedded = sim::DigestToHex(EmbeddedDigest(load));
+  for (bool through_coordinator : {false, true}) {
+    DistributedRunRequest request = Request(load, {0, 1, 2});
+    request.through_coordinator = through_coordinator;
+    auto run = RunDistributed(request);
+    ASSERT_TRUE(run.ok()) << run.status();
+    EXPECT_EQ(run->peer_to_peer, !through_coordinator);
+    EXPECT_EQ(sim::DigestToHex(run->digest), embedded) << "through the coordinator: " << through_coordinator;
+    uint64_t windows = 0;
+    for (const auto& p : run->partitions) windows = std::max(windows, p.windows);
+    EXPECT_GT(windows, 10u);  // the partitions really synchronised, many times
+  }
+}
+
+TEST_F(DistributedRunTest, NullMessageRunsGoThroughTheHub) {
+  const v1::LoadPartitions load = Phold(3, v1::NULL_MESSAGE);
+  auto run = RunDistributed(Request(load, {0, 1, 2}));
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_FALSE(run->peer_to_peer);
+  EXPECT_EQ(sim::DigestToHex(run->digest), sim::DigestToHex(EmbeddedDigest(load)));
+}
+
+TEST_F(DistributedRunTest, AServiceLostMidRunFailsItNamingThePartitionAndTheOthersRunTheNext) {
+  const v1::LoadPartitions endless = Phold(3, v1::WINDOW, /*end_us=*/0);
+  absl::StatusOr<DistributedRunResult> run;
+  std::thread driver([&] { run = RunDistributed(Request(endless, {0, 1, 2})); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  servers_[2]->Shutdown(absl::ZeroDuration());  // its streams are cancelled at once
+  driver.join();
+  ASSERT_FALSE(run.ok());
+  EXPECT_NE(run.status().message().find("partition 2"), std::string::npos) << run.status();
+
+  const v1::LoadPartitions next = Phold(2, v1::WINDOW);
+  auto after = RunDistributed(Request(next, {0, 1}));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_TRUE(after->peer_to_peer);
+  EXPECT_EQ(sim::DigestToHex(after->digest), sim::DigestToHex(EmbeddedDigest(next)));
+}
+
+TEST_F(DistributedRunTest, PeersThatDoNotFitThePlanAreRefusedNamingTheFieldAndTheServiceStaysUp) {
+  auto stub = v1::PartitionService::NewStub(grpc::CreateChannel(addresses_[0], grpc::InsecureChannelCredentials()));
+  v1::ToPartitions first;
+  *first.mutable_load() = Phold(3, v1::WINDOW);
+  first.mutable_load()->add_local_partitions(0);
+  first.mutable_load()->add_peers(addresses_[1]);  // one address for three partitions
+  first.mutable_load()->set_peer_session("bad");
+  grpc::ClientContext context;
+  auto stream = stub->RunPartitions(&context);
+  ASSERT_TRUE(stream->Write(first));
+  v1::FromPartitions reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  ASSERT_TRUE(reply.has_loaded());
+  EXPECT_FALSE(reply.loaded().ok());
+  EXPECT_NE(reply.loaded().error().find("peers has 1 addresses; allowed: one per partition (3)"), std::string::npos)
+      << reply.loaded().error();
+  stream->WritesDone();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  grpc::ClientContext subscribe_context;
+  subscribe_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::PeerSubscribe subscribe;
+  subscribe.set_run_id("no such run");
+  auto reader = stub->ExchangeWindows(&subscribe_context, subscribe);
+  v1::PeerWindow window;
+  EXPECT_FALSE(reader->Read(&window));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+
+  auto run = RunDistributed(Request(Phold(3, v1::WINDOW), {0, 1, 2}));  // still serving
+  ASSERT_TRUE(run.ok()) << run.status();
+}
+
+}  // namespace
+}  // namespace strata::coordinator
