@@ -29,8 +29,8 @@ ABSL_FLAG(double, end_us, 2000, "PHOLD simulated end time in us");
 ABSL_FLAG(std::string, sync, "window", "window | null");
 ABSL_FLAG(std::string, job, "", "an LLM job spec (textproto) to run instead of PHOLD");
 ABSL_FLAG(std::string, wire, "auto",
-          "auto: window sync peer to peer between the services, null messages through the coordinator | "
-          "hub: every kernel call through the coordinator");
+          "window sync between the services: peer (directly) | hub (through the coordinator) | auto (peer for "
+          "2 partitions); null messages always use the hub");
 ABSL_FLAG(int, repeat, 1, "runs of each engine; the best rate is printed");
 ABSL_FLAG(std::vector<std::string>, services, {},
           "partition services already running (HOST:PORT, one per partition, e.g. strata-host processes); "
@@ -174,13 +174,15 @@ int main(int argc, char** argv) {
     request.placement.groups.push_back({absl::StrCat("bench partition ", p)});
   }
   const std::string wire = absl::GetFlag(FLAGS_wire);
-  if (wire != "auto" && wire != "hub") {
-    return Fail(absl::InvalidArgumentError(absl::StrCat("--wire is '", wire, "'; allowed: auto, hub")));
+  if (wire != "auto" && wire != "hub" && wire != "peer") {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("--wire is '", wire, "'; allowed: auto, hub, peer")));
   }
-  request.through_coordinator = wire == "hub";
+  using Wire = coordinator::DistributedRunRequest::Wire;
+  request.wire = wire == "peer" ? Wire::kPeer : wire == "hub" ? Wire::kHub : Wire::kAuto;
   for (int r = 0; r < absl::GetFlag(FLAGS_repeat); ++r) {
     auto run = coordinator::RunDistributed(request);
     if (!run.ok()) return Fail(run.status());
+    if (r == 0) std::printf("wire: %s\n", run->peer_to_peer ? "peer to peer" : "through the coordinator's hub");
     const Figures f = FromStats(run->partitions, run->committed_events, run->digest);
     if (f.rate() > distributed.rate()) distributed = f;
   }

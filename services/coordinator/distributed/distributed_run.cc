@@ -94,8 +94,11 @@ class Run {
     // Peer to peer: each service dials the others at the addresses the
     // coordinator dials; the session id tells this run's streams apart
     // from any other on the same services.
-    peer_ = !request_.through_coordinator && request_.load.sync() != v1::NULL_MESSAGE && n >= 2 &&
-                      sites_.size() == static_cast<size_t>(n);
+    const bool peer_possible =
+        request_.load.sync() != v1::NULL_MESSAGE && n >= 2 && sites_.size() == static_cast<size_t>(n);
+    const bool peer_fewer_messages = n * (n - 1) < 2 * n;
+    peer_ = peer_possible && (request_.wire == DistributedRunRequest::Wire::kPeer ||
+                              (request_.wire == DistributedRunRequest::Wire::kAuto && peer_fewer_messages));
     static std::atomic<uint64_t> sessions{0};
     const std::string session =
         absl::StrCat(request_.load.run_id(), "/", absl::ToUnixNanos(absl::Now()), "/", sessions.fetch_add(1));

@@ -40,11 +40,18 @@ struct DistributedRunRequest {
   uint32_t components = 0;  // in the coordinator's build of the graph
   std::function<void(const DistributedProgress&)> on_progress;  // about once a second
   const std::atomic<bool>* cancel = nullptr;  // set: CANCELLED
-  // Window sync with one partition per service runs peer to peer
-  // (LoadPartitions.peers: the services exchange windows directly, about
-  // twice as fast); true keeps every kernel call going through the
-  // coordinator's hub, as null-message runs always do. For comparisons.
-  bool through_coordinator = false;
+  // How window sync travels when every service runs one partition.
+  //  kPeer: the services exchange windows directly (LoadPartitions.peers),
+  //    one message per ordered pair per window, n(n-1), one hop.
+  //  kHub: every kernel call goes through the coordinator: 2n messages per
+  //    window, two hops.
+  //  kAuto: kPeer when it sends fewer messages per window (n = 2), else
+  //    kHub. At n = 3 they send as many; on the 2-core project machine the
+  //    hub was faster across three service processes (docs/distributed.md).
+  // Null-message runs, and placements with several partitions on one
+  // service, always use the hub.
+  enum class Wire { kAuto, kHub, kPeer };
+  Wire wire = Wire::kAuto;
 };
 
 struct DistributedRunResult {

@@ -66,16 +66,18 @@ class DistributedRunTest : public ::testing::Test {
   std::vector<std::string> addresses_;
 };
 
+using Wire = DistributedRunRequest::Wire;
+
 TEST_F(DistributedRunTest, WindowsPeerToPeerAndThroughTheHubGiveTheOneProcessDigest) {
   const v1::LoadPartitions load = Phold(3, v1::WINDOW);
   const std::string embedded = sim::DigestToHex(EmbeddedDigest(load));
-  for (bool through_coordinator : {false, true}) {
+  for (Wire wire : {Wire::kPeer, Wire::kHub, Wire::kAuto}) {
     DistributedRunRequest request = Request(load, {0, 1, 2});
-    request.through_coordinator = through_coordinator;
+    request.wire = wire;
     auto run = RunDistributed(request);
     ASSERT_TRUE(run.ok()) << run.status();
-    EXPECT_EQ(run->peer_to_peer, !through_coordinator);
-    EXPECT_EQ(sim::DigestToHex(run->digest), embedded) << "through the coordinator: " << through_coordinator;
+    EXPECT_EQ(run->peer_to_peer, wire == Wire::kPeer);  // auto: as many messages either way at 3, the hub
+    EXPECT_EQ(sim::DigestToHex(run->digest), embedded) << "wire " << static_cast<int>(wire);
     uint64_t windows = 0;
     for (const auto& p : run->partitions) windows = std::max(windows, p.windows);
     EXPECT_GT(windows, 10u);  // the partitions really synchronised, many times
@@ -84,7 +86,9 @@ TEST_F(DistributedRunTest, WindowsPeerToPeerAndThroughTheHubGiveTheOneProcessDig
 
 TEST_F(DistributedRunTest, NullMessageRunsGoThroughTheHub) {
   const v1::LoadPartitions load = Phold(3, v1::NULL_MESSAGE);
-  auto run = RunDistributed(Request(load, {0, 1, 2}));
+  DistributedRunRequest request = Request(load, {0, 1, 2});
+  request.wire = Wire::kPeer;
+  auto run = RunDistributed(request);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_FALSE(run->peer_to_peer);
   EXPECT_EQ(sim::DigestToHex(run->digest), sim::DigestToHex(EmbeddedDigest(load)));
@@ -93,7 +97,9 @@ TEST_F(DistributedRunTest, NullMessageRunsGoThroughTheHub) {
 TEST_F(DistributedRunTest, AServiceLostMidRunFailsItNamingThePartitionAndTheOthersRunTheNext) {
   const v1::LoadPartitions endless = Phold(3, v1::WINDOW, /*end_us=*/0);
   absl::StatusOr<DistributedRunResult> run;
-  std::thread driver([&] { run = RunDistributed(Request(endless, {0, 1, 2})); });
+  DistributedRunRequest request = Request(endless, {0, 1, 2});
+  request.wire = Wire::kPeer;
+  std::thread driver([&] { run = RunDistributed(request); });
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   servers_[2]->Shutdown(absl::ZeroDuration());  // its streams are cancelled at once
   driver.join();
@@ -103,7 +109,7 @@ TEST_F(DistributedRunTest, AServiceLostMidRunFailsItNamingThePartitionAndTheOthe
   const v1::LoadPartitions next = Phold(2, v1::WINDOW);
   auto after = RunDistributed(Request(next, {0, 1}));
   ASSERT_TRUE(after.ok()) << after.status();
-  EXPECT_TRUE(after->peer_to_peer);
+  EXPECT_TRUE(after->peer_to_peer);  // auto: 2 messages per window instead of 4
   EXPECT_EQ(sim::DigestToHex(after->digest), sim::DigestToHex(EmbeddedDigest(next)));
 }
 
@@ -135,7 +141,9 @@ TEST_F(DistributedRunTest, PeersThatDoNotFitThePlanAreRefusedNamingTheFieldAndTh
   EXPECT_FALSE(reader->Read(&window));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
 
-  auto run = RunDistributed(Request(Phold(3, v1::WINDOW), {0, 1, 2}));  // still serving
+  DistributedRunRequest request = Request(Phold(3, v1::WINDOW), {0, 1, 2});
+  request.wire = Wire::kPeer;
+  auto run = RunDistributed(request);  // still serving, peers included
   ASSERT_TRUE(run.ok()) << run.status();
 }
 
