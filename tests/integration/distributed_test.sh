@@ -7,7 +7,9 @@
 #  2. kill -9 of a nand service mid-job: the job ends FAILED within a few
 #     seconds with a reason naming the lost partition and service; the
 #     coordinator and the other services stay up, and the next job (on the
-#     remaining services) succeeds with the embedded digest.
+#     remaining services) succeeds with the embedded digest. Once with the
+#     kernel wire through the coordinator (3 partitions), once peer to peer
+#     between the services (2 partitions), then on a newly started nand.
 #  3. SIGTERM stops every process cleanly.
 #   distributed_test.sh BIN_DIR
 set -euo pipefail
@@ -25,24 +27,40 @@ submit_and_compare nvllm "$SERVER"
 submit_and_compare aif "$SERVER"
 submit_and_compare nvllm_null "$SERVER"
 
-# 2. A long job (hundreds of tokens); kill -9 a nand service once it runs.
+# kill_mid_job SERVICE: submits a long job (hundreds of tokens), kill -9s
+# SERVICE once the job runs; the job must end FAILED within 20 s naming
+# the lost partition and its nand service.
+kill_mid_job() {
+  local pid_var="PID_$1" id line killed
+  id=$("$BIN/strata" submit "$WORK/long-distributed.textproto" --server="$SERVER")
+  for _ in $(seq 100); do "$BIN/strata" list --server="$SERVER" --state=RUNNING | grep -q "$id" && break; sleep 0.1; done
+  sleep 1
+  kill -9 "${!pid_var}"; wait "${!pid_var}" 2>/dev/null || true
+  PIDS=("${PIDS[@]/${!pid_var}}")
+  killed=$(date +%s.%N)
+  line=""
+  for _ in $(seq 200); do  # bounded: 20 s
+    line=$("$BIN/strata" list --server="$SERVER" | grep "$id" || true)
+    case "$line" in *FAILED*) break;; esac
+    sleep 0.1
+  done
+  echo "after kill -9 of $1: $line"
+  echo "failure detected in $(echo "$(date +%s.%N) - $killed" | bc) s"
+  case "$line" in *FAILED*"lost partition"*"on nand service"*) ;; *) echo "FAIL: no FAILED job naming the lost partition"; exit 1;; esac
+}
+
+# 2. Through the coordinator's hub (3 partitions: host, nand1, nand2).
 job long 'nvllm {}' 500
-ID=$("$BIN/strata" submit "$WORK/long-distributed.textproto" --server="$SERVER")
-for _ in $(seq 100); do "$BIN/strata" list --server="$SERVER" --state=RUNNING | grep -q "$ID" && break; sleep 0.1; done
-sleep 1
-kill -9 "$PID_nand1"; wait "$PID_nand1" 2>/dev/null || true
-PIDS=("${PIDS[@]/$PID_nand1}")
-killed=$(date +%s.%N)
-line=""
-for _ in $(seq 200); do  # bounded: 20 s
-  line=$("$BIN/strata" list --server="$SERVER" | grep "$ID" || true)
-  case "$line" in *FAILED*) break;; esac
-  sleep 0.1
-done
-echo "after kill -9: $line"
-echo "failure detected in $(echo "$(date +%s.%N) - $killed" | bc) s"
-case "$line" in *FAILED*"lost partition"*"on nand service"*) ;; *) echo "FAIL: no FAILED job naming the lost partition"; exit 1;; esac
-submit_and_compare nvllm "$SERVER"   # now on nand2 only
+kill_mid_job nand1
+submit_and_compare nvllm "$SERVER"   # now on nand2 only: 2 partitions, peer to peer
+
+# 3. Peer to peer (2 partitions: host, nand2): the services exchange
+# windows directly, so nand2's death reaches the host's partition through
+# its peer stream as well as the coordinator through its own.
+kill_mid_job nand2
+start nand3 "$BIN/strata-nand" --listen=127.0.0.1:0 --coordinator="$SERVER"
+wait_for nand3 "registered with the coordinator"
+submit_and_compare nvllm "$SERVER"   # on the new nand3
 
 PIDS=(${PIDS[@]})  # drop the killed one's empty slot
 stop_all
