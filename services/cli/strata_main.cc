@@ -152,11 +152,11 @@ void PrintTable(const JobResult& r) {
 
 void PrintRunLine(const JobResult& r) {
   std::printf("\n  simulated %.4g s in %.3g s wall (%.3g x real time), %llu events (%.3g events/s), "
-              "%d partition(s), %s sync\n",
+              "%d partition(s), %s sync%s\n",
               r.simulated_seconds(), r.wall_seconds(), r.wall_seconds() > 0 ? r.simulated_seconds() / r.wall_seconds() : 0,
               static_cast<unsigned long long>(r.events()),
               r.wall_seconds() > 0 ? static_cast<double>(r.events()) / r.wall_seconds() : 0, r.partitions(),
-              r.sync().c_str());
+              r.sync().c_str(), r.wire().empty() ? "" : absl::StrCat(" (", r.wire(), ")").c_str());
   if (r.partitions() > 1) {
     // The kernel's report of what keeping partitions in step cost, so a
     // user can tell whether more partitions help this graph.
@@ -179,13 +179,13 @@ absl::Status WriteCsv(const JobResult& r, const std::string& path) {
     const auto& io = r.ssd_io();
     out << "job,system,commands,errors,iops,mb_per_second,mean_us,p50_us,p99_us,p999_us,max_us,read_p99_us,"
            "write_p99_us,write_amplification,gc_page_copies,gc_erases,simulated_seconds,events,wall_seconds,"
-           "partitions,sync,windows,null_messages,blocked_fraction,digest\n";
+           "partitions,sync,wire,windows,null_messages,blocked_fraction,digest\n";
     out << absl::StrCat(r.job_name(), ",", r.system(), ",", io.commands(), ",", io.errors(), ",", io.iops(), ",",
                         io.mb_per_second(), ",", io.all().mean_us(), ",", io.all().p50_us(), ",", io.all().p99_us(),
                         ",", io.all().p999_us(), ",", io.all().max_us(), ",", io.read().p99_us(), ",",
                         io.write().p99_us(), ",", io.write_amplification(), ",", io.gc_page_copies(), ",",
                         io.gc_erases(), ",", r.simulated_seconds(), ",", r.events(), ",", r.wall_seconds(), ",",
-                        r.partitions(), ",", r.sync(), ",", r.windows(), ",", r.null_messages(), ",",
+                        r.partitions(), ",", r.sync(), ",", r.wire(), ",", r.windows(), ",", r.null_messages(), ",",
                         r.blocked_fraction(), ",", r.digest())
         << "\n";
     return absl::OkStatus();
@@ -193,14 +193,14 @@ absl::Status WriteCsv(const JobResult& r, const std::string& path) {
   const auto& b = r.time_per_token_breakdown();
   out << "job,model,system,tokens_per_second,time_per_token_us,flash_array_us,ecc_us,flash_bus_us,pe_compute_us,"
          "host_attention_us,host_gemv_us,host_other_us,pcie_nvme_us,synchronization_us,prefill_seconds,"
-         "setup_seconds,simulated_seconds,events,wall_seconds,partitions,sync,windows,null_messages,"
+         "setup_seconds,simulated_seconds,events,wall_seconds,partitions,sync,wire,windows,null_messages,"
          "blocked_fraction,digest\n";
   out << absl::StrCat(r.job_name(), ",", r.model(), ",", r.system(), ",", r.tokens_per_second(), ",",
                       r.time_per_token_us(), ",", b.flash_array_us(), ",", b.ecc_us(), ",", b.flash_bus_us(), ",",
                       b.pe_compute_us(), ",", b.host_attention_us(), ",", b.host_gemv_us(), ",", b.host_other_us(),
                       ",", b.pcie_nvme_us(), ",", b.synchronization_us(), ",", r.prefill_seconds(), ",",
                       r.setup_seconds(), ",", r.simulated_seconds(), ",", r.events(), ",", r.wall_seconds(), ",",
-                      r.partitions(), ",", r.sync(), ",", r.windows(), ",", r.null_messages(), ",",
+                      r.partitions(), ",", r.sync(), ",", r.wire(), ",", r.windows(), ",", r.null_messages(), ",",
                       r.blocked_fraction(), ",", r.digest())
       << "\n";
   return absl::OkStatus();

@@ -42,16 +42,18 @@ JOB
 
 digest_of() { grep -o 'digest [0-9a-f]*' | awk '{print $2}'; }
 
-# submit_and_compare NAME SERVER: the distributed job's digest must equal
-# `strata run` of the same job.
+# submit_and_compare NAME SERVER [WIRE]: the distributed job's digest must
+# equal `strata run` of the same job; with WIRE ("peer to peer" or
+# "coordinator hub"), the result must say the run used it.
 submit_and_compare() {
   local embedded distributed out
   embedded=$("$BIN/strata" run "$WORK/$1.textproto" --quiet | digest_of)
   out=$("${IN_NS[@]}" "$BIN/strata" submit "$WORK/$1-distributed.textproto" --server="$2" --watch --quiet 2>&1) || {
     echo "FAIL: $1 did not succeed:"; echo "$out"; return 1; }
   distributed=$(echo "$out" | digest_of)
-  echo "$1: $(echo "$out" | grep -o '[0-9]* partition(s)') distributed, digest $distributed, embedded $embedded"
+  echo "$1: $(echo "$out" | grep -o '[0-9]* partition(s), [a-z_]* sync[^,]*') distributed, digest $distributed, embedded $embedded"
   [ -n "$embedded" ] && [ "$embedded" = "$distributed" ] || { echo "FAIL: $1 digests differ"; echo "$out"; return 1; }
+  [ -z "${3:-}" ] || echo "$out" | grep -q "sync ($3)" || { echo "FAIL: $1 did not run over '$3'"; echo "$out"; return 1; }
 }
 
 # start_services [FLAG...]: strata-coordinator and nand1, nand2, controller,

@@ -23,9 +23,9 @@ start_services
 job nvllm 'nvllm {}' 4
 job aif 'aif {}' 2
 job nvllm_null 'nvllm {}' 2 'sync: NULL_MESSAGE'
-submit_and_compare nvllm "$SERVER"
-submit_and_compare aif "$SERVER"
-submit_and_compare nvllm_null "$SERVER"
+submit_and_compare nvllm "$SERVER" "coordinator hub"   # 3 partitions: auto picks the hub
+submit_and_compare aif "$SERVER" "coordinator hub"
+submit_and_compare nvllm_null "$SERVER" "coordinator hub"
 
 # kill_mid_job SERVICE: submits a long job (hundreds of tokens), kill -9s
 # SERVICE once the job runs; the job must end FAILED within 20 s naming
@@ -52,7 +52,7 @@ kill_mid_job() {
 # 2. Through the coordinator's hub (3 partitions: host, nand1, nand2).
 job long 'nvllm {}' 500
 kill_mid_job nand1
-submit_and_compare nvllm "$SERVER"   # now on nand2 only: 2 partitions, peer to peer
+submit_and_compare nvllm "$SERVER" "peer to peer"   # now on nand2 only: 2 partitions
 
 # 3. Peer to peer (2 partitions: host, nand2): the services exchange
 # windows directly, so nand2's death reaches the host's partition through
@@ -60,7 +60,7 @@ submit_and_compare nvllm "$SERVER"   # now on nand2 only: 2 partitions, peer to 
 kill_mid_job nand2
 start nand3 "$BIN/strata-nand" --listen=127.0.0.1:0 --coordinator="$SERVER"
 wait_for nand3 "registered with the coordinator"
-submit_and_compare nvllm "$SERVER"   # on the new nand3
+submit_and_compare nvllm "$SERVER" "peer to peer"   # on the new nand3
 
 PIDS=(${PIDS[@]})  # drop the killed one's empty slot
 stop_all

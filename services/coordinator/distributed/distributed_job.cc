@@ -35,8 +35,14 @@ absl::StatusOr<v1::JobResult> RunDistributedJob(const v1::JobSpec& raw, ServiceD
   }
   auto run = RunDistributed(request);
   if (!run.ok()) return run.status();
-  const RunSummary summary{run->final_time, run->committed_events, run->wall_seconds, sim::DigestToHex(run->digest),
-                           placement->plan.partition_count, SyncOf(*spec), run->partitions};
+  const RunSummary summary{run->final_time,
+                           run->committed_events,
+                           run->wall_seconds,
+                           sim::DigestToHex(run->digest),
+                           placement->plan.partition_count,
+                           SyncOf(*spec),
+                           run->partitions,
+                           run->peer_to_peer ? "peer to peer" : "coordinator hub"};
   return ResultFromFigures(*spec, *job, run->figures, summary);
 }
 

@@ -1094,6 +1094,7 @@ void SetRunFields(const RunSummary& run, v1::JobResult* r) {
   r->set_partitions(run.partitions);
   r->set_sync(std::string(sim::SyncAlgorithmName(run.sync)));
   if (run.partition_stats.size() < 2) return;  // one partition synchronises with nobody
+  r->set_wire(run.wire);
   const sim::SyncCost cost = sim::SyncCostOf(run.partition_stats);
   r->set_windows(cost.windows);
   r->set_null_messages(cost.null_messages);

@@ -94,6 +94,7 @@ struct RunSummary {
   int partitions = 1;
   sim::SyncAlgorithm sync = sim::SyncAlgorithm::kWindow;
   std::vector<sim::PartitionStats> partition_stats;  // for the sync-cost fields
+  std::string wire = "threads";                       // JobResult.wire
 };
 // The kernel's figures of a run into its result (any job kind).
 void SetRunFields(const RunSummary& run, v1::JobResult* result);
