@@ -105,18 +105,18 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
 
   grpc::Status ExchangeWindows(grpc::ServerContext* context, const v1::PeerSubscribe* request,
                                grpc::ServerWriter<v1::PeerWindow>* writer) override {
-    // A peer may subscribe before the coordinator's load reached us.
+    // Peers subscribe after `start_peers`, which the coordinator sends once
+    // every service loaded its run and registered the session: nothing to
+    // wait for here, so no handler thread waits on a load that is stuck in
+    // the queue behind it.
     std::shared_ptr<PeerTransport> peer;
     {
-      std::unique_lock<std::mutex> lock(sessions_mu_);
-      const auto give_up = std::chrono::steady_clock::now() + kPeerConnectTimeout;
-      while ((peer = FindSession(request->run_id())) == nullptr) {
-        if (context->IsCancelled() || std::chrono::steady_clock::now() >= give_up) {
-          return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                              absl::StrCat("no run with peer session '", request->run_id(), "' is loaded here"));
-        }
-        sessions_cv_.wait_for(lock, std::chrono::milliseconds(100));
-      }
+      std::lock_guard<std::mutex> lock(sessions_mu_);
+      peer = FindSession(request->run_id());
+    }
+    if (peer == nullptr) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("no run with peer session '", request->run_id(), "' is loaded here"));
     }
     return peer->Serve(context, request->subscriber(), writer);
   }
@@ -161,6 +161,31 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
       write(loaded);
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(set.status().message()));
     }
+    // Peer to peer: the session is registered before `loaded`, so it is
+    // there when peers subscribe (after the coordinator's `start_peers`).
+    std::shared_ptr<PeerTransport> peer;
+    if (!load.peers().empty()) {
+      const auto self = static_cast<sim::PartitionId>(load.local_partitions(0));
+      peer = std::make_shared<PeerTransport>(
+          load.peer_session(), self, std::vector<std::string>(load.peers().begin(), load.peers().end()),
+          [&write, self](const std::string& reason) {
+            v1::FromPartitions out;
+            out.mutable_call()->set_partition(self);
+            out.mutable_call()->set_abort(reason);
+            write(out);
+          },
+          load.peer_star() ? PeerTransport::Topology::kStar : PeerTransport::Topology::kAllToAll);
+      AddSession(peer);
+    }
+    struct Unregister {
+      PartitionServiceImpl* service;
+      const std::shared_ptr<PeerTransport>& peer;
+      ~Unregister() {
+        if (peer == nullptr) return;
+        peer->Finish();
+        service->RemoveSession(peer->session());
+      }
+    } unregister{this, peer};
     loaded.mutable_loaded()->set_ok(true);
     loaded.mutable_loaded()->set_components((*set)->components());
     write(loaded);
@@ -168,25 +193,18 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
     absl::Status status;
     std::optional<RemoteTransport> remote;  // outlives the reader, which calls into it
     std::optional<CoordinatorReader> reader;
-    if (!load.peers().empty()) {
+    if (peer != nullptr) {
       // Window sync peer to peer: the coordinator's stream carries only
-      // progress, aborts and the end of the run.
-      const auto self = static_cast<sim::PartitionId>(load.local_partitions(0));
-      auto peer = std::make_shared<PeerTransport>(
-          load.peer_session(), self, std::vector<std::string>(load.peers().begin(), load.peers().end()),
-          [&write, self](const std::string& reason) {
-            v1::FromPartitions out;
-            out.mutable_call()->set_partition(self);
-            out.mutable_call()->set_abort(reason);
-            write(out);
-          });
-      AddSession(peer);
+      // `start_peers`, progress, aborts and the end of the run.
+      v1::ToPartitions start;
+      if (!stream->Read(&start) || !start.has_start_peers()) {
+        status = absl::AbortedError("the coordinator ended the run before it started");
+      }
       reader.emplace(stream, [](const v1::KernelReply&) {}, [peer](const std::string& r) { peer->AbortLocal(r); });
-      status = peer->Connect(absl::FromChrono(kPeerConnectTimeout));
+      if (status.ok()) status = peer->Connect(absl::FromChrono(kPeerConnectTimeout));
       if (status.ok()) status = (*set)->Run(*peer);
       if (status.ok() && peer->aborted()) status = absl::AbortedError(peer->abort_reason());
       peer->Finish();
-      RemoveSession(peer->session());
     } else {
       // One partition here (the usual placement): its own thread reads its
       // replies while the run goes on; the reader thread starts after it.
@@ -239,8 +257,7 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
     return out;
   }
 
-  // How long a partition waits for its peers to connect, and a peer's
-  // subscription for the run to be loaded here.
+  // How long a partition waits for its peers to connect.
   static constexpr std::chrono::seconds kPeerConnectTimeout{10};
 
   std::shared_ptr<PeerTransport> FindSession(const std::string& id) {
@@ -250,7 +267,6 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
   void AddSession(std::shared_ptr<PeerTransport> peer) {
     std::lock_guard<std::mutex> lock(sessions_mu_);
     sessions_[peer->session()] = std::move(peer);
-    sessions_cv_.notify_all();
   }
   void RemoveSession(const std::string& id) {
     std::lock_guard<std::mutex> lock(sessions_mu_);
@@ -260,7 +276,6 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
   const v1::ServiceRole role_;
   const std::string address_;
   std::mutex sessions_mu_;
-  std::condition_variable sessions_cv_;
   std::map<std::string, std::shared_ptr<PeerTransport>> sessions_;  // runs with peer exchange, by session
   std::shared_ptr<prometheus::Registry> registry_;
   std::atomic<uint32_t> running_{0};

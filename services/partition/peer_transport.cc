@@ -19,6 +19,9 @@ std::shared_ptr<grpc::Channel> DialPeer(const std::string& address) {
   // The window this end advertises: fixed and large (see kWindowBytes).
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, PeerTransport::kWindowBytes);
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  // A connection of its own: channels with equal arguments share one from
+  // a process-wide pool, and the previous run's may be closing just then.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   AddLatencyChannelArguments(args);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
@@ -26,12 +29,21 @@ std::shared_ptr<grpc::Channel> DialPeer(const std::string& address) {
 }  // namespace
 
 PeerTransport::PeerTransport(std::string session, sim::PartitionId self, std::vector<std::string> peers,
-                             std::function<void(const std::string&)> report_abort)
-    : session_(std::move(session)), self_(self), peers_(std::move(peers)), report_abort_(std::move(report_abort)) {
+                             std::function<void(const std::string&)> report_abort, Topology topology)
+    : session_(std::move(session)),
+      self_(self),
+      peers_(std::move(peers)),
+      topology_(topology),
+      report_abort_(std::move(report_abort)) {
   by_partition_.resize(peers_.size());
   for (size_t q = 0; q < peers_.size(); ++q) {
-    if (q != self_) by_partition_[q] = std::make_unique<Peer>();
+    if (Linked(static_cast<sim::PartitionId>(q))) by_partition_[q] = std::make_unique<Peer>();
   }
+}
+
+bool PeerTransport::Linked(sim::PartitionId q) const {
+  if (q == self_ || q >= peers_.size()) return false;
+  return topology_ == Topology::kAllToAll || self_ == kRoot || q == kRoot;
 }
 
 PeerTransport::~PeerTransport() {
@@ -57,11 +69,16 @@ absl::Status PeerTransport::Connect(absl::Duration timeout) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (aborted_) return absl::AbortedError(abort_reason_);
+      // Queue the call until the connection is ready rather than fail it
+      // at once if it just dropped; Connect's timeout and AbortLocal bound
+      // the wait.
+      peer->context.set_wait_for_ready(true);
       peer->reader = peer->stub->ExchangeWindows(&peer->context, subscribe);
     }
   }
   std::unique_lock<std::mutex> lock(mu_);
-  const int wanted = static_cast<int>(peers_.size()) - 1;
+  int wanted = 0;
+  for (const auto& peer : by_partition_) wanted += peer != nullptr;
   if (!cv_.wait_until(lock, deadline, [&] { return subscribers_ == wanted || aborted_; })) {
     std::string missing;
     for (size_t q = 0; q < by_partition_.size(); ++q) {
@@ -79,10 +96,11 @@ absl::Status PeerTransport::Connect(absl::Duration timeout) {
 grpc::Status PeerTransport::Serve(grpc::ServerContext* context, uint32_t subscriber,
                                   grpc::ServerWriter<v1::PeerWindow>* writer) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (subscriber >= by_partition_.size() || subscriber == self_) {
+  if (!Linked(subscriber)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("subscriber is ", subscriber, "; allowed: 0 to ", by_partition_.size() - 1,
-                                     " except ", self_));
+                                     " except ", self_, topology_ == Topology::kStar ? ", and only to or from the root 0"
+                                                                                     : ""));
   }
   Peer& peer = *by_partition_[subscriber];
   if (peer.writer != nullptr || peer.served) {
@@ -148,25 +166,33 @@ bool PeerTransport::WriteTo(sim::PartitionId q, const v1::PeerWindow& window) {
   grpc::ServerWriter<v1::PeerWindow>* writer;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (peer.writer == nullptr) return false;
     writer = peer.writer;
-    peer.writing = true;
+    peer.writing = writer != nullptr;
   }
-  const bool ok = writer->Write(window);
-  std::lock_guard<std::mutex> lock(mu_);
-  peer.writing = false;
-  cv_.notify_all();
+  bool ok = false;
+  if (writer != nullptr) {
+    ok = writer->Write(window);
+    std::lock_guard<std::mutex> lock(mu_);
+    peer.writing = false;
+    cv_.notify_all();
+  }
+  if (!ok && window.abort().empty()) {
+    AbortLocal(absl::StrCat("lost partition ", q, " (service ", peers_[q], "): its stream from partition ", self_,
+                            " broke"));
+  }
   return ok;
 }
 
 void PeerTransport::Send(sim::PartitionMessage message) {
-  if (message.to >= by_partition_.size() || by_partition_[message.to] == nullptr) {
+  if (message.to >= by_partition_.size() || message.to == self_) {
     AbortLocal(absl::StrCat("partition ", self_, " sent a batch to partition ", message.to, "; allowed: 0 to ",
                             by_partition_.size() - 1, " except ", self_));
     return;
   }
+  // A leaf of a star sends everything through the root.
+  const sim::PartitionId via = Linked(message.to) ? message.to : kRoot;
   const std::vector<std::byte> bytes = sim::EncodeBatch(message);
-  by_partition_[message.to]->unsent.emplace_back(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  by_partition_[via]->unsent.emplace_back(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
 void PeerTransport::Receive(sim::PartitionId, std::vector<sim::PartitionMessage>* out) {
@@ -182,52 +208,126 @@ sim::WaitResult PeerTransport::Wait(sim::PartitionId, sim::SimTime, sim::SimTime
 std::optional<std::vector<sim::SimTime>> PeerTransport::AllReduceMin(sim::PartitionId,
                                                                     std::vector<sim::SimTime> values) {
   if (aborted()) return std::nullopt;
-  v1::PeerWindow out;
-  for (sim::SimTime v : values) out.add_earliest_ps(v.ps());
+  if (topology_ == Topology::kAllToAll) return AllToAll(std::move(values));
+  return self_ == kRoot ? StarRoot(std::move(values)) : StarLeaf(std::move(values));
+}
+
+namespace {
+
+v1::PeerWindow WindowOf(const std::vector<sim::SimTime>& values, std::vector<std::string>* batches) {
+  v1::PeerWindow window;
+  for (sim::SimTime v : values) window.add_earliest_ps(v.ps());
+  for (std::string& bytes : *batches) window.add_batches(std::move(bytes));
+  batches->clear();
+  return window;
+}
+
+}  // namespace
+
+bool PeerTransport::ReadFrom(sim::PartitionId q, v1::PeerWindow* in) {
+  if (!by_partition_[q]->reader->Read(in)) {
+    AbortLocal(absl::StrCat("lost partition ", q, " (service ", peers_[q], "): its stream to partition ", self_,
+                            " ended"));
+    return false;
+  }
+  if (!in->abort().empty()) {
+    AbortLocal(absl::StrCat("partition ", q, " aborted the run: ", in->abort()));
+    return false;
+  }
+  if (static_cast<size_t>(in->earliest_ps_size()) != peers_.size()) {
+    AbortLocal(absl::StrCat("partition ", q, " sent ", in->earliest_ps_size(), " window times; expected ",
+                            peers_.size()));
+    return false;
+  }
+  return true;
+}
+
+bool PeerTransport::Decode(const std::string& bytes, sim::PartitionId q, sim::PartitionMessage* m) {
+  const bool root_of_star = topology_ == Topology::kStar && self_ == kRoot;
+  const bool ok = sim::DecodeBatch(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size(), m) &&
+                  m->from < peers_.size() && m->to < peers_.size() && m->from != m->to &&
+                  (root_of_star ? m->from == q : m->to == self_);
+  if (!ok) AbortLocal(absl::StrCat("partition ", q, " sent partition ", self_, " a batch that does not decode"));
+  return ok;
+}
+
+std::optional<std::vector<sim::SimTime>> PeerTransport::AllToAll(std::vector<sim::SimTime> values) {
+  const std::vector<sim::SimTime> own = values;
   for (size_t q = 0; q < by_partition_.size(); ++q) {
-    Peer* peer = by_partition_[q].get();
-    if (peer == nullptr) continue;
-    v1::PeerWindow window = out;
-    for (std::string& bytes : peer->unsent) window.add_batches(std::move(bytes));
-    peer->unsent.clear();
-    if (!WriteTo(static_cast<sim::PartitionId>(q), window)) {
-      AbortLocal(absl::StrCat("lost partition ", q, " (service ", peers_[q], "): its stream from partition ", self_,
-                              " broke"));
-      return std::nullopt;
-    }
+    if (by_partition_[q] == nullptr) continue;
+    if (!WriteTo(static_cast<sim::PartitionId>(q), WindowOf(own, &by_partition_[q]->unsent))) return std::nullopt;
   }
   v1::PeerWindow in;
   for (size_t q = 0; q < by_partition_.size(); ++q) {
-    Peer* peer = by_partition_[q].get();
-    if (peer == nullptr) continue;
-    if (!peer->reader->Read(&in)) {
-      AbortLocal(absl::StrCat("lost partition ", q, " (service ", peers_[q], "): its stream to partition ", self_,
-                              " ended"));
-      return std::nullopt;
-    }
-    if (!in.abort().empty()) {
-      AbortLocal(absl::StrCat("partition ", q, " aborted the run: ", in.abort()));
-      return std::nullopt;
-    }
-    if (static_cast<size_t>(in.earliest_ps_size()) != values.size()) {
-      AbortLocal(absl::StrCat("partition ", q, " sent ", in.earliest_ps_size(), " window times; expected ",
-                              values.size()));
-      return std::nullopt;
-    }
+    if (by_partition_[q] == nullptr) continue;
+    const auto from = static_cast<sim::PartitionId>(q);
+    if (!ReadFrom(from, &in)) return std::nullopt;
     for (size_t i = 0; i < values.size(); ++i) {
       values[i] = std::min(values[i], sim::SimTime::Picoseconds(in.earliest_ps(static_cast<int>(i))));
     }
     for (const std::string& bytes : in.batches()) {
       sim::PartitionMessage m;
-      if (!sim::DecodeBatch(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size(), &m) || m.from != q ||
-          m.to != self_) {
-        AbortLocal(absl::StrCat("partition ", q, " sent partition ", self_, " a batch that does not decode to it"));
-        return std::nullopt;
-      }
+      if (!Decode(bytes, from, &m)) return std::nullopt;
       inbox_.push_back(std::move(m));
     }
   }
   return values;
+}
+
+std::optional<std::vector<sim::SimTime>> PeerTransport::StarLeaf(std::vector<sim::SimTime> values) {
+  if (!WriteTo(kRoot, WindowOf(values, &by_partition_[kRoot]->unsent))) return std::nullopt;
+  v1::PeerWindow in;
+  if (!ReadFrom(kRoot, &in)) return std::nullopt;
+  for (const std::string& bytes : in.batches()) {
+    sim::PartitionMessage m;
+    if (!Decode(bytes, kRoot, &m)) return std::nullopt;
+    inbox_.push_back(std::move(m));
+  }
+  for (size_t i = 0; i < values.size(); ++i) values[i] = sim::SimTime::Picoseconds(in.earliest_ps(static_cast<int>(i)));
+  return values;
+}
+
+std::optional<std::vector<sim::SimTime>> PeerTransport::StarRoot(std::vector<sim::SimTime> values) {
+  v1::PeerWindow in;
+  for (size_t q = 0; q < by_partition_.size(); ++q) {
+    if (by_partition_[q] == nullptr) continue;
+    const auto from = static_cast<sim::PartitionId>(q);
+    if (!ReadFrom(from, &in)) {
+      SendAbort(abort_reason());  // the other leaves wait for the root's answer
+      return std::nullopt;
+    }
+    for (size_t i = 0; i < values.size(); ++i) {
+      values[i] = std::min(values[i], sim::SimTime::Picoseconds(in.earliest_ps(static_cast<int>(i))));
+    }
+    for (std::string& bytes : *in.mutable_batches()) {
+      sim::PartitionMessage m;
+      if (!Decode(bytes, from, &m)) {
+        SendAbort(abort_reason());
+        return std::nullopt;
+      }
+      if (m.to == self_) {
+        inbox_.push_back(std::move(m));
+      } else {
+        by_partition_[m.to]->unsent.push_back(std::move(bytes));  // forwarded, in the order sent
+      }
+    }
+  }
+  for (size_t q = 0; q < by_partition_.size(); ++q) {
+    if (by_partition_[q] == nullptr) continue;
+    if (!WriteTo(static_cast<sim::PartitionId>(q), WindowOf(values, &by_partition_[q]->unsent))) {
+      SendAbort(abort_reason());
+      return std::nullopt;
+    }
+  }
+  return values;
+}
+
+void PeerTransport::SendAbort(const std::string& reason) {
+  v1::PeerWindow window;
+  window.set_abort(reason);
+  for (size_t q = 0; q < by_partition_.size(); ++q) {
+    if (by_partition_[q] != nullptr) WriteTo(static_cast<sim::PartitionId>(q), window);
+  }
 }
 
 void PeerTransport::Abort() {
@@ -238,11 +338,7 @@ void PeerTransport::Abort() {
   }
   if (first) {
     const std::string reason = absl::StrCat("partition ", self_, " aborted");
-    v1::PeerWindow window;
-    window.set_abort(reason);
-    for (size_t q = 0; q < by_partition_.size(); ++q) {
-      if (by_partition_[q] != nullptr) WriteTo(static_cast<sim::PartitionId>(q), window);
-    }
+    SendAbort(reason);
     if (report_abort_) report_abort_(reason);
   }
   AbortLocal(absl::StrCat("partition ", self_, " aborted the run"));

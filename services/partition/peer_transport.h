@@ -59,8 +59,16 @@ class PeerTransport final : public sim::Transport {
   // `peers[q]`: the address of the service running partition q (self's
   // entry is not used). `report_abort(reason)` tells the coordinator that
   // this partition aborted the run.
+  // Topology: kAllToAll, every partition writes to and reads from every
+  // other, n(n-1) messages and one hop per window. kStar: partition 0 is
+  // the root; the others write their window (batches for any partition,
+  // and their vector) to it, the root takes the minimum and answers each
+  // with it and the batches addressed to it (forwarding leaf-to-leaf
+  // ones): 2(n-1) messages and two hops, the second inside the root's own
+  // thread.
+  enum class Topology { kAllToAll, kStar };
   PeerTransport(std::string session, sim::PartitionId self, std::vector<std::string> peers,
-                std::function<void(const std::string&)> report_abort);
+                std::function<void(const std::string&)> report_abort, Topology topology = Topology::kAllToAll);
   ~PeerTransport() override;  // ends every stream, waits for Serve calls
 
   const std::string& session() const { return session_; }
@@ -102,12 +110,29 @@ class PeerTransport final : public sim::Transport {
     bool writing = false;  // the partition thread is inside writer->Write (guarded by mu_)
     std::vector<std::string> unsent;  // batches for q this window (partition thread only)
   };
+  static constexpr sim::PartitionId kRoot = 0;
+  // Whether self and q exchange messages directly.
+  bool Linked(sim::PartitionId q) const;
   // Writes `window` to peer q; false once that stream is gone.
   bool WriteTo(sim::PartitionId q, const v1::PeerWindow& window);
+  // Reads peer q's next window into *in; false (aborted, with the reason)
+  // when the stream ended or q aborted.
+  bool ReadFrom(sim::PartitionId q, v1::PeerWindow* in);
+  // Tells every linked peer that the run aborted (the root relays).
+  void SendAbort(const std::string& reason);
+  // The three ways a window goes.
+  std::optional<std::vector<sim::SimTime>> AllToAll(std::vector<sim::SimTime> values);
+  std::optional<std::vector<sim::SimTime>> StarLeaf(std::vector<sim::SimTime> values);
+  std::optional<std::vector<sim::SimTime>> StarRoot(std::vector<sim::SimTime> values);
+  // Decodes a batch read from peer q; aborts (false) unless it is q's own
+  // batch for another partition (the root's check) or any partition's
+  // batch for self (a leaf's or all-to-all's).
+  bool Decode(const std::string& bytes, sim::PartitionId q, sim::PartitionMessage* m);
 
   const std::string session_;
   const sim::PartitionId self_;
   const std::vector<std::string> peers_;
+  const Topology topology_;
   std::function<void(const std::string&)> report_abort_;
   std::vector<std::unique_ptr<Peer>> by_partition_;  // null for self
   std::vector<sim::PartitionMessage> inbox_;         // partition thread only

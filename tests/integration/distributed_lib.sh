@@ -43,8 +43,8 @@ JOB
 digest_of() { grep -o 'digest [0-9a-f]*' | awk '{print $2}'; }
 
 # submit_and_compare NAME SERVER [WIRE]: the distributed job's digest must
-# equal `strata run` of the same job; with WIRE ("peer to peer" or
-# "coordinator hub"), the result must say the run used it.
+# equal `strata run` of the same job; with WIRE ("peer to peer", "star via
+# partition 0" or "coordinator hub"), the result must say the run used it.
 submit_and_compare() {
   local embedded distributed out
   embedded=$("$BIN/strata" run "$WORK/$1.textproto" --quiet | digest_of)

@@ -8,8 +8,8 @@
 #     seconds with a reason naming the lost partition and service; the
 #     coordinator and the other services stay up, and the next job (on the
 #     remaining services) succeeds with the embedded digest. Once with the
-#     kernel wire through the coordinator (3 partitions), once peer to peer
-#     between the services (2 partitions), then on a newly started nand.
+#     services' windows gathered at partition 0 (3 partitions: a star), once
+#     all to all (2 partitions), then on a newly started nand.
 #  3. SIGTERM stops every process cleanly.
 #   distributed_test.sh BIN_DIR
 set -euo pipefail
@@ -23,9 +23,9 @@ start_services
 job nvllm 'nvllm {}' 4
 job aif 'aif {}' 2
 job nvllm_null 'nvllm {}' 2 'sync: NULL_MESSAGE'
-submit_and_compare nvllm "$SERVER" "coordinator hub"   # 3 partitions: auto picks the hub
-submit_and_compare aif "$SERVER" "coordinator hub"
-submit_and_compare nvllm_null "$SERVER" "coordinator hub"
+submit_and_compare nvllm "$SERVER" "star via partition 0"   # 3 partitions: auto picks the star
+submit_and_compare aif "$SERVER" "star via partition 0"
+submit_and_compare nvllm_null "$SERVER" "coordinator hub"      # null messages: always the hub
 
 # kill_mid_job SERVICE: submits a long job (hundreds of tokens), kill -9s
 # SERVICE once the job runs; the job must end FAILED within 20 s naming
@@ -49,7 +49,7 @@ kill_mid_job() {
   case "$line" in *FAILED*"lost partition"*"on nand service"*) ;; *) echo "FAIL: no FAILED job naming the lost partition"; exit 1;; esac
 }
 
-# 2. Through the coordinator's hub (3 partitions: host, nand1, nand2).
+# 2. A star via partition 0 (3 partitions: host, nand1, nand2).
 job long 'nvllm {}' 500
 kill_mid_job nand1
 submit_and_compare nvllm "$SERVER" "peer to peer"   # now on nand2 only: 2 partitions

@@ -29,8 +29,8 @@ ABSL_FLAG(double, end_us, 2000, "PHOLD simulated end time in us");
 ABSL_FLAG(std::string, sync, "window", "window | null");
 ABSL_FLAG(std::string, job, "", "an LLM job spec (textproto) to run instead of PHOLD");
 ABSL_FLAG(std::string, wire, "auto",
-          "window sync between the services: peer (directly) | hub (through the coordinator) | auto (peer for "
-          "2 partitions); null messages always use the hub");
+          "window sync between the services: peer (all to all) | star (via partition 0) | hub (through the "
+          "coordinator) | auto (peer for 2 partitions, star for more); null messages always use the hub");
 ABSL_FLAG(int, repeat, 1, "runs of each engine; the best rate is printed");
 ABSL_FLAG(std::vector<std::string>, services, {},
           "partition services already running (HOST:PORT, one per partition, e.g. strata-host processes); "
@@ -174,15 +174,15 @@ int main(int argc, char** argv) {
     request.placement.groups.push_back({absl::StrCat("bench partition ", p)});
   }
   const std::string wire = absl::GetFlag(FLAGS_wire);
-  if (wire != "auto" && wire != "hub" && wire != "peer") {
-    return Fail(absl::InvalidArgumentError(absl::StrCat("--wire is '", wire, "'; allowed: auto, hub, peer")));
+  if (wire != "auto" && wire != "hub" && wire != "peer" && wire != "star") {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("--wire is '", wire, "'; allowed: auto, hub, peer, star")));
   }
   using Wire = coordinator::DistributedRunRequest::Wire;
-  request.wire = wire == "peer" ? Wire::kPeer : wire == "hub" ? Wire::kHub : Wire::kAuto;
+  request.wire = wire == "peer" ? Wire::kPeer : wire == "hub" ? Wire::kHub : wire == "star" ? Wire::kStar : Wire::kAuto;
   for (int r = 0; r < absl::GetFlag(FLAGS_repeat); ++r) {
     auto run = coordinator::RunDistributed(request);
     if (!run.ok()) return Fail(run.status());
-    if (r == 0) std::printf("wire: %s\n", run->peer_to_peer ? "peer to peer" : "through the coordinator's hub");
+    if (r == 0) std::printf("wire: %s\n", coordinator::WireName(run->wire).c_str());
     const Figures f = FromStats(run->partitions, run->committed_events, run->digest);
     if (f.rate() > distributed.rate()) distributed = f;
   }

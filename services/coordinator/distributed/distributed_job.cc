@@ -42,7 +42,7 @@ absl::StatusOr<v1::JobResult> RunDistributedJob(const v1::JobSpec& raw, ServiceD
                            placement->plan.partition_count,
                            SyncOf(*spec),
                            run->partitions,
-                           run->peer_to_peer ? "peer to peer" : "coordinator hub"};
+                           WireName(run->wire)};
   return ResultFromFigures(*spec, *job, run->figures, summary);
 }
 

@@ -34,6 +34,9 @@ std::shared_ptr<grpc::Channel> DialService(const std::string& address) {
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, partition::kKeepaliveTimeoutMs);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // A connection per run: channels with equal arguments otherwise share one
+  // from a process-wide pool, which may be closing from the previous run.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   partition::AddLatencyChannelArguments(args);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
@@ -96,9 +99,11 @@ class Run {
     // from any other on the same services.
     const bool peer_possible =
         request_.load.sync() != v1::NULL_MESSAGE && n >= 2 && sites_.size() == static_cast<size_t>(n);
-    const bool peer_fewer_messages = n * (n - 1) < 2 * n;
-    peer_ = peer_possible && (request_.wire == DistributedRunRequest::Wire::kPeer ||
-                              (request_.wire == DistributedRunRequest::Wire::kAuto && peer_fewer_messages));
+    using Wire = DistributedRunRequest::Wire;
+    wire_ = !peer_possible                  ? Wire::kHub
+            : request_.wire != Wire::kAuto ? request_.wire
+            : n == 2                        ? Wire::kPeer
+                                            : Wire::kStar;
     static std::atomic<uint64_t> sessions{0};
     const std::string session =
         absl::StrCat(request_.load.run_id(), "/", absl::ToUnixNanos(absl::Now()), "/", sessions.fetch_add(1));
@@ -112,9 +117,10 @@ class Run {
       v1::ToPartitions load;
       *load.mutable_load() = request_.load;
       *load.mutable_load()->mutable_plan() = partition::ToProto(placement.plan);
-      if (peer_) {
+      if (wire_ != DistributedRunRequest::Wire::kHub) {
         for (int p = 0; p < n; ++p) load.mutable_load()->add_peers(placement.service[p].address);
         load.mutable_load()->set_peer_session(session);
+        load.mutable_load()->set_peer_star(wire_ == DistributedRunRequest::Wire::kStar);
       }
       for (sim::PartitionId p : site.partitions) load.mutable_load()->add_local_partitions(p);
       site.Write(load);
@@ -130,11 +136,17 @@ class Run {
                                                 " components; the coordinator built ", request_.components));
       }
     }
+    if (wire_ != DistributedRunRequest::Wire::kHub) {
+      // Every service registered its peer session: they may subscribe.
+      v1::ToPartitions start;
+      start.mutable_start_peers();
+      for (auto& site : sites_) site->Write(start);
+    }
     if (absl::Status s = WaitFor([](const Site& s) { return s.done.has_value(); }); !s.ok()) return s;
     if (absl::Status s = RunStatus(); !s.ok()) return s;
 
     DistributedRunResult result;
-    result.peer_to_peer = peer_;
+    result.wire = wire_;
     result.partitions.resize(n);
     for (auto& site : sites_) {
       result.final_time = std::max(result.final_time, sim::SimTime::Picoseconds(site->done->local_final_time_ps()));
@@ -299,12 +311,22 @@ class Run {
   std::vector<std::unique_ptr<Site>> sites_;
   std::vector<size_t> site_of_;  // by partition
   std::unique_ptr<partition::PartitionHub> hub_;
-  bool peer_ = false;  // window sync between the services directly
+  DistributedRunRequest::Wire wire_ = DistributedRunRequest::Wire::kHub;  // resolved
   std::mutex mu_;
   std::condition_variable cv_;
 };
 
 }  // namespace
+
+std::string WireName(DistributedRunRequest::Wire wire) {
+  switch (wire) {
+    case DistributedRunRequest::Wire::kPeer: return "peer to peer";
+    case DistributedRunRequest::Wire::kStar: return "star via partition 0";
+    case DistributedRunRequest::Wire::kAuto: return "auto";
+    case DistributedRunRequest::Wire::kHub: break;
+  }
+  return "coordinator hub";
+}
 
 absl::StatusOr<DistributedRunResult> RunDistributed(const DistributedRunRequest& request) {
   if (request.placement.plan.partition_count < 1) {

@@ -40,17 +40,20 @@ struct DistributedRunRequest {
   uint32_t components = 0;  // in the coordinator's build of the graph
   std::function<void(const DistributedProgress&)> on_progress;  // about once a second
   const std::atomic<bool>* cancel = nullptr;  // set: CANCELLED
-  // How window sync travels when every service runs one partition.
-  //  kPeer: the services exchange windows directly (LoadPartitions.peers),
-  //    one message per ordered pair per window, n(n-1), one hop.
-  //  kHub: every kernel call goes through the coordinator: 2n messages per
-  //    window, two hops.
-  //  kAuto: kPeer when it sends fewer messages per window (n = 2), else
-  //    kHub. At n = 3 they send as many; on the 2-core project machine the
-  //    hub was faster across three service processes (docs/distributed.md).
+  // How window sync travels when every service runs one partition:
+  //  kPeer: every service exchanges windows with every other directly
+  //    (LoadPartitions.peers): n(n-1) messages per window, one hop.
+  //  kStar: the services, with partition 0 gathering each window and
+  //    answering (peer_star): 2(n-1) messages, two hops, the second in
+  //    partition 0's own thread.
+  //  kHub: every kernel call through the coordinator: 2n messages, two
+  //    hops, and the coordinator's threads in between.
+  //  kAuto: the fewest messages, then the fewest hops: kPeer for 2
+  //    partitions, kStar for more (faster than the hub in every run
+  //    measured, docs/distributed.md).
   // Null-message runs, and placements with several partitions on one
   // service, always use the hub.
-  enum class Wire { kAuto, kHub, kPeer };
+  enum class Wire { kAuto, kHub, kPeer, kStar };
   Wire wire = Wire::kAuto;
 };
 
@@ -61,10 +64,13 @@ struct DistributedRunResult {
   double wall_seconds = 0;
   std::vector<sim::PartitionStats> partitions;  // by partition
   v1::JobFigures figures;                       // LLM jobs: merged over services
-  bool peer_to_peer = false;                    // the services exchanged windows directly
+  DistributedRunRequest::Wire wire = DistributedRunRequest::Wire::kHub;  // the one used (never kAuto)
 };
 
 absl::StatusOr<DistributedRunResult> RunDistributed(const DistributedRunRequest& request);
+
+// "coordinator hub", "peer to peer" or "star via partition 0" (JobResult.wire).
+std::string WireName(DistributedRunRequest::Wire wire);
 
 }  // namespace strata::coordinator
 

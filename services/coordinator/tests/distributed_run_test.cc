@@ -22,7 +22,7 @@ namespace {
 class DistributedRunTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (int s = 0; s < 3; ++s) {
+    for (int s = 0; s < 5; ++s) {
       auto server = partition::PartitionServer::Start({v1::HOST, "127.0.0.1:0", nullptr});
       ASSERT_TRUE(server.ok()) << server.status();
       addresses_.push_back(absl::StrCat("127.0.0.1:", (*server)->port()));
@@ -68,16 +68,16 @@ class DistributedRunTest : public ::testing::Test {
 
 using Wire = DistributedRunRequest::Wire;
 
-TEST_F(DistributedRunTest, WindowsPeerToPeerAndThroughTheHubGiveTheOneProcessDigest) {
+TEST_F(DistributedRunTest, EveryWireGivesTheOneProcessDigest) {
   const v1::LoadPartitions load = Phold(3, v1::WINDOW);
   const std::string embedded = sim::DigestToHex(EmbeddedDigest(load));
-  for (Wire wire : {Wire::kPeer, Wire::kHub, Wire::kAuto}) {
+  for (Wire wire : {Wire::kPeer, Wire::kStar, Wire::kHub, Wire::kAuto}) {
     DistributedRunRequest request = Request(load, {0, 1, 2});
     request.wire = wire;
     auto run = RunDistributed(request);
     ASSERT_TRUE(run.ok()) << run.status();
-    EXPECT_EQ(run->peer_to_peer, wire == Wire::kPeer);  // auto: as many messages either way at 3, the hub
-    EXPECT_EQ(sim::DigestToHex(run->digest), embedded) << "wire " << static_cast<int>(wire);
+    EXPECT_EQ(run->wire, wire == Wire::kAuto ? Wire::kStar : wire);  // auto at 3: the fewest messages
+    EXPECT_EQ(sim::DigestToHex(run->digest), embedded) << WireName(wire);
     uint64_t windows = 0;
     for (const auto& p : run->partitions) windows = std::max(windows, p.windows);
     EXPECT_GT(windows, 10u);  // the partitions really synchronised, many times
@@ -86,30 +86,46 @@ TEST_F(DistributedRunTest, WindowsPeerToPeerAndThroughTheHubGiveTheOneProcessDig
 
 TEST_F(DistributedRunTest, NullMessageRunsGoThroughTheHub) {
   const v1::LoadPartitions load = Phold(3, v1::NULL_MESSAGE);
-  DistributedRunRequest request = Request(load, {0, 1, 2});
-  request.wire = Wire::kPeer;
-  auto run = RunDistributed(request);
-  ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_FALSE(run->peer_to_peer);
-  EXPECT_EQ(sim::DigestToHex(run->digest), sim::DigestToHex(EmbeddedDigest(load)));
+  for (Wire wire : {Wire::kPeer, Wire::kStar}) {
+    DistributedRunRequest request = Request(load, {0, 1, 2});
+    request.wire = wire;
+    auto run = RunDistributed(request);
+    ASSERT_TRUE(run.ok()) << run.status();
+    EXPECT_EQ(run->wire, Wire::kHub);
+    EXPECT_EQ(sim::DigestToHex(run->digest), sim::DigestToHex(EmbeddedDigest(load)));
+  }
+}
+
+// Shuts `lost` down mid-run; the run must fail naming `partition`.
+void LoseAServiceMidRun(const DistributedRunRequest& request,
+                        partition::PartitionServer& lost, const std::string& partition) {
+  absl::StatusOr<DistributedRunResult> run;
+  std::thread driver([&] { run = RunDistributed(request); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  lost.Shutdown(absl::ZeroDuration());  // its streams are cancelled at once
+  driver.join();
+  ASSERT_FALSE(run.ok()) << WireName(request.wire);
+  EXPECT_NE(run.status().message().find(partition), std::string::npos) << run.status();
 }
 
 TEST_F(DistributedRunTest, AServiceLostMidRunFailsItNamingThePartitionAndTheOthersRunTheNext) {
   const v1::LoadPartitions endless = Phold(3, v1::WINDOW, /*end_us=*/0);
-  absl::StatusOr<DistributedRunResult> run;
   DistributedRunRequest request = Request(endless, {0, 1, 2});
   request.wire = Wire::kPeer;
-  std::thread driver([&] { run = RunDistributed(request); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  servers_[2]->Shutdown(absl::ZeroDuration());  // its streams are cancelled at once
-  driver.join();
-  ASSERT_FALSE(run.ok());
-  EXPECT_NE(run.status().message().find("partition 2"), std::string::npos) << run.status();
+  LoseAServiceMidRun(request, *servers_[2], "partition 2");
+  // A star loses its root: both leaves wait on it.
+  request = Request(endless, {3, 0, 1});
+  request.wire = Wire::kStar;
+  LoseAServiceMidRun(request, *servers_[3], "partition 0");
+  // And a leaf: the root relays the abort to the other leaf.
+  request = Request(endless, {0, 1, 4});
+  request.wire = Wire::kStar;
+  LoseAServiceMidRun(request, *servers_[4], "partition 2");
 
   const v1::LoadPartitions next = Phold(2, v1::WINDOW);
   auto after = RunDistributed(Request(next, {0, 1}));
   ASSERT_TRUE(after.ok()) << after.status();
-  EXPECT_TRUE(after->peer_to_peer);  // auto: 2 messages per window instead of 4
+  EXPECT_EQ(after->wire, Wire::kPeer);  // auto at 2: 2 messages per window, one hop
   EXPECT_EQ(sim::DigestToHex(after->digest), sim::DigestToHex(EmbeddedDigest(next)));
 }
 
@@ -133,7 +149,7 @@ TEST_F(DistributedRunTest, PeersThatDoNotFitThePlanAreRefusedNamingTheFieldAndTh
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
   grpc::ClientContext subscribe_context;
-  subscribe_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  subscribe_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));  // answered at once
   v1::PeerSubscribe subscribe;
   subscribe.set_run_id("no such run");
   auto reader = stub->ExchangeWindows(&subscribe_context, subscribe);
@@ -141,10 +157,12 @@ TEST_F(DistributedRunTest, PeersThatDoNotFitThePlanAreRefusedNamingTheFieldAndTh
   EXPECT_FALSE(reader->Read(&window));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
 
-  DistributedRunRequest request = Request(Phold(3, v1::WINDOW), {0, 1, 2});
-  request.wire = Wire::kPeer;
-  auto run = RunDistributed(request);  // still serving, peers included
-  ASSERT_TRUE(run.ok()) << run.status();
+  for (Wire wire : {Wire::kPeer, Wire::kStar}) {  // still serving, peers included
+    DistributedRunRequest request = Request(Phold(3, v1::WINDOW), {0, 1, 2});
+    request.wire = wire;
+    auto run = RunDistributed(request);
+    ASSERT_TRUE(run.ok()) << run.status();
+  }
 }
 
 }  // namespace
