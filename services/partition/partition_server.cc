@@ -285,6 +285,18 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
 
 void SelectPollingEngine() { setenv("GRPC_POLL_STRATEGY", "poll", /*overwrite=*/0); }
 
+grpc::ChannelArguments KernelWireChannelArguments() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  AddLatencyChannelArguments(args);
+  return args;
+}
+
 absl::StatusOr<std::unique_ptr<PartitionServer>> PartitionServer::Start(const PartitionServerOptions& options) {
   if (options.role == v1::SERVICE_ROLE_UNSPECIFIED) {
     return absl::InvalidArgumentError("role is unspecified; allowed: NAND, CONTROLLER, HOST");

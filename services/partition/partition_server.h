@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "grpc/grpc.h"
 #include "prometheus/registry.h"
 #include "strata/v1/partition_service.pb.h"
@@ -55,6 +56,15 @@ void AddLatencyChannelArguments(Args& args) {
     args.SetString(GRPC_ARG_OPTIMIZATION_TARGET, "latency");
   }
 }
+
+// The arguments of a channel that carries the kernel wire to a partition
+// service (the coordinator's, and the services' to each other): no limit
+// on a message (a window's batches can exceed the 4 MiB default),
+// keepalive both ways, latency first, and a connection of its own per
+// channel. Why the last: channels with equal arguments otherwise share one
+// from a process-wide pool, and when the previous run's was closing, a new
+// run's streams failed with "Socket closed" (docs/distributed.md).
+grpc::ChannelArguments KernelWireChannelArguments();
 
 class PartitionServer {
  public:

@@ -10,19 +10,10 @@ namespace strata::partition {
 namespace {
 
 std::shared_ptr<grpc::Channel> DialPeer(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(-1);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
-  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  grpc::ChannelArguments args = KernelWireChannelArguments();
   // The window this end advertises: fixed and large (see kWindowBytes).
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, PeerTransport::kWindowBytes);
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  // A connection of its own: channels with equal arguments share one from
-  // a process-wide pool, and the previous run's may be closing just then.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  AddLatencyChannelArguments(args);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -77,12 +68,16 @@ absl::Status PeerTransport::Connect(absl::Duration timeout) {
     }
   }
   std::unique_lock<std::mutex> lock(mu_);
-  int wanted = 0;
-  for (const auto& peer : by_partition_) wanted += peer != nullptr;
-  if (!cv_.wait_until(lock, deadline, [&] { return subscribers_ == wanted || aborted_; })) {
+  auto all_subscribed = [&] {
+    for (const auto& peer : by_partition_) {
+      if (peer != nullptr && !peer->served) return false;
+    }
+    return true;
+  };
+  if (!cv_.wait_until(lock, deadline, [&] { return all_subscribed() || aborted_; })) {
     std::string missing;
     for (size_t q = 0; q < by_partition_.size(); ++q) {
-      if (by_partition_[q] != nullptr && by_partition_[q]->writer == nullptr) {
+      if (by_partition_[q] != nullptr && !by_partition_[q]->served) {
         absl::StrAppend(&missing, missing.empty() ? "" : ", ", q, " (", peers_[q], ")");
       }
     }
@@ -103,13 +98,12 @@ grpc::Status PeerTransport::Serve(grpc::ServerContext* context, uint32_t subscri
                                                                                      : ""));
   }
   Peer& peer = *by_partition_[subscriber];
-  if (peer.writer != nullptr || peer.served) {
+  if (peer.served) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("partition ", subscriber, " already subscribed to partition ", self_));
   }
   peer.writer = writer;
   peer.served = true;
-  ++subscribers_;
   ++serving_;
   cv_.notify_all();
   // Until the run ends here, or the subscriber goes away (its process died:
@@ -208,21 +202,58 @@ sim::WaitResult PeerTransport::Wait(sim::PartitionId, sim::SimTime, sim::SimTime
 std::optional<std::vector<sim::SimTime>> PeerTransport::AllReduceMin(sim::PartitionId,
                                                                     std::vector<sim::SimTime> values) {
   if (aborted()) return std::nullopt;
-  if (topology_ == Topology::kAllToAll) return AllToAll(std::move(values));
-  return self_ == kRoot ? StarRoot(std::move(values)) : StarLeaf(std::move(values));
+  // A star's root answers with the minimum over everyone, so it reads every
+  // window before it writes. Everyone else (all to all, a star's leaves,
+  // whose only linked peer is the root) writes its own first, then reads;
+  // a leaf's minimum with the root's answer is the answer, which already
+  // holds the leaf's own times.
+  if (topology_ == Topology::kStar && self_ == kRoot) {
+    if (ReadAll(&values) && WriteAll(values)) return values;
+    SendAbort(abort_reason());  // the leaves wait for the root's answer
+    return std::nullopt;
+  }
+  if (WriteAll(values) && ReadAll(&values)) return values;
+  return std::nullopt;
 }
 
-namespace {
-
-v1::PeerWindow WindowOf(const std::vector<sim::SimTime>& values, std::vector<std::string>* batches) {
-  v1::PeerWindow window;
-  for (sim::SimTime v : values) window.add_earliest_ps(v.ps());
-  for (std::string& bytes : *batches) window.add_batches(std::move(bytes));
-  batches->clear();
-  return window;
+bool PeerTransport::WriteAll(const std::vector<sim::SimTime>& values) {
+  for (size_t q = 0; q < by_partition_.size(); ++q) {
+    Peer* peer = by_partition_[q].get();
+    if (peer == nullptr) continue;
+    v1::PeerWindow window;
+    for (sim::SimTime v : values) window.add_earliest_ps(v.ps());
+    for (std::string& bytes : peer->unsent) window.add_batches(std::move(bytes));
+    peer->unsent.clear();
+    if (!WriteTo(static_cast<sim::PartitionId>(q), window)) return false;
+  }
+  return true;
 }
 
-}  // namespace
+bool PeerTransport::ReadAll(std::vector<sim::SimTime>* values) {
+  v1::PeerWindow in;
+  for (size_t q = 0; q < by_partition_.size(); ++q) {
+    if (by_partition_[q] == nullptr) continue;
+    const auto from = static_cast<sim::PartitionId>(q);
+    if (!ReadFrom(from, &in) || !Absorb(from, in, values)) return false;
+  }
+  return true;
+}
+
+bool PeerTransport::Absorb(sim::PartitionId q, v1::PeerWindow& in, std::vector<sim::SimTime>* values) {
+  for (size_t i = 0; i < values->size(); ++i) {
+    (*values)[i] = std::min((*values)[i], sim::SimTime::Picoseconds(in.earliest_ps(static_cast<int>(i))));
+  }
+  for (std::string& bytes : *in.mutable_batches()) {
+    sim::PartitionMessage m;
+    if (!Decode(bytes, q, &m)) return false;
+    if (m.to == self_) {
+      inbox_.push_back(std::move(m));
+    } else {
+      by_partition_[m.to]->unsent.push_back(std::move(bytes));  // a star's root forwards, in the order sent
+    }
+  }
+  return true;
+}
 
 bool PeerTransport::ReadFrom(sim::PartitionId q, v1::PeerWindow* in) {
   if (!by_partition_[q]->reader->Read(in)) {
@@ -249,77 +280,6 @@ bool PeerTransport::Decode(const std::string& bytes, sim::PartitionId q, sim::Pa
                   (root_of_star ? m->from == q : m->to == self_);
   if (!ok) AbortLocal(absl::StrCat("partition ", q, " sent partition ", self_, " a batch that does not decode"));
   return ok;
-}
-
-std::optional<std::vector<sim::SimTime>> PeerTransport::AllToAll(std::vector<sim::SimTime> values) {
-  const std::vector<sim::SimTime> own = values;
-  for (size_t q = 0; q < by_partition_.size(); ++q) {
-    if (by_partition_[q] == nullptr) continue;
-    if (!WriteTo(static_cast<sim::PartitionId>(q), WindowOf(own, &by_partition_[q]->unsent))) return std::nullopt;
-  }
-  v1::PeerWindow in;
-  for (size_t q = 0; q < by_partition_.size(); ++q) {
-    if (by_partition_[q] == nullptr) continue;
-    const auto from = static_cast<sim::PartitionId>(q);
-    if (!ReadFrom(from, &in)) return std::nullopt;
-    for (size_t i = 0; i < values.size(); ++i) {
-      values[i] = std::min(values[i], sim::SimTime::Picoseconds(in.earliest_ps(static_cast<int>(i))));
-    }
-    for (const std::string& bytes : in.batches()) {
-      sim::PartitionMessage m;
-      if (!Decode(bytes, from, &m)) return std::nullopt;
-      inbox_.push_back(std::move(m));
-    }
-  }
-  return values;
-}
-
-std::optional<std::vector<sim::SimTime>> PeerTransport::StarLeaf(std::vector<sim::SimTime> values) {
-  if (!WriteTo(kRoot, WindowOf(values, &by_partition_[kRoot]->unsent))) return std::nullopt;
-  v1::PeerWindow in;
-  if (!ReadFrom(kRoot, &in)) return std::nullopt;
-  for (const std::string& bytes : in.batches()) {
-    sim::PartitionMessage m;
-    if (!Decode(bytes, kRoot, &m)) return std::nullopt;
-    inbox_.push_back(std::move(m));
-  }
-  for (size_t i = 0; i < values.size(); ++i) values[i] = sim::SimTime::Picoseconds(in.earliest_ps(static_cast<int>(i)));
-  return values;
-}
-
-std::optional<std::vector<sim::SimTime>> PeerTransport::StarRoot(std::vector<sim::SimTime> values) {
-  v1::PeerWindow in;
-  for (size_t q = 0; q < by_partition_.size(); ++q) {
-    if (by_partition_[q] == nullptr) continue;
-    const auto from = static_cast<sim::PartitionId>(q);
-    if (!ReadFrom(from, &in)) {
-      SendAbort(abort_reason());  // the other leaves wait for the root's answer
-      return std::nullopt;
-    }
-    for (size_t i = 0; i < values.size(); ++i) {
-      values[i] = std::min(values[i], sim::SimTime::Picoseconds(in.earliest_ps(static_cast<int>(i))));
-    }
-    for (std::string& bytes : *in.mutable_batches()) {
-      sim::PartitionMessage m;
-      if (!Decode(bytes, from, &m)) {
-        SendAbort(abort_reason());
-        return std::nullopt;
-      }
-      if (m.to == self_) {
-        inbox_.push_back(std::move(m));
-      } else {
-        by_partition_[m.to]->unsent.push_back(std::move(bytes));  // forwarded, in the order sent
-      }
-    }
-  }
-  for (size_t q = 0; q < by_partition_.size(); ++q) {
-    if (by_partition_[q] == nullptr) continue;
-    if (!WriteTo(static_cast<sim::PartitionId>(q), WindowOf(values, &by_partition_[q]->unsent))) {
-      SendAbort(abort_reason());
-      return std::nullopt;
-    }
-  }
-  return values;
 }
 
 void PeerTransport::SendAbort(const std::string& reason) {

@@ -120,10 +120,14 @@ class PeerTransport final : public sim::Transport {
   bool ReadFrom(sim::PartitionId q, v1::PeerWindow* in);
   // Tells every linked peer that the run aborted (the root relays).
   void SendAbort(const std::string& reason);
-  // The three ways a window goes.
-  std::optional<std::vector<sim::SimTime>> AllToAll(std::vector<sim::SimTime> values);
-  std::optional<std::vector<sim::SimTime>> StarLeaf(std::vector<sim::SimTime> values);
-  std::optional<std::vector<sim::SimTime>> StarRoot(std::vector<sim::SimTime> values);
+  // Writes `values` and the batches waiting for each linked peer to it.
+  bool WriteAll(const std::vector<sim::SimTime>& values);
+  // Reads one window from each linked peer and absorbs it.
+  bool ReadAll(std::vector<sim::SimTime>* values);
+  // Peer q's window: its times into the elementwise minimum *values, the
+  // batches for self into the inbox, and (a star's root) the batches for
+  // others into their next answer. False (aborted) on a bad batch.
+  bool Absorb(sim::PartitionId q, v1::PeerWindow& in, std::vector<sim::SimTime>* values);
   // Decodes a batch read from peer q; aborts (false) unless it is q's own
   // batch for another partition (the root's check) or any partition's
   // batch for self (a leaf's or all-to-all's).
@@ -138,7 +142,6 @@ class PeerTransport final : public sim::Transport {
   std::vector<sim::PartitionMessage> inbox_;         // partition thread only
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  int subscribers_ = 0;
   int serving_ = 0;  // Serve calls still inside
   bool finished_ = false;
   bool aborted_ = false;

@@ -28,17 +28,8 @@ using Clock = std::chrono::steady_clock;
 using Stream = grpc::ClientReaderWriter<v1::ToPartitions, v1::FromPartitions>;
 
 std::shared_ptr<grpc::Channel> DialService(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(-1);  // a window's batches can exceed the 4 MiB default
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, partition::kKeepaliveTimeMs);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, partition::kKeepaliveTimeoutMs);
-  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  // A connection per run: channels with equal arguments otherwise share one
-  // from a process-wide pool, which may be closing from the previous run.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  partition::AddLatencyChannelArguments(args);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   partition::KernelWireChannelArguments());
 }
 
 // One service's stream and what it has said so far.
