@@ -91,7 +91,7 @@ absl::Status CheckPeers(const v1::LoadPartitions& load) {
   return absl::OkStatus();
 }
 
-class PartitionServiceImpl final : public v1::PartitionService::Service {
+class PartitionServiceImpl final : public PeerAcceptor::Service {
  public:
   PartitionServiceImpl(v1::ServiceRole role, std::string address, std::shared_ptr<prometheus::Registry> registry)
       : role_(role), address_(std::move(address)), registry_(std::move(registry)) {}
@@ -101,24 +101,6 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
     response->set_address(address_);
     response->set_running_partition_sets(running_.load());
     return grpc::Status::OK;
-  }
-
-  grpc::Status ExchangeWindows(grpc::ServerContext* context, const v1::PeerSubscribe* request,
-                               grpc::ServerWriter<v1::PeerWindow>* writer) override {
-    // Peers subscribe after `start_peers`, which the coordinator sends once
-    // every service loaded its run and registered the session: nothing to
-    // wait for here, so no handler thread waits on a load that is stuck in
-    // the queue behind it.
-    std::shared_ptr<PeerTransport> peer;
-    {
-      std::lock_guard<std::mutex> lock(sessions_mu_);
-      peer = FindSession(request->run_id());
-    }
-    if (peer == nullptr) {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                          absl::StrCat("no run with peer session '", request->run_id(), "' is loaded here"));
-    }
-    return peer->Serve(context, request->subscriber(), writer);
   }
 
   grpc::Status RunPartitions(grpc::ServerContext*, Stream* stream) override {
@@ -242,6 +224,15 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
     return grpc::Status::OK;  // ~CoordinatorReader waits for the coordinator to close
   }
 
+  // Peers open their streams after `start_peers`, which the coordinator
+  // sends once every service loaded its run and registered the session:
+  // PeerAcceptor never waits for one to appear.
+  std::shared_ptr<PeerTransport> FindSession(const std::string& id) {
+    std::lock_guard<std::mutex> lock(sessions_mu_);
+    auto it = sessions_.find(id);
+    return it == sessions_.end() ? nullptr : it->second;
+  }
+
  private:
   static coordinator::JobProgress ToJobProgress(const v1::PartitionsProgress& p, uint32_t tokens_total) {
     coordinator::JobProgress out;
@@ -260,10 +251,6 @@ class PartitionServiceImpl final : public v1::PartitionService::Service {
   // How long a partition waits for its peers to connect.
   static constexpr std::chrono::seconds kPeerConnectTimeout{10};
 
-  std::shared_ptr<PeerTransport> FindSession(const std::string& id) {
-    auto it = sessions_.find(id);
-    return it == sessions_.end() ? nullptr : it->second;
-  }
   void AddSession(std::shared_ptr<PeerTransport> peer) {
     std::lock_guard<std::mutex> lock(sessions_mu_);
     sessions_[peer->session()] = std::move(peer);
@@ -302,12 +289,12 @@ absl::StatusOr<std::unique_ptr<PartitionServer>> PartitionServer::Start(const Pa
     return absl::InvalidArgumentError("role is unspecified; allowed: NAND, CONTROLLER, HOST");
   }
   std::unique_ptr<PartitionServer> server(new PartitionServer());
-  server->service_ = std::make_unique<PartitionServiceImpl>(options.role, options.listen_address, options.registry);
+  auto service = std::make_unique<PartitionServiceImpl>(options.role, options.listen_address, options.registry);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
-  builder.RegisterService(server->service_.get());
+  builder.RegisterService(service.get());
   builder.SetMaxReceiveMessageSize(-1);  // a window's batches can exceed the 4 MiB default
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
@@ -315,19 +302,30 @@ absl::StatusOr<std::unique_ptr<PartitionServer>> PartitionServer::Start(const Pa
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, kKeepaliveTimeMs / 2);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // Peer streams read on both ends (PeerTransport::kWindowBytes).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, PeerTransport::kWindowBytes);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   AddLatencyChannelArguments(builder);
   AddRpcMetrics(builder, options.registry);
+  // Not frequently polled: the acceptor waits on it for new peer streams
+  // only; the server's own threads poll the connections.
+  auto peer_cq = builder.AddCompletionQueue(/*is_frequently_polled=*/false);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen_address, "'"));
   }
+  PartitionServiceImpl* sessions = service.get();
+  server->acceptor_ = std::make_unique<PeerAcceptor>(
+      service.get(), std::move(peer_cq), [sessions](const std::string& id) { return sessions->FindSession(id); });
+  server->service_ = std::move(service);
   return server;
 }
 
 void PartitionServer::Shutdown(absl::Duration deadline) {
   if (shut_down_) return;
   shut_down_ = true;
-  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(deadline));
+  if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(deadline));
+  if (acceptor_ != nullptr) acceptor_->Shutdown();
 }
 
 PartitionServer::~PartitionServer() { Shutdown(); }

@@ -66,6 +66,8 @@ void AddLatencyChannelArguments(Args& args) {
 // run's streams failed with "Socket closed" (docs/distributed.md).
 grpc::ChannelArguments KernelWireChannelArguments();
 
+class PeerAcceptor;
+
 class PartitionServer {
  public:
   static absl::StatusOr<std::unique_ptr<PartitionServer>> Start(const PartitionServerOptions& options);
@@ -80,6 +82,7 @@ class PartitionServer {
   PartitionServer() = default;
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<PeerAcceptor> acceptor_;  // after server_: shut down after it
   int port_ = 0;
   bool shut_down_ = false;
 };

@@ -37,15 +37,73 @@ bool PeerTransport::Linked(sim::PartitionId q) const {
   return topology_ == Topology::kAllToAll || self_ == kRoot || q == kRoot;
 }
 
-PeerTransport::~PeerTransport() {
-  Finish();
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return serving_ == 0; });
+PeerTransport::~PeerTransport() { Finish(); }
+
+PeerCall::~PeerCall() {
+  Cancel();
+  cq.Shutdown();
+  void* tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+void PeerCall::Write(const v1::PeerWindow& window, void* tag) {
+  if (is_client()) {
+    client->Write(window, tag);
+  } else {
+    server.Write(window, tag);
+  }
+}
+
+void PeerCall::Read(v1::PeerWindow* window, void* tag) {
+  if (is_client()) {
+    client->Read(window, tag);
+  } else {
+    server.Read(window, tag);
+  }
+}
+
+void PeerCall::Cancel() {
+  if (is_client()) {
+    client_context.TryCancel();
+  } else if (server_started) {
+    server_context.TryCancel();
+  }
+}
+
+bool PeerTransport::Await(Peer& peer, Tag tag, Deadline deadline) {
+  bool timed_out = false;
+  for (;;) {
+    void* got;
+    bool ok;
+    if (deadline == Deadline::max()) {
+      if (!peer.call->cq.Next(&got, &ok)) return false;
+    } else {
+      const auto status = peer.call->cq.AsyncNext(&got, &ok, deadline);
+      if (status == grpc::CompletionQueue::SHUTDOWN) return false;
+      if (status == grpc::CompletionQueue::TIMEOUT) {
+        peer.call->Cancel();  // the pending operations now complete, failed
+        timed_out = true;
+        deadline = Deadline::max();
+        continue;
+      }
+    }
+    const auto done = static_cast<Tag>(reinterpret_cast<intptr_t>(got));
+    if (done == kWritten) peer.write_pending = false;
+    if (done == kRead) {
+      peer.read_pending = false;
+      peer.read_ok = ok;
+    }
+    if (done == tag) return ok && !timed_out;
+  }
 }
 
 absl::Status PeerTransport::Connect(absl::Duration timeout) {
   const auto deadline = std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout);
-  for (size_t q = 0; q < by_partition_.size(); ++q) {
+  // Open a stream to each linked lower-numbered peer; its first message
+  // names the pair.
+  for (sim::PartitionId q = 0; q < self_; ++q) {
     Peer* peer = by_partition_[q].get();
     if (peer == nullptr) continue;
     auto channel = DialPeer(peers_[q]);
@@ -53,31 +111,44 @@ absl::Status PeerTransport::Connect(absl::Duration timeout) {
       return absl::UnavailableError(absl::StrCat("partition ", self_, " could not reach partition ", q,
                                                  "'s service at ", peers_[q], " within ", absl::FormatDuration(timeout)));
     }
-    peer->stub = v1::PartitionService::NewStub(channel);
-    v1::PeerSubscribe subscribe;
-    subscribe.set_run_id(session_);
-    subscribe.set_subscriber(self_);
+    auto call = std::make_unique<PeerCall>();
+    call->stub = v1::PartitionService::NewStub(channel);
+    // Queue the call until the connection is ready rather than fail it at
+    // once if it just dropped; the deadline and AbortLocal bound the wait.
+    call->client_context.set_wait_for_ready(true);
+    // The headers go out with the subscription, in one write; StartCall
+    // then completes nothing of its own.
+    call->client_context.set_initial_metadata_corked(true);
+    call->client = call->stub->PrepareAsyncExchangeWindows(&call->client_context, &call->cq);
+    call->client->StartCall(nullptr);
+    v1::PeerWindow hello;
+    hello.mutable_subscribe()->set_run_id(session_);
+    hello.mutable_subscribe()->set_subscriber(self_);
+    call->client->Write(hello, reinterpret_cast<void*>(kWritten));
+    peer->write_pending = true;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (aborted_) return absl::AbortedError(abort_reason_);
-      // Queue the call until the connection is ready rather than fail it
-      // at once if it just dropped; Connect's timeout and AbortLocal bound
-      // the wait.
-      peer->context.set_wait_for_ready(true);
-      peer->reader = peer->stub->ExchangeWindows(&peer->context, subscribe);
+      if (aborted_) call->Cancel();
+      peer->call = std::move(call);
+    }
+    if (!Await(*peer, kWritten, deadline)) {
+      if (aborted()) return absl::AbortedError(abort_reason());
+      return absl::UnavailableError(absl::StrCat("partition ", self_, " could not open its stream to partition ", q,
+                                                 " at ", peers_[q], " within ", absl::FormatDuration(timeout)));
     }
   }
+  // Wait for each linked higher-numbered peer's stream (Adopt).
   std::unique_lock<std::mutex> lock(mu_);
-  auto all_subscribed = [&] {
-    for (const auto& peer : by_partition_) {
-      if (peer != nullptr && !peer->served) return false;
+  auto all_opened = [&] {
+    for (size_t q = self_ + 1; q < by_partition_.size(); ++q) {
+      if (by_partition_[q] != nullptr && by_partition_[q]->call == nullptr) return false;
     }
     return true;
   };
-  if (!cv_.wait_until(lock, deadline, [&] { return all_subscribed() || aborted_; })) {
+  if (!cv_.wait_until(lock, deadline, [&] { return all_opened() || aborted_; })) {
     std::string missing;
-    for (size_t q = 0; q < by_partition_.size(); ++q) {
-      if (by_partition_[q] != nullptr && !by_partition_[q]->served) {
+    for (size_t q = self_ + 1; q < by_partition_.size(); ++q) {
+      if (by_partition_[q] != nullptr && by_partition_[q]->call == nullptr) {
         absl::StrAppend(&missing, missing.empty() ? "" : ", ", q, " (", peers_[q], ")");
       }
     }
@@ -88,30 +159,26 @@ absl::Status PeerTransport::Connect(absl::Duration timeout) {
   return absl::OkStatus();
 }
 
-grpc::Status PeerTransport::Serve(grpc::ServerContext* context, uint32_t subscriber,
-                                  grpc::ServerWriter<v1::PeerWindow>* writer) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (!Linked(subscriber)) {
+grpc::Status PeerTransport::Adopt(uint32_t subscriber, std::unique_ptr<PeerCall>* call) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (finished_) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("the run of peer session '", session_, "' has ended here"));
+  }
+  if (!Linked(subscriber) || subscriber < self_) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("subscriber is ", subscriber, "; allowed: 0 to ", by_partition_.size() - 1,
-                                     " except ", self_, topology_ == Topology::kStar ? ", and only to or from the root 0"
-                                                                                     : ""));
+                        absl::StrCat("subscriber is ", subscriber, "; allowed: ", self_ + 1, " to ",
+                                     by_partition_.size() - 1,
+                                     topology_ == Topology::kStar ? ", to the root 0 only" : "",
+                                     " (the higher-numbered partition of a pair opens its stream)"));
   }
   Peer& peer = *by_partition_[subscriber];
-  if (peer.served) {
+  if (peer.call != nullptr) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         absl::StrCat("partition ", subscriber, " already subscribed to partition ", self_));
   }
-  peer.writer = writer;
-  peer.served = true;
-  ++serving_;
-  cv_.notify_all();
-  // Until the run ends here, or the subscriber goes away (its process died:
-  // then its own stream to us breaks too and ends the run here).
-  while (!finished_ && !context->IsCancelled()) cv_.wait_for(lock, std::chrono::milliseconds(100));
-  cv_.wait(lock, [&] { return !peer.writing; });  // the partition thread may be inside Write
-  peer.writer = nullptr;
-  --serving_;
+  if (aborted_) (*call)->Cancel();
+  peer.call = std::move(*call);
   cv_.notify_all();
   return grpc::Status::OK;
 }
@@ -124,25 +191,52 @@ void PeerTransport::Finish() {
     cv_.notify_all();
   }
   // Every window's messages were read (all partitions leave in the same
-  // window), or the run aborted: nothing more is wanted from the peers.
+  // window), or the run aborted. Close each stream in order: the last
+  // write out first, then the status (which the client end waits for),
+  // so no end loses a message; bounded, as a peer may be gone.
+  const Deadline deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
   for (auto& peer : by_partition_) {
-    if (peer == nullptr || peer->reader == nullptr) continue;
-    peer->context.TryCancel();
-    peer->reader->Finish();
-  }
+    if (peer == nullptr) continue;
+    std::unique_ptr<PeerCall> call;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (peer->call == nullptr) continue;
+      if (aborted_) {
+        call = std::move(peer->call);  // already cancelled: drained below
+      }
+    }
+    if (call == nullptr) {
+      bool closed = !peer->write_pending || Await(*peer, kWritten, deadline);
+      if (closed) {
+        if (peer->call->is_client()) {
+          peer->call->client->Finish(&peer->call->status, reinterpret_cast<void*>(kFinished));
+        } else {
+          peer->call->server.Finish(grpc::Status::OK, reinterpret_cast<void*>(kFinished));
+        }
+        Await(*peer, kFinished, deadline);
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      call = std::move(peer->call);
+    }
+  }  // each call's destructor drains its queue
 }
 
-void PeerTransport::AbortLocal(const std::string& reason) {
+void PeerTransport::MarkAborted(const std::string& reason) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!aborted_) {
     aborted_ = true;
     abort_reason_ = reason;
   }
-  // Wakes the partition thread if it is reading a peer's stream.
-  for (auto& peer : by_partition_) {
-    if (peer != nullptr && peer->reader != nullptr) peer->context.TryCancel();
-  }
   cv_.notify_all();
+}
+
+void PeerTransport::AbortLocal(const std::string& reason) {
+  MarkAborted(reason);
+  // Fails every pending read and write: the partition thread returns.
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& peer : by_partition_) {
+    if (peer != nullptr && peer->call != nullptr) peer->call->Cancel();
+  }
 }
 
 bool PeerTransport::aborted() const {
@@ -157,21 +251,14 @@ std::string PeerTransport::abort_reason() const {
 
 bool PeerTransport::WriteTo(sim::PartitionId q, const v1::PeerWindow& window) {
   Peer& peer = *by_partition_[q];
-  grpc::ServerWriter<v1::PeerWindow>* writer;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    writer = peer.writer;
-    peer.writing = writer != nullptr;
-  }
-  bool ok = false;
-  if (writer != nullptr) {
-    ok = writer->Write(window);
-    std::lock_guard<std::mutex> lock(mu_);
-    peer.writing = false;
-    cv_.notify_all();
+  // One write at a time per stream: the previous window's is long out.
+  bool ok = peer.call != nullptr && (!peer.write_pending || Await(peer, kWritten));
+  if (ok) {
+    peer.call->Write(window, reinterpret_cast<void*>(kWritten));
+    peer.write_pending = true;
   }
   if (!ok && window.abort().empty()) {
-    AbortLocal(absl::StrCat("lost partition ", q, " (service ", peers_[q], "): its stream from partition ", self_,
+    MarkAborted(absl::StrCat("lost partition ", q, " (service ", peers_[q], "): its stream from partition ", self_,
                             " broke"));
   }
   return ok;
@@ -179,7 +266,7 @@ bool PeerTransport::WriteTo(sim::PartitionId q, const v1::PeerWindow& window) {
 
 void PeerTransport::Send(sim::PartitionMessage message) {
   if (message.to >= by_partition_.size() || message.to == self_) {
-    AbortLocal(absl::StrCat("partition ", self_, " sent a batch to partition ", message.to, "; allowed: 0 to ",
+    MarkAborted(absl::StrCat("partition ", self_, " sent a batch to partition ", message.to, "; allowed: 0 to ",
                             by_partition_.size() - 1, " except ", self_));
     return;
   }
@@ -195,7 +282,7 @@ void PeerTransport::Receive(sim::PartitionId, std::vector<sim::PartitionMessage>
 }
 
 sim::WaitResult PeerTransport::Wait(sim::PartitionId, sim::SimTime, sim::SimTime*) {
-  AbortLocal("null-message sync needs the coordinator's hub; peer exchange serves window sync only");
+  MarkAborted("null-message sync needs the coordinator's hub; peer exchange serves window sync only");
   return sim::WaitResult::kAborted;
 }
 
@@ -230,11 +317,10 @@ bool PeerTransport::WriteAll(const std::vector<sim::SimTime>& values) {
 }
 
 bool PeerTransport::ReadAll(std::vector<sim::SimTime>* values) {
-  v1::PeerWindow in;
   for (size_t q = 0; q < by_partition_.size(); ++q) {
     if (by_partition_[q] == nullptr) continue;
     const auto from = static_cast<sim::PartitionId>(q);
-    if (!ReadFrom(from, &in) || !Absorb(from, in, values)) return false;
+    if (!ReadFrom(from) || !Absorb(from, by_partition_[q]->in, values)) return false;
   }
   return true;
 }
@@ -255,18 +341,24 @@ bool PeerTransport::Absorb(sim::PartitionId q, v1::PeerWindow& in, std::vector<s
   return true;
 }
 
-bool PeerTransport::ReadFrom(sim::PartitionId q, v1::PeerWindow* in) {
-  if (!by_partition_[q]->reader->Read(in)) {
-    AbortLocal(absl::StrCat("lost partition ", q, " (service ", peers_[q], "): its stream to partition ", self_,
+bool PeerTransport::ReadFrom(sim::PartitionId q) {
+  Peer& peer = *by_partition_[q];
+  if (peer.call != nullptr && !peer.read_pending) {
+    peer.call->Read(&peer.in, reinterpret_cast<void*>(kRead));
+    peer.read_pending = true;
+  }
+  if (peer.call == nullptr || !Await(peer, kRead)) {
+    MarkAborted(absl::StrCat("lost partition ", q, " (service ", peers_[q], "): its stream to partition ", self_,
                             " ended"));
     return false;
   }
-  if (!in->abort().empty()) {
-    AbortLocal(absl::StrCat("partition ", q, " aborted the run: ", in->abort()));
+  const v1::PeerWindow& in = peer.in;
+  if (!in.abort().empty()) {
+    MarkAborted(absl::StrCat("partition ", q, " aborted the run: ", in.abort()));
     return false;
   }
-  if (static_cast<size_t>(in->earliest_ps_size()) != peers_.size()) {
-    AbortLocal(absl::StrCat("partition ", q, " sent ", in->earliest_ps_size(), " window times; expected ",
+  if (static_cast<size_t>(in.earliest_ps_size()) != peers_.size()) {
+    MarkAborted(absl::StrCat("partition ", q, " sent ", in.earliest_ps_size(), " window times; expected ",
                             peers_.size()));
     return false;
   }
@@ -278,15 +370,20 @@ bool PeerTransport::Decode(const std::string& bytes, sim::PartitionId q, sim::Pa
   const bool ok = sim::DecodeBatch(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size(), m) &&
                   m->from < peers_.size() && m->to < peers_.size() && m->from != m->to &&
                   (root_of_star ? m->from == q : m->to == self_);
-  if (!ok) AbortLocal(absl::StrCat("partition ", q, " sent partition ", self_, " a batch that does not decode"));
+  if (!ok) MarkAborted(absl::StrCat("partition ", q, " sent partition ", self_, " a batch that does not decode"));
   return ok;
 }
 
 void PeerTransport::SendAbort(const std::string& reason) {
   v1::PeerWindow window;
   window.set_abort(reason);
+  // Wait (briefly: a peer may be gone) until each is out, so the streams'
+  // closing cannot overtake it.
+  const Deadline deadline = std::chrono::system_clock::now() + std::chrono::seconds(2);
   for (size_t q = 0; q < by_partition_.size(); ++q) {
-    if (by_partition_[q] != nullptr) WriteTo(static_cast<sim::PartitionId>(q), window);
+    Peer* peer = by_partition_[q].get();
+    if (peer == nullptr || peer->call == nullptr) continue;
+    if (WriteTo(static_cast<sim::PartitionId>(q), window)) Await(*peer, kWritten, deadline);
   }
 }
 
@@ -301,7 +398,66 @@ void PeerTransport::Abort() {
     SendAbort(reason);
     if (report_abort_) report_abort_(reason);
   }
-  AbortLocal(absl::StrCat("partition ", self_, " aborted the run"));
+  // The partition thread itself: nothing of its own to wake. Finish closes
+  // the streams.
+  MarkAborted(absl::StrCat("partition ", self_, " aborted the run"));
+}
+
+
+PeerAcceptor::PeerAcceptor(Service* service, std::unique_ptr<grpc::ServerCompletionQueue> cq, FindSession find_session)
+    : service_(service), cq_(std::move(cq)), find_session_(std::move(find_session)), thread_([this] { Run(); }) {}
+
+PeerAcceptor::~PeerAcceptor() { Shutdown(); }
+
+void PeerAcceptor::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  cq_->Shutdown();
+  thread_.join();
+  void* tag;
+  bool ok;
+  while (cq_->Next(&tag, &ok)) {
+  }
+}
+
+void PeerAcceptor::Run() {
+  for (;;) {
+    auto call = std::make_unique<PeerCall>();
+    service_->RequestExchangeWindows(&call->server_context, &call->server, &call->cq, cq_.get(), call.get());
+    void* tag;
+    bool ok;
+    // Not ok: the server is shutting down; the request never started.
+    if (!cq_->Next(&tag, &ok) || !ok) return;
+    call->server_started = true;
+    Accept(std::move(call));
+  }
+}
+
+void PeerAcceptor::Accept(std::unique_ptr<PeerCall> call) {
+  // The opener writes its subscription right after starting the call.
+  constexpr auto kFirstMessageTimeout = std::chrono::seconds(5);
+  v1::PeerWindow first;
+  call->server.Read(&first, nullptr);
+  void* tag;
+  bool ok = false;
+  if (call->cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + kFirstMessageTimeout) !=
+          grpc::CompletionQueue::GOT_EVENT ||
+      !ok) {
+    return;  // gone, or silent: the destructor cancels it
+  }
+  grpc::Status status;
+  if (!first.has_subscribe() || !first.batches().empty() || !first.earliest_ps().empty() || !first.abort().empty()) {
+    status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "the first message on ExchangeWindows must carry subscribe and nothing else");
+  } else if (std::shared_ptr<PeerTransport> peer = find_session_(first.subscribe().run_id()); peer == nullptr) {
+    status = grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("no run with peer session '", first.subscribe().run_id(), "' is loaded here"));
+  } else {
+    status = peer->Adopt(first.subscribe().subscriber(), &call);
+    if (status.ok()) return;
+  }
+  call->server.Finish(status, nullptr);
+  call->cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + kFirstMessageTimeout);
 }
 
 }  // namespace strata::partition

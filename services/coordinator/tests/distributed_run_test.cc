@@ -150,14 +150,28 @@ TEST_F(DistributedRunTest, PeersThatDoNotFitThePlanAreRefusedNamingTheFieldAndTh
   stream->WritesDone();
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
-  grpc::ClientContext subscribe_context;
-  subscribe_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));  // answered at once
-  v1::PeerSubscribe subscribe;
-  subscribe.set_run_id("no such run");
-  auto reader = stub->ExchangeWindows(&subscribe_context, subscribe);
-  v1::PeerWindow window;
-  EXPECT_FALSE(reader->Read(&window));
-  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  // A peer stream for a run that is not loaded here, and one that does not
+  // start with its subscription: each ends at once, naming why.
+  auto open_stream = [&](const v1::PeerWindow& first) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));  // answered at once
+    auto peer_stream = stub->ExchangeWindows(&context);
+    peer_stream->Write(first);
+    v1::PeerWindow window;
+    EXPECT_FALSE(peer_stream->Read(&window));
+    return peer_stream->Finish();
+  };
+  v1::PeerWindow subscribe;
+  subscribe.mutable_subscribe()->set_run_id("no such run");
+  subscribe.mutable_subscribe()->set_subscriber(1);
+  const grpc::Status unknown = open_stream(subscribe);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(unknown.error_message().find("no such run"), std::string::npos) << unknown.error_message();
+  v1::PeerWindow window_first;
+  window_first.add_earliest_ps(0);
+  const grpc::Status no_subscribe = open_stream(window_first);
+  EXPECT_EQ(no_subscribe.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(no_subscribe.error_message().find("subscribe"), std::string::npos) << no_subscribe.error_message();
 
   for (Wire wire : {Wire::kPeer, Wire::kStar}) {  // still serving, peers included
     DistributedRunRequest request = Request(Phold(3, v1::WINDOW), {0, 1, 2});

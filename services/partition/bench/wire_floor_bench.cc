@@ -4,8 +4,8 @@
 // RPC) with the synchronous and with the asynchronous (one completion-queue
 // thread per end) gRPC API. A window through the coordinator's hub needs at
 // least one such round trip per partition. Then the peer-to-peer window
-// (ExchangeWindows, as PeerTransport does it) with 2 and 3 partitions: one
-// message to every peer and one from every peer per round, with no
+// (PeerTransport itself) with 2 and 3 partitions, all to all and as a star:
+// one message to every linked peer and one from each per round, with no
 // coordinator. A bench prints figures; nothing here is a pass/fail test.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -31,6 +31,7 @@
 #include "absl/flags/usage.h"
 #include "grpcpp/grpcpp.h"
 #include "partition_server.h"
+#include "peer_transport.h"
 #include "strata/v1/partition_service.grpc.pb.h"
 
 ABSL_FLAG(int, round_trips, 5000, "round trips per measurement");
@@ -180,94 +181,53 @@ double AsyncClientRoundTrip(const std::string& address, int n) {
   return us;
 }
 
-// Window exchange peer to peer (ExchangeWindows), n services in this
-// process: every round each partition's own thread writes one PeerWindow to
-// every peer's subscription and reads one from each of its own, the
-// distributed window with no coordinator in between.
-class PeerNode final : public v1::PartitionService::Service {
- public:
-  grpc::Status ExchangeWindows(grpc::ServerContext*, const v1::PeerSubscribe* request,
-                               grpc::ServerWriter<v1::PeerWindow>* writer) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    writers_[request->subscriber()] = writer;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return done_; });
-    return grpc::Status::OK;
-  }
-  std::map<uint32_t, grpc::ServerWriter<v1::PeerWindow>*> WaitForSubscribers(size_t n) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return writers_.size() == n; });
-    return writers_;
-  }
-  void Finish() {
-    std::lock_guard<std::mutex> lock(mu_);
-    done_ = true;
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<uint32_t, grpc::ServerWriter<v1::PeerWindow>*> writers_;
-  bool done_ = false;
-};
-
-// Also gives the context switches per round, all threads of the process
-// (what a window costs on a VM where a switch is dear).
-double PeerWindowRound(int partitions, int n, double* switches) {
-  std::vector<std::unique_ptr<PeerNode>> nodes;
+// PeerTransport's window, n partitions in this process, each with a server
+// of its own (a PeerAcceptor, as strata services have): every round each
+// partition's own thread runs AllReduceMin, which exchanges one PeerWindow
+// with every linked peer. Also gives the context switches per round, all
+// threads of the process (what a window costs on a VM where a switch is
+// dear).
+double PeerWindowRound(int partitions, strata::partition::PeerTransport::Topology topology, int n,
+                       double* switches) {
+  using strata::partition::PeerAcceptor;
+  using strata::partition::PeerTransport;
+  std::vector<std::unique_ptr<PeerAcceptor::Service>> services;
   std::vector<std::unique_ptr<grpc::Server>> servers;
+  std::vector<std::unique_ptr<PeerAcceptor>> acceptors;
+  std::vector<std::shared_ptr<PeerTransport>> transports(partitions);
   std::vector<std::string> addresses;
   for (int p = 0; p < partitions; ++p) {
-    nodes.push_back(std::make_unique<PeerNode>());
+    services.push_back(std::make_unique<PeerAcceptor::Service>());
     int port = 0;
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(nodes.back().get());
+    builder.RegisterService(services.back().get());
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, PeerTransport::kWindowBytes);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
     strata::partition::AddLatencyChannelArguments(builder);
+    auto cq = builder.AddCompletionQueue(/*is_frequently_polled=*/false);
     servers.push_back(builder.BuildAndStart());
+    acceptors.push_back(std::make_unique<PeerAcceptor>(services.back().get(), std::move(cq),
+                                                       [&transports, p](const std::string&) { return transports[p]; }));
     addresses.push_back("127.0.0.1:" + std::to_string(port));
+  }
+  for (int p = 0; p < partitions; ++p) {
+    transports[p] = std::make_shared<PeerTransport>("bench", static_cast<strata::sim::PartitionId>(p), addresses,
+                                                    nullptr, topology);
   }
   std::vector<double> us(partitions, -1);
   std::vector<std::thread> threads;
   for (int p = 0; p < partitions; ++p) {
     threads.emplace_back([&, p] {
-      struct Peer {
-        std::unique_ptr<v1::PartitionService::Stub> stub;
-        grpc::ClientContext context;
-        std::unique_ptr<grpc::ClientReader<v1::PeerWindow>> reader;
-      };
-      std::vector<std::unique_ptr<Peer>> peers;
-      for (int q = 0; q < partitions; ++q) {
-        if (q == p) continue;
-        auto peer = std::make_unique<Peer>();
-        grpc::ChannelArguments args;
-        strata::partition::AddLatencyChannelArguments(args);
-        peer->stub = v1::PartitionService::NewStub(
-            grpc::CreateCustomChannel(addresses[q], grpc::InsecureChannelCredentials(), args));
-        v1::PeerSubscribe subscribe;
-        subscribe.set_subscriber(p);
-        peer->reader = peer->stub->ExchangeWindows(&peer->context, subscribe);
-        peers.push_back(std::move(peer));
-      }
-      auto writers = nodes[p]->WaitForSubscribers(partitions - 1);
-      v1::PeerWindow out, in;
-      for (int i = 0; i < partitions; ++i) out.add_earliest_ps(i);
-      auto round = [&] {
-        for (auto& [q, writer] : writers) {
-          if (!writer->Write(out)) return false;
-        }
-        for (auto& peer : peers) {
-          if (!peer->reader->Read(&in)) return false;
-        }
-        return true;
-      };
-      if (!round()) return;
+      PeerTransport& transport = *transports[p];
+      if (!transport.Connect(absl::Seconds(10)).ok()) return;
+      const std::vector<strata::sim::SimTime> values(partitions, strata::sim::SimTime::Picoseconds(p));
+      if (!transport.AllReduceMin(p, values)) return;  // warm-up
       rusage before;
       getrusage(RUSAGE_SELF, &before);
       const auto start = Clock::now();
       for (int i = 0; i < n; ++i) {
-        if (!round()) return;
+        if (!transport.AllReduceMin(p, values)) return;
       }
       us[p] = MicrosecondsPer(start, n);
       rusage after;
@@ -275,17 +235,14 @@ double PeerWindowRound(int partitions, int n, double* switches) {
       if (p == 0) {
         *switches = static_cast<double>(after.ru_nvcsw - before.ru_nvcsw + after.ru_nivcsw - before.ru_nivcsw) / n;
       }
-      nodes[p]->Finish();
-      for (auto& peer : peers) {
-        while (peer->reader->Read(&in)) {
-        }
-        peer->reader->Finish();
-      }
+      transport.Finish();
     });
   }
   for (auto& t : threads) t.join();
+  transports.clear();
   for (auto& server : servers) server->Shutdown();
-  return *std::max_element(us.begin(), us.end());
+  for (auto& acceptor : acceptors) acceptor->Shutdown();
+  return *std::min_element(us.begin(), us.end()) < 0 ? -1 : *std::max_element(us.begin(), us.end());
 }
 
 void Print(const char* what, double us) {
@@ -339,10 +296,13 @@ int main(int argc, char** argv) {
     while (cq->Next(&tag, &ok)) {
     }
   }
-  for (int partitions : {2, 3}) {
-    const std::string what = "peer window, " + std::to_string(partitions) + " partitions";
+  using Topology = strata::partition::PeerTransport::Topology;
+  for (auto [partitions, topology] : {std::pair{2, Topology::kAllToAll}, std::pair{3, Topology::kAllToAll},
+                                      std::pair{3, Topology::kStar}}) {
+    const std::string what = "peer window, " + std::to_string(partitions) + " partitions" +
+                             (topology == Topology::kStar ? ", star" : ", all to all");
     double switches = 0;
-    Print(what.c_str(), PeerWindowRound(partitions, n, &switches));
+    Print(what.c_str(), PeerWindowRound(partitions, topology, n, &switches));
     std::printf("%-44s %8.1f context switches per round\n", "", switches);
   }
   return 0;
