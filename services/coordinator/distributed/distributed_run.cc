@@ -128,7 +128,7 @@ class Run {
       }
     }
     if (wire_ != DistributedRunRequest::Wire::kHub) {
-      // Every service registered its peer session: they may subscribe.
+      // Every service registered its peer session: they may open their peer streams.
       v1::ToPartitions start;
       start.mutable_start_peers();
       for (auto& site : sites_) site->Write(start);
