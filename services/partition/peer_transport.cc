@@ -206,7 +206,8 @@ void PeerTransport::Finish() {
       }
     }
     if (call == nullptr) {
-      bool closed = !peer->write_pending || Await(*peer, kWritten, deadline);
+      bool closed = (peer->call->is_client() || peer->call->server_started) &&
+                    (!peer->write_pending || Await(*peer, kWritten, deadline));
       if (closed) {
         if (peer->call->is_client()) {
           peer->call->client->Finish(&peer->call->status, reinterpret_cast<void*>(kFinished));
