@@ -3,7 +3,8 @@
 # controller and 1 host services (real processes on 127.0.0.1).
 #  1. LLaMA-2-7B on NVLLM (host + nand groups) and a small model on AiF
 #     (host, "aif" controller and nand groups), submitted over gRPC with
-#     simulation.distributed, give the digest of `strata run` (embedded).
+#     simulation.distributed, give the digest of `strata run` (embedded),
+#     on the wire auto picks and on each one simulation.wire asks for.
 #  2. kill -9 of a nand service mid-job: the job ends FAILED within a few
 #     seconds with a reason naming the lost partition and service; the
 #     coordinator and the other services stay up, and the next job (on the
@@ -23,9 +24,13 @@ start_services
 job nvllm 'nvllm {}' 4
 job aif 'aif {}' 2
 job nvllm_null 'nvllm {}' 2 'sync: NULL_MESSAGE'
+job nvllm_all_to_all 'nvllm {}' 2 'wire: WIRE_PEER'
+job nvllm_hub 'nvllm {}' 2 'wire: WIRE_HUB'
 submit_and_compare nvllm "$SERVER" "star via partition 0"   # 3 partitions: auto picks the star
 submit_and_compare aif "$SERVER" "star via partition 0"
 submit_and_compare nvllm_null "$SERVER" "coordinator hub"      # null messages: always the hub
+submit_and_compare nvllm_all_to_all "$SERVER" "peer to peer"   # simulation.wire asks for it at 3
+submit_and_compare nvllm_hub "$SERVER" "coordinator hub"
 
 # kill_mid_job SERVICE: submits a long job (hundreds of tokens), kill -9s
 # SERVICE once the job runs; the job must end FAILED within 20 s naming

@@ -27,6 +27,13 @@ absl::StatusOr<v1::JobResult> RunDistributedJob(const v1::JobSpec& raw, ServiceD
   request.placement = *placement;
   request.components = static_cast<uint32_t>(job->sim->size());
   request.cancel = cancel;
+  using Wire = DistributedRunRequest::Wire;
+  switch (spec->simulation().wire()) {
+    case v1::WIRE_HUB: request.wire = Wire::kHub; break;
+    case v1::WIRE_PEER: request.wire = Wire::kPeer; break;
+    case v1::WIRE_STAR: request.wire = Wire::kStar; break;
+    default: request.wire = Wire::kAuto; break;
+  }
   if (on_progress) {
     const auto total = static_cast<uint32_t>(spec->workload().decode_tokens());
     request.on_progress = [on_progress, total](const DistributedProgress& p) {

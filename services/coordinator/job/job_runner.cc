@@ -730,6 +730,20 @@ absl::Status NormalizeSimulation(v1::SimulationSpec* sim) {
   }
   if (sim->sync() == v1::SYNC_ALGORITHM_UNSPECIFIED) sim->set_sync(v1::WINDOW);
   if (sim->fidelity() == v1::FIDELITY_UNSPECIFIED) sim->set_fidelity(v1::STREAM);
+  if (sim->wire() == v1::DISTRIBUTED_WIRE_UNSPECIFIED) sim->set_wire(v1::WIRE_AUTO);
+  // Binary and JSON specs can carry numbers no enum value names.
+  if (!v1::SyncAlgorithm_IsValid(sim->sync())) {
+    return Invalid("simulation.sync", sim->sync(), "WINDOW (1) or NULL_MESSAGE (2)");
+  }
+  if (!v1::Fidelity_IsValid(sim->fidelity())) return Invalid("simulation.fidelity", sim->fidelity(), "PAGE (1) or STREAM (2)");
+  if (!v1::DistributedWire_IsValid(sim->wire())) {
+    return Invalid("simulation.wire", sim->wire(), "WIRE_AUTO (1), WIRE_HUB (2), WIRE_PEER (3) or WIRE_STAR (4)");
+  }
+  if ((sim->wire() == v1::WIRE_PEER || sim->wire() == v1::WIRE_STAR) && sim->sync() == v1::NULL_MESSAGE) {
+    return absl::InvalidArgumentError(absl::StrCat("simulation.wire = ", v1::DistributedWire_Name(sim->wire()),
+                                                   " needs simulation.sync = WINDOW; null-message sync always "
+                                                   "uses WIRE_HUB (its stuck detection needs the coordinator)"));
+  }
   return absl::OkStatus();
 }
 }  // namespace

@@ -94,6 +94,8 @@ TEST(JobRunnerTest, BadSpecsNameTheFieldAndTheAllowedRange) {
       {R"pb(model { catalog_name: "llama-7b" } simulation { partitions: 300 } system { in_memory {} })pb",
        "simulation.partitions = 300; allowed: 1 to 256"},
       {R"pb(model { catalog_name: "llama-7b" })pb", "system: set one of"},
+      {R"pb(model { catalog_name: "llama-7b" } simulation { sync: NULL_MESSAGE wire: WIRE_STAR } system { in_memory {} })pb",
+       "simulation.wire = WIRE_STAR needs simulation.sync = WINDOW"},
       {R"pb(model { catalog_name: "llama-2-70b" } system { in_memory { dram { capacity_gib: 8 } } })pb",
        "system.in_memory.dram.capacity_gib = 8 cannot hold llama-2-70b's"},
       {R"pb(model { catalog_name: "llama-7b" } system { gpu_out_of_core { pcie { lanes: 32 } } })pb",
@@ -102,6 +104,19 @@ TEST(JobRunnerTest, BadSpecsNameTheFieldAndTheAllowedRange) {
        "model.custom: model 'custom': heads = 3 does not divide hidden = 100"},
   };
   for (const Case& c : cases) testing::ExpectRejected(c.spec, c.message);
+}
+
+TEST(JobRunnerTest, EnumNumbersNoValueNamesAreRejectedNamingTheField) {
+  v1::JobSpec spec = Spec(R"pb(model { catalog_name: "llama-7b" } system { in_memory {} })pb");
+  spec.mutable_simulation()->set_wire(static_cast<v1::DistributedWire>(9));  // as a binary spec may carry
+  auto normalized = NormalizeJobSpec(spec);
+  ASSERT_FALSE(normalized.ok());
+  EXPECT_EQ(normalized.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(normalized.status().message()), HasSubstr("simulation.wire = 9; allowed: WIRE_AUTO (1)"));
+  spec.mutable_simulation()->clear_wire();
+  auto defaulted = NormalizeJobSpec(spec);
+  ASSERT_TRUE(defaulted.ok()) << defaulted.status();
+  EXPECT_EQ(defaulted->simulation().wire(), v1::WIRE_AUTO);
 }
 
 TEST(JobRunnerTest, ParseErrorsGiveLineAndColumn) {
