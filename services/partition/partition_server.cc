@@ -314,6 +314,9 @@ absl::StatusOr<std::unique_ptr<PartitionServer>> PartitionServer::Start(const Pa
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen_address, "'"));
   }
+  // The standard health service (grpc.health.v1): the server ("") and
+  // PartitionService by name, NOT_SERVING from Shutdown on.
+  server->server_->GetHealthCheckService()->SetServingStatus(v1::PartitionService::service_full_name(), true);
   PartitionServiceImpl* sessions = service.get();
   server->acceptor_ = std::make_unique<PeerAcceptor>(
       service.get(), std::move(peer_cq), [sessions](const std::string& id) { return sessions->FindSession(id); });
@@ -324,6 +327,7 @@ absl::StatusOr<std::unique_ptr<PartitionServer>> PartitionServer::Start(const Pa
 void PartitionServer::Shutdown(absl::Duration deadline) {
   if (shut_down_) return;
   shut_down_ = true;
+  if (server_ != nullptr) server_->GetHealthCheckService()->Shutdown();
   if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(deadline));
   if (acceptor_ != nullptr) acceptor_->Shutdown();
 }

@@ -99,6 +99,10 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(cons
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen_address, "'"));
   }
+  // The standard health service: the server ("") and each service by name.
+  for (const char* name : {v1::JobService::service_full_name(), v1::ServiceRegistry::service_full_name()}) {
+    server->server_->GetHealthCheckService()->SetServingStatus(name, true);
+  }
   return server;
 }
 
@@ -106,6 +110,7 @@ void CoordinatorServer::Shutdown(absl::Duration deadline) {
   if (shut_down_) return;
   shut_down_ = true;
   manager_->Shutdown("the coordinator is shutting down");
+  server_->GetHealthCheckService()->Shutdown();  // NOT_SERVING from now on
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(deadline));
   manager_.reset();  // joins the workers; running jobs end FAILED with the reason
 }

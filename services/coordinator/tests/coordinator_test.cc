@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "google/protobuf/text_format.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -209,6 +210,18 @@ TEST_F(CoordinatorTest, ARetriedSubmitWithTheSameRequestIdRunsOnce) {
   v1::ListJobsResponse list;
   ASSERT_TRUE(stub_->ListJobs(Context().get(), v1::ListJobsRequest(), &list).ok());
   EXPECT_EQ(list.jobs_size(), 1);
+}
+
+TEST_F(CoordinatorTest, TheHealthServiceReportsTheServerAndItsServicesServing) {
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
+  for (const std::string service : {"", "strata.v1.JobService", "strata.v1.ServiceRegistry"}) {
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(health->Check(Context().get(), request, &response).ok()) << service;
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+  }
 }
 
 TEST_F(CoordinatorTest, UnknownJobsAreNotFoundAndBadPagesInvalid) {
