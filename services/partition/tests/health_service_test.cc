@@ -36,6 +36,17 @@ class HealthServiceTest : public testing::Test {
     request.set_service(service);
     return stub_->Check(&context, request, response);
   }
+  // Opens a Watch on `service` and returns the status its first message
+  // gives (UNKNOWN if none came).
+  HealthCheckResponse::ServingStatus Watch(const std::string& service, grpc::ClientContext* context,
+                                           std::unique_ptr<grpc::ClientReader<HealthCheckResponse>>* watch) {
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    HealthCheckRequest request;
+    request.set_service(service);
+    *watch = stub_->Watch(context, request);
+    HealthCheckResponse response;
+    return (*watch)->Read(&response) ? response.status() : HealthCheckResponse::UNKNOWN;
+  }
 
   std::unique_ptr<PartitionServer> server_;
   std::unique_ptr<Health::Stub> stub_;
@@ -54,29 +65,22 @@ TEST_F(HealthServiceTest, TheServerAndItsServiceAreServingAndOthersAreUnknown) {
 
 TEST_F(HealthServiceTest, AWatcherHearsServingAndItsStreamEndsWhenTheServerShutsDown) {
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  HealthCheckRequest request;
-  request.set_service("strata.v1.PartitionService");
-  auto watch = stub_->Watch(&context, request);
-  HealthCheckResponse response;
-  ASSERT_TRUE(watch->Read(&response));
-  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> watch;
+  EXPECT_EQ(Watch("strata.v1.PartitionService", &context, &watch), HealthCheckResponse::SERVING);
   // gRPC 1.51's default service does not send NOT_SERVING to a watcher at
   // shutdown: its stream ends when the server's grace period does.
   server_->Shutdown(absl::Milliseconds(200));
+  HealthCheckResponse response;
   while (watch->Read(&response)) EXPECT_NE(response.status(), HealthCheckResponse::SERVING);
   watch->Finish();
 }
 
 TEST_F(HealthServiceTest, AWatchOnAnUnknownServiceStaysOpenUntilTheClientLeaves) {
   grpc::ClientContext context;
-  HealthCheckRequest request;
-  request.set_service("strata.v1.NoSuchService");
-  auto watch = stub_->Watch(&context, request);
-  HealthCheckResponse response;
-  ASSERT_TRUE(watch->Read(&response));
-  EXPECT_EQ(response.status(), HealthCheckResponse::SERVICE_UNKNOWN);
+  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> watch;
+  EXPECT_EQ(Watch("strata.v1.NoSuchService", &context, &watch), HealthCheckResponse::SERVICE_UNKNOWN);
   context.TryCancel();
+  HealthCheckResponse response;
   EXPECT_FALSE(watch->Read(&response));
   EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
