@@ -91,10 +91,7 @@ bool PeerTransport::Await(Peer& peer, Tag tag, Deadline deadline) {
     }
     const auto done = static_cast<Tag>(reinterpret_cast<intptr_t>(got));
     if (done == kWritten) peer.write_pending = false;
-    if (done == kRead) {
-      peer.read_pending = false;
-      peer.read_ok = ok;
-    }
+    if (done == kRead) peer.read_pending = false;
     if (done == tag) return ok && !timed_out;
   }
 }
@@ -166,11 +163,13 @@ grpc::Status PeerTransport::Adopt(uint32_t subscriber, std::unique_ptr<PeerCall>
                         absl::StrCat("the run of peer session '", session_, "' has ended here"));
   }
   if (!Linked(subscriber) || subscriber < self_) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("subscriber is ", subscriber, "; allowed: ", self_ + 1, " to ",
-                                     by_partition_.size() - 1,
-                                     topology_ == Topology::kStar ? ", to the root 0 only" : "",
-                                     " (the higher-numbered partition of a pair opens its stream)"));
+    const bool none = (topology_ == Topology::kStar && self_ != kRoot) || self_ + 1 >= by_partition_.size();
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("subscriber is ", subscriber, " for partition ", self_, "; allowed: ",
+                     none ? "none" : absl::StrCat(self_ + 1, " to ", by_partition_.size() - 1),
+                     topology_ == Topology::kStar ? " (in a star each leaf opens its one stream, to partition 0)"
+                                                  : " (the higher-numbered partition of a pair opens its stream)"));
   }
   Peer& peer = *by_partition_[subscriber];
   if (peer.call != nullptr) {
@@ -201,9 +200,7 @@ void PeerTransport::Finish() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (peer->call == nullptr) continue;
-      if (aborted_) {
-        call = std::move(peer->call);  // already cancelled: drained below
-      }
+      if (aborted_) call = std::move(peer->call);  // its destructor cancels and drains it
     }
     if (call == nullptr) {
       bool closed = (peer->call->is_client() || peer->call->server_started) &&

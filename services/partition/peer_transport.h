@@ -136,7 +136,6 @@ class PeerTransport final : public sim::Transport {
     std::unique_ptr<PeerCall> call;  // set by Connect or Adopt (guarded by mu_ until Connect returns)
     bool write_pending = false;      // partition thread only, from here on
     bool read_pending = false;
-    bool read_ok = false;
     v1::PeerWindow in;
     std::vector<std::string> unsent;  // batches for q this window
   };

@@ -37,6 +37,9 @@ TEST(PeerTransportTest, OnlyTheHigherNumberedPartitionOfALinkedPairOpensItsStrea
 TEST(PeerTransportTest, AStarLinksTheLeavesToTheRootOnly) {
   PeerTransport leaf = Transport(1, 3, Topology::kStar);
   EXPECT_EQ(AdoptCode(leaf, 2), grpc::StatusCode::INVALID_ARGUMENT);  // leaf to leaf goes via the root
+  auto call = std::make_unique<PeerCall>();
+  EXPECT_NE(leaf.Adopt(0, &call).error_message().find("allowed: none (in a star each leaf opens its one stream"),
+            std::string::npos);
   PeerTransport root = Transport(0, 3, Topology::kStar);
   EXPECT_EQ(AdoptCode(root, 1), grpc::StatusCode::OK);
   EXPECT_EQ(AdoptCode(root, 2), grpc::StatusCode::OK);
