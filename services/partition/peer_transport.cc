@@ -163,11 +163,12 @@ grpc::Status PeerTransport::Adopt(uint32_t subscriber, std::unique_ptr<PeerCall>
                         absl::StrCat("the run of peer session '", session_, "' has ended here"));
   }
   if (!Linked(subscriber) || subscriber < self_) {
-    const bool none = (topology_ == Topology::kStar && self_ != kRoot) || self_ + 1 >= by_partition_.size();
+    const size_t first = static_cast<size_t>(self_) + 1;
+    const bool none = (topology_ == Topology::kStar && self_ != kRoot) || first >= by_partition_.size();
     return grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT,
         absl::StrCat("subscriber is ", subscriber, " for partition ", self_, "; allowed: ",
-                     none ? "none" : absl::StrCat(self_ + 1, " to ", by_partition_.size() - 1),
+                     none ? "none" : absl::StrCat(first, " to ", by_partition_.size() - 1),
                      topology_ == Topology::kStar ? " (in a star each leaf opens its one stream, to partition 0)"
                                                   : " (the higher-numbered partition of a pair opens its stream)"));
   }
