@@ -11,9 +11,7 @@ namespace {
 
 std::shared_ptr<grpc::Channel> DialPeer(const std::string& address) {
   grpc::ChannelArguments args = KernelWireChannelArguments();
-  // The window this end advertises: fixed and large (see kWindowBytes).
-  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, PeerTransport::kWindowBytes);
-  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  AddPeerStreamArguments(args);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -204,8 +202,8 @@ void PeerTransport::Finish() {
       if (aborted_) call = std::move(peer->call);  // its destructor cancels and drains it
     }
     if (call == nullptr) {
-      bool closed = (peer->call->is_client() || peer->call->server_started) &&
-                    (!peer->write_pending || Await(*peer, kWritten, deadline));
+      const bool closed = (peer->call->is_client() || peer->call->server_started) &&
+                          (!peer->write_pending || Await(*peer, kWritten, deadline));
       if (closed) {
         if (peer->call->is_client()) {
           peer->call->client->Finish(&peer->call->status, reinterpret_cast<void*>(kFinished));
@@ -258,7 +256,7 @@ bool PeerTransport::WriteTo(sim::PartitionId q, const v1::PeerWindow& window) {
   }
   if (!ok && window.abort().empty()) {
     MarkAborted(absl::StrCat("lost partition ", q, " (service ", peers_[q], "): its stream from partition ", self_,
-                            " broke"));
+                             " broke"));
   }
   return ok;
 }
@@ -266,7 +264,7 @@ bool PeerTransport::WriteTo(sim::PartitionId q, const v1::PeerWindow& window) {
 void PeerTransport::Send(sim::PartitionMessage message) {
   if (message.to >= by_partition_.size() || message.to == self_) {
     MarkAborted(absl::StrCat("partition ", self_, " sent a batch to partition ", message.to, "; allowed: 0 to ",
-                            by_partition_.size() - 1, " except ", self_));
+                             by_partition_.size() - 1, " except ", self_));
     return;
   }
   // A leaf of a star sends everything through the root.
@@ -348,7 +346,7 @@ bool PeerTransport::ReadFrom(sim::PartitionId q) {
   }
   if (peer.call == nullptr || !Await(peer, kRead)) {
     MarkAborted(absl::StrCat("lost partition ", q, " (service ", peers_[q], "): its stream to partition ", self_,
-                            " ended"));
+                             " ended"));
     return false;
   }
   const v1::PeerWindow& in = peer.in;
@@ -358,7 +356,7 @@ bool PeerTransport::ReadFrom(sim::PartitionId q) {
   }
   if (static_cast<size_t>(in.earliest_ps_size()) != peers_.size()) {
     MarkAborted(absl::StrCat("partition ", q, " sent ", in.earliest_ps_size(), " window times; expected ",
-                            peers_.size()));
+                             peers_.size()));
     return false;
   }
   return true;
@@ -401,7 +399,6 @@ void PeerTransport::Abort() {
   // the streams.
   MarkAborted(absl::StrCat("partition ", self_, " aborted the run"));
 }
-
 
 PeerAcceptor::PeerAcceptor(Service* service, std::unique_ptr<grpc::ServerCompletionQueue> cq, FindSession find_session)
     : service_(service), cq_(std::move(cq)), find_session_(std::move(find_session)), thread_([this] { Run(); }) {}

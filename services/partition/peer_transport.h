@@ -55,6 +55,13 @@
 
 namespace strata::partition {
 
+// The HTTP/2 settings of both ends of a peer stream (a ServerBuilder or
+// grpc::ChannelArguments): a fixed, large stream window
+// (PeerTransport::kWindowBytes), so a window's batch goes out in one piece,
+// and no BDP probing, whose pings would only add wake-ups.
+template <typename Args>
+void AddPeerStreamArguments(Args& args);
+
 // One end of a pair's ExchangeWindows stream, with the completion queue
 // that only its partition's thread drives. The opener's end is a client
 // call; the other end a server call, which PeerAcceptor starts.
@@ -81,8 +88,9 @@ struct PeerCall {
 
 class PeerTransport final : public sim::Transport {
  public:
-  // HTTP/2 stream window on peer streams: a window's batch for one peer
-  // goes out in one piece, without a flow-control round trip.
+  // HTTP/2 stream window on peer streams (AddPeerStreamArguments): a
+  // window's batch for one peer goes out in one piece, without a
+  // flow-control round trip.
   static constexpr int kWindowBytes = 256 << 20;
 
   // `peers[q]`: the address of the service running partition q (self's
@@ -182,6 +190,17 @@ class PeerTransport final : public sim::Transport {
   bool aborted_ = false;
   std::string abort_reason_;
 };
+
+template <typename Args>
+void AddPeerStreamArguments(Args& args) {
+  if constexpr (requires { args.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0); }) {
+    args.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, PeerTransport::kWindowBytes);
+    args.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  } else {
+    args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, PeerTransport::kWindowBytes);
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  }
+}
 
 // Accepts the ExchangeWindows streams that peers open to this service and
 // hands each to its run's PeerTransport. Its own thread waits on a

@@ -202,8 +202,7 @@ double PeerWindowRound(int partitions, strata::partition::PeerTransport::Topolog
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(services.back().get());
-    builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, PeerTransport::kWindowBytes);
-    builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    strata::partition::AddPeerStreamArguments(builder);
     strata::partition::AddLatencyChannelArguments(builder);
     auto cq = builder.AddCompletionQueue(/*is_frequently_polled=*/false);
     servers.push_back(builder.BuildAndStart());

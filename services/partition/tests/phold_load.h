@@ -1,13 +1,25 @@
 // A small PHOLD run as a LoadPartitions message, planned by group: what the
-// wire tests (in memory and over gRPC) distribute.
+// wire tests (in memory and over gRPC) distribute; and the planning itself.
 #ifndef STRATA_PARTITION_TESTS_PHOLD_LOAD_H_
 #define STRATA_PARTITION_TESTS_PHOLD_LOAD_H_
+
+#include <utility>
 
 #include "gtest/gtest.h"
 #include "partition_set.h"
 #include "strata/sim/partitioner.h"
 
 namespace strata::partition {
+
+// `load` with its graph planned over `partitions` by group.
+inline v1::LoadPartitions PlannedByGroup(v1::LoadPartitions load, int partitions) {
+  auto model = BuildModel(load);
+  EXPECT_TRUE(model.ok());
+  auto plan = sim::PartitionByGroup(model->sim(), partitions);
+  EXPECT_TRUE(plan.ok());
+  *load.mutable_plan() = ToProto(*plan);
+  return load;
+}
 
 // 64 LPs x 4 events, 20% remote, 1 us lookahead and mean delay, seed 7;
 // `end_ps` 0 runs until stopped.
@@ -22,12 +34,7 @@ inline v1::LoadPartitions PholdLoad(int partitions, v1::SyncAlgorithm sync, int6
   load.set_seed(7);
   load.set_sync(sync);
   load.set_end_time_ps(end_ps);
-  auto model = BuildModel(load);
-  EXPECT_TRUE(model.ok());
-  auto plan = sim::PartitionByGroup(model->sim(), partitions);
-  EXPECT_TRUE(plan.ok());
-  *load.mutable_plan() = ToProto(*plan);
-  return load;
+  return PlannedByGroup(std::move(load), partitions);
 }
 
 }  // namespace strata::partition

@@ -126,12 +126,7 @@ v1::LoadPartitions LlmLoad(bool aif, v1::SyncAlgorithm sync, int partitions) {
   *job = *normalized;
   load.set_seed(job->simulation().seed());
   load.set_sync(sync);
-  auto model = BuildModel(load);
-  EXPECT_TRUE(model.ok());
-  auto plan = sim::PartitionByGroup(model->sim(), partitions);
-  EXPECT_TRUE(plan.ok());
-  *load.mutable_plan() = ToProto(*plan);
-  return load;
+  return PlannedByGroup(std::move(load), partitions);
 }
 
 TEST(WireTest, LlmJobsOverTheWireGiveTheEmbeddedDigest) {
