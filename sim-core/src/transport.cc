@@ -1,7 +1,9 @@
 #include "strata/sim/transport.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace strata::sim {
 
@@ -42,7 +44,51 @@ bool DecodeBatch(const std::byte* data, size_t size, PartitionMessage* out) {
   return true;
 }
 
-InProcessTransport::InProcessTransport(int partitions) : boxes_(partitions) {}
+SpinPolicy SpinPolicy::For(int partitions) {
+  const unsigned cores = std::thread::hardware_concurrency();
+  if (cores == 0 || partitions > static_cast<int>(cores)) return {0, 2};  // oversubscribed: yield, then park
+  // 50 us: about a tenth of a futex wake-up round trip's worth of windows;
+  // long enough to cover a peer's typical batch, short enough that a
+  // partition whose peer is descheduled gives its core back soon.
+  return {50'000, 2};
+}
+
+namespace {
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+}  // namespace
+
+template <typename Done>
+bool InProcessTransport::SpinUntil(Done done) const {
+  if (spin_.spin_ns > 0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(spin_.spin_ns);
+    for (;;) {
+      for (int i = 0; i < 64; ++i) {
+        if (done()) return true;
+        CpuRelax();
+      }
+      if (std::chrono::steady_clock::now() >= deadline) break;
+    }
+  }
+  for (int i = 0; i < spin_.yields; ++i) {
+    if (done()) return true;
+    std::this_thread::yield();
+  }
+  return done();
+}
+
+InProcessTransport::InProcessTransport(int partitions, SpinPolicy spin)
+    : spin_(spin), boxes_(partitions), reduce_slots_(partitions), live_(partitions) {}
+
+void InProcessTransport::WakeLocked(Mailbox& box) {
+  box.wakes.fetch_add(1, std::memory_order_release);
+  if (box.parked) box.cv.notify_one();
+}
 
 void InProcessTransport::Send(PartitionMessage message) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -50,12 +96,16 @@ void InProcessTransport::Send(PartitionMessage message) {
   if (box.left) return;  // it finished: nothing it could still use
   if (!message.events.empty()) ++event_messages_in_flight_;
   box.messages.push_back(std::move(message));
-  box.cv.notify_one();
+  box.count.store(static_cast<uint32_t>(box.messages.size()), std::memory_order_release);
+  WakeLocked(box);
 }
 
 void InProcessTransport::Receive(PartitionId self, std::vector<PartitionMessage>* out) {
-  std::lock_guard<std::mutex> lock(mu_);
   Mailbox& box = boxes_[self];
+  // Contract 2 holds without the lock: a message sent before the barrier
+  // was counted before the sender arrived, and the barrier orders memory.
+  if (box.count.load(std::memory_order_acquire) == 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
   for (auto& m : box.messages) {
     if (!m.events.empty()) {
       --event_messages_in_flight_;
@@ -64,6 +114,7 @@ void InProcessTransport::Receive(PartitionId self, std::vector<PartitionMessage>
     out->push_back(std::move(m));
   }
   box.messages.clear();
+  box.count.store(0, std::memory_order_relaxed);
 }
 
 void InProcessTransport::CheckStuckLocked() {
@@ -84,7 +135,7 @@ void InProcessTransport::CheckStuckLocked() {
       }
     }
   }
-  for (Mailbox& b : boxes_) b.cv.notify_all();
+  for (Mailbox& b : boxes_) WakeLocked(b);
 }
 
 WaitResult InProcessTransport::Wait(PartitionId self, SimTime next_event, SimTime* floor) {
@@ -94,9 +145,20 @@ WaitResult InProcessTransport::Wait(PartitionId self, SimTime next_event, SimTim
   box.next_event = next_event;
   box.blocked = true;
   CheckStuckLocked();
-  box.cv.wait(lock, [&] { return !box.messages.empty() || box.has_floor || quiescent_ || aborted_; });
+  auto ready = [&] { return !box.messages.empty() || box.has_floor || quiescent_ || aborted_.load(); };
+  if (!ready()) {
+    // Registered as blocked (stuck detection sees it); spin outside the lock
+    // for a wake-up before parking.
+    const uint32_t wakes = box.wakes.load(std::memory_order_acquire);
+    lock.unlock();
+    SpinUntil([&] { return box.wakes.load(std::memory_order_acquire) != wakes || aborted_.load(); });
+    lock.lock();
+    box.parked = true;
+    box.cv.wait(lock, ready);
+    box.parked = false;
+  }
   box.blocked = false;
-  if (aborted_) return WaitResult::kAborted;
+  if (aborted_.load()) return WaitResult::kAborted;
   if (quiescent_) return WaitResult::kQuiescent;
   if (box.has_floor) {
     box.has_floor = false;
@@ -106,27 +168,46 @@ WaitResult InProcessTransport::Wait(PartitionId self, SimTime next_event, SimTim
   return WaitResult::kMessage;
 }
 
-std::optional<std::vector<SimTime>> InProcessTransport::AllReduceMin(PartitionId /*self*/,
-                                                                    std::vector<SimTime> values) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (aborted_) return std::nullopt;
-  if (reduce_value_.empty()) {
-    reduce_value_ = std::move(values);
-  } else {
-    const size_t n = std::min(reduce_value_.size(), values.size());
-    for (size_t i = 0; i < n; ++i) reduce_value_[i] = std::min(reduce_value_[i], values[i]);
-  }
-  const uint64_t generation = reduce_generation_;
-  if (++reduce_arrived_ == static_cast<int>(boxes_.size()) - left_) {
-    reduce_result_ = std::move(reduce_value_);
-    reduce_value_.clear();
-    reduce_arrived_ = 0;
-    ++reduce_generation_;
-    reduce_cv_.notify_all();
+std::optional<std::vector<SimTime>> InProcessTransport::AllReduceMin(PartitionId self, std::vector<SimTime> values) {
+  if (aborted_.load(std::memory_order_acquire)) return std::nullopt;
+  // Nobody can open the generation after this one before `self` arrives, so
+  // this read is the generation `self` joins.
+  const uint64_t generation = reduce_generation_.load(std::memory_order_acquire);
+  ReduceSlot& slot = reduce_slots_[self];
+  slot.values = std::move(values);
+  slot.generation = generation;
+  if (reduce_arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == live_.load(std::memory_order_acquire)) {
+    // Last to arrive: every live partition's slot of this generation is written.
+    bool first = true;
+    for (const ReduceSlot& s : reduce_slots_) {
+      if (s.generation != generation || s.values.empty()) continue;
+      if (first) {
+        reduce_result_ = s.values;
+        first = false;
+        continue;
+      }
+      const size_t n = std::min(reduce_result_.size(), s.values.size());
+      for (size_t i = 0; i < n; ++i) reduce_result_[i] = std::min(reduce_result_[i], s.values[i]);
+    }
+    reduce_arrived_.store(0, std::memory_order_relaxed);
+    reduce_generation_.store(generation + 1, std::memory_order_seq_cst);
+    if (reduce_parked_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<std::mutex> lock(reduce_mu_);
+      reduce_cv_.notify_all();
+    }
     return reduce_result_;
   }
-  reduce_cv_.wait(lock, [&] { return reduce_generation_ != generation || aborted_; });
-  if (reduce_generation_ == generation) return std::nullopt;
+  auto opened = [&] {
+    return reduce_generation_.load(std::memory_order_acquire) != generation ||
+           aborted_.load(std::memory_order_acquire);
+  };
+  if (!SpinUntil(opened)) {
+    std::unique_lock<std::mutex> lock(reduce_mu_);
+    reduce_parked_.fetch_add(1, std::memory_order_seq_cst);
+    reduce_cv_.wait(lock, opened);
+    reduce_parked_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (reduce_generation_.load(std::memory_order_acquire) == generation) return std::nullopt;  // aborted
   return reduce_result_;
 }
 
@@ -137,14 +218,18 @@ void InProcessTransport::Leave(PartitionId self) {
   box.left = true;
   for (const auto& m : box.messages) event_messages_in_flight_ -= m.events.empty() ? 0 : 1;
   box.messages.clear();
-  ++left_;
+  box.count.store(0, std::memory_order_relaxed);
+  live_.fetch_sub(1, std::memory_order_acq_rel);
   CheckStuckLocked();
 }
 
 void InProcessTransport::Abort() {
-  std::lock_guard<std::mutex> lock(mu_);
-  aborted_ = true;
-  for (Mailbox& b : boxes_) b.cv.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    aborted_.store(true);
+    for (Mailbox& b : boxes_) WakeLocked(b);
+  }
+  std::lock_guard<std::mutex> lock(reduce_mu_);
   reduce_cv_.notify_all();
 }
 

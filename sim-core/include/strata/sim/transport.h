@@ -22,6 +22,7 @@
 #ifndef STRATA_SIM_TRANSPORT_H_
 #define STRATA_SIM_TRANSPORT_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -72,12 +73,31 @@ class Transport {
   virtual void Abort() = 0;
 };
 
+// How long a partition thread spins before it parks in a barrier or a
+// Wait. Spinning keeps a window under a microsecond between threads on
+// dedicated cores (a futex wake-up costs several microseconds); parking
+// after the bound keeps an oversubscribed machine (more partitions than
+// cores) making progress, since a spinner would only steal the core of the
+// partition it waits for.
+struct SpinPolicy {
+  int64_t spin_ns = 0;  // busy-wait (with a CPU pause) at most this long
+  int yields = 0;       // then give the core away this many times
+  // Spins only when every partition has a core of its own: `partitions`
+  // threads on std::thread::hardware_concurrency() cores.
+  static SpinPolicy For(int partitions);
+  static SpinPolicy Never() { return {}; }
+};
+
 // Threads in one process: a mailbox per partition. One mutex guards all
 // mailboxes and the quiescence counters: messages are whole batches, so the
-// lock is taken per batch, not per event.
+// lock is taken per batch, not per event. A mailbox's message count is also
+// kept in an atomic, so an empty Receive takes no lock. AllReduceMin is a
+// lock-free generation barrier: each partition writes its vector into its
+// own slot, the last to arrive takes the minimum and opens the next
+// generation; the others spin, then park (SpinPolicy).
 class InProcessTransport final : public Transport {
  public:
-  explicit InProcessTransport(int partitions);
+  explicit InProcessTransport(int partitions, SpinPolicy spin = SpinPolicy::Never());
   int partition_count() const override { return static_cast<int>(boxes_.size()); }
   void Send(PartitionMessage message) override;
   void Receive(PartitionId self, std::vector<PartitionMessage>* out) override;
@@ -87,31 +107,46 @@ class InProcessTransport final : public Transport {
   void Abort() override;
 
  private:
-  struct Mailbox {
+  struct alignas(64) Mailbox {
     std::condition_variable cv;
     std::vector<PartitionMessage> messages;
+    std::atomic<uint32_t> count{0};  // messages.size(), readable without mu_
+    std::atomic<uint32_t> wakes{0};  // bumped at every notify: what a spinning Wait watches
     bool left = false;
     bool idle = false;     // said so at its last Wait, and has received no events since
     bool blocked = false;  // inside Wait
+    bool parked = false;   // inside cv.wait
     SimTime next_event = SimTime::Infinite();
     bool has_floor = false;
     SimTime floor;
   };
+  // One partition's contribution to the current barrier generation.
+  struct alignas(64) ReduceSlot {
+    std::vector<SimTime> values;
+    uint64_t generation = 0;  // the generation `values` belongs to
+  };
   // Contract 3: detects a stuck run and hands out floors or quiescence.
   void CheckStuckLocked();
+  void WakeLocked(Mailbox& box);
+  // Spins (then yields) until `done()` or the policy's bound; true if done.
+  template <typename Done>
+  bool SpinUntil(Done done) const;
 
+  const SpinPolicy spin_;
   std::mutex mu_;
   std::vector<Mailbox> boxes_;
-  int left_ = 0;
   int64_t event_messages_in_flight_ = 0;
   bool quiescent_ = false;
-  bool aborted_ = false;
-  // AllReduceMin: a generation-counted barrier.
+  std::atomic<bool> aborted_{false};
+  // AllReduceMin.
+  std::vector<ReduceSlot> reduce_slots_;
+  std::vector<SimTime> reduce_result_;  // stable until every partition arrives again
+  std::atomic<int> live_{0};            // partitions that have not left
+  alignas(64) std::atomic<int> reduce_arrived_{0};
+  alignas(64) std::atomic<uint64_t> reduce_generation_{0};
+  std::atomic<int> reduce_parked_{0};
+  std::mutex reduce_mu_;
   std::condition_variable reduce_cv_;
-  int reduce_arrived_ = 0;
-  uint64_t reduce_generation_ = 0;
-  std::vector<SimTime> reduce_value_;  // empty until the first arrival
-  std::vector<SimTime> reduce_result_;
 };
 
 }  // namespace strata::sim
