@@ -12,6 +12,10 @@ PortId Component::DeclarePort(std::string port_name) {
   return static_cast<PortId>(port_names_.size() - 1);
 }
 
+void Component::DeclareReaction(PortId in, PortId out, SimTime reaction) {
+  reactions_.push_back({in, out, reaction});
+}
+
 int Component::FindPort(std::string_view port_name) const {
   for (size_t i = 0; i < port_names_.size(); ++i) {
     if (port_names_[i] == port_name) return static_cast<int>(i);

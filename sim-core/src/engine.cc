@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/internal/partition_core.h"
+#include "src/internal/reaction_graph.h"
 #include "src/internal/synchronizer.h"
 #include "strata/sim/digest.h"
 #include "strata/sim/transport.h"
@@ -146,13 +147,13 @@ class Monitor {
 };
 
 void RunPartition(PartitionCore& core, Transport& transport, const LookaheadTable& lookahead,
-                  const RunOptions& options) {
+                  internal::ReactionGraph* reactions, const RunOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   core.InitComponents();
   if (core.failed()) {
     transport.Abort();
   } else {
-    auto sync = internal::MakeSynchronizer(options.sync, core, transport, lookahead, options.end_time);
+    auto sync = internal::MakeSynchronizer(options.sync, core, transport, lookahead, reactions, options.end_time);
     while (auto bound = sync->NextBound()) {
       core.Publish();  // also notices cancellation between batches
       if (core.failed() || !core.ProcessBefore(*bound)) {
@@ -201,6 +202,7 @@ struct PartitionRunner::State {
   std::vector<MeshRuntime> meshes;
   std::vector<std::unique_ptr<PartitionCore>> cores;  // local partitions only
   std::unique_ptr<LookaheadTable> lookahead;
+  std::unique_ptr<internal::ReactionGraph> reactions;  // null: no component declared one
 };
 
 PartitionRunner::PartitionRunner(Simulation& sim, const RunOptions& options)
@@ -222,10 +224,13 @@ absl::StatusOr<std::unique_ptr<PartitionRunner>> PartitionRunner::Create(Simulat
           absl::StrCat("local partition ", p, "; allowed: 0 to ", plan.partition_count - 1));
     }
   }
+  auto reactions = internal::ReactionGraph::Build(sim, plan);
+  if (!reactions.ok()) return reactions.status();
   sim.MarkConsumed();
   std::unique_ptr<PartitionRunner> runner(new PartitionRunner(sim, options));
   State& st = *runner->state_;
   st.lookahead = std::make_unique<LookaheadTable>(sim, plan);
+  st.reactions = std::move(*reactions);
   for (const Mesh& mesh : sim.meshes()) {
     MeshRuntime m{mesh.latency, {}};
     for (const auto& [id, port] : mesh.members) m.members.push_back({id, port, plan.partition_of[id]});
@@ -254,11 +259,12 @@ absl::Status PartitionRunner::Run(Transport& transport) {
   {
     Monitor monitor(options_, st.cores);
     if (st.cores.size() == 1) {
-      RunPartition(*st.cores[0], transport, *st.lookahead, options_);
+      RunPartition(*st.cores[0], transport, *st.lookahead, st.reactions.get(), options_);
     } else {
       std::vector<std::thread> threads;
       for (auto& core : st.cores) {
-        threads.emplace_back([&, c = core.get()] { RunPartition(*c, transport, *st.lookahead, options_); });
+        threads.emplace_back([&, c = core.get()] { RunPartition(*c, transport, *st.lookahead, st.reactions.get(), options_);
+        });
       }
       for (auto& t : threads) t.join();
     }
@@ -315,7 +321,7 @@ absl::StatusOr<RunResult> Run(Simulation& sim, const RunOptions& options) {
   for (int p = 0; p < plan->partition_count; ++p) all[p] = static_cast<PartitionId>(p);
   auto runner = PartitionRunner::Create(sim, options, *plan, all);
   if (!runner.ok()) return runner.status();
-  InProcessTransport transport(plan->partition_count);
+  InProcessTransport transport(plan->partition_count, SpinPolicy::For(plan->partition_count));
   const auto start = std::chrono::steady_clock::now();
   if (absl::Status s = (*runner)->Run(transport); !s.ok()) return s;
   RunResult result;

@@ -12,6 +12,45 @@ SimTime Context::Now() const { return core_->now(); }
 
 void Context::Fail(absl::Status status) { core_->Fail(std::move(status)); }
 
+void Context::PromiseNoOutputBefore(PortId port, SimTime t, PortId lapses_on) {
+  const size_t ports = reaction_ports_ - 1u;
+  if (port >= ports) {
+    core_->Fail(absl::InvalidArgumentError(absl::StrCat("component id ", id_, " promised on port ", port,
+                                                        "; allowed: 0 to ", ports - 1)));
+    return;
+  }
+  if (promises_.empty()) promises_.resize(ports);
+  Promise& p = promises_[port];
+  if (t < p.until) {
+    core_->Fail(absl::FailedPreconditionError(absl::StrCat(
+        "component id ", id_, " revised its promise on port ", port, " backwards, from t=", p.until.ToString(),
+        " to t=", t.ToString(), " (at t=", core_->now().ToString(),
+        "); a promise only moves forward until an event on its lapse port arrives")));
+    return;
+  }
+  p.until = t;
+  p.lapses_on = lapses_on;
+}
+
+bool Context::CheckDeclared(PortId port, SimTime when) {
+  const PortId in = core_->current_port();
+  if (reactions_ != nullptr && in != internal::kNoArrival) {
+    const size_t self = reaction_ports_ - 1u;
+    const size_t row = in == kSelfPort ? self : in;
+    const size_t column = port == kSelfPort ? self : port;
+    const SimTime bound = SaturatingAdd(core_->now(), reactions_[row * reaction_ports_ + column]);
+    if (when < bound) [[unlikely]] {
+      core_->DeclaredBoundViolation(id_, port, when, "its declared reaction", bound);
+      return false;
+    }
+  }
+  if (port != kSelfPort && port < promises_.size() && when < promises_[port].until) [[unlikely]] {
+    core_->DeclaredBoundViolation(id_, port, when, "its promise", promises_[port].until);
+    return false;
+  }
+  return true;
+}
+
 uint32_t Context::MeshSize(PortId port) const {
   const internal::PortBinding& b = bindings_[port];
   return b.mesh == internal::kNoMesh ? 0 : static_cast<uint32_t>(core_->mesh(b.mesh).members.size());
@@ -46,6 +85,7 @@ void Context::SendBytes(PortId port, uint32_t member, EventType type, const void
         absl::StrCat("component id ", id_, " used SendTo on port ", port, ", which is a point link, not a mesh")));
     return;
   }
+  if ((reactions_ != nullptr || !promises_.empty()) && !CheckDeclared(port, core_->now() + extra_delay)) return;
   e.time = core_->now() + latency + extra_delay;
   e.order = NextOrder();
   e.type = type;
@@ -60,6 +100,7 @@ void Context::ScheduleBytes(SimTime delay, EventType type, const void* payload, 
     core_->CausalityViolation(id_, kSelfPort, core_->now() + delay);
     return;
   }
+  if (reactions_ != nullptr && !CheckDeclared(kSelfPort, core_->now() + delay)) return;
   Event e;
   e.time = core_->now() + delay;
   e.order = NextOrder();
@@ -89,6 +130,19 @@ void PartitionCore::Adopt(Component* component, std::vector<PortBinding> binding
   context->core_ = this;
   context->id_ = component->id();
   context->random_ = RandomStream(seed, component->id());
+  const size_t ports = component->port_names().size();
+  context->reaction_ports_ = static_cast<uint16_t>(ports + 1);
+  reaction_tables_.emplace_back();
+  if (!component->declared_reactions().empty()) {
+    std::vector<SimTime>& table = reaction_tables_.back();
+    table.assign((ports + 1) * (ports + 1), SimTime::Zero());
+    for (const Component::Reaction& r : component->declared_reactions()) {
+      const size_t row = r.in == kSelfPort ? ports : r.in;
+      const size_t column = r.out == kSelfPort ? ports : r.out;
+      table[row * (ports + 1) + column] = r.at_least;  // ports checked by ReactionGraph::Build
+    }
+    context->reactions_ = table.data();
+  }
   bindings_.push_back(std::move(bindings));
   context->bindings_ = bindings_.back().data();
   component->context_ = context.get();
@@ -112,11 +166,19 @@ bool PartitionCore::ProcessBefore(SimTime bound) {
   while (set_->PopBefore(std::min(bound, echo_limit_), &e)) {
     --pending_;
     now_ = e.time;
-    by_id_[e.target]->Handle(e);
+    Component* target = by_id_[e.target];
+    if (!target->context_->promises_.empty() && e.port != kSelfPort) [[unlikely]] {
+      for (Context::Promise& p : target->context_->promises_) {
+        if (p.lapses_on == e.port) p.until = SimTime::Zero();
+      }
+    }
+    current_port_ = e.port;
+    target->Handle(e);
     ++committed_;
     if (failed_) [[unlikely]] return false;
     if ((committed_ & 0xFFF) == 0) Publish();
   }
+  current_port_ = kNoArrival;
   if (committed_ > 0) last_event_time_ = now_;
   Publish();
   return true;
@@ -145,6 +207,28 @@ void PartitionCore::CausalityViolation(ComponentId component, PortId port, SimTi
                                         "' port '", sim_.PortLabel(component, port),
                                         "' scheduled an event at t=", when.ToString(),
                                         ", before the current time t=", now_.ToString(), " of partition ", self_)));
+}
+
+void PartitionCore::DeclaredBoundViolation(ComponentId component, PortId port, SimTime when, const char* what,
+                                           SimTime bound) {
+  const std::string arrival = current_port_ == kSelfPort ? std::string("its own scheduled event")
+                                                         : absl::StrCat("an event on port '",
+                                                                        sim_.PortLabel(component, current_port_), "'");
+  Fail(absl::InternalError(absl::StrCat(
+      "causality violation: component '", sim_.component(component).name(), "' ",
+      port == kSelfPort ? std::string("scheduled itself an event") : absl::StrCat("sent on port '", sim_.PortLabel(component, port), "'"),
+      " at t=", when.ToString(), " while handling ", arrival, " at t=", now_.ToString(), ", before ", what,
+      " allows (t=", bound.ToString(), ")")));
+}
+
+bool PartitionCore::LivePromise(ComponentId component, PortId port, SimTime* until, PortId* lapses_on) const {
+  const Component* c = by_id_[component];
+  if (c == nullptr) return false;
+  const auto& promises = c->context_->promises_;
+  if (port >= promises.size() || promises[port].until <= now_) return false;
+  *until = promises[port].until;
+  *lapses_on = promises[port].lapses_on;
+  return true;
 }
 
 void PartitionCore::Publish() {

@@ -32,6 +32,25 @@ bool Drain(PartitionCore& core, Transport& transport, std::vector<PartitionMessa
   return true;
 }
 
+// Sends the partition's outbox for `to` as one batch, lowering *earliest
+// to its earliest event.
+void SendOutbox(PartitionCore& core, Transport& transport, size_t to, SimTime* earliest) {
+  std::vector<Event>& box = core.outboxes()[to];
+  if (box.empty()) return;
+  for (const Event& e : box) *earliest = std::min(*earliest, e.time);
+  PartitionMessage m;
+  m.from = core.self();
+  m.to = static_cast<PartitionId>(to);
+  m.events.swap(box);
+  transport.Send(std::move(m));
+  ++core.stats().messages_sent;
+}
+
+std::optional<SimTime> Stop(Transport& transport) {
+  transport.Abort();
+  return std::nullopt;
+}
+
 // Windows with per-partition bounds (YAWNS, sharpened by the lookahead
 // graph). At each barrier every partition contributes a vector: its next
 // local event at its own index, and at each other index the earliest event
@@ -60,24 +79,14 @@ class WindowSynchronizer final : public Synchronizer {
   std::optional<SimTime> NextBound() override {
     std::vector<SimTime> earliest(distance_to_self_.size(), SimTime::Infinite());
     earliest[core_.self()] = core_.NextTime();
-    auto& outboxes = core_.outboxes();
-    for (size_t p = 0; p < outboxes.size(); ++p) {
-      if (outboxes[p].empty()) continue;
-      for (const Event& e : outboxes[p]) earliest[p] = std::min(earliest[p], e.time);
-      PartitionMessage m;
-      m.from = core_.self();
-      m.to = static_cast<PartitionId>(p);
-      m.events.swap(outboxes[p]);
-      transport_.Send(std::move(m));
-      ++core_.stats().messages_sent;
-    }
+    for (size_t p = 0; p < earliest.size(); ++p) SendOutbox(core_, transport_, p, &earliest[p]);
     std::optional<std::vector<SimTime>> next;
     {
       BlockedTimer timer(core_.live());
       next = transport_.AllReduceMin(core_.self(), std::move(earliest));
     }
-    if (!next || next->size() != distance_to_self_.size()) return Stop();
-    if (!Drain(core_, transport_, &scratch_, nullptr)) return Stop();
+    if (!next || next->size() != distance_to_self_.size()) return Stop(transport_);
+    if (!Drain(core_, transport_, &scratch_, nullptr)) return Stop(transport_);
     core_.live().windows.fetch_add(1, std::memory_order_relaxed);
     if (*std::min_element(next->begin(), next->end()) >= end_time_) {
       transport_.Leave(core_.self());
@@ -91,14 +100,83 @@ class WindowSynchronizer final : public Synchronizer {
   }
 
  private:
-  std::optional<SimTime> Stop() {
-    transport_.Abort();
-    return std::nullopt;
-  }
   PartitionCore& core_;
   Transport& transport_;
   SimTime end_time_;
   std::vector<SimTime> distance_to_self_;  // D(q -> self) by q
+  std::vector<PartitionMessage> scratch_;
+};
+
+// Windows with lookahead from the models (ReactionGraph). Each partition q
+// contributes a row X_q: X_q[r] = the earliest its pending events and live
+// promises can deliver anything to r, given no new input (a Dijkstra over
+// its ports, reactions and promises), plus one shared row O of what is in
+// flight (O[r]: the earliest event just sent to r) and its next event time
+// (for the end of the run). Rows are kept apart (the reduced vector is
+// (n + 1) x n + 1 long) because p must leave its own row out: its own
+// events' echoes are bounded inside the batch (return distances), and
+// counting them here too would halve its window. Then p's bound is
+//   min( X_q[p], O[p], min over r != p of (min(X_q[r], O[r]) + D(r -> p)) )
+// over q != p, D the shortest path through reactions and links.
+class ModelWindowSynchronizer final : public Synchronizer {
+ public:
+  ModelWindowSynchronizer(PartitionCore& core, Transport& transport, ReactionGraph& graph, SimTime end_time)
+      : core_(core), transport_(transport), graph_(graph), end_time_(end_time), n_(graph.partitions()) {
+    std::vector<SimTime> return_distance(n_);
+    for (int r = 0; r < n_; ++r) return_distance[r] = graph.Distance(static_cast<PartitionId>(r), core.self());
+    return_distance[core.self()] = SimTime::Infinite();
+    core.SetReturnDistances(return_distance);
+    distance_to_self_ = std::move(return_distance);
+  }
+
+  std::optional<SimTime> NextBound() override {
+    const size_t n = static_cast<size_t>(n_);
+    std::vector<SimTime> contribution((n + 1) * n + 1, SimTime::Infinite());
+    graph_.EarliestDeliveries(
+        core_.self(), [&](absl::FunctionRef<void(const Event&)> visit) { core_.ForEachPending(visit); },
+        [&](ComponentId c, PortId port, ReactionGraph::LivePromise* out) {
+          return core_.LivePromise(c, port, &out->until, &out->lapses_on);
+        },
+        &row_);
+    std::copy(row_.begin(), row_.end(), contribution.begin() + core_.self() * n);
+    contribution[core_.self() * n + core_.self()] = SimTime::Infinite();
+    for (size_t p = 0; p < n; ++p) SendOutbox(core_, transport_, p, &contribution[n * n + p]);
+    contribution.back() = core_.NextTime();
+    std::optional<std::vector<SimTime>> reduced;
+    {
+      BlockedTimer timer(core_.live());
+      reduced = transport_.AllReduceMin(core_.self(), std::move(contribution));
+    }
+    if (!reduced || reduced->size() != (n + 1) * n + 1) return Stop(transport_);
+    if (!Drain(core_, transport_, &scratch_, nullptr)) return Stop(transport_);
+    core_.live().windows.fetch_add(1, std::memory_order_relaxed);
+    const std::vector<SimTime>& m = *reduced;
+    SimTime pending_anywhere = m.back();
+    for (size_t r = 0; r < n; ++r) pending_anywhere = std::min(pending_anywhere, m[n * n + r]);
+    if (pending_anywhere >= end_time_) {
+      transport_.Leave(core_.self());
+      return std::nullopt;
+    }
+    const size_t self = core_.self();
+    SimTime bound = std::min(end_time_, m[n * n + self]);
+    for (size_t r = 0; r < n; ++r) {
+      SimTime into_r = m[n * n + r];  // in flight to r, from anyone
+      for (size_t q = 0; q < n; ++q) {
+        if (q != self) into_r = std::min(into_r, m[q * n + r]);
+      }
+      bound = std::min(bound, r == self ? into_r : SaturatingAdd(into_r, distance_to_self_[r]));
+    }
+    return bound;
+  }
+
+ private:
+  PartitionCore& core_;
+  Transport& transport_;
+  ReactionGraph& graph_;
+  SimTime end_time_;
+  int n_;
+  std::vector<SimTime> distance_to_self_;  // D(r -> self) by r
+  std::vector<SimTime> row_;
   std::vector<PartitionMessage> scratch_;
 };
 
@@ -208,10 +286,11 @@ class NullMessageSynchronizer final : public Synchronizer {
 
 std::unique_ptr<Synchronizer> MakeSynchronizer(SyncAlgorithm algorithm, PartitionCore& core,
                                                Transport& transport, const LookaheadTable& lookahead,
-                                               SimTime end_time) {
+                                               ReactionGraph* reactions, SimTime end_time) {
   if (algorithm == SyncAlgorithm::kNullMessage) {
     return std::make_unique<NullMessageSynchronizer>(core, transport, lookahead, end_time);
   }
+  if (reactions != nullptr) return std::make_unique<ModelWindowSynchronizer>(core, transport, *reactions, end_time);
   return std::make_unique<WindowSynchronizer>(core, transport, lookahead, end_time);
 }
 

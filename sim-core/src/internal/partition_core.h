@@ -9,8 +9,10 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "strata/sim/component.h"
 #include "strata/sim/engine.h"
@@ -20,6 +22,8 @@
 namespace strata::sim::internal {
 
 inline constexpr uint32_t kNoMesh = 0xFFFFFFFF;
+// The arrival port while no event is being handled (Init): no reaction applies.
+inline constexpr PortId kNoArrival = 0xFFFE;
 
 // Where a port's events go. Built once before time zero.
 struct PortBinding {
@@ -88,6 +92,14 @@ class PartitionCore {
 
   void Fail(absl::Status status);
   void CausalityViolation(ComponentId component, PortId port, SimTime when);
+  // A send or schedule sooner than a declared reaction or a live promise.
+  void DeclaredBoundViolation(ComponentId component, PortId port, SimTime when, const char* what,
+                              SimTime bound);
+  // The port the event being handled arrived on (kNoArrival in Init).
+  PortId current_port() const { return current_port_; }
+  // Lookahead from the models: visits pending events; reads live promises.
+  void ForEachPending(absl::FunctionRef<void(const Event&)> visit) const { set_->ForEach(visit); }
+  bool LivePromise(ComponentId component, PortId port, SimTime* until, PortId* lapses_on) const;
   const absl::Status& status() const { return status_; }
   bool failed() const { return failed_; }
 
@@ -122,6 +134,8 @@ class PartitionCore {
   std::vector<ComponentId> local_ids_;
   std::vector<std::unique_ptr<Context>> contexts_;
   std::vector<std::vector<PortBinding>> bindings_;
+  std::vector<std::vector<SimTime>> reaction_tables_;  // by local index; empty when none declared
+  PortId current_port_ = kNoArrival;
   std::vector<std::vector<Event>> outboxes_;
   std::vector<SimTime> return_distance_;         // empty: no early stop
   SimTime echo_limit_ = SimTime::Infinite();    // this batch's early stop

@@ -11,6 +11,7 @@
 #include "strata/sim/partitioner.h"
 #include "strata/sim/transport.h"
 #include "src/internal/partition_core.h"
+#include "src/internal/reaction_graph.h"
 
 namespace strata::sim::internal {
 
@@ -23,9 +24,11 @@ class Synchronizer {
   virtual std::optional<SimTime> NextBound() = 0;
 };
 
+// `reactions` (null when no component declared any) sharpens window sync
+// with lookahead from the models; null-message sync uses link latencies.
 std::unique_ptr<Synchronizer> MakeSynchronizer(SyncAlgorithm algorithm, PartitionCore& core,
                                                Transport& transport, const LookaheadTable& lookahead,
-                                               SimTime end_time);
+                                               ReactionGraph* reactions, SimTime end_time);
 
 }  // namespace strata::sim::internal
 

@@ -76,6 +76,17 @@ class alignas(64) Context {
   // Number of members in the mesh bound to `port` (0 for a point link).
   uint32_t MeshSize(PortId port) const;
 
+  // A dynamic promise, for lookahead: nothing leaves `port` before `t`
+  // until an event arrives on `lapses_on` (kSelfPort: never lapses). The
+  // component vouches for everything else that can happen meanwhile: its
+  // own scheduled events and arrivals on its other ports (e.g. a channel's
+  // dies working through requests it issued). Between lapses a promise may
+  // only move forward; an earlier `t` fails the run (FAILED_PRECONDITION
+  // naming component, port and both times), as does a send that breaks it
+  // (INTERNAL, a causality violation). Window sync lets other partitions
+  // run up to the promise.
+  void PromiseNoOutputBefore(PortId port, SimTime t, PortId lapses_on = kSelfPort);
+
  private:
   friend class internal::PartitionCore;
   static constexpr uint32_t kNoMember = 0xFFFFFFFF;
@@ -84,8 +95,22 @@ class alignas(64) Context {
   void ScheduleBytes(SimTime delay, EventType type, const void* payload, size_t size);
   uint64_t NextOrder() { return (uint64_t{id_} << kSequenceBits) | sequence_++; }
 
+  // Checks a send or schedule at `when` on `port` against the component's
+  // declared reactions and promises; false (and the run failed) if broken.
+  bool CheckDeclared(PortId port, SimTime when);
+
   internal::PartitionCore* core_ = nullptr;
   const internal::PortBinding* bindings_ = nullptr;
+  // Declared reactions ([(arrival port or ports) * ports + out], ports
+  // counting kSelfPort as the last), or null when none were declared.
+  const SimTime* reactions_ = nullptr;
+  uint16_t reaction_ports_ = 0;  // ports + 1 (kSelfPort)
+  // Dynamic promises by port: empty until the first promise.
+  struct Promise {
+    SimTime until = SimTime::Zero();
+    PortId lapses_on = kSelfPort;
+  };
+  std::vector<Promise> promises_;
   ComponentId id_ = 0;
   uint64_t sequence_ = 0;
   RandomStream random_;
@@ -106,6 +131,13 @@ class alignas(64) Component {
   const std::vector<std::string>& port_names() const { return port_names_; }
   // Returns the port with that name, or -1.
   int FindPort(std::string_view port_name) const;
+  // What DeclareReaction recorded (the kernel builds its tables from it).
+  struct Reaction {
+    PortId in;
+    PortId out;
+    SimTime at_least;
+  };
+  const std::vector<Reaction>& declared_reactions() const { return reactions_; }
 
   // Called once at time zero, before any event: schedule initial events here.
   virtual void Init() {}
@@ -124,6 +156,16 @@ class alignas(64) Component {
  protected:
   // Declares a port; only in the constructor. Returns its id.
   PortId DeclarePort(std::string port_name);
+  // A static reaction time, for lookahead: an event arriving on `in`
+  // (kSelfPort: this component's own scheduled events) never makes this
+  // component send on `out` (kSelfPort: schedule an event to itself) sooner
+  // than `reaction` later; SimTime::Infinite(): never at all. Undeclared
+  // pairs allow 0. Only in the constructor, after DeclarePort of both. The
+  // kernel bounds partitions' windows with it and checks every send: one
+  // sooner fails the run with a causality error naming the component, the
+  // ports, the declared reaction and the times.
+  void DeclareReaction(PortId in, PortId out, SimTime reaction);
+
   Context& ctx() { return *context_; }
   const Context& ctx() const { return *context_; }
 
@@ -133,6 +175,7 @@ class alignas(64) Component {
   std::string name_;
   ComponentId id_ = 0;
   std::vector<std::string> port_names_;
+  std::vector<Reaction> reactions_;
   Context* context_ = nullptr;
 };
 

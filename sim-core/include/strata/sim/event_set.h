@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "strata/sim/event.h"
 
@@ -43,6 +44,9 @@ class PendingEventSet {
   // Time of the earliest event, or SimTime::Infinite() when empty.
   virtual SimTime NextTime() const = 0;
   virtual size_t size() const = 0;
+  // Visits every pending event, in no particular order (lookahead from the
+  // models reads where pending events will arrive).
+  virtual void ForEach(absl::FunctionRef<void(const Event&)> visit) const = 0;
   // Heap memory held by the set, in bytes (capacity, not just size).
   virtual size_t MemoryBytes() const = 0;
 };
@@ -59,6 +63,9 @@ class QuaternaryHeap final : public PendingEventSet {
     return size_ == 0 ? SimTime::Infinite() : SimTime::Picoseconds(keys_[kOffset].time);
   }
   size_t size() const override { return size_; }
+  void ForEach(absl::FunctionRef<void(const Event&)> visit) const override {
+    for (size_t i = 0; i < size_; ++i) visit(slab_[keys_[i + kOffset].slot]);
+  }
   size_t MemoryBytes() const override {
     return capacity_ * sizeof(Key) + slab_.capacity() * sizeof(Event) + free_.capacity() * sizeof(uint32_t);
   }
@@ -91,6 +98,9 @@ class InlineQuaternaryHeap final : public PendingEventSet {
   bool PopBefore(SimTime bound, Event* out) override;
   SimTime NextTime() const override { return heap_.empty() ? SimTime::Infinite() : heap_[0].time; }
   size_t size() const override { return heap_.size(); }
+  void ForEach(absl::FunctionRef<void(const Event&)> visit) const override {
+    for (const Event& e : heap_) visit(e);
+  }
   size_t MemoryBytes() const override { return heap_.capacity() * sizeof(Event); }
 
  private:
@@ -104,6 +114,11 @@ class CalendarQueue final : public PendingEventSet {
   bool PopBefore(SimTime bound, Event* out) override;
   SimTime NextTime() const override;
   size_t size() const override { return size_; }
+  void ForEach(absl::FunctionRef<void(const Event&)> visit) const override {
+    for (const auto& bucket : buckets_) {
+      for (const Event& e : bucket) visit(e);
+    }
+  }
   size_t MemoryBytes() const override;
 
  private:
