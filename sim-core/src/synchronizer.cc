@@ -125,8 +125,7 @@ class ModelWindowSynchronizer final : public Synchronizer {
     std::vector<SimTime> return_distance(n_);
     for (int r = 0; r < n_; ++r) return_distance[r] = graph.Distance(static_cast<PartitionId>(r), core.self());
     return_distance[core.self()] = SimTime::Infinite();
-    core.SetReturnDistances(return_distance);
-    distance_to_self_ = std::move(return_distance);
+    core.SetReturnDistances(std::move(return_distance));
   }
 
   std::optional<SimTime> NextBound() override {
@@ -157,25 +156,48 @@ class ModelWindowSynchronizer final : public Synchronizer {
       transport_.Leave(core_.self());
       return std::nullopt;
     }
-    const size_t self = core_.self();
-    SimTime bound = std::min(end_time_, m[n * n + self]);
-    for (size_t r = 0; r < n; ++r) {
-      SimTime into_r = m[n * n + r];  // in flight to r, from anyone
-      for (size_t q = 0; q < n; ++q) {
-        if (q != self) into_r = std::min(into_r, m[q * n + r]);
+    const auto self = static_cast<PartitionId>(core_.self());
+    const SimTime bound = BoundOf(self, m);
+    // Events just received can bind another partition q (q's bound is
+    // their time plus D(self -> q): handling one might answer at once).
+    // Once self has handled them, its promises usually free q; so self
+    // stops its batch right after them and meets q at a second, short
+    // barrier, instead of running a long batch while q waits for it.
+    const SimTime received = m[n * n + self];
+    if (received < bound) {
+      for (int q = 0; q < n_; ++q) {
+        if (q == self) continue;
+        const SimTime via_self = SaturatingAdd(received, graph_.Distance(self, static_cast<PartitionId>(q)));
+        if (via_self <= BoundOf(static_cast<PartitionId>(q), m)) return received + SimTime::Picoseconds(1);
       }
-      bound = std::min(bound, r == self ? into_r : SaturatingAdd(into_r, distance_to_self_[r]));
     }
     return bound;
   }
 
  private:
+  // p's bound from the reduced vector: the earliest anything can reach p,
+  // directly from another partition's row, or in flight to some r != p or
+  // from another row to r, then on to p along D(r -> p). Events in flight
+  // to p itself are p's own pending events by now (drained): they bound
+  // nothing, and their echoes are p's batch's return limit.
+  SimTime BoundOf(PartitionId p, const std::vector<SimTime>& m) const {
+    const size_t n = static_cast<size_t>(n_);
+    SimTime bound = end_time_;
+    for (size_t r = 0; r < n; ++r) {
+      SimTime into_r = r == p ? SimTime::Infinite() : m[n * n + r];
+      for (size_t q = 0; q < n; ++q) {
+        if (q != p) into_r = std::min(into_r, m[q * n + r]);
+      }
+      bound = std::min(bound, r == p ? into_r : SaturatingAdd(into_r, graph_.Distance(static_cast<PartitionId>(r), p)));
+    }
+    return bound;
+  }
+
   PartitionCore& core_;
   Transport& transport_;
   ReactionGraph& graph_;
   SimTime end_time_;
   int n_;
-  std::vector<SimTime> distance_to_self_;  // D(r -> self) by r
   std::vector<SimTime> row_;
   std::vector<PartitionMessage> scratch_;
 };
