@@ -17,6 +17,13 @@ FlashGemvExecutor::FlashGemvExecutor(const nand::NandConfig& nand, const ModelSh
     : Component("flash_gemv"), nand_(nand), shape_(shape), weight_type_(weight_type) {
   driver_ = DeclarePort("driver");
   for (uint32_t c = 0; c < nand.geometry.channels; ++c) channels_.push_back(DeclarePort(absl::StrCat("ch", c)));
+  // Lookahead: requests go out only when an op arrives, and an op completes
+  // only when a response arrives; a response never sends a request, nor an
+  // op a completion.
+  DeclareReaction(driver_, driver_, sim::SimTime::Infinite());
+  for (sim::PortId from : channels_) {
+    for (sim::PortId to : channels_) DeclareReaction(from, to, sim::SimTime::Infinite());
+  }
   // Which stage bounds the per-page pipeline: the array read (mean tR over
   // the page types) or the PE array's MACs for one page per plane.
   const nand::NandTiming& t = nand.timing;

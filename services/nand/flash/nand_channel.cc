@@ -15,6 +15,25 @@ NandChannel::NandChannel(std::string name, const NandConfig& config)
     die_ports_.push_back(DeclarePort(absl::StrCat("die", d)));
   }
   dies_.resize(config_.geometry.dies_per_channel);
+  const NandTiming& t = config_.timing;
+  soonest_response_ = SimTime::Infinite();
+  for (NandOp op : {NandOp::kRead, NandOp::kProgram, NandOp::kErase}) {
+    const uint32_t cycles = op == NandOp::kRead      ? t.read_cmd_addr_cycles
+                            : op == NandOp::kProgram ? t.program_cmd_addr_cycles
+                                                     : t.erase_cmd_addr_cycles;
+    for (uint32_t page = 0; page < config_.geometry.bits_per_cell; ++page) {  // every page type of a wordline
+      NandRequest one;
+      one.op = op;
+      one.page = page;
+      soonest_response_ =
+          std::min(soonest_response_, t.cmd_addr_cycle * int64_t{cycles} + MinimumDieTime(config_, one));
+    }
+  }
+  DeclareReaction(host_, host_, soonest_response_);
+  // Only kBusJobDone (the bus finishing) sends to a die; no arrival does.
+  for (sim::PortId in = 0; !die_ports_.empty() && in <= die_ports_.back(); ++in) {
+    for (sim::PortId die : die_ports_) DeclareReaction(in, die, SimTime::Infinite());
+  }
 }
 
 absl::Status NandChannel::CheckRequest(const NandRequest& r) const {
@@ -63,6 +82,20 @@ absl::Status NandChannel::CheckRequest(const NandRequest& r) const {
 }
 
 void NandChannel::Handle(const sim::Event& e) {
+  HandleEvent(e);
+  PromiseResponses();
+}
+
+void NandChannel::PromiseResponses() {
+  SimTime earliest = SimTime::Infinite();
+  for (const DieSlot& slot : dies_) {
+    if (slot.busy) earliest = std::min(earliest, slot.earliest_response);
+    if (slot.suspending_read_out) earliest = std::min(earliest, slot.earliest_suspending_response);
+  }
+  ctx().PromiseNoOutputBefore(host_, earliest, host_);
+}
+
+void NandChannel::HandleEvent(const sim::Event& e) {
   switch (e.type) {
     case kNandRequest: {
       const auto r = e.PayloadAs<NandRequest>();
@@ -73,7 +106,7 @@ void NandChannel::Handle(const sim::Event& e) {
         resp.id = r.id;
         resp.op = r.op;
         resp.status = NandStatus::kInvalidRequest;
-        ctx().Send(host_, kNandResponse, resp);
+        ctx().Send(host_, kNandResponse, resp, soonest_response_);
         return;
       }
       if (CanSuspendFor(r)) {
@@ -116,6 +149,7 @@ void NandChannel::Handle(const sim::Event& e) {
         return;
       }
       slot.die_done = true;
+      slot.earliest_response = ctx().Now();  // decodes and retries may follow
       slot.response.bit_errors += d.bit_errors;
       slot.response.corrected_codewords += d.ecclite_corrected_codewords;
       slot.response.uncorrectable_pages += d.ecclite_failed_pages;
@@ -231,7 +265,12 @@ void NandChannel::IssueCommand(uint32_t die, const NandRequest& r) {
   const uint32_t cycles = r.op == NandOp::kRead || r.op == NandOp::kGemv ? t.read_cmd_addr_cycles
                           : r.op == NandOp::kProgram ? t.program_cmd_addr_cycles
                                                      : t.erase_cmd_addr_cycles;
-  EnqueueBus(BusJob{JobKind::kCommand, die, t.cmd_addr_cycle * (int64_t{cycles} * r.plane_count), r, BusRequest{}});
+  const SimTime command = t.cmd_addr_cycle * (int64_t{cycles} * r.plane_count);
+  DieSlot& slot = dies_[die];
+  const SimTime earliest = ctx().Now() + command + MinimumDieTime(config_, r);
+  (slot.suspending_read_out && r.id == slot.suspending_read.id ? slot.earliest_suspending_response
+                                                                : slot.earliest_response) = earliest;
+  EnqueueBus(BusJob{JobKind::kCommand, die, command, r, BusRequest{}});
 }
 
 void NandChannel::EnqueueBus(BusJob job) {

@@ -42,6 +42,11 @@
 //     requests then wait until the stream has finished (dies take turns).
 //   - Invalid requests (die, plane, block, page range, zero counts) are
 //     answered at once with kInvalidRequest and change nothing.
+// Lookahead: an arrival never makes the channel send to a die directly (only
+//   the bus finishing a command or transfer does); a request is answered no
+//   sooner than soonest_response_ (invalid ones exactly then); and it
+//   promises the host no response sooner than its issued requests allow
+//   (MinimumDieTime).
 // Statistics: requests, commands, bus busy time, bytes out / in, partial-sum bytes, LDPC
 //   decodes, iterations, busy time, read retries, uncorrectable pages,
 //   reads issued to suspend a program / erase.
@@ -111,8 +116,14 @@ class NandChannel final : public sim::Component {
     // A kFlagSuspend read issued while `current` (a program or erase) runs.
     bool suspending_read_out = false;
     NandResponse suspending_read;
+    // Lower bounds on when the response to `current` (and to the
+    // suspending read) can leave: issue time + command cycles +
+    // MinimumDieTime, or the die's done time once it is done.
+    SimTime earliest_response;
+    SimTime earliest_suspending_response;
   };
 
+  void HandleEvent(const sim::Event& event);
   absl::Status CheckRequest(const NandRequest& r) const;
   bool CanSuspendFor(const NandRequest& r) const;
   void TryIssue(uint32_t die);
@@ -121,9 +132,18 @@ class NandChannel final : public sim::Component {
   void StartBus();
   void StartLdpc();
   void MaybeComplete(uint32_t die);
+  // Promises the host no response before the earliest one any issued
+  // request can give, until a new request arrives (lookahead).
+  void PromiseResponses();
 
   const NandConfig config_;
   const uint64_t bus_bytes_per_s_;
+  // The soonest any request can be answered: its command cycles and the
+  // fastest die time of any operation on one page. Invalid requests are
+  // answered after it too, as a die reports a bad address no sooner than
+  // it would have served a good one (assumption; it also lets the kernel
+  // count on it as the reaction time of "host" to "host").
+  SimTime soonest_response_;
   sim::PortId host_;
   std::vector<sim::PortId> die_ports_;
   std::vector<DieSlot> dies_;

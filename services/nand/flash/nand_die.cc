@@ -25,6 +25,39 @@ SimTime ComputePageTime(const NandConfig& c) {
 }
 }  // namespace
 
+SimTime MinimumDieTime(const NandConfig& c, const NandRequest& r) {
+  if (r.op == NandOp::kProgram) return c.timing.program;  // after its data-in; suspends only add
+  if (r.op == NandOp::kErase) return c.timing.erase;
+  if (r.op != NandOp::kRead && r.op != NandOp::kGemv) return SimTime::Zero();
+  // Each step's array read, at its page type's fewest read levels over the
+  // codings a block may have, with cr-read wherever it is enabled.
+  const NandGeometry& g = c.geometry;
+  const bool cr = c.timing.cr_read && r.retry_level == 0;
+  SimTime bound = SimTime::Zero();
+  SimTime fastest = SimTime::Infinite();
+  for (uint32_t step = 0; step < r.page_count; ++step) {
+    const WordlinePage wp = ToWordlinePage(g, r.page + step * r.page_stride);
+    SimTime step_time = SimTime::Infinite();
+    for (BlockCoding coding : {BlockCoding::kDefault, BlockCoding::kBiasErrorEncoding}) {
+      const absl::StatusOr<uint32_t> levels = ReadLevels(g.bits_per_cell, coding, wp.page_type);
+      if (!levels.ok()) continue;
+      step_time = std::min(step_time, ArrayReadTime(c.timing, *levels, false));
+      if (cr) step_time = std::min(step_time, ArrayReadTime(c.timing, *levels, true));
+    }
+    if (step_time.IsInfinite()) return SimTime::Zero();  // no bound known: promise nothing
+    bound += step_time;
+    fastest = std::min(fastest, step_time);
+  }
+  if (r.op == NandOp::kGemv && r.page_count > 0) {
+    // The PE array multiplies each page after its read: the first read, then
+    // every page of one unit back to back at best.
+    const int64_t pages_per_unit =
+        int64_t{r.page_count} * (c.pe.placement == PePlacement::kPerPlane ? 1 : r.plane_count);
+    bound = std::max(bound, fastest + ComputePageTime(c) * pages_per_unit);
+  }
+  return bound;
+}
+
 NandDie::NandDie(std::string name, const NandConfig& config)
     : Component(std::move(name)),
       config_(config),
