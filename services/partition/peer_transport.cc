@@ -286,6 +286,7 @@ sim::WaitResult PeerTransport::Wait(sim::PartitionId, sim::SimTime, sim::SimTime
 std::optional<std::vector<sim::SimTime>> PeerTransport::AllReduceMin(sim::PartitionId,
                                                                     std::vector<sim::SimTime> values) {
   if (aborted()) return std::nullopt;
+  window_length_ = values.size();  // fixed for a run; what each peer must send too
   // A star's root answers with the minimum over everyone, so it reads every
   // window before it writes. Everyone else (all to all, a star's leaves,
   // whose only linked peer is the root) writes its own first, then reads;
@@ -354,9 +355,9 @@ bool PeerTransport::ReadFrom(sim::PartitionId q) {
     MarkAborted(absl::StrCat("partition ", q, " aborted the run: ", in.abort()));
     return false;
   }
-  if (static_cast<size_t>(in.earliest_ps_size()) != peers_.size()) {
+  if (static_cast<size_t>(in.earliest_ps_size()) != window_length_) {
     MarkAborted(absl::StrCat("partition ", q, " sent ", in.earliest_ps_size(), " window times; expected ",
-                             peers_.size()));
+                             window_length_));
     return false;
   }
   return true;

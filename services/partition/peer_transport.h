@@ -180,6 +180,9 @@ class PeerTransport final : public sim::Transport {
   const std::string session_;
   const sim::PartitionId self_;
   const std::vector<std::string> peers_;
+  // Times in this run's windows: the partition count, or (n + 1) x n + 1
+  // under window sync with lookahead from the models (one row each).
+  size_t window_length_ = 0;
   const Topology topology_;
   std::function<void(const std::string&)> report_abort_;
   std::vector<std::unique_ptr<Peer>> by_partition_;  // null where not linked

@@ -46,11 +46,10 @@ bool DecodeBatch(const std::byte* data, size_t size, PartitionMessage* out) {
 
 SpinPolicy SpinPolicy::For(int partitions) {
   const unsigned cores = std::thread::hardware_concurrency();
-  if (cores == 0 || partitions > static_cast<int>(cores)) return {0, 2};  // oversubscribed: yield, then park
-  // 50 us: about a tenth of a futex wake-up round trip's worth of windows;
-  // long enough to cover a peer's typical batch, short enough that a
-  // partition whose peer is descheduled gives its core back soon.
-  return {50'000, 2};
+  if (cores == 0 || partitions > static_cast<int>(cores)) return {0};  // oversubscribed: park at once
+  // 50 us covers a peer's typical batch in an LLM window; the adaptive
+  // budget (SpinUntil) shrinks it on a machine busy with other work.
+  return {50'000};
 }
 
 namespace {
@@ -64,26 +63,35 @@ inline void CpuRelax() {
 }  // namespace
 
 template <typename Done>
-bool InProcessTransport::SpinUntil(Done done) const {
-  if (spin_.spin_ns > 0) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(spin_.spin_ns);
+bool InProcessTransport::SpinUntil(PartitionId self, Done done) {
+  // Adaptive: a spin that ends in parking halves this partition's next
+  // budget (down to 1/32 of the policy's), one that succeeds doubles it, so
+  // a machine busy with other work, where the peer is often descheduled,
+  // soon stops burning the core the peer needs.
+  int64_t& budget = spin_budget_ns_[self].value;
+  if (budget > 0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(budget);
     for (;;) {
       for (int i = 0; i < 64; ++i) {
-        if (done()) return true;
+        if (done()) {
+          budget = std::min(spin_.spin_ns, budget * 2);
+          return true;
+        }
         CpuRelax();
       }
       if (std::chrono::steady_clock::now() >= deadline) break;
     }
-  }
-  for (int i = 0; i < spin_.yields; ++i) {
-    if (done()) return true;
-    std::this_thread::yield();
+    budget = std::max(spin_.spin_ns / 32, budget / 2);
   }
   return done();
 }
 
 InProcessTransport::InProcessTransport(int partitions, SpinPolicy spin)
-    : spin_(spin), boxes_(partitions), reduce_slots_(partitions), live_(partitions) {}
+    : spin_(spin),
+      spin_budget_ns_(partitions, SpinBudget{spin.spin_ns}),
+      boxes_(partitions),
+      reduce_slots_(partitions),
+      live_(partitions) {}
 
 void InProcessTransport::WakeLocked(Mailbox& box) {
   box.wakes.fetch_add(1, std::memory_order_release);
@@ -151,7 +159,7 @@ WaitResult InProcessTransport::Wait(PartitionId self, SimTime next_event, SimTim
     // for a wake-up before parking.
     const uint32_t wakes = box.wakes.load(std::memory_order_acquire);
     lock.unlock();
-    SpinUntil([&] { return box.wakes.load(std::memory_order_acquire) != wakes || aborted_.load(); });
+    SpinUntil(self, [&] { return box.wakes.load(std::memory_order_acquire) != wakes || aborted_.load(); });
     lock.lock();
     box.parked = true;
     box.cv.wait(lock, ready);
@@ -201,7 +209,7 @@ std::optional<std::vector<SimTime>> InProcessTransport::AllReduceMin(PartitionId
     return reduce_generation_.load(std::memory_order_acquire) != generation ||
            aborted_.load(std::memory_order_acquire);
   };
-  if (!SpinUntil(opened)) {
+  if (!SpinUntil(self, opened)) {
     std::unique_lock<std::mutex> lock(reduce_mu_);
     reduce_parked_.fetch_add(1, std::memory_order_seq_cst);
     reduce_cv_.wait(lock, opened);

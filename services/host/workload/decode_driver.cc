@@ -262,6 +262,8 @@ void DecodeDriver::StartToken(uint32_t token) {
   waiting_on_.assign(n, 0);
   issued_at_.assign(n, sim::SimTime());
   finished_at_.assign(n, sim::SimTime());
+  issued_.assign(n, 0);
+  finished_op_.assign(n, 0);
   path_ps_.assign(n, {});
   ops_done_ = 0;
   dependents_.assign(n, {});
@@ -275,11 +277,42 @@ void DecodeDriver::StartToken(uint32_t token) {
   for (size_t i = 0; i < n; ++i) {
     if (waiting_on_[i] == 0) Issue(static_cast<uint32_t>(i));
   }
+  PromiseOffloadPort();
+}
+
+void DecodeDriver::PromiseOffloadPort() {
+  offload_issued_ = false;
+  if (config_.offload == DriverConfig::Offload::kNone) return;
+  const size_t n = graph_.ops.size();
+  std::vector<char> downstream(n, 0);  // waits, directly or not, on an offloaded op in flight
+  std::vector<uint32_t> stack;
+  for (size_t i = 0; i < n; ++i) {
+    if (issued_[i] && !finished_op_[i] && Offloaded(config_, graph_.ops[i])) stack.push_back(static_cast<uint32_t>(i));
+  }
+  if (stack.empty()) return;
+  while (!stack.empty()) {
+    const uint32_t i = stack.back();
+    stack.pop_back();
+    for (uint32_t j : dependents_[i]) {
+      if (!downstream[j]) {
+        downstream[j] = 1;
+        stack.push_back(j);
+      }
+    }
+  }
+  for (size_t j = 0; j < n; ++j) {
+    if (!issued_[j] && Offloaded(config_, graph_.ops[j]) && !downstream[j]) return;
+  }
+  // The token's last op closes it; the next token starts only after every
+  // op, this one included, has completed: nothing new before a completion.
+  ctx().PromiseNoOutputBefore(offload_port_, sim::SimTime::Infinite(), offload_port_);
 }
 
 void DecodeDriver::Issue(uint32_t index) {
   const Op& op = graph_.ops[index];
   issued_at_[index] = ctx().Now();
+  issued_[index] = 1;
+  offload_issued_ |= Offloaded(config_, op);
   // Decode FFN matrices go to the offload unit; prefill stays on the host
   // (AiF runs prefill on the host; NVLLM's prefill path is not public).
   ctx().Send(Offloaded(config_, op) ? offload_port_ : host_port_, kOpRequest, op);
@@ -308,6 +341,7 @@ void DecodeDriver::Complete(const OpDone& done) {
   const uint32_t i = done.id - first_id;
   const sim::SimTime now = ctx().Now();
   finished_at_[i] = now;
+  finished_op_[i] = 1;
   // Critical path: continue from the dependency that finished last.
   sim::SimTime ready = token_start_;
   int critical = -1;
@@ -334,7 +368,12 @@ void DecodeDriver::Complete(const OpDone& done) {
   for (uint32_t j : dependents_[i]) {
     if (--waiting_on_[j] == 0) Issue(j);
   }
-  if (++ops_done_ < graph_.ops.size()) return;
+  if (++ops_done_ < graph_.ops.size()) {
+    // Only an offload completion (the promise's lapse) or an offloaded
+    // op's issue changes what the promise can say.
+    if (Offloaded(config_, graph_.ops[i]) || offload_issued_) PromiseOffloadPort();
+    return;
+  }
   // Token complete: its last op closes every path.
   const auto& total = path_ps_[graph_.ops.size() - 1];
   if (token_ == 0) {

@@ -7,6 +7,8 @@
 //
 // Ports: "host" (every op by default); "offload" (FFN matrices, when
 //   DriverConfig::offload: NVLLM's flash, AiF's SSD).
+// Lookahead: it promises the offload port quiet while every offloaded op
+//   yet to issue waits on one in flight (PromiseOffloadPort).
 // Statistics: per-token times and breakdown, ops issued, bytes requested.
 #ifndef STRATA_HOST_WORKLOAD_DECODE_DRIVER_H_
 #define STRATA_HOST_WORKLOAD_DECODE_DRIVER_H_
@@ -97,6 +99,11 @@ class DecodeDriver final : public sim::Component {
   void StartToken(uint32_t token);
   void Issue(uint32_t index);
   void Complete(const OpDone& done);
+  // Lookahead: when every offloaded op not yet issued waits (through its
+  // dependencies) on an offloaded op still in flight, no op can leave the
+  // offload port before a completion arrives on it; the driver promises
+  // so, which lets the offload unit's partition run ahead of the host's.
+  void PromiseOffloadPort();
   std::vector<std::vector<int>> RouteExperts();
 
   const DriverConfig config_;
@@ -109,6 +116,8 @@ class DecodeDriver final : public sim::Component {
   std::vector<uint32_t> waiting_on_;  // unfinished deps per op
   std::vector<std::vector<uint32_t>> dependents_;  // per op, the ops that wait for it, in index order
   std::vector<sim::SimTime> issued_at_, finished_at_;
+  std::vector<char> issued_, finished_op_;  // per op
+  bool offload_issued_ = false;              // since the last PromiseOffloadPort
   std::vector<std::array<int64_t, kCategoryCount>> path_ps_;  // critical-path breakdown up to each op
   uint32_t ops_done_ = 0;
   bool finished_ = false;

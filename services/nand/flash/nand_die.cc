@@ -28,34 +28,52 @@ SimTime ComputePageTime(const NandConfig& c) {
 SimTime MinimumDieTime(const NandConfig& c, const NandRequest& r) {
   if (r.op == NandOp::kProgram) return c.timing.program;  // after its data-in; suspends only add
   if (r.op == NandOp::kErase) return c.timing.erase;
-  if (r.op != NandOp::kRead && r.op != NandOp::kGemv) return SimTime::Zero();
-  // Each step's array read, at its page type's fewest read levels over the
-  // codings a block may have, with cr-read wherever it is enabled.
+  if ((r.op != NandOp::kRead && r.op != NandOp::kGemv) || r.page_count == 0) return SimTime::Zero();
+  // The die's own pipeline (stream_pipeline.h, which PAGE events follow to
+  // the picosecond when nothing contends) at the fastest step times the
+  // request's pages allow: each page type's fewest read levels over both
+  // codings, with cr-read wherever a wordline follows the last (and on step
+  // 0, which may follow the die's previous read). Every update of the
+  // recurrence is a max of sums, so faster steps never give a later end,
+  // and contention for the bus or an LDPC engine only adds.
   const NandGeometry& g = c.geometry;
-  const bool cr = c.timing.cr_read && r.retry_level == 0;
-  SimTime bound = SimTime::Zero();
-  SimTime fastest = SimTime::Infinite();
-  for (uint32_t step = 0; step < r.page_count; ++step) {
-    const WordlinePage wp = ToWordlinePage(g, r.page + step * r.page_stride);
-    SimTime step_time = SimTime::Infinite();
+  const bool cr_allowed = c.timing.cr_read && r.retry_level == 0;
+  auto fastest = [&](uint32_t page_type, bool cr) {
+    SimTime t = SimTime::Infinite();
     for (BlockCoding coding : {BlockCoding::kDefault, BlockCoding::kBiasErrorEncoding}) {
-      const absl::StatusOr<uint32_t> levels = ReadLevels(g.bits_per_cell, coding, wp.page_type);
-      if (!levels.ok()) continue;
-      step_time = std::min(step_time, ArrayReadTime(c.timing, *levels, false));
-      if (cr) step_time = std::min(step_time, ArrayReadTime(c.timing, *levels, true));
+      const absl::StatusOr<uint32_t> levels = ReadLevels(g.bits_per_cell, coding, page_type);
+      if (levels.ok()) t = std::min(t, ArrayReadTime(c.timing, *levels, cr));
     }
-    if (step_time.IsInfinite()) return SimTime::Zero();  // no bound known: promise nothing
-    bound += step_time;
-    fastest = std::min(fastest, step_time);
+    return t;
+  };
+  auto wordline_page = [&](uint32_t step) { return ToWordlinePage(g, r.page + step * r.page_stride); };
+  uint32_t period = 1;
+  while ((uint64_t{period} * r.page_stride) % g.bits_per_cell != 0) ++period;
+  StreamSteps steps;
+  steps.count = r.page_count;
+  // Step 0 charge-recycles only after a read of the wordline before it.
+  steps.first = fastest(wordline_page(0).page_type, cr_allowed && wordline_page(0).wordline > 0);
+  steps.periodic.resize(period);
+  for (uint32_t residue = 0; residue < period; ++residue) {
+    const uint32_t s = residue == 0 ? period : residue;
+    const bool cr = cr_allowed && wordline_page(s).wordline == wordline_page(s - 1).wordline + 1;
+    steps.periodic[residue] = fastest(wordline_page(s).page_type, cr);
   }
-  if (r.op == NandOp::kGemv && r.page_count > 0) {
-    // The PE array multiplies each page after its read: the first read, then
-    // every page of one unit back to back at best.
-    const int64_t pages_per_unit =
-        int64_t{r.page_count} * (c.pe.placement == PePlacement::kPerPlane ? 1 : r.plane_count);
-    bound = std::max(bound, fastest + ComputePageTime(c) * pages_per_unit);
+  if (steps.first.IsInfinite()) return SimTime::Zero();  // no known read time: bound nothing
+  for (SimTime t : steps.periodic) {
+    if (t.IsInfinite()) return SimTime::Zero();
   }
-  return bound;
+  StreamPipelineShape shape;
+  shape.gemv = r.op == NandOp::kGemv;
+  shape.ecclite = c.ecc.kind == EccKind::kEccLite;
+  shape.cache_read = c.timing.cache_read;
+  const bool per_plane = c.pe.placement == PePlacement::kPerPlane;
+  for (uint32_t p = r.plane; p < uint32_t{r.plane} + r.plane_count; ++p) shape.unit_of_plane.push_back(per_plane ? p : 0);
+  shape.units = per_plane ? g.planes_per_die : 1;
+  shape.decode = EccLiteLatency(c.ecc, g.page_bytes);
+  shape.xfer = sim::TransferTime(g.page_bytes, c.bus.bytes_per_second());
+  shape.compute = ComputePageTime(c);
+  return RunStreamPipeline(shape, SimTime::Zero(), steps).end;
 }
 
 NandDie::NandDie(std::string name, const NandConfig& config)

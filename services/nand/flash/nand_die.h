@@ -69,14 +69,13 @@
 namespace strata::nand {
 
 // A lower bound on a request's time at a die, from its command's arrival to
-// the die's kDieOpDone, from the timing parameters alone, whatever the page
-// types, cr-read chains or contention: a read or GEMV steps through
-// page_count wordlines, each no faster than the fastest array read; a GEMV's
-// PE array also multiplies each of its pages (after the first read) in no
-// less than ComputePageTime; a program or erase takes its array time.
-// The channel promises its responses no sooner (lookahead, see
-// sim::Context::PromiseNoOutputBefore); the kernel checks every response
-// against it, so a bound that is too high fails the run instead of passing.
+// its pages' last stage, from the timing parameters alone: the die's own
+// pipeline (stream_pipeline.h) at the fastest step times its pages allow
+// (any coding, cr-read wherever possible), with nothing contending; a
+// program or erase takes its array time. The channel promises its
+// responses no sooner (lookahead, see sim::Context::PromiseNoOutputBefore);
+// the kernel checks every response against it, so a bound that is too
+// high fails the run instead of passing.
 SimTime MinimumDieTime(const NandConfig& config, const NandRequest& request);
 
 class NandDie final : public sim::Component {

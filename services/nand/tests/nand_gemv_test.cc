@@ -63,6 +63,26 @@ NandRequest Gemv(uint64_t id, uint32_t block, uint32_t page, uint16_t count, uin
 
 absl::StatusOr<sim::RunResult> RunIt(sim::Simulation& s) { return sim::Run(s, sim::RunOptions{}); }
 
+// The channel's promise rests on MinimumDieTime: a lower bound from the
+// timing alone. One LSB page at wordline 0 (no cr-read possible): the
+// fewest levels over both codings is be-enc's 1 (14 + 9 + 5 = 28 us), then
+// max(ECC, PE); the die really takes tR 37 us (default coding, 2 levels).
+TEST_P(NandGemvTest, MinimumDieTimeIsTheFastestCodingsPipelineAndNeverAboveTheRealTime) {
+  const NandRequest one = Gemv(1, 0, 0, 1, 1, 1, 4096, 4);
+  EXPECT_EQ(MinimumDieTime(GemvConfig(), one), Us(28) + std::max(kEcc, kPe));
+  // 96 pages on 4 planes, stride 1: every wordline after the first may
+  // charge-recycle; the run is still at least 96 steps of the fastest read.
+  const NandRequest run = Gemv(2, 0, 0, 96, 1, 4, 4096, 4 * 96);
+  const SimTime bound = MinimumDieTime(GemvConfig(), run);
+  EXPECT_GE(bound, Us(9.7) * 96);
+  auto b = MakeBench(GemvConfig(), {{0, run}}, kLink);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(RunIt(b->sim).ok());  // the channel's promise is checked at the response
+  const auto* r = b->requester->Find(2);
+  ASSERT_NE(r, nullptr);
+  EXPECT_LE(kLink + kCmd + bound + kLink, r->time);
+}
+
 TEST_P(NandGemvTest, OnePageIsTrThenMaxOfEccAndPeThenPartialSums) {
   // 4 rows x 4096 columns = 16384 INT8 weights = one LSB page (tR 37 us).
   auto b = MakeBench(GemvConfig(), {{0, Gemv(1, 0, 0, 1, 1, 1, 4096, 4)}}, kLink);

@@ -182,9 +182,14 @@ TEST(NandTimingTest, InvalidRequestIsAnsweredAndChangesNothing) {
                      kLink);
   ASSERT_TRUE(RunIt(b->sim).ok());
   ASSERT_EQ(b->requester->received.size(), 3u);
+  // Answered when the fastest valid request could be (the channel's
+  // declared reaction from "host" to "host"): a one-page read's command
+  // cycles, its array time at the fewest levels of any page type and coding
+  // (be-enc's LSB: 14 + 9 + 5 = 28 us; no cr-read on wordline 0) and its
+  // data-out.
   for (const auto& r : b->requester->received) {
     EXPECT_EQ(r.response.status, NandStatus::kInvalidRequest);
-    EXPECT_EQ(r.time, kLink * 2);
+    EXPECT_EQ(r.time, kLink * 2 + kCmd + Us(28) + kXfer);
   }
   EXPECT_EQ(b->array.dies[0][0]->stats().commands, 0u);
   EXPECT_EQ(b->array.channels[0]->stats().invalid_requests, 3u);

@@ -79,9 +79,10 @@ class Transport {
 // after the bound keeps an oversubscribed machine (more partitions than
 // cores) making progress, since a spinner would only steal the core of the
 // partition it waits for.
+// Yielding is no middle step: under load a yield can lose the core for a
+// whole scheduler slice, far longer than parking and a futex wake-up.
 struct SpinPolicy {
   int64_t spin_ns = 0;  // busy-wait (with a CPU pause) at most this long
-  int yields = 0;       // then give the core away this many times
   // Spins only when every partition has a core of its own: `partitions`
   // threads on std::thread::hardware_concurrency() cores.
   static SpinPolicy For(int partitions);
@@ -128,11 +129,15 @@ class InProcessTransport final : public Transport {
   // Contract 3: detects a stuck run and hands out floors or quiescence.
   void CheckStuckLocked();
   void WakeLocked(Mailbox& box);
-  // Spins (then yields) until `done()` or the policy's bound; true if done.
+  // Spins until `done()` or this partition's adaptive budget; true if done.
   template <typename Done>
-  bool SpinUntil(Done done) const;
+  bool SpinUntil(PartitionId self, Done done);
 
   const SpinPolicy spin_;
+  struct alignas(64) SpinBudget {
+    int64_t value;  // ns; touched by its partition's thread only
+  };
+  std::vector<SpinBudget> spin_budget_ns_;
   std::mutex mu_;
   std::vector<Mailbox> boxes_;
   int64_t event_messages_in_flight_ = 0;
