@@ -94,42 +94,65 @@ InProcessTransport::InProcessTransport(int partitions, SpinPolicy spin)
       live_(partitions) {}
 
 void InProcessTransport::WakeLocked(Mailbox& box) {
-  box.wakes.fetch_add(1, std::memory_order_release);
-  if (box.parked) box.cv.notify_one();
+  box.wakes.fetch_add(1, std::memory_order_seq_cst);
+  if (box.parked.load(std::memory_order_seq_cst)) box.cv.Signal();
+}
+
+void InProcessTransport::Wake(Mailbox& box) {
+  // Dekker with Wait: it sets parked, then reads count; we wrote count,
+  // then read parked (both seq_cst), so one of us sees the other. Its
+  // cv.Wait holds mu_ until it sleeps, so the Signal below is not lost.
+  box.wakes.fetch_add(1, std::memory_order_seq_cst);
+  if (box.parked.load(std::memory_order_seq_cst)) {
+    absl::MutexLock lock(&mu_);
+    box.cv.Signal();
+  }
 }
 
 void InProcessTransport::Send(PartitionMessage message) {
-  std::lock_guard<std::mutex> lock(mu_);
   Mailbox& box = boxes_[message.to];
-  if (box.left) return;  // it finished: nothing it could still use
-  if (!message.events.empty()) ++event_messages_in_flight_;
-  box.messages.push_back(std::move(message));
-  box.count.store(static_cast<uint32_t>(box.messages.size()), std::memory_order_release);
-  WakeLocked(box);
+  {
+    absl::MutexLock lock(&box.box_mu);
+    if (box.dropped) return;  // it finished: nothing it could still use
+    // Counted before it can be received, so stuck detection never sees an
+    // event in flight as nothing.
+    if (!message.events.empty()) event_messages_in_flight_.fetch_add(1, std::memory_order_seq_cst);
+    box.messages.push_back(std::move(message));
+    box.count.store(static_cast<uint32_t>(box.messages.size()), std::memory_order_seq_cst);
+  }
+  Wake(box);
 }
 
 void InProcessTransport::Receive(PartitionId self, std::vector<PartitionMessage>* out) {
   Mailbox& box = boxes_[self];
-  // Contract 2 holds without the lock: a message sent before the barrier
+  // Contract 2 holds without a lock here: a message sent before the barrier
   // was counted before the sender arrived, and the barrier orders memory.
   if (box.count.load(std::memory_order_acquire) == 0) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& m : box.messages) {
-    if (!m.events.empty()) {
-      --event_messages_in_flight_;
-      box.idle = false;
+  int64_t with_events = 0;
+  {
+    absl::MutexLock lock(&box.box_mu);
+    for (auto& m : box.messages) {
+      with_events += m.events.empty() ? 0 : 1;
+      out->push_back(std::move(m));
     }
-    out->push_back(std::move(m));
+    box.messages.clear();
+    box.count.store(0, std::memory_order_relaxed);
   }
-  box.messages.clear();
-  box.count.store(0, std::memory_order_relaxed);
+  if (with_events == 0) return;
+  // No longer idle before the events stop counting as in flight, so stuck
+  // detection never sees neither.
+  if (box.idle.load(std::memory_order_seq_cst)) {
+    absl::MutexLock lock(&mu_);
+    box.idle.store(false, std::memory_order_seq_cst);
+  }
+  event_messages_in_flight_.fetch_sub(with_events, std::memory_order_seq_cst);
 }
 
 void InProcessTransport::CheckStuckLocked() {
-  if (event_messages_in_flight_ != 0) return;
+  if (event_messages_in_flight_.load(std::memory_order_seq_cst) != 0) return;
   SimTime floor = SimTime::Infinite();
   for (const Mailbox& b : boxes_) {
-    if (b.left || b.idle) continue;
+    if (b.left || b.idle.load()) continue;
     if (!b.blocked) return;  // someone can still make progress on its own
     floor = std::min(floor, b.next_event);
   }
@@ -137,7 +160,7 @@ void InProcessTransport::CheckStuckLocked() {
     quiescent_ = true;
   } else {
     for (Mailbox& b : boxes_) {
-      if (b.blocked && !b.idle && !b.left) {
+      if (b.blocked && !b.idle.load() && !b.left) {
         b.has_floor = true;
         b.floor = floor;
       }
@@ -147,23 +170,25 @@ void InProcessTransport::CheckStuckLocked() {
 }
 
 WaitResult InProcessTransport::Wait(PartitionId self, SimTime next_event, SimTime* floor) {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Mailbox& box = boxes_[self];
-  box.idle = next_event.IsInfinite();
+  box.idle.store(next_event.IsInfinite(), std::memory_order_seq_cst);
   box.next_event = next_event;
   box.blocked = true;
   CheckStuckLocked();
-  auto ready = [&] { return !box.messages.empty() || box.has_floor || quiescent_ || aborted_.load(); };
+  auto ready = [&] {
+    return box.count.load(std::memory_order_seq_cst) > 0 || box.has_floor || quiescent_ || aborted_.load();
+  };
   if (!ready()) {
     // Registered as blocked (stuck detection sees it); spin outside the lock
     // for a wake-up before parking.
     const uint32_t wakes = box.wakes.load(std::memory_order_acquire);
-    lock.unlock();
+    mu_.Unlock();
     SpinUntil(self, [&] { return box.wakes.load(std::memory_order_acquire) != wakes || aborted_.load(); });
-    lock.lock();
-    box.parked = true;
-    box.cv.wait(lock, ready);
-    box.parked = false;
+    mu_.Lock();
+    box.parked.store(true, std::memory_order_seq_cst);
+    while (!ready()) box.cv.Wait(&mu_);
+    box.parked.store(false, std::memory_order_relaxed);
   }
   box.blocked = false;
   if (aborted_.load()) return WaitResult::kAborted;
@@ -220,20 +245,24 @@ std::optional<std::vector<SimTime>> InProcessTransport::AllReduceMin(PartitionId
 }
 
 void InProcessTransport::Leave(PartitionId self) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   Mailbox& box = boxes_[self];
   if (box.left) return;
   box.left = true;
-  for (const auto& m : box.messages) event_messages_in_flight_ -= m.events.empty() ? 0 : 1;
-  box.messages.clear();
-  box.count.store(0, std::memory_order_relaxed);
+  {
+    absl::MutexLock box_lock(&box.box_mu);
+    box.dropped = true;
+    for (const auto& m : box.messages) event_messages_in_flight_ -= m.events.empty() ? 0 : 1;
+    box.messages.clear();
+    box.count.store(0, std::memory_order_relaxed);
+  }
   live_.fetch_sub(1, std::memory_order_acq_rel);
   CheckStuckLocked();
 }
 
 void InProcessTransport::Abort() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     aborted_.store(true);
     for (Mailbox& b : boxes_) WakeLocked(b);
   }

@@ -31,6 +31,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "strata/sim/event.h"
 #include "strata/sim/time.h"
 
@@ -89,10 +90,10 @@ struct SpinPolicy {
   static SpinPolicy Never() { return {}; }
 };
 
-// Threads in one process: a mailbox per partition. One mutex guards all
-// mailboxes and the quiescence counters: messages are whole batches, so the
-// lock is taken per batch, not per event. A mailbox's message count is also
-// kept in an atomic, so an empty Receive takes no lock. AllReduceMin is a
+// Threads in one process: a mailbox per partition, each with its own lock,
+// taken per batch, not per event; a mailbox's message count is also kept in
+// an atomic, so an empty Receive takes no lock. One more mutex guards what
+// stuck detection (null messages) reads. AllReduceMin is a
 // lock-free generation barrier: each partition writes its vector into its
 // own slot, the last to arrive takes the minimum and opens the next
 // generation; the others spin, then park (SpinPolicy).
@@ -108,15 +109,20 @@ class InProcessTransport final : public Transport {
   void Abort() override;
 
  private:
+  // Messages sit under the mailbox's own mutex, so partitions sending to
+  // each other at the same moment (every window) never contend; the run's
+  // state for stuck detection (null messages) sits under mu_.
   struct alignas(64) Mailbox {
-    std::condition_variable cv;
-    std::vector<PartitionMessage> messages;
-    std::atomic<uint32_t> count{0};  // messages.size(), readable without mu_
-    std::atomic<uint32_t> wakes{0};  // bumped at every notify: what a spinning Wait watches
-    bool left = false;
-    bool idle = false;     // said so at its last Wait, and has received no events since
-    bool blocked = false;  // inside Wait
-    bool parked = false;   // inside cv.wait
+    absl::Mutex box_mu;
+    std::vector<PartitionMessage> messages;  // guarded by box_mu
+    bool dropped = false;                    // guarded by box_mu: left, take nothing more
+    std::atomic<uint32_t> count{0};          // messages.size(), readable without a lock
+    std::atomic<uint32_t> wakes{0};          // bumped at every wake-up: what a spinning Wait watches
+    std::atomic<bool> parked{false};         // inside cv.Wait
+    std::atomic<bool> idle{false};           // said so at its last Wait (under mu_), no events received since
+    absl::CondVar cv;                        // with mu_
+    bool left = false;     // under mu_
+    bool blocked = false;  // under mu_: inside Wait
     SimTime next_event = SimTime::Infinite();
     bool has_floor = false;
     SimTime floor;
@@ -128,7 +134,8 @@ class InProcessTransport final : public Transport {
   };
   // Contract 3: detects a stuck run and hands out floors or quiescence.
   void CheckStuckLocked();
-  void WakeLocked(Mailbox& box);
+  void WakeLocked(Mailbox& box);  // mu_ held
+  void Wake(Mailbox& box);        // mu_ not held
   // Spins until `done()` or this partition's adaptive budget; true if done.
   template <typename Done>
   bool SpinUntil(PartitionId self, Done done);
@@ -138,9 +145,9 @@ class InProcessTransport final : public Transport {
     int64_t value;  // ns; touched by its partition's thread only
   };
   std::vector<SpinBudget> spin_budget_ns_;
-  std::mutex mu_;
+  absl::Mutex mu_;
   std::vector<Mailbox> boxes_;
-  int64_t event_messages_in_flight_ = 0;
+  std::atomic<int64_t> event_messages_in_flight_{0};
   bool quiescent_ = false;
   std::atomic<bool> aborted_{false};
   // AllReduceMin.
