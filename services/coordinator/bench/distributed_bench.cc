@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "distributed/distributed_run.h"
@@ -18,6 +17,7 @@
 #include "strata/sim/digest.h"
 #include "strata/sim/engine.h"
 #include "strata/sim/partitioner.h"
+#include "strata/common/command_line.h"
 
 ABSL_FLAG(int, partitions, 2, "partitions; each gets its own partition service (1 to 64)");
 ABSL_FLAG(int, lps, 1024, "PHOLD logical processes");
@@ -98,9 +98,9 @@ int Fail(const absl::Status& s) {
 
 int main(int argc, char** argv) {
   partition::SelectPollingEngine();  // as the services do; GRPC_POLL_STRATEGY overrides
-  absl::SetProgramUsageMessage("strata-distributed-bench [--partitions=N] [--sync=window|null] [--job=FILE] "
-                               "[PHOLD flags as strata-phold]");
-  absl::ParseCommandLine(argc, argv);
+  strata::ParseCommandLineOrExit(argc, argv, "strata-distributed-bench",
+                                 "strata-distributed-bench [--partitions=N] [--sync=window|null] [--job=FILE] "
+                                 "[PHOLD flags as strata-phold]");
   const int n = absl::GetFlag(FLAGS_partitions);
   if (n < 1 || n > 64) return Fail(absl::InvalidArgumentError(absl::StrCat("partitions = ", n, "; allowed: 1 to 64")));
   auto sync = strata::sim::ParseSyncAlgorithm(absl::GetFlag(FLAGS_sync));
