@@ -263,6 +263,7 @@ int RunCommand(const std::string& path) {
     on_model = [&metrics](const strata::coordinator::ModelFigures& f) { metrics->UpdateModel({f}); };
   }
   auto result = strata::coordinator::RunJob(*spec, progress, nullptr, on_model);
+  if (metrics && result.ok()) metrics->Finish(*result, static_cast<uint32_t>(spec->workload().decode_tokens()));
   if (exposer && absl::GetFlag(FLAGS_metrics_linger_seconds) > 0) {
     std::this_thread::sleep_for(std::chrono::duration<double>(absl::GetFlag(FLAGS_metrics_linger_seconds)));
   }
