@@ -4,13 +4,17 @@
 //              [--partitions N] [--sync window|null] [--seed S]
 //   strata models
 //   strata submit JOB.textproto [--server HOST:PORT] [--watch]
-//   strata watch ID | strata cancel ID | strata list [--state S]
+//   strata watch ID [--output F.json] [--csv F.csv] | strata cancel ID
+//   strata list [--state S] [--format table|json]
+//   strata sweep SWEEP.textproto [--csv out.csv] [--jobs N | --submit | --shard I/N --results_dir DIR]
+//   strata sweep --merge DIR [--csv out.csv]
 //
 // Exit codes: 0 success, 2 bad input (the message names the field), 1 any
 // other failure.
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -21,25 +25,32 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "job/job_runner.h"
 #include "partition_server.h"
 #include "reproduce/reproduce.h"
 #include "sweep/sweep.h"
 #include "sweep/sweep_client.h"
+#include "sweep/sweep_shard.h"
+#include "sweep/sweep_table.h"
+#include "results/result_columns.h"
+#include "strata/common/command_line.h"
 #include "strata/v1/job_service.grpc.pb.h"
 #include "metrics/job_metrics.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 #include "model/model_catalog.h"
 
-ABSL_FLAG(std::string, output, "", "write the result as JSON (strata.v1.JobResult) to this file");
-ABSL_FLAG(std::string, csv, "", "write the result as one CSV row (with header) to this file");
+ABSL_FLAG(std::string, output, "", "run, watch, submit --watch: write the result as JSON (strata.v1.JobResult) to this file");
+ABSL_FLAG(std::string, csv, "",
+          "run, watch, submit --watch: write the result as one CSV row (with header) to this file; "
+          "sweep: the sweep's CSV (default sweep.csv)");
 ABSL_FLAG(int, partitions, 0, "override simulation.partitions (1 to 256)");
 ABSL_FLAG(std::string, sync, "", "override simulation.sync: window | null");
 ABSL_FLAG(std::string, fidelity, "", "override simulation.fidelity: page | stream");
@@ -52,12 +63,22 @@ ABSL_FLAG(std::string, server, "127.0.0.1:7700", "strata-coordinator address for
 ABSL_FLAG(bool, watch, false, "submit: follow the job until it ends and print its result");
 ABSL_FLAG(std::string, request_id, "", "submit: idempotency key; a retried submit with it runs the job once");
 ABSL_FLAG(std::string, state, "", "list: only jobs in this state (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)");
+ABSL_FLAG(std::string, format, "table", "list: table (a header, one job a line) | json (strata.v1.ListJobsResponse)");
+ABSL_FLAG(std::string, shard, "",
+          "sweep: run only shard I of N of the grid (points I, I+N, ...), as I/N, or N with I from "
+          "JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); needs --results_dir");
+ABSL_FLAG(std::string, results_dir, "",
+          "sweep --shard: one folder per grid point here (spec, result JSON, CSV row); points already done are "
+          "skipped, so a rerun resumes");
+ABSL_FLAG(std::string, merge, "", "sweep --merge DIR: gather the point folders of a sharded sweep into --csv");
 ABSL_FLAG(int, jobs, 2, "sweep, reproduce: jobs simulated at once, 1 to 64");
 ABSL_FLAG(bool, submit, false,
           "sweep: run the grid points as jobs on the coordinator at --server (its queue runs them, distributed "
           "points on its services) instead of here; submitting the same sweep again reuses its jobs");
 ABSL_FLAG(bool, quick, false, "reproduce: the small CI version (two small models, few tokens)");
 ABSL_FLAG(std::string, out, "results/reproduce", "reproduce: folder for the tables (CSV, text) and plots (PNG, SVG)");
+ABSL_FLAG(std::string, health_service, "",
+          "health: the service to ask about (empty: the whole server; e.g. strata.v1.JobService)");
 ABSL_FLAG(double, timeout_seconds, 30, "deadline for each call to the coordinator (watch: per message)");
 
 namespace {
@@ -174,36 +195,28 @@ void PrintRunLine(const JobResult& r) {
 
 absl::Status WriteCsv(const JobResult& r, const std::string& path) {
   std::ofstream out(path);
-  if (!out) return absl::InvalidArgumentError(absl::StrCat("--csv: cannot write '", path, "'"));
-  if (r.model().empty() && r.has_ssd_io()) {
-    const auto& io = r.ssd_io();
-    out << "job,system,commands,errors,iops,mb_per_second,mean_us,p50_us,p99_us,p999_us,max_us,read_p99_us,"
-           "write_p99_us,write_amplification,gc_page_copies,gc_erases,simulated_seconds,events,wall_seconds,"
-           "partitions,sync,wire,windows,null_messages,blocked_fraction,digest\n";
-    out << absl::StrCat(r.job_name(), ",", r.system(), ",", io.commands(), ",", io.errors(), ",", io.iops(), ",",
-                        io.mb_per_second(), ",", io.all().mean_us(), ",", io.all().p50_us(), ",", io.all().p99_us(),
-                        ",", io.all().p999_us(), ",", io.all().max_us(), ",", io.read().p99_us(), ",",
-                        io.write().p99_us(), ",", io.write_amplification(), ",", io.gc_page_copies(), ",",
-                        io.gc_erases(), ",", r.simulated_seconds(), ",", r.events(), ",", r.wall_seconds(), ",",
-                        r.partitions(), ",", r.sync(), ",", r.wire(), ",", r.windows(), ",", r.null_messages(), ",",
-                        r.blocked_fraction(), ",", r.digest())
-        << "\n";
-    return absl::OkStatus();
-  }
-  const auto& b = r.time_per_token_breakdown();
-  out << "job,model,system,tokens_per_second,time_per_token_us,flash_array_us,ecc_us,flash_bus_us,pe_compute_us,"
-         "host_attention_us,host_gemv_us,host_other_us,pcie_nvme_us,synchronization_us,prefill_seconds,"
-         "setup_seconds,simulated_seconds,events,wall_seconds,partitions,sync,wire,windows,null_messages,"
-         "blocked_fraction,digest\n";
-  out << absl::StrCat(r.job_name(), ",", r.model(), ",", r.system(), ",", r.tokens_per_second(), ",",
-                      r.time_per_token_us(), ",", b.flash_array_us(), ",", b.ecc_us(), ",", b.flash_bus_us(), ",",
-                      b.pe_compute_us(), ",", b.host_attention_us(), ",", b.host_gemv_us(), ",", b.host_other_us(),
-                      ",", b.pcie_nvme_us(), ",", b.synchronization_us(), ",", r.prefill_seconds(), ",",
-                      r.setup_seconds(), ",", r.simulated_seconds(), ",", r.events(), ",", r.wall_seconds(), ",",
-                      r.partitions(), ",", r.sync(), ",", r.wire(), ",", r.windows(), ",", r.null_messages(), ",",
-                      r.blocked_fraction(), ",", r.digest())
-      << "\n";
+  out << strata::coordinator::ResultCsv(r);
+  if (!out.flush()) return absl::InvalidArgumentError(absl::StrCat("--csv: cannot write '", path, "'"));
   return absl::OkStatus();
+}
+
+// --output and --csv, after run, watch or submit --watch.
+int WriteResultFiles(const JobResult& result) {
+  if (const std::string out = absl::GetFlag(FLAGS_output); !out.empty()) {
+    std::string json;
+    google::protobuf::util::JsonPrintOptions o;
+    o.add_whitespace = true;
+    o.always_print_primitive_fields = true;
+    o.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(result, &json, o);
+    std::ofstream f(out);
+    f << json;
+    if (!f.flush()) return Fail(absl::InvalidArgumentError(absl::StrCat("--output: cannot write '", out, "'")));
+  }
+  if (const std::string csv = absl::GetFlag(FLAGS_csv); !csv.empty()) {
+    if (absl::Status s = WriteCsv(result, csv); !s.ok()) return Fail(s);
+  }
+  return 0;
 }
 
 int RunCommand(const std::string& path) {
@@ -250,27 +263,14 @@ int RunCommand(const std::string& path) {
     on_model = [&metrics](const strata::coordinator::ModelFigures& f) { metrics->UpdateModel({f}); };
   }
   auto result = strata::coordinator::RunJob(*spec, progress, nullptr, on_model);
+  if (metrics && result.ok()) metrics->Finish(*result, static_cast<uint32_t>(spec->workload().decode_tokens()));
   if (exposer && absl::GetFlag(FLAGS_metrics_linger_seconds) > 0) {
     std::this_thread::sleep_for(std::chrono::duration<double>(absl::GetFlag(FLAGS_metrics_linger_seconds)));
   }
   if (tty && !quiet) std::fprintf(stderr, "\n");
   if (!result.ok()) return Fail(result.status());
   PrintTable(*result);
-  if (const std::string out = absl::GetFlag(FLAGS_output); !out.empty()) {
-    std::string json;
-    google::protobuf::util::JsonPrintOptions o;
-    o.add_whitespace = true;
-    o.always_print_primitive_fields = true;
-    o.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(*result, &json, o);
-    std::ofstream f(out);
-    if (!f) return Fail(absl::InvalidArgumentError(absl::StrCat("--output: cannot write '", out, "'")));
-    f << json;
-  }
-  if (const std::string csv = absl::GetFlag(FLAGS_csv); !csv.empty()) {
-    if (absl::Status s = WriteCsv(*result, csv); !s.ok()) return Fail(s);
-  }
-  return 0;
+  return WriteResultFiles(*result);
 }
 
 // ---- client commands: the same tables, from a coordinator ------------------
@@ -294,6 +294,10 @@ int FailRpc(const grpc::Status& s) {
                                                                : ("code " + std::to_string(s.error_code())).c_str());
   return s.error_code() == grpc::StatusCode::INVALID_ARGUMENT || s.error_code() == grpc::StatusCode::NOT_FOUND ? 2
                                                                                                               : 1;
+}
+
+void PrintJobHeader() {
+  std::printf("%-22s %-10s %13s %-28s %s\n", "ID", "STATE", "TOKENS", "NAME", "RESULT / ERROR");
 }
 
 void PrintJobLine(const strata::v1::Job& j) {
@@ -330,7 +334,7 @@ int WatchCommand(const std::string& id) {
   if (!any) return 1;
   if (job.state() == strata::v1::SUCCEEDED) {
     PrintTable(job.result());
-    return 0;
+    return WriteResultFiles(job.result());
   }
   std::fprintf(stderr, "strata: job %s ended %s: %s\n", job.id().c_str(),
                strata::v1::JobState_Name(job.state()).c_str(), job.error().c_str());
@@ -338,6 +342,11 @@ int WatchCommand(const std::string& id) {
 }
 
 int SubmitCommand(const std::string& path) {
+  if (!absl::GetFlag(FLAGS_watch) && (!absl::GetFlag(FLAGS_output).empty() || !absl::GetFlag(FLAGS_csv).empty())) {
+    return Fail(absl::InvalidArgumentError(
+        "submit: --output and --csv need --watch (the result exists only when the job ends); "
+        "or run `strata watch ID --output ...` later"));
+  }
   auto spec = strata::coordinator::LoadJobSpec(path);
   if (!spec.ok()) return Fail(spec.status());
   strata::v1::SubmitJobRequest request;
@@ -352,6 +361,10 @@ int SubmitCommand(const std::string& path) {
 }
 
 int ListCommand() {
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format != "table" && format != "json") {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("--format = '", format, "'; allowed: table, json")));
+  }
   strata::v1::ListJobsRequest request;
   if (const std::string state = absl::GetFlag(FLAGS_state); !state.empty()) {
     strata::v1::JobState parsed;
@@ -362,13 +375,26 @@ int ListCommand() {
     request.set_state(parsed);
   }
   auto stub = Connect();
+  strata::v1::ListJobsResponse all;  // every page, for --format=json
+  if (format == "table") PrintJobHeader();
   do {
     strata::v1::ListJobsResponse response;
     grpc::Status s = stub->ListJobs(Deadline().get(), request, &response);
     if (!s.ok()) return FailRpc(s);
-    for (const auto& j : response.jobs()) PrintJobLine(j);
+    for (const auto& j : response.jobs()) {
+      if (format == "table") PrintJobLine(j);
+      else *all.add_jobs() = j;
+    }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());
+  if (format == "json") {
+    std::string json;
+    google::protobuf::util::JsonPrintOptions o;
+    o.add_whitespace = true;
+    o.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(all, &json, o);
+    std::printf("%s", json.c_str());
+  }
   return 0;
 }
 
@@ -378,35 +404,62 @@ int CancelCommand(const std::string& id) {
   strata::v1::Job job;
   grpc::Status s = Connect()->CancelJob(Deadline().get(), request, &job);
   if (!s.ok()) return FailRpc(s);
+  PrintJobHeader();
   PrintJobLine(job);
   return 0;
 }
 
-// One CSV row per grid point, its coordinates first. Returns the number of
-// points that failed, or -1 if the file cannot be written.
-int WriteSweepCsv(const std::vector<strata::coordinator::SweepPoint>& points,
-                  const std::vector<absl::StatusOr<JobResult>>& results, const std::string& path) {
+// The sweep CSV (sweep/sweep_table.h). Returns the number of points that
+// failed, or -1 if the file cannot be written.
+int WriteSweepCsv(const std::vector<strata::coordinator::SweepRow>& rows, const std::string& path) {
   std::ofstream out(path);
-  if (!out) return -1;
-  for (const auto& [field, value] : points[0].coordinates) out << field << ",";
-  out << "tokens_per_second,time_per_token_us,host_gemv_us,host_attention_us,pcie_nvme_us,events,wall_seconds,digest,error\n";
+  out << strata::coordinator::SweepCsv(rows);
+  if (!out.flush()) return -1;
   int failures = 0;
-  for (size_t i = 0; i < points.size(); ++i) {
-    for (const auto& [field, value] : points[i].coordinates) out << value << ",";
-    if (results[i].ok()) {
-      const JobResult& r = *results[i];
-      out << absl::StrCat(r.tokens_per_second(), ",", r.time_per_token_us(), ",",
-                          r.time_per_token_breakdown().host_gemv_us(), ",",
-                          r.time_per_token_breakdown().host_attention_us(), ",",
-                          r.time_per_token_breakdown().pcie_nvme_us(), ",", r.events(), ",", r.wall_seconds(), ",",
-                          r.digest(), ",")
-          << "\n";
-    } else {
-      ++failures;
-      out << ",,,,,,,,\"" << results[i].status().message() << "\"\n";
-    }
-  }
+  for (const auto& row : rows) failures += row.values.back().empty() ? 0 : 1;  // "error" is last
   return failures;
+}
+
+std::string SweepCsvPath() {
+  const std::string path = absl::GetFlag(FLAGS_csv);
+  return path.empty() ? "sweep.csv" : path;
+}
+
+// strata health --server HOST:PORT: asks the server's standard gRPC health
+// service (grpc.health.v1), as a container HEALTHCHECK or a person would.
+// Exit 0 when SERVING, 1 otherwise (unreachable, NOT_SERVING, unknown).
+int HealthCommand() {
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(absl::GetFlag(FLAGS_health_service));
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status s = stub->Check(Deadline().get(), request, &response);
+  if (!s.ok()) {
+    std::fprintf(stderr, "strata: health of %s: %s (code %d)\n", absl::GetFlag(FLAGS_server).c_str(),
+                 s.error_message().c_str(), static_cast<int>(s.error_code()));
+    return 1;
+  }
+  const std::string status = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+  std::printf("%s %s\n", absl::GetFlag(FLAGS_server).c_str(), status.c_str());
+  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 1;
+}
+
+// strata sweep --merge DIR: the point folders of a sharded sweep, as one CSV.
+int MergeCommand(const std::string& dir) {
+  auto merged = strata::coordinator::MergeSweepResults(dir);
+  if (!merged.ok()) return Fail(merged.status());
+  const std::string csv_path = SweepCsvPath();
+  const int failures = WriteSweepCsv(merged->rows, csv_path);
+  if (failures < 0) return Fail(absl::InvalidArgumentError(absl::StrCat("--csv: cannot write '", csv_path, "'")));
+  std::printf("%zu grid points, %zu merged (%d failed), %zu missing; results in %s\n", merged->points,
+              merged->rows.size(), failures, merged->missing.size(), csv_path.c_str());
+  if (!merged->missing.empty()) {
+    std::fprintf(stderr, "strata: grid points with no results yet: %s\n",
+                 absl::StrJoin(merged->missing, ", ").c_str());
+    return 1;
+  }
+  return failures == 0 ? 0 : 1;
 }
 
 // strata sweep SWEEP.textproto --csv out.csv: every grid point embedded,
@@ -430,6 +483,20 @@ int SweepCommand(const std::string& path) {
   auto progress = [](size_t done, size_t total) {
     if (!absl::GetFlag(FLAGS_quiet)) std::fprintf(stderr, "sweep: %zu/%zu points done\n", done, total);
   };
+  if (const std::string shard_flag = absl::GetFlag(FLAGS_shard); !shard_flag.empty()) {
+    auto shard = strata::coordinator::ParseShard(shard_flag, std::getenv("JOB_COMPLETION_INDEX"));
+    if (!shard.ok()) return Fail(shard.status());
+    const std::string dir = absl::GetFlag(FLAGS_results_dir);
+    if (dir.empty()) return Fail(absl::InvalidArgumentError("--shard needs --results_dir (a folder shared by the shards)"));
+    std::function<void(const std::string&)> log;
+    if (!absl::GetFlag(FLAGS_quiet)) log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    auto report = strata::coordinator::RunSweepShard(*sweep, *points, *shard, dir, parallel, log);
+    if (!report.ok()) return Fail(report.status());
+    std::printf("shard %d/%d: %zu of %zu grid points, %zu already done, %zu run, %zu failed; results in %s\n",
+                shard->index, shard->count, report->owned, report->points, report->skipped,
+                report->owned - report->skipped, report->failed, dir.c_str());
+    return report->failed == 0 ? 0 : 1;
+  }
   std::vector<absl::StatusOr<JobResult>> results;
   if (absl::GetFlag(FLAGS_submit)) {
     auto stub = Connect();
@@ -446,9 +513,10 @@ int SweepCommand(const std::string& path) {
     for (const auto& p : *points) jobs.push_back(p.job);
     results = strata::coordinator::RunJobsConcurrently(jobs, parallel, progress);
   }
-  std::string csv_path = absl::GetFlag(FLAGS_csv);
-  if (csv_path.empty()) csv_path = "sweep.csv";
-  const int failures = WriteSweepCsv(*points, results, csv_path);
+  const std::string csv_path = SweepCsvPath();
+  std::vector<strata::coordinator::SweepRow> rows;
+  for (size_t i = 0; i < points->size(); ++i) rows.push_back(strata::coordinator::MakeSweepRow((*points)[i], results[i]));
+  const int failures = WriteSweepCsv(rows, csv_path);
   if (failures < 0) return Fail(absl::InvalidArgumentError(absl::StrCat("--csv: cannot write '", csv_path, "'")));
   std::printf("%zu grid points, %d failed; results in %s\n", points->size(), failures, csv_path.c_str());
   return failures == 0 ? 0 : 1;
@@ -487,14 +555,18 @@ int ReproduceCommand(const std::string& paper) {
 
 int main(int argc, char** argv) {
   strata::partition::SelectPollingEngine();  // before any gRPC call (submit, watch, sweep --submit)
-  absl::SetProgramUsageMessage(
+  std::vector<char*> args = strata::ParseCommandLineOrExit(argc, argv, "strata",
       "strata run JOB.textproto [--output F.json] [--csv F.csv] [--partitions N] [--sync window|null] [--seed S]\n"
       "  strata models\n"
       "  strata submit JOB.textproto [--server HOST:PORT] [--watch] [--request_id KEY]\n"
-      "  strata watch ID | strata cancel ID | strata list [--state STATE]   (all take --server)\n"
+      "  strata watch ID [--output F.json] [--csv F.csv] | strata cancel ID\n"
+      "  strata list [--state STATE] [--format table|json]   (submit, watch, cancel, list take --server)\n"
       "  strata sweep SWEEP.textproto [--csv out.csv] [--jobs N | --submit [--server HOST:PORT]]\n"
-      "  strata reproduce aif|nvllm [--quick] [--fidelity page|stream] [--out DIR] [--jobs N]");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+      "  strata sweep SWEEP.textproto --shard I/N --results_dir DIR [--jobs N]   (one shard of a cluster sweep)\n"
+      "  strata sweep --merge DIR [--csv out.csv]\n"
+      "  strata reproduce aif|nvllm [--quick] [--fidelity page|stream] [--out DIR] [--jobs N]\n"
+      "  strata health [--server HOST:PORT] [--health_service NAME]   (exit 0 when SERVING)\n"
+      "Exit codes: 0 success, 1 failure, 2 bad input (the message names the field or flag).");
   if (args.size() >= 2 && std::string(args[1]) == "models") {
     std::printf("%-14s %7s %7s %7s %6s %4s %8s %s\n", "model", "params", "layers", "hidden", "heads", "kv", "vocab",
                 "ffn");
@@ -512,6 +584,10 @@ int main(int argc, char** argv) {
   if (args.size() == 3 && command == "watch") return WatchCommand(args[2]);
   if (args.size() == 3 && command == "cancel") return CancelCommand(args[2]);
   if (args.size() == 2 && command == "list") return ListCommand();
+  if (args.size() == 2 && command == "health") return HealthCommand();
+  if (args.size() == 2 && command == "sweep" && !absl::GetFlag(FLAGS_merge).empty()) {
+    return MergeCommand(absl::GetFlag(FLAGS_merge));
+  }
   if (args.size() == 3 && command == "sweep") return SweepCommand(args[2]);
   if (args.size() == 3 && command == "reproduce") return ReproduceCommand(args[2]);
   std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());

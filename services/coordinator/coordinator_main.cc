@@ -11,16 +11,18 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "prometheus/exposer.h"
 #include "partition_server.h"
 #include "server/coordinator_server.h"
+#include "strata/common/command_line.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7700", "gRPC listen address (port 0: any free port)");
 ABSL_FLAG(std::string, db, "strata-jobs.sqlite", "SQLite file for jobs and results");
 ABSL_FLAG(int, max_concurrent_jobs, 1, "jobs run at once, 1 to 64");
 ABSL_FLAG(std::string, metrics_address, "", "serve Prometheus /metrics at HOST:PORT (empty: off)");
+ABSL_FLAG(double, metrics_linger_seconds, 60,
+          "keep a finished job's per-job series (sim_job) exported this long, then remove them (0: at once); "
+          "longer than Prometheus' scrape interval, so its final figures are scraped");
 ABSL_FLAG(std::vector<std::string>, nand, {}, "nand services HOST:PORT,... for distributed jobs (more may register)");
 ABSL_FLAG(std::vector<std::string>, controller, {}, "controller services HOST:PORT,... for distributed jobs");
 ABSL_FLAG(std::vector<std::string>, host, {}, "host services HOST:PORT,... for distributed jobs");
@@ -35,8 +37,9 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  absl::SetProgramUsageMessage("strata-coordinator [--listen=HOST:PORT] [--db=FILE] [--metrics_address=HOST:PORT]");
-  absl::ParseCommandLine(argc, argv);
+  strata::ParseCommandLineOrExit(argc, argv, "strata-coordinator",
+                                 "strata-coordinator [--listen=HOST:PORT] [--db=FILE] [--metrics_address=HOST:PORT]\n"
+                                 "The strata job service: jobs over gRPC (strata.v1.JobService), kept in SQLite.");
   const int concurrent = absl::GetFlag(FLAGS_max_concurrent_jobs);
   if (concurrent < 1 || concurrent > 64) {
     std::fprintf(stderr, "strata-coordinator: max_concurrent_jobs = %d; allowed: 1 to 64\n", concurrent);
@@ -46,6 +49,12 @@ int main(int argc, char** argv) {
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.database = absl::GetFlag(FLAGS_db);
   options.max_concurrent_jobs = concurrent;
+  const double linger = absl::GetFlag(FLAGS_metrics_linger_seconds);
+  if (!(linger >= 0 && linger <= 86400)) {
+    std::fprintf(stderr, "strata-coordinator: metrics_linger_seconds = %g; allowed: 0 to 86400\n", linger);
+    return 2;
+  }
+  options.metrics_linger = absl::Seconds(linger);
   for (const auto& [role, addresses] : {std::pair{strata::v1::NAND, absl::GetFlag(FLAGS_nand)},
                                         std::pair{strata::v1::CONTROLLER, absl::GetFlag(FLAGS_controller)},
                                         std::pair{strata::v1::HOST, absl::GetFlag(FLAGS_host)}}) {

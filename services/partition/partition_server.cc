@@ -15,6 +15,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
 #include "metrics/job_metrics.h"
+#include "metrics/metrics_linger.h"
 #include "partition_set.h"
 #include "peer_transport.h"
 #include "remote_transport.h"
@@ -93,8 +94,9 @@ absl::Status CheckPeers(const v1::LoadPartitions& load) {
 
 class PartitionServiceImpl final : public PeerAcceptor::Service {
  public:
-  PartitionServiceImpl(v1::ServiceRole role, std::string address, std::shared_ptr<prometheus::Registry> registry)
-      : role_(role), address_(std::move(address)), registry_(std::move(registry)) {}
+  PartitionServiceImpl(v1::ServiceRole role, std::string address, std::shared_ptr<prometheus::Registry> registry,
+                       absl::Duration metrics_linger)
+      : role_(role), address_(std::move(address)), registry_(std::move(registry)), metrics_linger_(metrics_linger) {}
 
   grpc::Status Describe(grpc::ServerContext*, const v1::DescribeRequest*, v1::DescribeResponse* response) override {
     response->set_role(role_);
@@ -122,8 +124,20 @@ class PartitionServiceImpl final : public PeerAcceptor::Service {
       std::lock_guard<std::mutex> lock(write_mu);
       return stream->Write(m);
     };
+    // This service's partitions' figures; the coordinator publishes the
+    // job's (tokens, seconds per token). Kept for the linger when the run
+    // ends, however it ends (declared before the run's objects, so after
+    // they are gone).
     std::unique_ptr<coordinator::JobMetrics> metrics;
-    if (registry_ && load.has_job()) metrics = std::make_unique<coordinator::JobMetrics>(registry_, load.run_id());
+    if (registry_ && load.has_job()) {
+      metrics = std::make_unique<coordinator::JobMetrics>(registry_, load.run_id(),
+                                                          coordinator::JobFigures::kPartitionsOnly);
+    }
+    struct LingerOnExit {
+      coordinator::MetricsLinger& linger;
+      std::unique_ptr<coordinator::JobMetrics>& metrics;
+      ~LingerOnExit() { linger.Keep(std::move(metrics)); }
+    } linger_on_exit{metrics_linger_, metrics};
     const auto tokens_total = static_cast<uint32_t>(load.job().workload().decode_tokens());
     auto progress = [&](const v1::PartitionsProgress& p, const std::vector<coordinator::ModelFigures>& model) {
       if (metrics) {
@@ -265,6 +279,7 @@ class PartitionServiceImpl final : public PeerAcceptor::Service {
   std::mutex sessions_mu_;
   std::map<std::string, std::shared_ptr<PeerTransport>> sessions_;  // runs with peer exchange, by session
   std::shared_ptr<prometheus::Registry> registry_;
+  coordinator::MetricsLinger metrics_linger_;
   std::atomic<uint32_t> running_{0};
 };
 
@@ -289,7 +304,8 @@ absl::StatusOr<std::unique_ptr<PartitionServer>> PartitionServer::Start(const Pa
     return absl::InvalidArgumentError("role is unspecified; allowed: NAND, CONTROLLER, HOST");
   }
   std::unique_ptr<PartitionServer> server(new PartitionServer());
-  auto service = std::make_unique<PartitionServiceImpl>(options.role, options.listen_address, options.registry);
+  auto service = std::make_unique<PartitionServiceImpl>(options.role, options.listen_address, options.registry,
+                                                        options.metrics_linger);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -22,6 +22,8 @@ struct PartitionServerOptions {
   v1::ServiceRole role = v1::HOST;
   std::string listen_address = "127.0.0.1:0";  // port 0: any free port
   std::shared_ptr<prometheus::Registry> registry;  // may be null: no metrics
+  // How long a finished run's per-job series stay exported.
+  absl::Duration metrics_linger = absl::Seconds(60);
 };
 
 // Every strata process calls this before its first gRPC call: it picks

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "grpcpp/server_context.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "prometheus/histogram.h"
 
@@ -67,8 +68,8 @@ class RpcLatency {
 // One per call: created when the call starts, records when destroyed.
 class LatencyInterceptor final : public grpc::experimental::Interceptor {
  public:
-  LatencyInterceptor(std::shared_ptr<RpcLatency> latency, const char* method)
-      : latency_(std::move(latency)), method_(method != nullptr ? method : ""),
+  LatencyInterceptor(std::shared_ptr<RpcLatency> latency, grpc::experimental::ServerRpcInfo* info)
+      : latency_(std::move(latency)), info_(info), method_(info->method() != nullptr ? info->method() : ""),
         start_(std::chrono::steady_clock::now()) {}
   ~LatencyInterceptor() override {
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start_;
@@ -77,12 +78,21 @@ class LatencyInterceptor final : public grpc::experimental::Interceptor {
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       code_ = methods->GetSendStatus().error_code();
+      // A call the client's deadline or cancellation already ended never
+      // delivers the handler's status (a WatchJob whose Write failed
+      // returns OK): record what the client saw.
+      grpc::ServerContextBase* context = info_->server_context();
+      if (context != nullptr && context->IsCancelled()) {
+        code_ = context->deadline() <= std::chrono::system_clock::now() ? grpc::StatusCode::DEADLINE_EXCEEDED
+                                                                          : grpc::StatusCode::CANCELLED;
+      }
     }
     methods->Proceed();
   }
 
  private:
   std::shared_ptr<RpcLatency> latency_;
+  grpc::experimental::ServerRpcInfo* info_;  // outlives this interceptor (it owns it)
   std::string method_;
   std::chrono::steady_clock::time_point start_;
   // Until a status is sent: a call that ends without one was cancelled.
@@ -93,7 +103,7 @@ class LatencyInterceptorFactory final : public grpc::experimental::ServerInterce
  public:
   explicit LatencyInterceptorFactory(std::shared_ptr<RpcLatency> latency) : latency_(std::move(latency)) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
-    return new LatencyInterceptor(latency_, info->method());
+    return new LatencyInterceptor(latency_, info);
   }
 
  private:

@@ -9,13 +9,12 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
 #include "partition_server.h"
 #include "prometheus/exposer.h"
+#include "strata/common/command_line.h"
 #include "strata/v1/partition_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "gRPC listen address HOST:PORT (port 0: any free port)");
@@ -23,6 +22,8 @@ ABSL_FLAG(std::string, coordinator, "", "coordinator address HOST:PORT to regist
 ABSL_FLAG(std::string, advertise, "",
           "address the coordinator dials to reach this service (empty: --listen's host with the bound port)");
 ABSL_FLAG(std::string, metrics_address, "", "serve Prometheus /metrics at HOST:PORT (empty: off)");
+ABSL_FLAG(double, metrics_linger_seconds, 60,
+          "keep a finished run's per-job series (sim_job) exported this long, then remove them (0: at once)");
 
 namespace strata::partition {
 namespace {
@@ -95,15 +96,20 @@ int ServiceMain(int argc, char** argv, v1::ServiceRole role) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   const std::string name = absl::StrCat("strata-", absl::AsciiStrToLower(v1::ServiceRole_Name(role)));
-  absl::SetProgramUsageMessage(absl::StrCat(
+  ParseCommandLineOrExit(argc, argv, name, absl::StrCat(
       name, " [--listen=HOST:PORT] [--coordinator=HOST:PORT] [--advertise=HOST:PORT] [--metrics_address=HOST:PORT]\n",
       "Hosts the ", absl::AsciiStrToLower(v1::ServiceRole_Name(role)),
       " partitions of distributed strata jobs (strata.v1.PartitionService)."));
-  absl::ParseCommandLine(argc, argv);
 
   PartitionServerOptions options;
   options.role = role;
   options.listen_address = absl::GetFlag(FLAGS_listen);
+  const double linger = absl::GetFlag(FLAGS_metrics_linger_seconds);
+  if (!(linger >= 0 && linger <= 86400)) {
+    std::fprintf(stderr, "%s: metrics_linger_seconds = %g; allowed: 0 to 86400\n", name.c_str(), linger);
+    return 2;
+  }
+  options.metrics_linger = absl::Seconds(linger);
   std::unique_ptr<prometheus::Exposer> exposer;
   if (!absl::GetFlag(FLAGS_metrics_address).empty()) {
     options.registry = std::make_shared<prometheus::Registry>();

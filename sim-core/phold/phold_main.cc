@@ -7,10 +7,9 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_format.h"
 #include "phold/phold.h"
+#include "strata/common/command_line.h"
 #include "strata/sim/engine.h"
 
 ABSL_FLAG(int, lps, 1024, "logical processes, 1 to 1000000");
@@ -27,8 +26,9 @@ ABSL_FLAG(int, lps_per_group, 0, "LPs kept together by the partitioner (0: sprea
 ABSL_FLAG(bool, progress, false, "print progress to stderr every second");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("PHOLD benchmark on the strata kernel");
-  absl::ParseCommandLine(argc, argv);
+  strata::ParseCommandLineOrExit(argc, argv, "strata-phold",
+                                 "strata-phold [--lps=N] [--partitions=N] [--remote=F] ...\n"
+                                 "The PHOLD benchmark on the strata kernel.");
   using strata::sim::SimTime;
 
   auto sync = strata::sim::ParseSyncAlgorithm(absl::GetFlag(FLAGS_sync));

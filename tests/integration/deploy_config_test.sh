@@ -32,11 +32,23 @@ for path in (src / "dashboards").glob("*.json"):
             if uid != "strata-prometheus":
                 problems.append(f"{path.name}: panel '{panel['title']}' uses datasource uid {uid!r}")
         for target in panel.get("targets", []):
+            expr = target["expr"]
+            # One job at a time: per-job series follow the sim_job variable,
+            # and counters are plotted as rates.
+            for name in re.findall(r"strata_(?:llm|kernel|nand|ssd)_[a-z_]+", expr):
+                if not re.search(re.escape(name) + r'\{[^}]*sim_job=~"\$sim_job"', expr):
+                    problems.append(f"{path.name}: panel '{panel['title']}' does not filter {name} by $sim_job")
+            for name in re.findall(r"strata_[a-z_]+_total\b", expr):
+                if not re.search(r"rate\(" + re.escape(name), expr):
+                    problems.append(f"{path.name}: panel '{panel['title']}' plots counter {name} without rate()")
             for name in re.findall(r"strata_[a-z_]+", target["expr"]):
                 # A histogram's series carry suffixes its registered name does not.
                 base = re.sub(r"_(bucket|count|sum)$", "", name)
                 if name not in exported and base not in exported:
                     problems.append(f"{path.name}: panel '{panel['title']}' queries {name}, which nothing exports")
+    variables = [v["name"] for v in dash.get("templating", {}).get("list", [])]
+    if "sim_job" not in variables:
+        problems.append(f"{path.name}: no sim_job templating variable (variables: {variables})")
 if problems:
     print("\n".join(problems)); sys.exit(1)
 print(f"dashboards ok; exported metrics: {sorted(exported)}")
@@ -51,8 +63,8 @@ copied = set(re.findall(r"/src/build/bin/(strata[a-z-]*)", dockerfile))
 helps = {}
 def has_flag(binary, flag):
     if binary not in helps:
-        helps[binary] = subprocess.run([str(bin_dir / binary), "--helpfull"], capture_output=True, text=True).stdout
-    return re.search(rf"^\s+{re.escape(flag)} ", helps[binary], re.M) is not None
+        helps[binary] = subprocess.run([str(bin_dir / binary), "--help"], capture_output=True, text=True).stdout
+    return re.search(rf"^\s+{re.escape(flag)}=", helps[binary], re.M) is not None
 def port_of(arg):
     return int(arg.rsplit(":", 1)[1])
 problems = []
@@ -61,10 +73,10 @@ problems = []
 # has, and Prometheus scrapes exactly the metrics ports served.
 compose = yaml.safe_load((src / "docker-compose.yml").read_text())
 default_entry = re.search(r'ENTRYPOINT \["([a-z-]+)"\]', dockerfile).group(1)
-default_cmd = re.findall(r'"(--[^"]+)"', re.search(r"CMD \[(.*)\]", dockerfile).group(1))
+default_cmd = re.findall(r'"(--[^"]+)"', re.search(r"^CMD \[(.*)\]", dockerfile, re.M).group(1))
 metrics_at = set()
 for name, service in compose["services"].items():
-    if "build" not in service and service.get("image") != "strata:latest":
+    if "build" not in service and not str(service.get("image", "")).startswith("strata:"):
         continue  # prometheus, grafana
     binary = (service.get("entrypoint") or [default_entry])[0]
     args = service.get("command") or default_cmd
@@ -88,7 +100,8 @@ for stray in sorted(scraped - metrics_at):
 # selectors, and the Services the containers dial.
 docs = []
 for path in sorted((src / "deploy/k8s").glob("*.yaml")):
-    docs += [(path.name, d) for d in yaml.safe_load_all(path.read_text()) if d]
+    if path.name != "kustomization.yaml":  # kubectl kustomize reads it (below)
+        docs += [(path.name, d) for d in yaml.safe_load_all(path.read_text()) if d]
 services = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "Service"}
 claims = {d["metadata"]["name"] for _, d in docs if d["kind"] == "PersistentVolumeClaim"}
 pod_labels = []
@@ -124,7 +137,7 @@ for file, d in docs:
             continue
         env = {e["name"] for e in c.get("env", [])}
         ports = {p["containerPort"] for p in c.get("ports", [])}
-        for probe in ("readinessProbe", "livenessProbe"):
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             port = c.get(probe, {}).get("grpc", {}).get("port")
             if port is not None and port not in ports:
                 problems.append(f"{where}: {probe} checks port {port}, which the container does not expose")
@@ -160,6 +173,111 @@ if problems:
 print(f"compose services ok; Prometheus scrapes {sorted(scraped)}")
 print(f"k8s manifests ok: {len(docs)} objects")
 PY
+python3 - "$SRC" <<'PY'
+# The containers' hardening, checked statically: one versioned image built
+# once, a non-root user, health checks through the gRPC health service,
+# and on Kubernetes a namespace, resources, a restricted securityContext,
+# startup probes and a shared-volume Indexed Job for sharded sweeps.
+import pathlib, re, sys, yaml
+src = pathlib.Path(sys.argv[1])
+version = re.search(r"project\(strata VERSION ([0-9.]+)", (src / "CMakeLists.txt").read_text()).group(1)
+image = f"strata:{version}"
+problems = []
+
+ignored = (src / ".dockerignore").read_text().split()
+for needed in ("build/", ".git"):
+    if needed not in ignored:
+        problems.append(f".dockerignore does not exclude {needed}")
+dockerfile = (src / "deploy/Dockerfile").read_text()
+user = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
+if not user or user[-1].split(":")[0] in ("0", "root"):
+    problems.append(f"deploy/Dockerfile: the image runs as root (USER {user})")
+health = re.search(r"^HEALTHCHECK .*CMD \[(.*)\]", dockerfile.replace("\\\n", " "), re.M)
+if not health or '"strata", "health"' not in health.group(1):
+    problems.append("deploy/Dockerfile: no HEALTHCHECK through `strata health`")
+if f"-t {image}" not in dockerfile:
+    problems.append(f"deploy/Dockerfile: the build command does not tag {image}")
+
+def listen_port(args):
+    for a in args:
+        if a.startswith("--listen="):
+            return int(a.rsplit(":", 1)[1])
+    return 7700  # the Dockerfile's CMD
+compose = yaml.safe_load((src / "docker-compose.yml").read_text())
+strata_services = {n: s for n, s in compose["services"].items() if str(s.get("image", "")).startswith("strata:")}
+built = [n for n, s in strata_services.items() if "build" in s]
+if len(built) != 1:
+    problems.append(f"docker-compose.yml: {len(built)} services build the strata image ({built}); one should")
+for name, service in strata_services.items():
+    if service["image"] != image:
+        problems.append(f"docker-compose.yml: {name} runs {service['image']}, not {image}")
+    if "build" not in service and service.get("pull_policy") != "never":
+        problems.append(f"docker-compose.yml: {name} may try to pull {image} (no pull_policy: never)")
+    test = service.get("healthcheck", {}).get("test", [])
+    port = listen_port(service.get("command") or [])
+    if test[:3] != ["CMD", "strata", "health"] or f"--server=127.0.0.1:{port}" not in test:
+        problems.append(f"docker-compose.yml: {name} has no `strata health` check of its port {port}: {test}")
+
+docs = []
+for path in sorted((src / "deploy/k8s").glob("*.yaml")):
+    if path.name != "kustomization.yaml":  # kubectl kustomize reads it (below)
+        docs += [(path.name, d) for d in yaml.safe_load_all(path.read_text()) if d]
+namespaces = {d["metadata"]["name"] for _, d in docs if d["kind"] == "Namespace"}
+if namespaces != {"strata"}:
+    problems.append(f"deploy/k8s: namespaces {namespaces}, expected one named strata")
+indexed = []
+for file, d in docs:
+    if d["kind"] in ("Kustomization", "Namespace"):
+        continue
+    where = f"{file}: {d['kind']} {d['metadata']['name']}"
+    if d["metadata"].get("namespace") != "strata":
+        problems.append(f"{where}: not in namespace strata")
+    if d["kind"] not in ("Deployment", "Job"):
+        continue
+    pod = d["spec"]["template"]["spec"]
+    pod_security = pod.get("securityContext", {})
+    if pod_security.get("runAsNonRoot") is not True or pod_security.get("runAsUser", 0) == 0:
+        problems.append(f"{where}: the pod may run as root ({pod_security})")
+    for c in pod["containers"]:
+        if c["image"] != image:
+            problems.append(f"{where}: runs image {c['image']}, not {image}")
+        res = c.get("resources", {})
+        if not res.get("requests", {}).get("cpu") or not res.get("requests", {}).get("memory") \
+                or not res.get("limits", {}).get("memory"):
+            problems.append(f"{where}: container {c['name']} lacks cpu/memory requests or a memory limit")
+        sec = c.get("securityContext", {})
+        if sec.get("allowPrivilegeEscalation") is not False or sec.get("readOnlyRootFilesystem") is not True \
+                or "ALL" not in sec.get("capabilities", {}).get("drop", []):
+            problems.append(f"{where}: container {c['name']} is not restricted (no privilege escalation, "
+                            f"read-only root, drop ALL): {sec}")
+        if d["kind"] == "Deployment" and "grpc" not in c.get("startupProbe", {}):
+            problems.append(f"{where}: container {c['name']} has no gRPC startupProbe")
+    if d["kind"] == "Job" and d["spec"].get("completionMode") == "Indexed":
+        indexed.append(d["metadata"]["name"])
+        spec, c = d["spec"], pod["containers"][0]
+        shard = next((a for a in c.get("args", []) if a.startswith("--shard=")), "")
+        n = re.fullmatch(r"--shard=\$\(JOB_COMPLETION_INDEX\)/(\d+)", shard)
+        if not n or int(n.group(1)) != spec["completions"]:
+            problems.append(f"{where}: --shard ({shard!r}) does not split the grid into completions={spec['completions']}")
+        env = {e["name"]: e for e in c.get("env", [])}
+        ref = env.get("JOB_COMPLETION_INDEX", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath", "")
+        if "job-completion-index" not in ref:
+            problems.append(f"{where}: JOB_COMPLETION_INDEX does not come from the completion-index annotation")
+        claims = [v["persistentVolumeClaim"]["claimName"] for v in pod.get("volumes", []) if "persistentVolumeClaim" in v]
+        shared = [x["metadata"]["name"] for _, x in docs
+                  if x["kind"] == "PersistentVolumeClaim" and x["metadata"]["name"] in claims
+                  and "ReadWriteMany" in x["spec"]["accessModes"]]
+        if not shared:
+            problems.append(f"{where}: the shards' results are not on a ReadWriteMany volume")
+if not indexed:
+    problems.append("deploy/k8s: no Indexed Job for a sharded sweep")
+if problems:
+    print("\n".join(problems)); sys.exit(1)
+print(f"containers ok: image {image}, non-root, health checks; k8s hardened; Indexed Jobs {indexed}")
+PY
+if command -v kubectl >/dev/null; then
+  kubectl kustomize "$SRC/deploy/k8s" >/dev/null && echo "kubectl kustomize deploy/k8s ok"
+fi
 if command -v docker-compose >/dev/null; then
   (cd "$SRC" && docker-compose config -q) && echo "docker-compose.yml ok"
 else

@@ -4,9 +4,12 @@
 # over its HTTP API show, while the job runs:
 #  - a model counter exported by a *nand service* (die busy seconds of its
 #    partition) rising, and
-#  - the tokens counter rising, and
-#  - every query of dashboards/strata-overview.json returning data.
-# Then every service's exposition passes `promtool check metrics`.
+#  - the tokens counter rising, published by the coordinator alone (one
+#    series per job, so it reads the same wherever it is read), and
+#  - every query of dashboards/strata-overview.json returning data, with
+#    its sim_job variable set to the job.
+# Then every service's exposition passes `promtool check metrics`, and
+# once the job ends its series leave every process after the linger.
 # Everything listens on 127.0.0.1 and is stopped on exit. Exit 77 = skipped.
 #   prometheus_services_test.sh BIN_DIR
 set -euo pipefail
@@ -19,7 +22,7 @@ trap 'cleanup; rm -rf "$WORK"' EXIT
 
 metrics_port_of() { sed -n 's/.*metrics on port \([0-9]*\).*/\1/p' "$WORK/$1.log" | head -1; }
 
-start_services --metrics_address=127.0.0.1:0
+start_services --metrics_address=127.0.0.1:0 --metrics_linger_seconds=1
 for s in coordinator nand1 nand2 controller host; do wait_for "$s" "metrics on port"; done
 
 # One scrape job per process kind, so a query can name where a series came from.
@@ -64,9 +67,10 @@ rising() {
 }
 rising "die busy seconds on the nand services" \
   "sum(strata_nand_die_busy_seconds_total{job=\"strata-nand\",sim_job=\"$ID\"})"
-rising "tokens generated (host service)" "max(strata_llm_tokens_generated_total{job=\"strata-host\",sim_job=\"$ID\"})"
 rising "tokens generated (coordinator)" \
   "max(strata_llm_tokens_generated_total{job=\"strata-coordinator\",sim_job=\"$ID\"})"
+token_series=$(query "count(strata_llm_tokens_generated_total{sim_job=\"$ID\"})")
+[ "$token_series" = 1 ] || { echo "FAIL: $token_series processes publish the job's tokens counter; one should"; exit 1; }
 # Every query of the Grafana dashboard has data while the job runs (the
 # SSD panels too: each partition exports every model figure, 0 where the
 # system has no SSD).
@@ -78,6 +82,7 @@ for panel in json.load(open(sys.argv[1]))["panels"]:
         print(target["expr"])' "$DASHBOARD")
 has_series() { curl -fsS --get "$API/api/v1/query" --data-urlencode "query=$1" | grep -q '"result":\[{'; }
 for expr in "${EXPRS[@]}"; do
+  expr=${expr//\$sim_job/$ID}  # Grafana's variable, set to this job
   found=""
   for _ in $(seq 60); do has_series "$expr" && { found=1; break; }; sleep 0.25; done
   [ -n "$found" ] || { echo "FAIL: dashboard query returns nothing: $expr"; exit 1; }
@@ -91,5 +96,15 @@ for s in coordinator nand1 controller host; do
   promtool check metrics <"$WORK/$s.prom" || { echo "FAIL: promtool rejects $s's /metrics"; exit 1; }
 done
 "$BIN/strata" cancel "$ID" --server="$SERVER" >/dev/null
+# The ended job's series leave every process after the 1 s linger.
+for s in coordinator nand1 nand2 controller host; do
+  gone=""
+  for _ in $(seq 100); do
+    curl -fsS "http://127.0.0.1:$(metrics_port_of $s)/metrics" | grep -q "sim_job=\"$ID\"" || { gone=1; break; }
+    sleep 0.1
+  done
+  [ -n "$gone" ] || { echo "FAIL: $s still exports the series of the ended job $ID"; exit 1; }
+done
+echo "the ended job's series left every process"
 stop_all
 echo PASS

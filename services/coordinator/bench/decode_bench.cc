@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/time/clock.h"
 #include "job/job_runner.h"
+#include "strata/common/command_line.h"
 
 ABSL_FLAG(std::string, job, STRATA_SOURCE_DIR "/configs/llama-2-70b-nvllm.textproto", "job spec (textproto)");
 ABSL_FLAG(int, repeat, 3, "runs per fidelity; the fastest is reported (1 to 100)");
@@ -43,8 +43,8 @@ double PeakRssGib() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("strata-decode-bench [--job=JOB.textproto] [--repeat=N]");
-  absl::ParseCommandLine(argc, argv);
+  strata::ParseCommandLineOrExit(argc, argv, "strata-decode-bench",
+                                 "strata-decode-bench [--job=JOB.textproto] [--repeat=N]");
   const int repeat = absl::GetFlag(FLAGS_repeat);
   if (repeat < 1 || repeat > 100) {
     std::fprintf(stderr, "--repeat = %d; allowed: 1 to 100\n", repeat);

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +19,7 @@
 #include "strata/sim/digest.h"
 #include "strata/sim/engine.h"
 #include "strata/sim/partitioner.h"
+#include "strata/common/command_line.h"
 
 ABSL_FLAG(int, partitions, 2, "partitions; each gets its own partition service (1 to 64)");
 ABSL_FLAG(int, lps, 1024, "PHOLD logical processes");
@@ -178,9 +178,9 @@ int PrintScaling(v1::LoadPartitions load, const strata::sim::Simulation& sim, in
 
 int main(int argc, char** argv) {
   partition::SelectPollingEngine();  // as the services do; GRPC_POLL_STRATEGY overrides
-  absl::SetProgramUsageMessage("strata-distributed-bench [--partitions=N] [--sync=window|null] [--job=FILE] "
-                               "[PHOLD flags as strata-phold]");
-  absl::ParseCommandLine(argc, argv);
+  strata::ParseCommandLineOrExit(argc, argv, "strata-distributed-bench",
+                                 "strata-distributed-bench [--partitions=N] [--sync=window|null] [--job=FILE] "
+                                 "[PHOLD flags as strata-phold]");
   const int n = absl::GetFlag(FLAGS_partitions);
   if (n < 1 || n > 64) return Fail(absl::InvalidArgumentError(absl::StrCat("partitions = ", n, "; allowed: 1 to 64")));
   auto sync = strata::sim::ParseSyncAlgorithm(absl::GetFlag(FLAGS_sync));

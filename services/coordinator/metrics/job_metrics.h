@@ -8,6 +8,15 @@
 // queue depth. Names follow Prometheus conventions: `strata_` prefix,
 // base units, counters end in `_total`, and the job label is `sim_job`
 // (a label named `job` would be renamed by Prometheus on scrape).
+//
+// Lifecycle: the series exist while their JobMetrics does; destroying it
+// removes them from the registry (MetricsLinger keeps a finished job's
+// series for a while first, so the last scrape sees its final figures).
+// Ownership: each figure is published by one process. The job figures
+// (tokens, seconds per token, events per second) by the process that runs
+// or coordinates the job; the per-partition figures (kernel, model) by the
+// process that runs the partition. A distributed job's coordinator
+// publishes JobFigures::kJobOnly, its services kPartitionsOnly.
 #ifndef STRATA_COORDINATOR_METRICS_JOB_METRICS_H_
 #define STRATA_COORDINATOR_METRICS_JOB_METRICS_H_
 
@@ -26,15 +35,27 @@
 
 namespace strata::coordinator {
 
+enum class JobFigures { kAll, kJobOnly, kPartitionsOnly };
+
 class JobMetrics {
  public:
-  JobMetrics(std::shared_ptr<prometheus::Registry> registry, std::string sim_job);
+  JobMetrics(std::shared_ptr<prometheus::Registry> registry, std::string sim_job,
+             JobFigures figures = JobFigures::kAll);
+  // Removes every series this job added.
+  ~JobMetrics();
+  JobMetrics(const JobMetrics&) = delete;
+  JobMetrics& operator=(const JobMetrics&) = delete;
   // Records a progress report; counters advance by the difference from the
   // previous report. Thread-safe.
   void Update(const JobProgress& progress);
   // Records model snapshots (one per partition); counters advance by the
   // difference from the partition's previous snapshot. Thread-safe.
   void UpdateModel(const std::vector<ModelFigures>& snapshots);
+  // The job's end: the job figures take the result's values (every token
+  // generated; seconds per token is the result's decode time per token,
+  // which leaves out setup and prefill), whatever the last progress
+  // report had reached.
+  void Finish(const v1::JobResult& result, uint32_t tokens_total);
 
  private:
   struct PartitionSeries {
@@ -61,9 +82,14 @@ class JobMetrics {
   prometheus::Family<prometheus::Counter>& null_messages_;
   prometheus::Family<prometheus::Counter>& windows_;
   prometheus::Family<prometheus::Counter>& blocked_seconds_;
-  prometheus::Counter& tokens_;
-  prometheus::Gauge& seconds_per_token_;
-  prometheus::Gauge& events_per_second_;
+  const JobFigures figures_;
+  // The job figures: null with kPartitionsOnly.
+  prometheus::Family<prometheus::Counter>* tokens_family_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* seconds_per_token_family_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* events_per_second_family_ = nullptr;
+  prometheus::Counter* tokens_ = nullptr;
+  prometheus::Gauge* seconds_per_token_ = nullptr;
+  prometheus::Gauge* events_per_second_ = nullptr;
   // Only the partitions reported here: a service exports its own.
   std::map<int, PartitionSeries> partitions_;
   // By figure: the counter or the gauge family (the other is null).
@@ -71,6 +97,10 @@ class JobMetrics {
   std::array<prometheus::Family<prometheus::Gauge>*, kModelFigureCount> model_gauges_{};
   std::map<int, ModelSeries> model_;
   uint32_t last_tokens_ = 0;
+  // The first report with a token: simulated time per token is measured
+  // from there, so AiF's setup and the prefill do not count as decoding.
+  uint32_t first_tokens_ = 0;
+  double first_token_seconds_ = -1;
 };
 
 }  // namespace strata::coordinator

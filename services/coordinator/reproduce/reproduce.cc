@@ -17,6 +17,7 @@
 #include "flash/nand_channel.h"
 #include "flash/scripted_requester.h"
 #include "job/job_runner.h"
+#include "strata/common/csv.h"
 #include "sweep/sweep.h"
 #include "strata/sim/engine.h"
 
@@ -711,16 +712,18 @@ absl::Status WriteReport(const Report& report, const std::string& dir, bool* plo
     if (!f) return absl::InvalidArgumentError(absl::StrCat("--out: cannot write '", dir, "/", name, "'"));
     return absl::OkStatus();
   };
-  // CSV cells never hold commas (gnuplot's CSV reader does not unquote).
+  // Cells hold no commas (gnuplot's CSV reader does not unquote, and the
+  // plots read these files); CsvLine quotes any other character RFC 4180
+  // asks it to.
   auto cell = [](const std::string& s) { return absl::StrReplaceAll(s, {{",", ";"}}); };
   for (const Table& t : report.tables) {
-    std::string csv = absl::StrJoin(t.columns, ",", [&](std::string* o, const std::string& s) { o->append(cell(s)); });
-    csv += "\n";
+    std::vector<std::string> header;
+    for (const std::string& c : t.columns) header.push_back(cell(c));
+    std::string csv = CsvLine(header);
     for (const auto& row : t.rows) {
-      csv += absl::StrJoin(row, ",", [&](std::string* o, const std::string& s) {
-        o->append(s == "n/a" ? "NaN" : cell(s));
-      });
-      csv += "\n";
+      std::vector<std::string> cells;
+      for (const std::string& c : row) cells.push_back(c == "n/a" ? "NaN" : cell(c));
+      csv += CsvLine(cells);
     }
     if (absl::Status s = write(t.name + ".csv", csv); !s.ok()) return s;
   }

@@ -84,7 +84,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(cons
   server->store_ = std::move(*store);
   for (const ServiceEndpoint& s : options.services) server->services_.AddStatic(s.role, s.address);
   server->manager_ = std::make_unique<JobManager>(server->store_.get(), options.max_concurrent_jobs, options.registry,
-                                                  &server->services_);
+                                                  &server->services_, options.metrics_linger);
   if (absl::Status s = server->manager_->Recover(); !s.ok()) return s;
   server->service_ = std::make_unique<JobServiceImpl>(server->manager_.get());
   grpc::EnableDefaultHealthCheckService(true);

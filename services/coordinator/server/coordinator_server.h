@@ -23,6 +23,8 @@ struct CoordinatorOptions {
   std::string database = "strata-jobs.sqlite";
   int max_concurrent_jobs = 1;
   std::shared_ptr<prometheus::Registry> registry;  // may be null
+  // How long a finished job's per-job series stay exported.
+  absl::Duration metrics_linger = absl::Seconds(60);
   // Partition services listed by flag (--nand, --controller, --host);
   // more register themselves through ServiceRegistry.
   std::vector<ServiceEndpoint> services;

@@ -9,6 +9,7 @@
 #include "distributed/distributed_job.h"
 #include "job/job_runner.h"
 #include "metrics/job_metrics.h"
+#include "results/result_columns.h"
 
 namespace strata::coordinator {
 
@@ -21,8 +22,8 @@ int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 }  // namespace
 
 JobManager::JobManager(JobStore* store, int max_concurrent, std::shared_ptr<prometheus::Registry> registry,
-                       ServiceDirectory* services)
-    : store_(store), services_(services), registry_(std::move(registry)) {
+                       ServiceDirectory* services, absl::Duration metrics_linger)
+    : store_(store), services_(services), registry_(std::move(registry)), metrics_linger_(metrics_linger) {
   if (registry_) {
     jobs_by_state_ = &prometheus::BuildGauge()
                           .Name("strata_coordinator_jobs")
@@ -233,9 +234,13 @@ void JobManager::RunOne(const std::string& id) {
     Publish(*live);
     spec = live->job.spec();
   }
-  // Live metrics of this job, labelled with its id (sim_job).
+  // Live metrics of this job, labelled with its id (sim_job). A
+  // distributed job's partitions publish their own figures on the services.
   std::unique_ptr<JobMetrics> metrics;
-  if (registry_) metrics = std::make_unique<JobMetrics>(registry_, id);
+  if (registry_) {
+    metrics = std::make_unique<JobMetrics>(
+        registry_, id, spec.simulation().distributed() ? JobFigures::kJobOnly : JobFigures::kAll);
+  }
   auto on_progress = [&](const JobProgress& p) {
     if (metrics) metrics->Update(p);
     std::lock_guard<std::mutex> lock(mu_);
@@ -260,11 +265,16 @@ void JobManager::RunOne(const std::string& id) {
   } else {
     result = RunDistributedJob(spec, *services_, id, on_progress, &live->cancel);
   }
+  if (metrics) {
+    if (result.ok()) metrics->Finish(*result, static_cast<uint32_t>(spec.workload().decode_tokens()));
+    metrics_linger_.Keep(std::move(metrics));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   v1::Job& job = live->job;
   if (result.ok()) {
     job.set_state(v1::SUCCEEDED);
     *job.mutable_result() = *result;
+    *job.mutable_progress() = FinalProgress(*result, job.progress().tokens_total());
   } else if (result.status().code() == absl::StatusCode::kCancelled && !stopping_) {
     job.set_state(v1::CANCELLED);
     job.set_error(std::string(result.status().message()));

@@ -22,6 +22,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "distributed/service_directory.h"
+#include "metrics/metrics_linger.h"
 #include "store/job_store.h"
 #include "strata/v1/job_service.pb.h"
 
@@ -30,9 +31,10 @@ namespace strata::coordinator {
 class JobManager {
  public:
   // `registry` may be null (no metrics); `services` may be null (then
-  // distributed jobs fail with a reason).
+  // distributed jobs fail with a reason). A finished job's series stay
+  // exported for `metrics_linger`, then go.
   JobManager(JobStore* store, int max_concurrent, std::shared_ptr<prometheus::Registry> registry,
-             ServiceDirectory* services = nullptr);
+             ServiceDirectory* services = nullptr, absl::Duration metrics_linger = absl::Seconds(60));
   ~JobManager();
 
   // Re-queues stored QUEUED jobs and fails stored RUNNING ones. Call once
@@ -65,6 +67,7 @@ class JobManager {
   ServiceDirectory* services_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Gauge>* jobs_by_state_ = nullptr;
+  MetricsLinger metrics_linger_;  // finished jobs' series, until they go
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable change_cv_;

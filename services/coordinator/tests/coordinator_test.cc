@@ -263,6 +263,37 @@ TEST_F(CoordinatorTest, RpcLatencyIsExportedByMethodAndStatusCode) {
   EXPECT_THAT(text, HasSubstr(ok));
 }
 
+// A watch that ends by the client's deadline is recorded with the status
+// the client saw, DEADLINE_EXCEEDED, not the OK the handler returns when
+// its next Write fails.
+TEST_F(CoordinatorTest, AWatchEndedByItsDeadlineIsRecordedAsDeadlineExceeded) {
+  v1::Job job;
+  ASSERT_TRUE(Submit(Spec(kLongJob), &job).ok());
+  v1::WatchJobRequest request;
+  request.set_id(job.id());
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+  auto reader = stub_->WatchJob(&context, request);
+  v1::Job update;
+  while (reader->Read(&update)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  const std::string expected =
+      "strata_grpc_server_handling_seconds_count{grpc_code=\"DEADLINE_EXCEEDED\",grpc_method=\"WatchJob\","
+      "grpc_service=\"strata.v1.JobService\"} 1";
+  std::string text;
+  for (int i = 0; i < 500; ++i) {  // the handler notices within its 1 s wait
+    text = prometheus::TextSerializer().Serialize(registry_->Collect());
+    if (text.find(expected) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_THAT(text, HasSubstr(expected));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("grpc_code=\"OK\",grpc_method=\"WatchJob\"")));
+  v1::CancelJobRequest cancel;
+  cancel.set_id(job.id());
+  EXPECT_TRUE(stub_->CancelJob(Context().get(), cancel, &update).ok());
+}
+
 // A client may call any path; the method label stays bounded.
 TEST_F(CoordinatorTest, RpcLatencyLabelsStayBoundedWhateverMethodsClientsCall) {
   grpc::GenericStub generic(

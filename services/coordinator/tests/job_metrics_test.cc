@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "metrics/metrics_linger.h"
 #include "prometheus/text_serializer.h"
 
 namespace strata::coordinator {
@@ -72,6 +73,95 @@ TEST(JobMetricsTest, ModelFiguresAreCountersPerPartitionThatNeverGoBack) {
   EXPECT_THAT(text, HasSubstr("# TYPE strata_nand_channel_busy_seconds_total counter"));
   // Only partitions reported here get series (a service exports its own).
   EXPECT_THAT(text, Not(HasSubstr("partition=\"1\"")));
+}
+
+// AiF's aif_post runs seconds of simulated time before the first token:
+// seconds per token is measured from the first report with a token, so
+// setup and prefill are not counted as decoding (including them, this job
+// would read 11.5 s / 3 tokens = 3.83 s).
+TEST(JobMetricsTest, SecondsPerTokenLeavesOutSetupAndPrefill) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  JobMetrics metrics(registry, "aif");
+  metrics.Update(Progress(100, 0, 10.0));   // setup and prefill
+  metrics.Update(Progress(200, 1, 10.5));   // decoding has begun
+  metrics.Update(Progress(400, 3, 11.5));   // two more tokens in 1 s
+  EXPECT_THAT(Scrape(*registry), HasSubstr("strata_llm_simulated_seconds_per_token{sim_job=\"aif\"} 0.5\n"));
+}
+
+// The last progress report can lag the end (5 of 8 tokens); Finish sets the
+// result's figures.
+TEST(JobMetricsTest, FinishPublishesEveryTokenAndTheResultsTimePerToken) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  JobMetrics metrics(registry, "j");
+  metrics.Update(Progress(100, 5, 1.0));
+  v1::JobResult result;
+  result.set_time_per_token_us(73200);
+  result.set_events(5000);
+  result.set_wall_seconds(2);
+  metrics.Finish(result, 8);
+  const std::string text = Scrape(*registry);
+  EXPECT_THAT(text, HasSubstr("strata_llm_tokens_generated_total{sim_job=\"j\"} 8\n"));
+  EXPECT_THAT(text, HasSubstr("strata_llm_simulated_seconds_per_token{sim_job=\"j\"} 0.0732\n"));
+  EXPECT_THAT(text, HasSubstr("strata_kernel_events_per_second{sim_job=\"j\"} 2500\n"));
+}
+
+// Each figure from one process: a distributed job's coordinator publishes
+// the job's figures, its services their partitions'.
+TEST(JobMetricsTest, JobOnlyAndPartitionsOnlySplitTheFigures) {
+  auto coordinator = std::make_shared<prometheus::Registry>();
+  auto service = std::make_shared<prometheus::Registry>();
+  JobMetrics job(coordinator, "d", JobFigures::kJobOnly);
+  JobMetrics partitions(service, "d", JobFigures::kPartitionsOnly);
+  for (JobMetrics* m : {&job, &partitions}) {
+    m->Update(Progress(100, 2, 1.0));
+    m->UpdateModel({Figures(0, 0.5, 10, 1)});
+  }
+  const std::string on_coordinator = Scrape(*coordinator), on_service = Scrape(*service);
+  EXPECT_THAT(on_coordinator, HasSubstr("strata_llm_tokens_generated_total{sim_job=\"d\"} 2"));
+  EXPECT_THAT(on_coordinator, Not(HasSubstr("partition=")));
+  EXPECT_THAT(on_service, HasSubstr("strata_kernel_committed_events_total{partition=\"0\",sim_job=\"d\"} 100"));
+  EXPECT_THAT(on_service, HasSubstr("strata_nand_pages_read_total{partition=\"0\",sim_job=\"d\"} 10"));
+  EXPECT_THAT(on_service, Not(HasSubstr("strata_llm_tokens_generated_total{")));
+}
+
+TEST(JobMetricsTest, DestroyingAJobsMetricsRemovesItsSeriesOnly) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto finished = std::make_unique<JobMetrics>(registry, "finished");
+  JobMetrics running(registry, "running");
+  for (JobMetrics* m : {finished.get(), &running}) {
+    m->Update(Progress(100, 2, 1.0));
+    m->UpdateModel({Figures(0, 0.5, 10, 1)});
+  }
+  EXPECT_THAT(Scrape(*registry), HasSubstr("sim_job=\"finished\""));
+  finished.reset();
+  const std::string text = Scrape(*registry);
+  EXPECT_THAT(text, Not(HasSubstr("sim_job=\"finished\"")));
+  EXPECT_THAT(text, HasSubstr("strata_llm_tokens_generated_total{sim_job=\"running\"} 2"));
+  EXPECT_THAT(text, HasSubstr("strata_nand_pages_read_total{partition=\"0\",sim_job=\"running\"} 10"));
+}
+
+TEST(MetricsLingerTest, SeriesStayForTheLingerThenGo) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  MetricsLinger linger(absl::Milliseconds(300));
+  auto metrics = std::make_unique<JobMetrics>(registry, "done");
+  metrics->Update(Progress(100, 2, 1.0));
+  const absl::Time kept = absl::Now();
+  linger.Keep(std::move(metrics));
+  EXPECT_THAT(Scrape(*registry), HasSubstr("sim_job=\"done\""));  // well inside 300 ms
+  while (absl::Now() - kept < absl::Seconds(10) && Scrape(*registry).find("sim_job=\"done\"") != std::string::npos) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_GE(absl::Now() - kept, absl::Milliseconds(300));
+  EXPECT_THAT(Scrape(*registry), Not(HasSubstr("sim_job=\"done\"")));
+}
+
+TEST(MetricsLingerTest, ZeroLingerRemovesAtOnce) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  MetricsLinger linger(absl::ZeroDuration());
+  auto metrics = std::make_unique<JobMetrics>(registry, "done");
+  metrics->Update(Progress(100, 2, 1.0));
+  linger.Keep(std::move(metrics));
+  EXPECT_THAT(Scrape(*registry), Not(HasSubstr("sim_job=\"done\"")));
 }
 
 // Prometheus's own linter accepts the exposition (names, units, _total).

@@ -27,12 +27,12 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "grpcpp/grpcpp.h"
 #include "partition_server.h"
 #include "peer_transport.h"
 #include "strata/v1/partition_service.grpc.pb.h"
+#include "strata/common/command_line.h"
 
 ABSL_FLAG(int, round_trips, 5000, "round trips per measurement");
 
@@ -255,8 +255,7 @@ void Print(const char* what, double us) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("strata-wire-floor-bench [--round_trips=N]");
-  absl::ParseCommandLine(argc, argv);
+  strata::ParseCommandLineOrExit(argc, argv, "strata-wire-floor-bench", "strata-wire-floor-bench [--round_trips=N]");
   const int n = std::max(1, absl::GetFlag(FLAGS_round_trips));
   strata::partition::SelectPollingEngine();  // what strata's processes use; GRPC_POLL_STRATEGY overrides
   std::printf("gRPC polling engine: %s\n", std::getenv("GRPC_POLL_STRATEGY"));
