@@ -3,6 +3,7 @@
 //   strata run JOB.textproto [--output results.json] [--csv results.csv]
 //              [--partitions N] [--sync window|null] [--seed S]
 //   strata models
+//   strata describe [SYSTEM] [--format text|json]
 //   strata submit JOB.textproto [--server HOST:PORT] [--watch]
 //   strata watch ID | strata cancel ID | strata list [--state S]
 //
@@ -27,13 +28,14 @@
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
 #include "partition_server.h"
 #include "reproduce/reproduce.h"
+#include "services/systems/job/describe.h"
 #include "sweep/sweep.h"
 #include "sweep/sweep_client.h"
 #include "strata/v1/job_service.grpc.pb.h"
-#include "metrics/job_metrics.h"
+#include "services/systems/job/job_metrics.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 #include "model/model_catalog.h"
@@ -58,6 +60,7 @@ ABSL_FLAG(bool, submit, false,
           "points on its services) instead of here; submitting the same sweep again reuses its jobs");
 ABSL_FLAG(bool, quick, false, "reproduce: the small CI version (two small models, few tokens)");
 ABSL_FLAG(std::string, out, "results/reproduce", "reproduce: folder for the tables (CSV, text) and plots (PNG, SVG)");
+ABSL_FLAG(std::string, format, "text", "describe: text | json");
 ABSL_FLAG(double, timeout_seconds, 30, "deadline for each call to the coordinator (watch: per message)");
 
 namespace {
@@ -223,7 +226,7 @@ int RunCommand(const std::string& path) {
 
   // Live metrics: a registry served over HTTP while the job runs.
   std::unique_ptr<prometheus::Exposer> exposer;
-  std::unique_ptr<strata::coordinator::JobMetrics> metrics;
+  std::unique_ptr<strata::systems::JobMetrics> metrics;
   if (const std::string address = absl::GetFlag(FLAGS_metrics_address); !address.empty()) {
     auto registry = std::make_shared<prometheus::Registry>();
     try {
@@ -232,7 +235,7 @@ int RunCommand(const std::string& path) {
       return Fail(absl::InvalidArgumentError(absl::StrCat("--metrics_address = '", address, "': ", e.what())));
     }
     exposer->RegisterCollectable(registry);
-    metrics = std::make_unique<strata::coordinator::JobMetrics>(registry, spec->name().empty() ? path : spec->name());
+    metrics = std::make_unique<strata::systems::JobMetrics>(registry, spec->name().empty() ? path : spec->name());
     std::fprintf(stderr, "metrics: http://%s:%d/metrics\n", address.substr(0, address.rfind(':')).c_str(),
                  exposer->GetListeningPorts().front());
   }
@@ -483,6 +486,15 @@ int ReproduceCommand(const std::string& paper) {
   return 0;
 }
 
+// strata describe [SYSTEM]: every parameter of a system with its default,
+// unit, allowed range and source (services/systems/core/parameters.h).
+int DescribeCommand(const std::string& system) {
+  auto text = strata::systems::DescribeSystems(system, absl::GetFlag(FLAGS_format));
+  if (!text.ok()) return Fail(text.status());
+  std::fputs(text->c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -490,6 +502,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "strata run JOB.textproto [--output F.json] [--csv F.csv] [--partitions N] [--sync window|null] [--seed S]\n"
       "  strata models\n"
+      "  strata describe [SYSTEM] [--format text|json]   (every parameter: default, unit, range, source)\n"
       "  strata submit JOB.textproto [--server HOST:PORT] [--watch] [--request_id KEY]\n"
       "  strata watch ID | strata cancel ID | strata list [--state STATE]   (all take --server)\n"
       "  strata sweep SWEEP.textproto [--csv out.csv] [--jobs N | --submit [--server HOST:PORT]]\n"
@@ -514,6 +527,7 @@ int main(int argc, char** argv) {
   if (args.size() == 2 && command == "list") return ListCommand();
   if (args.size() == 3 && command == "sweep") return SweepCommand(args[2]);
   if (args.size() == 3 && command == "reproduce") return ReproduceCommand(args[2]);
+  if ((args.size() == 2 || args.size() == 3) && command == "describe") return DescribeCommand(args.size() == 3 ? args[2] : "");
   std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
   return 2;
 }

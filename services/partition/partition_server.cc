@@ -14,7 +14,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
-#include "metrics/job_metrics.h"
+#include "services/systems/job/job_metrics.h"
 #include "partition_set.h"
 #include "peer_transport.h"
 #include "remote_transport.h"
@@ -122,10 +122,10 @@ class PartitionServiceImpl final : public PeerAcceptor::Service {
       std::lock_guard<std::mutex> lock(write_mu);
       return stream->Write(m);
     };
-    std::unique_ptr<coordinator::JobMetrics> metrics;
-    if (registry_ && load.has_job()) metrics = std::make_unique<coordinator::JobMetrics>(registry_, load.run_id());
+    std::unique_ptr<systems::JobMetrics> metrics;
+    if (registry_ && load.has_job()) metrics = std::make_unique<systems::JobMetrics>(registry_, load.run_id());
     const auto tokens_total = static_cast<uint32_t>(load.job().workload().decode_tokens());
-    auto progress = [&](const v1::PartitionsProgress& p, const std::vector<coordinator::ModelFigures>& model) {
+    auto progress = [&](const v1::PartitionsProgress& p, const std::vector<systems::ModelFigures>& model) {
       if (metrics) {
         metrics->Update(ToJobProgress(p, tokens_total));
         metrics->UpdateModel(model);
@@ -234,8 +234,8 @@ class PartitionServiceImpl final : public PeerAcceptor::Service {
   }
 
  private:
-  static coordinator::JobProgress ToJobProgress(const v1::PartitionsProgress& p, uint32_t tokens_total) {
-    coordinator::JobProgress out;
+  static systems::JobProgress ToJobProgress(const v1::PartitionsProgress& p, uint32_t tokens_total) {
+    systems::JobProgress out;
     out.kernel.wall_seconds = p.wall_seconds();
     out.kernel.simulated_time = sim::SimTime::Infinite();
     for (const auto& s : p.partitions()) {

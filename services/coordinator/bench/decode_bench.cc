@@ -14,7 +14,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/time/clock.h"
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
 
 ABSL_FLAG(std::string, job, STRATA_SOURCE_DIR "/configs/llama-2-70b-nvllm.textproto", "job spec (textproto)");
 ABSL_FLAG(int, repeat, 3, "runs per fidelity; the fastest is reported (1 to 100)");

@@ -16,7 +16,8 @@
 #include "absl/strings/str_split.h"
 #include "flash/nand_channel.h"
 #include "flash/scripted_requester.h"
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
+#include "services/systems/core/nand_spec.h"
 #include "sweep/sweep.h"
 #include "strata/sim/engine.h"
 
@@ -448,7 +449,7 @@ absl::StatusOr<double> MeasureCrReadGain(const ReproduceOptions& o) {
     c.ecc.kind = nand::EccKind::kNone;
     c.reliability.enabled = false;
     c.timing.cr_read = cr;
-    c.fidelity = o.fidelity == v1::PAGE ? nand::Fidelity::kPage : nand::Fidelity::kStream;
+    c.fidelity = systems::FidelityOf(o.fidelity);
     sim::Simulation sim;
     auto array = nand::BuildNandArray(c, &sim);
     if (!array.ok()) return array.status();

@@ -7,8 +7,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "distributed/distributed_job.h"
-#include "job/job_runner.h"
-#include "metrics/job_metrics.h"
+#include "services/coordinator/job/job_runner.h"
+#include "services/systems/job/job_metrics.h"
 
 namespace strata::coordinator {
 
@@ -234,8 +234,8 @@ void JobManager::RunOne(const std::string& id) {
     spec = live->job.spec();
   }
   // Live metrics of this job, labelled with its id (sim_job).
-  std::unique_ptr<JobMetrics> metrics;
-  if (registry_) metrics = std::make_unique<JobMetrics>(registry_, id);
+  std::unique_ptr<systems::JobMetrics> metrics;
+  if (registry_) metrics = std::make_unique<systems::JobMetrics>(registry_, id);
   auto on_progress = [&](const JobProgress& p) {
     if (metrics) metrics->Update(p);
     std::lock_guard<std::mutex> lock(mu_);

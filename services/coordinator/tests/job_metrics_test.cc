@@ -1,4 +1,4 @@
-#include "metrics/job_metrics.h"
+#include "services/systems/job/job_metrics.h"
 
 #include <unistd.h>
 
@@ -15,6 +15,10 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using systems::JobMetrics;
+using systems::JobProgress;
+using systems::ModelFigure;
+using systems::ModelFigures;
 
 JobProgress Progress(uint64_t events, uint32_t tokens, double sim_seconds) {
   JobProgress p;
