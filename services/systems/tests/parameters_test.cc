@@ -1,16 +1,20 @@
 // Parameters declared on the models: every field of every system's spec is
 // declared, every declaration names a real field, and the declarations
 // drive the defaults, the range errors and `strata describe`.
+#include <algorithm>
 #include <set>
 #include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "services/systems/core/parameters.h"
+#include "services/systems/job/build_job.h"
 #include "services/systems/job/describe.h"
 #include "services/systems/job/job_spec.h"
 #include "services/systems/job/system_registry.h"
+#include "strata/sim/engine.h"
 
 namespace strata::systems {
 namespace {
@@ -102,6 +106,36 @@ TEST(ParametersTest, DescribeListsEveryNvllmParameter) {
   EXPECT_THAT(*json, HasSubstr("\"field\": \"system.nvllm.flash.timing.sense_per_level_us\""));
   EXPECT_THAT(DescribeSystems("nvlm", "text").status().message(), HasSubstr("system = 'nvlm'; allowed: nvllm, aif"));
   EXPECT_THAT(DescribeSystems("nvllm", "yaml").status().message(), HasSubstr("allowed: text, json"));
+}
+
+// Each system names the breakdown parts its time per token can fill: a small
+// job on every system fills no other part.
+TEST(BreakdownPartsTest, EverySystemFillsOnlyThePartsItNames) {
+  for (const auto& system : Systems()) {
+    auto spec = ParseJobSpecText(absl::StrCat(
+        "model { catalog_name: \"llama-2-7b\" } workload { prompt_tokens: 8 decode_tokens: 2 } system { ",
+        std::string(system->name()), " {} }"));
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    auto normalized = NormalizeJobSpec(*spec);
+    ASSERT_TRUE(normalized.ok()) << system->name() << ": " << normalized.status();
+    auto job = BuildJob(*normalized);
+    ASSERT_TRUE(job.ok()) << system->name() << ": " << job.status();
+    sim::RunOptions options;
+    options.seed = 1;
+    auto run = sim::Run(*job->sim, options);
+    ASSERT_TRUE(run.ok()) << run.status();
+    const v1::JobFigures figures = ExtractFigures(*job, [](sim::ComponentId) { return true; });
+    const std::vector<host::Category> parts = system->breakdown_parts();
+    int filled = 0;
+    for (int i = 0; i < figures.decode_breakdown_ps_size(); ++i) {
+      if (figures.decode_breakdown_ps(i) == 0) continue;
+      ++filled;
+      const auto category = static_cast<host::Category>(i);
+      EXPECT_NE(std::find(parts.begin(), parts.end(), category), parts.end())
+          << system->name() << " fills " << host::CategoryName(category) << ", which it does not name";
+    }
+    EXPECT_GT(filled, 0) << system->name();
+  }
 }
 
 }  // namespace
