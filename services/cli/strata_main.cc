@@ -3,6 +3,7 @@
 //   strata run JOB.textproto [--output results.json] [--csv results.csv]
 //              [--partitions N] [--sync window|null] [--seed S]
 //   strata models
+//   strata describe [SYSTEM] [--format text|json]
 //   strata submit JOB.textproto [--server HOST:PORT] [--watch]
 //   strata watch ID [--output F.json] [--csv F.csv] | strata cancel ID
 //   strata list [--state S] [--format table|json]
@@ -32,9 +33,10 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
 #include "partition_server.h"
 #include "reproduce/reproduce.h"
+#include "services/systems/job/describe.h"
 #include "sweep/sweep.h"
 #include "sweep/sweep_client.h"
 #include "sweep/sweep_shard.h"
@@ -42,7 +44,7 @@
 #include "results/result_columns.h"
 #include "strata/common/command_line.h"
 #include "strata/v1/job_service.grpc.pb.h"
-#include "metrics/job_metrics.h"
+#include "services/systems/job/job_metrics.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 #include "model/model_catalog.h"
@@ -63,7 +65,9 @@ ABSL_FLAG(std::string, server, "127.0.0.1:7700", "strata-coordinator address for
 ABSL_FLAG(bool, watch, false, "submit: follow the job until it ends and print its result");
 ABSL_FLAG(std::string, request_id, "", "submit: idempotency key; a retried submit with it runs the job once");
 ABSL_FLAG(std::string, state, "", "list: only jobs in this state (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)");
-ABSL_FLAG(std::string, format, "table", "list: table (a header, one job a line) | json (strata.v1.ListJobsResponse)");
+ABSL_FLAG(std::string, format, "",
+          "list: table (the default: a header, one job a line) | json (strata.v1.ListJobsResponse); "
+          "describe: text (the default) | json");
 ABSL_FLAG(std::string, shard, "",
           "sweep: run only shard I of N of the grid (points I, I+N, ...), as I/N, or N with I from "
           "JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); needs --results_dir");
@@ -236,7 +240,7 @@ int RunCommand(const std::string& path) {
 
   // Live metrics: a registry served over HTTP while the job runs.
   std::unique_ptr<prometheus::Exposer> exposer;
-  std::unique_ptr<strata::coordinator::JobMetrics> metrics;
+  std::unique_ptr<strata::systems::JobMetrics> metrics;
   if (const std::string address = absl::GetFlag(FLAGS_metrics_address); !address.empty()) {
     auto registry = std::make_shared<prometheus::Registry>();
     try {
@@ -245,7 +249,7 @@ int RunCommand(const std::string& path) {
       return Fail(absl::InvalidArgumentError(absl::StrCat("--metrics_address = '", address, "': ", e.what())));
     }
     exposer->RegisterCollectable(registry);
-    metrics = std::make_unique<strata::coordinator::JobMetrics>(registry, spec->name().empty() ? path : spec->name());
+    metrics = std::make_unique<strata::systems::JobMetrics>(registry, spec->name().empty() ? path : spec->name());
     std::fprintf(stderr, "metrics: http://%s:%d/metrics\n", address.substr(0, address.rfind(':')).c_str(),
                  exposer->GetListeningPorts().front());
   }
@@ -361,7 +365,7 @@ int SubmitCommand(const std::string& path) {
 }
 
 int ListCommand() {
-  const std::string format = absl::GetFlag(FLAGS_format);
+  const std::string format = absl::GetFlag(FLAGS_format).empty() ? "table" : absl::GetFlag(FLAGS_format);
   if (format != "table" && format != "json") {
     return Fail(absl::InvalidArgumentError(absl::StrCat("--format = '", format, "'; allowed: table, json")));
   }
@@ -551,6 +555,15 @@ int ReproduceCommand(const std::string& paper) {
   return 0;
 }
 
+// strata describe [SYSTEM]: every parameter of a system with its default,
+// unit, allowed range and source (services/systems/core/parameters.h).
+int DescribeCommand(const std::string& system) {
+  auto text = strata::systems::DescribeSystems(system, absl::GetFlag(FLAGS_format).empty() ? "text" : absl::GetFlag(FLAGS_format));
+  if (!text.ok()) return Fail(text.status());
+  std::fputs(text->c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -558,6 +571,7 @@ int main(int argc, char** argv) {
   std::vector<char*> args = strata::ParseCommandLineOrExit(argc, argv, "strata",
       "strata run JOB.textproto [--output F.json] [--csv F.csv] [--partitions N] [--sync window|null] [--seed S]\n"
       "  strata models\n"
+      "  strata describe [SYSTEM] [--format text|json]   (every parameter: default, unit, range, source)\n"
       "  strata submit JOB.textproto [--server HOST:PORT] [--watch] [--request_id KEY]\n"
       "  strata watch ID [--output F.json] [--csv F.csv] | strata cancel ID\n"
       "  strata list [--state STATE] [--format table|json]   (submit, watch, cancel, list take --server)\n"
@@ -590,6 +604,7 @@ int main(int argc, char** argv) {
   }
   if (args.size() == 3 && command == "sweep") return SweepCommand(args[2]);
   if (args.size() == 3 && command == "reproduce") return ReproduceCommand(args[2]);
+  if ((args.size() == 2 || args.size() == 3) && command == "describe") return DescribeCommand(args.size() == 3 ? args[2] : "");
   std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
   return 2;
 }

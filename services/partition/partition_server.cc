@@ -14,8 +14,8 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
-#include "metrics/job_metrics.h"
-#include "metrics/metrics_linger.h"
+#include "services/systems/job/job_metrics.h"
+#include "services/systems/job/metrics_linger.h"
 #include "partition_set.h"
 #include "peer_transport.h"
 #include "remote_transport.h"
@@ -128,18 +128,17 @@ class PartitionServiceImpl final : public PeerAcceptor::Service {
     // job's (tokens, seconds per token). Kept for the linger when the run
     // ends, however it ends (declared before the run's objects, so after
     // they are gone).
-    std::unique_ptr<coordinator::JobMetrics> metrics;
+    std::unique_ptr<systems::JobMetrics> metrics;
     if (registry_ && load.has_job()) {
-      metrics = std::make_unique<coordinator::JobMetrics>(registry_, load.run_id(),
-                                                          coordinator::JobFigures::kPartitionsOnly);
+      metrics = std::make_unique<systems::JobMetrics>(registry_, load.run_id(), systems::JobFigures::kPartitionsOnly);
     }
     struct LingerOnExit {
-      coordinator::MetricsLinger& linger;
-      std::unique_ptr<coordinator::JobMetrics>& metrics;
+      systems::MetricsLinger& linger;
+      std::unique_ptr<systems::JobMetrics>& metrics;
       ~LingerOnExit() { linger.Keep(std::move(metrics)); }
     } linger_on_exit{metrics_linger_, metrics};
     const auto tokens_total = static_cast<uint32_t>(load.job().workload().decode_tokens());
-    auto progress = [&](const v1::PartitionsProgress& p, const std::vector<coordinator::ModelFigures>& model) {
+    auto progress = [&](const v1::PartitionsProgress& p, const std::vector<systems::ModelFigures>& model) {
       if (metrics) {
         metrics->Update(ToJobProgress(p, tokens_total));
         metrics->UpdateModel(model);
@@ -248,8 +247,8 @@ class PartitionServiceImpl final : public PeerAcceptor::Service {
   }
 
  private:
-  static coordinator::JobProgress ToJobProgress(const v1::PartitionsProgress& p, uint32_t tokens_total) {
-    coordinator::JobProgress out;
+  static systems::JobProgress ToJobProgress(const v1::PartitionsProgress& p, uint32_t tokens_total) {
+    systems::JobProgress out;
     out.kernel.wall_seconds = p.wall_seconds();
     out.kernel.simulated_time = sim::SimTime::Infinite();
     for (const auto& s : p.partitions()) {
@@ -279,7 +278,7 @@ class PartitionServiceImpl final : public PeerAcceptor::Service {
   std::mutex sessions_mu_;
   std::map<std::string, std::shared_ptr<PeerTransport>> sessions_;  // runs with peer exchange, by session
   std::shared_ptr<prometheus::Registry> registry_;
-  coordinator::MetricsLinger metrics_linger_;
+  systems::MetricsLinger metrics_linger_;
   std::atomic<uint32_t> running_{0};
 };
 

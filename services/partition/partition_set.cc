@@ -11,9 +11,9 @@ absl::StatusOr<BuiltModel> BuildModel(const v1::LoadPartitions& load) {
   if (load.has_job()) {
     // The coordinator sends the normalised spec; normalising again is a
     // no-op for it and a check for anyone else's.
-    auto spec = coordinator::NormalizeJobSpec(load.job());
+    auto spec = systems::NormalizeJobSpec(load.job());
     if (!spec.ok()) return absl::InvalidArgumentError(absl::StrCat("load.job: ", spec.status().message()));
-    auto job = coordinator::BuildJob(*spec);
+    auto job = systems::BuildJob(*spec);
     if (!job.ok()) return job.status();
     model.job = std::move(*job);
     return model;
@@ -133,7 +133,7 @@ absl::StatusOr<std::unique_ptr<PartitionSet>> PartitionSet::Load(const v1::LoadP
   // Each partition's own thread snapshots its components between events
   // (reading them from the monitor thread would race), and once at its end.
   options.sample_interval = absl::FromChrono(kModelSampleInterval);
-  options.on_sample = coordinator::ModelSampler(sim, [self = set.get()](const coordinator::ModelFigures& figures) {
+  options.on_sample = systems::ModelSampler(sim, [self = set.get()](const systems::ModelFigures& figures) {
     std::lock_guard<std::mutex> lock(self->model_mu_);
     self->published_[figures.partition] = figures;
   });
@@ -147,8 +147,8 @@ bool PartitionSet::RanHere(sim::ComponentId id) const { return local_[plan_.part
 
 absl::Status PartitionSet::Run(sim::Transport& transport) { return runner_->Run(transport); }
 
-std::vector<coordinator::ModelFigures> PartitionSet::ModelSnapshots() const {
-  std::vector<coordinator::ModelFigures> out;
+std::vector<systems::ModelFigures> PartitionSet::ModelSnapshots() const {
+  std::vector<systems::ModelFigures> out;
   std::lock_guard<std::mutex> lock(model_mu_);
   for (size_t p = 0; p < local_.size(); ++p) {
     if (local_[p]) out.push_back(published_[p]);
@@ -175,7 +175,7 @@ v1::PartitionsReport PartitionSet::Report(sim::SimTime global_final_time) {
   }
   if (model_.job) {
     *report.mutable_figures() =
-        coordinator::ExtractFigures(*model_.job, [this](sim::ComponentId id) { return RanHere(id); });
+        systems::ExtractFigures(*model_.job, [this](sim::ComponentId id) { return RanHere(id); });
   }
   return report;
 }

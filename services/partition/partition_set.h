@@ -15,8 +15,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "job/job_runner.h"
-#include "metrics/model_figures.h"
+#include "services/systems/job/build_job.h"
+#include "services/systems/job/job_spec.h"
+#include "services/systems/core/model_figures.h"
 #include "strata/sim/engine.h"
 #include "strata/sim/simulation.h"
 #include "strata/sim/transport.h"
@@ -27,7 +28,7 @@ namespace strata::partition {
 // A run's component graph, built from a LoadPartitions message.
 struct BuiltModel {
   std::unique_ptr<sim::Simulation> phold;       // PHOLD
-  std::optional<coordinator::BuiltJob> job;     // LLM job
+  std::optional<systems::BuiltJob> job;     // LLM job
   sim::Simulation& sim() { return job ? *job->sim : *phold; }
   const sim::Simulation& sim() const { return job ? *job->sim : *phold; }
 };
@@ -45,7 +46,7 @@ class PartitionSet {
   // Called about once a second from a monitor thread while running, with
   // the latest model snapshot of each local partition.
   using ProgressFn =
-      std::function<void(const v1::PartitionsProgress&, const std::vector<coordinator::ModelFigures>&)>;
+      std::function<void(const v1::PartitionsProgress&, const std::vector<systems::ModelFigures>&)>;
   // INVALID_ARGUMENT naming the field: a model that does not build, a plan
   // that does not fit the graph, a local partition out of range, a
   // zero-latency link between partitions.
@@ -58,7 +59,7 @@ class PartitionSet {
   // they are snapshots each partition's own thread published between
   // events (the kernel's on_sample: about kModelSampleInterval old, or as
   // old as its last batch or wait); after Run they are final. Any thread.
-  std::vector<coordinator::ModelFigures> ModelSnapshots() const;
+  std::vector<systems::ModelFigures> ModelSnapshots() const;
   static constexpr std::chrono::milliseconds kModelSampleInterval{500};
   // After Run: the local partitions' statistics and end state.
   v1::PartitionsDone Done(const absl::Status& status) const;
@@ -75,7 +76,7 @@ class PartitionSet {
   std::vector<bool> local_;  // by partition
   std::unique_ptr<sim::PartitionRunner> runner_;
   mutable std::mutex model_mu_;
-  std::vector<coordinator::ModelFigures> published_;  // by partition
+  std::vector<systems::ModelFigures> published_;  // by partition
 };
 
 }  // namespace strata::partition

@@ -13,7 +13,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
 #include "absl/time/clock.h"
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
 #include "strata/common/command_line.h"
 
 ABSL_FLAG(std::string, job, STRATA_SOURCE_DIR "/configs/llama-2-70b-nvllm.textproto", "job spec (textproto)");

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "distributed/distributed_run.h"
+#include "services/coordinator/job/job_runner.h"
 #include "partition_server.h"
 #include "partition_set.h"
 #include "strata/sim/digest.h"

@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "distributed/service_directory.h"
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
 #include "strata/v1/job.pb.h"
 
 namespace strata::coordinator {

@@ -14,7 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
 #include "partition_hub.h"
 #include "partition_server.h"
 #include "partition_set.h"

@@ -1,4 +1,5 @@
 #include "reproduce/reproduce.h"
+#include "reproduce/experiments.h"
 
 #include <algorithm>
 #include <cmath>
@@ -16,8 +17,8 @@
 #include "absl/strings/str_split.h"
 #include "flash/nand_channel.h"
 #include "flash/scripted_requester.h"
-#include "job/job_runner.h"
-#include "strata/common/csv.h"
+#include "services/coordinator/job/job_runner.h"
+#include "services/systems/core/nand_spec.h"
 #include "sweep/sweep.h"
 #include "strata/sim/engine.h"
 
@@ -26,124 +27,17 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// ---------------------------------------------------------------------------
-// The experiments' inputs. Everything a system needs beyond its label is the
-// job spec's own defaults (services/coordinator/job/job_runner.cc, each with
-// its source); the texts below only pick the system and the few settings
-// the papers' comparisons fix.
-
-struct SystemDef {
-  std::string label;
-  std::string spec;  // strata.v1.SystemSpec in text format
-  std::string what;  // one line for the docs and tables
-};
-
-// AiF's four systems (REFERENCE.md "systems compared"), and AiF with its
-// parallel host/SSD execution (Fig. 15c), which the reviews say the 1.4x
-// over In-Memory rests on.
-const std::vector<SystemDef>& AifSystems() {
-  static const auto* kSystems = new std::vector<SystemDef>{
-      {"in-memory", "in_memory {}", "128 GB DDR5 at 86.4 GB/s, i9-14900KS (AiF's In-Memory)"},
-      {"memory+ssd", "ssd_offload {}", "8 GB DRAM page cache + 1 TB NVMe SSD, llama.cpp mmap (AiF's Memory+SSD)"},
-      {"aif--", "aif { without_cr_read_and_be_enc: true }", "AiF without cr-read and be-enc"},
-      {"aif", "aif {}", "8 GB DRAM + AiF SSD"},
-      {"aif-parallel", "aif { execution: PARALLEL }",
-       "AiF with each decode GEMV split between host and SSD (auto share, capped by the 8 GB DRAM)"},
-  };
-  return *kSystems;
-}
-
-// NVLLM's comparisons (REFERENCE.md "NVLLM's published system"). The A800
-// baseline streams its weights from an SSD every token: NVLLM limits its
-// memory on purpose (an 80 GB A800 would hold a 30B INT8 model), so it keeps
-// 1 GiB of weights resident, the same rule for every model, and reads the
-// rest from a PCIe 4.0 x4 NVMe SSD at 7 GB/s (REFERENCE.md).
-const std::vector<SystemDef>& NvllmSystems() {
-  static const auto* kSystems = new std::vector<SystemDef>{
-      {"nvllm", "nvllm {}", "FFN in 3D NAND with per-plane PEs; attention in CMOS + LPDDR5"},
-      {"a800", "gpu_out_of_core { weight_budget_gib: 1 ssd_read_gbps: 7 }",
-       "A800 80GB PCIe streaming weights from an NVMe SSD (7 GB/s) every token"},
-      {"ssd-like", "ssd_isc {}", "compute in the SSD controller, weights over the flash channels"},
-      {"aif", "aif {}", "AiF SSD (for NVLLM's 1.3x claim)"},
-  };
-  return *kSystems;
-}
-
-// AiF's eight models (REFERENCE.md), all INT8; NVLLM's 30B-class set.
-std::vector<std::string> AifModels(bool quick) {
-  if (quick) return {"llama-2-7b", "llama-3-8b"};
-  return {"llama-2-7b", "llama-3-8b",   "falcon-11b", "llama-2-13b",
-          "mixtral-8x7b", "gpt-neox-20b", "falcon-40b", "llama-3-70b"};
-}
-std::vector<std::string> NvllmModels(bool quick) {
-  if (quick) return {"opt-6.7b", "llama-2-7b"};
-  return {"opt-30b", "opt-66b", "llama-33b", "llama-2-70b"};
-}
-
-// Internal-bandwidth scale = chips per channel / AiF's 2 (AiF scales its
-// drive's capacity, and so its chips, 1 -> 2 -> 4 TB).
-std::vector<int> AifScales(bool quick) {
-  if (quick) return {1, 2, 4};
-  return {1, 2, 4, 8, 16};
-}
-
-// A parameter the sensitivity study scales, by 0.5 and 2 unless its range
-// is narrower. Each path applies to the jobs whose system it names
-// (system.<kind>.…).
-struct Knob {
-  std::string name;
-  std::string source;
-  std::vector<std::string> paths;
-  double low = 0.5, high = 2.0;
-};
-
-struct RatioDef {
-  std::string name;  // "aif / in-memory"
-  std::string numerator, denominator;  // system labels
-  std::vector<Knob> knobs;
-};
-
-const Knob kAifSense{"NAND sense time per read level", "AiF tR CSB - LSB (46 - 37 us)",
-                     {"system.aif.timing.sense_per_level_us"}};
-const Knob kAifPrecharge{"NAND precharge + discharge", "assumption: P + D = 19 us of AiF's 28 us",
-                         {"system.aif.timing.precharge_us", "system.aif.timing.discharge_us"}};
-const Knob kAifChannel{"flash channel rate", "AiF: ONFI 2.0 GB/s", {"system.aif.timing.channel_mts"}};
-const Knob kHostOverhead{"host per-op overhead", "assumption: llama.cpp fork/join, 2 us",
-                         {"system.aif.cpu.per_op_overhead_us", "system.in_memory.cpu.per_op_overhead_us",
-                          "system.ssd_offload.cpu.per_op_overhead_us"}};
-const Knob kHostVector{"host vector throughput", "assumption: 200 GFLOP/s AVX2",
-                       {"system.aif.cpu.vector_gflops", "system.in_memory.cpu.vector_gflops",
-                        "system.ssd_offload.cpu.vector_gflops"}};
-
-std::vector<RatioDef> AifRatios() {
-  return {
-      {"aif / memory+ssd", "aif", "memory+ssd",
-       {kAifSense, kHostOverhead, kHostVector,
-        {"host DRAM and its page cache", "AiF: 8 GB", {"system.ssd_offload.dram.capacity_gib", "system.ssd_offload.page_cache_gib"}}}},
-      {"aif / in-memory", "aif", "in-memory",
-       {kAifSense, kHostOverhead, kHostVector,
-        {"in-memory DRAM bandwidth", "AiF: DDR5 86.4 GB/s", {"system.in_memory.dram.bandwidth_gbps"}}}},
-      {"aif / aif--", "aif", "aif--", {kAifSense, kAifPrecharge, kAifChannel, kHostOverhead}},
-      {"aif-parallel / in-memory", "aif-parallel", "in-memory",
-       {{"in-memory DRAM bandwidth", "AiF: DDR5 86.4 GB/s", {"system.in_memory.dram.bandwidth_gbps"}}}},
-  };
-}
-
-std::vector<RatioDef> NvllmRatios() {
-  const Knob sense{"NAND sense time per read level", "AiF tR CSB - LSB (46 - 37 us)",
-                   {"system.nvllm.flash.timing.sense_per_level_us", "system.ssd_isc.flash.timing.sense_per_level_us"}};
-  const Knob dram{"attention DRAM bandwidth", "assumption: LPDDR5 51.2 GB/s",
-                  {"system.nvllm.dram.bandwidth_gbps", "system.ssd_isc.dram.bandwidth_gbps"}};
-  return {
-      {"nvllm / a800", "nvllm", "a800",
-       {sense, dram,
-        {"A800's SSD read rate", "flagship PCIe 4.0 x4 NVMe: 7 GB/s", {"system.gpu_out_of_core.ssd_read_gbps"}},
-        {"NVLLM PE MACs per cycle", "assumption: 32", {"system.nvllm.flash.pe_macs_per_cycle"}}}},
-      {"nvllm / ssd-like", "nvllm", "ssd-like",
-       {sense, dram,
-        {"SSD channel rate", "ONFI 5.0: 2400 MT/s", {"system.ssd_isc.flash.timing.channel_mts"}}}},
-  };
-}
+// The experiments' inputs: experiments.h.
+using experiments::SystemDef;
+using experiments::AifSystems;
+using experiments::NvllmSystems;
+using experiments::AifModels;
+using experiments::NvllmModels;
+using experiments::AifScales;
+using experiments::Knob;
+using experiments::RatioDef;
+using experiments::AifRatios;
+using experiments::NvllmRatios;
 
 // ---------------------------------------------------------------------------
 // Running.
@@ -449,7 +343,7 @@ absl::StatusOr<double> MeasureCrReadGain(const ReproduceOptions& o) {
     c.ecc.kind = nand::EccKind::kNone;
     c.reliability.enabled = false;
     c.timing.cr_read = cr;
-    c.fidelity = o.fidelity == v1::PAGE ? nand::Fidelity::kPage : nand::Fidelity::kStream;
+    c.fidelity = systems::FidelityOf(o.fidelity);
     sim::Simulation sim;
     auto array = nand::BuildNandArray(c, &sim);
     if (!array.ok()) return array.status();
@@ -677,74 +571,6 @@ absl::StatusOr<Report> ReproduceNvllm(const ReproduceOptions& o) {
   // Last: the sensitivity study may add a note to the headlines.
   r.tables.insert(r.tables.begin(), HeadlineTable("nvllm_headline", r.headlines));
   return r;
-}
-
-std::string FormatReport(const Report& report) {
-  std::string out;
-  for (const Table& t : report.tables) {
-    std::vector<size_t> width(t.columns.size(), 0);
-    for (size_t c = 0; c < t.columns.size(); ++c) width[c] = t.columns[c].size();
-    for (const auto& row : t.rows) {
-      for (size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
-    }
-    absl::StrAppend(&out, "\n", t.name, ": ", t.title, "\n");
-    auto line = [&](const std::vector<std::string>& cells) {
-      std::string l = " ";
-      for (size_t c = 0; c < cells.size() && c < width.size(); ++c) {
-        absl::StrAppend(&l, " ", cells[c], std::string(width[c] - cells[c].size(), ' '));
-      }
-      while (!l.empty() && l.back() == ' ') l.pop_back();
-      absl::StrAppend(&out, l, "\n");
-    };
-    line(t.columns);
-    for (const auto& row : t.rows) line(row);
-  }
-  return out;
-}
-
-absl::Status WriteReport(const Report& report, const std::string& dir, bool* plots) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("--out: cannot create '", dir, "': ", ec.message()));
-  auto write = [&](const std::string& name, const std::string& text) -> absl::Status {
-    std::ofstream f(std::filesystem::path(dir) / name);
-    f << text;
-    if (!f) return absl::InvalidArgumentError(absl::StrCat("--out: cannot write '", dir, "/", name, "'"));
-    return absl::OkStatus();
-  };
-  // Cells hold no commas (gnuplot's CSV reader does not unquote, and the
-  // plots read these files); CsvLine quotes any other character RFC 4180
-  // asks it to.
-  auto cell = [](const std::string& s) { return absl::StrReplaceAll(s, {{",", ";"}}); };
-  for (const Table& t : report.tables) {
-    std::vector<std::string> header;
-    for (const std::string& c : t.columns) header.push_back(cell(c));
-    std::string csv = CsvLine(header);
-    for (const auto& row : t.rows) {
-      std::vector<std::string> cells;
-      for (const std::string& c : row) cells.push_back(c == "n/a" ? "NaN" : cell(c));
-      csv += CsvLine(cells);
-    }
-    if (absl::Status s = write(t.name + ".csv", csv); !s.ok()) return s;
-  }
-  if (absl::Status s = write(report.paper + ".txt", FormatReport(report)); !s.ok()) return s;
-  *plots = std::system("command -v gnuplot >/dev/null 2>&1") == 0;
-  for (const Figure& f : report.figures) {
-    const std::string script = absl::StrCat(
-        "# ", f.name, ": plots ", f.data, ".csv. Run in this folder: gnuplot ", f.name, ".gp\n",
-        "set terminal pngcairo size 1000,600 noenhanced\nset output '", f.name, ".png'\n", f.gnuplot,
-        "set terminal svg size 1000,600 noenhanced\nset output '", f.name, ".svg'\nreplot\n");
-    if (absl::Status s = write(f.name + ".gp", script); !s.ok()) return s;
-    if (*plots) {
-      const std::string cmd = absl::StrCat("cd '", dir, "' && gnuplot '", f.name, ".gp' 2>'", f.name, ".gnuplot.log'");
-      if (std::system(cmd.c_str()) != 0) {
-        return absl::InternalError(absl::StrCat("gnuplot failed on ", dir, "/", f.name, ".gp; see ", dir, "/",
-                                                f.name, ".gnuplot.log"));
-      }
-      std::filesystem::remove(std::filesystem::path(dir) / (f.name + ".gnuplot.log"), ec);
-    }
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace strata::coordinator

@@ -10,6 +10,10 @@
 //
 // What each experiment assumes, and where we differ from the papers, is in
 // docs/reproduction.md.
+//
+// Files: experiments.{h,cc} (systems, models, ratios and sensitivity knobs
+// of each paper), reproduce.cc (running the grids, the sensitivity study,
+// the reductions to tables), render.cc (text, CSV, gnuplot).
 #ifndef STRATA_COORDINATOR_REPRODUCE_REPRODUCE_H_
 #define STRATA_COORDINATOR_REPRODUCE_REPRODUCE_H_
 

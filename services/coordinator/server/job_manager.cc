@@ -7,9 +7,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "distributed/distributed_job.h"
-#include "job/job_runner.h"
-#include "metrics/job_metrics.h"
-#include "results/result_columns.h"
+#include "services/coordinator/job/job_runner.h"
+#include "services/coordinator/results/result_columns.h"
+#include "services/systems/job/job_metrics.h"
 
 namespace strata::coordinator {
 
@@ -236,10 +236,10 @@ void JobManager::RunOne(const std::string& id) {
   }
   // Live metrics of this job, labelled with its id (sim_job). A
   // distributed job's partitions publish their own figures on the services.
-  std::unique_ptr<JobMetrics> metrics;
+  std::unique_ptr<systems::JobMetrics> metrics;
   if (registry_) {
-    metrics = std::make_unique<JobMetrics>(
-        registry_, id, spec.simulation().distributed() ? JobFigures::kJobOnly : JobFigures::kAll);
+    metrics = std::make_unique<systems::JobMetrics>(
+        registry_, id, spec.simulation().distributed() ? systems::JobFigures::kJobOnly : systems::JobFigures::kAll);
   }
   auto on_progress = [&](const JobProgress& p) {
     if (metrics) metrics->Update(p);

@@ -22,7 +22,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "distributed/service_directory.h"
-#include "metrics/metrics_linger.h"
+#include "services/systems/job/metrics_linger.h"
 #include "store/job_store.h"
 #include "strata/v1/job_service.pb.h"
 
@@ -67,7 +67,7 @@ class JobManager {
   ServiceDirectory* services_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Gauge>* jobs_by_state_ = nullptr;
-  MetricsLinger metrics_linger_;  // finished jobs' series, until they go
+  systems::MetricsLinger metrics_linger_;  // finished jobs' series, until they go
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable change_cv_;

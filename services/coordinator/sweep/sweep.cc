@@ -3,7 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
 
 namespace strata::coordinator {
 

@@ -15,7 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
 
 namespace strata::coordinator {
 namespace {

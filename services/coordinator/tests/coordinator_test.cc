@@ -19,7 +19,7 @@
 #include "grpcpp/create_channel.h"
 #include "google/protobuf/text_format.h"
 #include "grpcpp/generic/generic_stub.h"
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
 #include "prometheus/text_serializer.h"
 #include "rpc_metrics.h"
 #include "sweep/sweep.h"

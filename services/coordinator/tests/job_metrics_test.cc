@@ -1,4 +1,4 @@
-#include "metrics/job_metrics.h"
+#include "services/systems/job/job_metrics.h"
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "metrics/metrics_linger.h"
+#include "services/systems/job/metrics_linger.h"
 #include "prometheus/text_serializer.h"
 
 namespace strata::coordinator {
@@ -16,6 +16,10 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using systems::JobMetrics;
+using systems::JobProgress;
+using systems::ModelFigure;
+using systems::ModelFigures;
 
 JobProgress Progress(uint64_t events, uint32_t tokens, double sim_seconds) {
   JobProgress p;
@@ -142,7 +146,7 @@ TEST(JobMetricsTest, DestroyingAJobsMetricsRemovesItsSeriesOnly) {
 
 TEST(MetricsLingerTest, SeriesStayForTheLingerThenGo) {
   auto registry = std::make_shared<prometheus::Registry>();
-  MetricsLinger linger(absl::Milliseconds(300));
+  systems::MetricsLinger linger(absl::Milliseconds(300));
   auto metrics = std::make_unique<JobMetrics>(registry, "done");
   metrics->Update(Progress(100, 2, 1.0));
   const absl::Time kept = absl::Now();
@@ -157,7 +161,7 @@ TEST(MetricsLingerTest, SeriesStayForTheLingerThenGo) {
 
 TEST(MetricsLingerTest, ZeroLingerRemovesAtOnce) {
   auto registry = std::make_shared<prometheus::Registry>();
-  MetricsLinger linger(absl::ZeroDuration());
+  systems::MetricsLinger linger(absl::ZeroDuration());
   auto metrics = std::make_unique<JobMetrics>(registry, "done");
   metrics->Update(Progress(100, 2, 1.0));
   linger.Keep(std::move(metrics));

@@ -1,4 +1,5 @@
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
+#include "services/host/compute/flash_gemv_executor.h"
 #include "tests/job_test_util.h"
 #include "sweep/sweep.h"
 
@@ -194,7 +195,7 @@ TEST(NvllmTest, EveryFfnWeightPageIsReadExactlyOncePerDecodedToken) {
   }
   // Prefill runs on the host; each of the 3 decoded tokens reads every page once.
   EXPECT_EQ(die_bytes / 16384, 3 * FfnPagesPerToken());
-  EXPECT_EQ(static_cast<int64_t>(job->flash->pages_requested()), 3 * FfnPagesPerToken());
+  EXPECT_EQ(static_cast<int64_t>(dynamic_cast<const host::FlashGemvExecutor&>(*job->offload).pages_requested()), 3 * FfnPagesPerToken());
 }
 
 TEST(NvllmTest, FlashTimeIsBoundedByAggregateArrayBandwidth) {

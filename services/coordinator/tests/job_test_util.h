@@ -9,7 +9,7 @@
 #include <initializer_list>
 #include <string>
 
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
 
 namespace strata::coordinator::testing {
 

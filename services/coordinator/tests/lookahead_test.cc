@@ -11,7 +11,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
 #include "strata/sim/partitioner.h"
 #include "tests/job_test_util.h"
 

@@ -9,7 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/job_test_util.h"
-#include "systems/aif_executor.h"
+#include "services/systems/aif/aif_executor.h"
 
 namespace strata::coordinator {
 namespace {
@@ -115,7 +115,7 @@ TEST(AifParallelTest, AutoShareIsCappedByWhatFitsInDramBesideTheKvCache) {
   const double share = spec->system().aif().host_share();
   const double room = 2.0 * (1 << 30) - 2.0 * 32 * 4096 * 2 * (16 + 2);  // DRAM less the KV cache
   auto shape = host::FindModel("llama-2-7b");
-  const auto resident = static_cast<double>(AifExecutor::HostResidentBytes(*shape, share));
+  const auto resident = static_cast<double>(systems::AifExecutor::HostResidentBytes(*shape, share));
   EXPECT_LT(share, 86.4 / (86.4 + 102.4));
   EXPECT_LE(resident, room);
   EXPECT_GE(resident, 0.99 * room);
@@ -133,8 +133,8 @@ TEST(AifParallelTest, AifPostPlacesOnlyTheSsdsRows) {
   // (1408), down 1024 x 2816 (256), per layer; LM head 4096 x 1024 (1024).
   const int64_t all = 2 * (3072 * 1024 + 1024 * 1024 + 5632 * 1024 + 1024 * 2816) + 4096 * 1024;
   const int64_t host = 2 * (768 * 1024 + 256 * 1024 + 1408 * 1024 + 256 * 2816) + 1024 * 1024;
-  EXPECT_EQ(static_cast<int64_t>(job->aif->posted_bytes()), all - host);
-  EXPECT_EQ(static_cast<int64_t>(AifExecutor::HostResidentBytes(job->shape, 0.25)), host);
+  EXPECT_EQ(static_cast<int64_t>(dynamic_cast<const systems::AifExecutor&>(*job->offload).posted_bytes()), all - host);
+  EXPECT_EQ(static_cast<int64_t>(systems::AifExecutor::HostResidentBytes(job->shape, 0.25)), host);
 }
 
 TEST(AifParallelTest, ParallelIsFasterThanSerialAndItsBreakdownAddsUp) {

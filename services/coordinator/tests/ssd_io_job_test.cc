@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
 #include "tests/job_test_util.h"
 
 namespace strata::coordinator {

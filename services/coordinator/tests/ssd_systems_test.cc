@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
-#include "job/job_runner.h"
+#include "services/coordinator/job/job_runner.h"
 #include "tests/job_test_util.h"
-#include "systems/mmap_gemv_executor.h"
+#include "services/systems/ssd_offload/mmap_gemv_executor.h"
 
 namespace strata::coordinator {
 namespace {
@@ -49,7 +49,7 @@ OffloadRun RunOffload(const v1::JobSpec& raw) {
   if (!job.ok()) return out;
   sim::RunOptions o;
   EXPECT_TRUE(sim::Run(*job->sim, o).ok());
-  const MmapGemvExecutor& m = *job->mmap;
+  const auto& m = dynamic_cast<const systems::MmapGemvExecutor&>(*job->offload);
   out.file_bytes = m.file_bytes();
   out.file_chunks = m.file_chunks();
   out.chunks_read = m.chunks_read();

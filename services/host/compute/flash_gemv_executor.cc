@@ -26,10 +26,7 @@ FlashGemvExecutor::FlashGemvExecutor(const nand::NandConfig& nand, const ModelSh
   }
   // Which stage bounds the per-page pipeline: the array read (mean tR over
   // the page types) or the PE array's MACs for one page per plane.
-  const nand::NandTiming& t = nand.timing;
-  const double mean_read_us =
-      (t.precharge + t.discharge).ToMicroseconds() +
-      t.sense_per_level.ToMicroseconds() * ((1 << nand.geometry.bits_per_cell) - 1) / nand.geometry.bits_per_cell;
+  const double mean_read_us = nand::MeanReadSeconds(nand) * 1e6;
   const double weights_per_page = nand.geometry.page_bytes * 8.0 / WeightBits(weight_type);
   const int pe_units = nand.pe.placement == nand::PePlacement::kPerPlane ? 1 : static_cast<int>(nand.geometry.planes_per_die);
   const double pe_us = weights_per_page * pe_units / (nand.pe.macs_per_cycle * static_cast<double>(nand.pe.clock_hz)) * 1e6;

@@ -8,6 +8,12 @@
 
 namespace strata::nand {
 
+double MeanReadSeconds(const NandConfig& c) {
+  const NandTiming& t = c.timing;
+  return (t.precharge + t.discharge).ToSeconds() +
+         t.sense_per_level.ToSeconds() * ((1 << c.geometry.bits_per_cell) - 1.0) / c.geometry.bits_per_cell;
+}
+
 NandConfig AifDefaultNandConfig() { return NandConfig{}; }  // the struct defaults are AiF's, each cited
 
 namespace {

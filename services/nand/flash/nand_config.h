@@ -238,6 +238,13 @@ NandConfig AifDefaultNandConfig();
 // and the allowed range.
 absl::Status ValidateNandConfig(const NandConfig& config);
 
+// The mean array read time (tR) over a cell's page types, without cr-read,
+// in seconds: precharge + discharge + sense_per_level x (2^bits - 1) / bits
+// (every read level is sensed once across the bits' pages; (2,3,2) TLC:
+// (37 + 46 + 37) / 3 = 40 us). The one home of this figure: the GEMV
+// executors' bottleneck, the ISC stream bound and AiF--'s bandwidth use it.
+double MeanReadSeconds(const NandConfig& config);
+
 }  // namespace strata::nand
 
 #endif  // STRATA_NAND_FLASH_NAND_CONFIG_H_

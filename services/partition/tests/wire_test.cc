@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "partition_hub.h"
 #include "partition_set.h"
+#include "services/systems/job/job_spec.h"
 #include "remote_transport.h"
 #include "tests/phold_load.h"
 #include "strata/sim/digest.h"
@@ -18,7 +19,7 @@ namespace {
 // `services` in-memory processes; partition p runs on service p % services.
 // `model` (optional) receives every partition's final model figures.
 absl::StatusOr<uint64_t> RunSplit(const v1::LoadPartitions& base, int services, bool abort_midway = false,
-                                  std::vector<coordinator::ModelFigures>* model = nullptr) {
+                                  std::vector<systems::ModelFigures>* model = nullptr) {
   const int n = base.plan().partition_count();
   std::vector<std::unique_ptr<PartitionSet>> sets;
   std::vector<std::unique_ptr<RemoteTransport>> transports;
@@ -62,7 +63,7 @@ absl::StatusOr<uint64_t> RunSplit(const v1::LoadPartitions& base, int services, 
   }
   for (auto& set : sets) {
     if (model == nullptr) break;
-    for (const coordinator::ModelFigures& f : set->ModelSnapshots()) model->push_back(f);
+    for (const systems::ModelFigures& f : set->ModelSnapshots()) model->push_back(f);
   }
   std::vector<std::pair<uint32_t, uint64_t>> digests;
   for (auto& set : sets) {
@@ -121,7 +122,7 @@ v1::LoadPartitions LlmLoad(bool aif, v1::SyncAlgorithm sync, int partitions) {
     job->mutable_system()->mutable_nvllm();
   }
   job->mutable_simulation()->set_sync(sync);
-  auto normalized = coordinator::NormalizeJobSpec(*job);
+  auto normalized = systems::NormalizeJobSpec(*job);
   EXPECT_TRUE(normalized.ok()) << normalized.status();
   *job = *normalized;
   load.set_seed(job->simulation().seed());
@@ -144,13 +145,13 @@ TEST(WireTest, LlmJobsOverTheWireGiveTheEmbeddedDigest) {
 // same job run in one process.
 TEST(WireTest, ModelFiguresOfEveryPartitionAddUpToTheEmbeddedStatistics) {
   const v1::LoadPartitions load = LlmLoad(/*aif=*/true, v1::WINDOW, 3);
-  std::vector<coordinator::ModelFigures> figures;
+  std::vector<systems::ModelFigures> figures;
   auto digest = RunSplit(load, 2, false, &figures);
   ASSERT_TRUE(digest.ok()) << digest.status();
   ASSERT_EQ(figures.size(), 3u);  // one per partition
-  coordinator::ModelFigures total;
+  systems::ModelFigures total;
   for (const auto& f : figures) {
-    for (int i = 0; i < coordinator::kModelFigureCount; ++i) total.value[i] += f.value[i];
+    for (int i = 0; i < systems::kModelFigureCount; ++i) total.value[i] += f.value[i];
   }
 
   auto model = BuildModel(load);
@@ -172,10 +173,10 @@ TEST(WireTest, ModelFiguresOfEveryPartitionAddUpToTheEmbeddedStatistics) {
     }
   }
   ASSERT_GT(pages_programmed, 0);  // aif_post placed the weights
-  EXPECT_EQ(total[coordinator::ModelFigure::kPagesProgrammed], pages_programmed);
-  EXPECT_EQ(total[coordinator::ModelFigure::kPagesRead], pages_read);
-  EXPECT_DOUBLE_EQ(total[coordinator::ModelFigure::kDieBusySeconds], die_busy);
-  EXPECT_DOUBLE_EQ(total[coordinator::ModelFigure::kChannelBusySeconds], channel_busy);
+  EXPECT_EQ(total[systems::ModelFigure::kPagesProgrammed], pages_programmed);
+  EXPECT_EQ(total[systems::ModelFigure::kPagesRead], pages_read);
+  EXPECT_DOUBLE_EQ(total[systems::ModelFigure::kDieBusySeconds], die_busy);
+  EXPECT_DOUBLE_EQ(total[systems::ModelFigure::kChannelBusySeconds], channel_busy);
 }
 
 TEST(WireTest, HubAbortStopsEveryService) {

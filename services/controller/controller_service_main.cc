@@ -1,5 +1,0 @@
-// strata-controller: the controller service. Hosts the controller partitions of distributed
-// jobs; everything but the role is shared (services/partition/service_main.h).
-#include "service_main.h"
-
-int main(int argc, char** argv) { return strata::partition::ServiceMain(argc, argv, strata::v1::CONTROLLER); }
