@@ -91,30 +91,31 @@ TEST_F(ClientProbeTest, AThousandSubmitsEachCancelledAtOnce) {
   }
 }
 
-TEST_F(ClientProbeTest, AThousandConcurrentSubmissionsWithAHundredRequestIdsSentTwice) {
-  // 900 distinct request ids, and request ids 0..99 sent by two threads each.
-  std::vector<std::string> requests;
-  for (int i = 0; i < 900; ++i) requests.push_back(absl::StrCat("probe-", i));
-  for (int i = 0; i < 100; ++i) requests.push_back(absl::StrCat("probe-", i));
+TEST_F(ClientProbeTest, AThousandConcurrentSubmissionsWithAHundredRequestIdsSentTwiceAtOnce) {
+  // 800 request ids sent once (six threads), and 100 sent twice at once:
+  // two threads walk the same 100 in the same order, so each pair races.
   std::mutex mu;
   std::map<std::string, std::set<std::string>> jobs_of_request;
   std::atomic<int> failures{0};
+  auto submit = [&](const std::string& r) {
+    v1::Job job;
+    if (!Submit(r, &job).ok()) {
+      ++failures;
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    jobs_of_request[r].insert(job.id());
+  };
   std::vector<std::thread> threads;
-  constexpr int kThreads = 8;
-  for (int t = 0; t < kThreads; ++t) {
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) submit(absl::StrCat("twice-", i));
+    });
+  }
+  constexpr int kOnceThreads = 6;
+  for (int t = 0; t < kOnceThreads; ++t) {
     threads.emplace_back([&, t] {
-      // Thread t takes every kThreads-th entry, from both ends, so the two
-      // sends of a duplicated id usually run at the same time.
-      for (size_t i = t; i < requests.size(); i += kThreads) {
-        const std::string& r = (i % 2 == 0) ? requests[i / 2] : requests[requests.size() - 1 - i / 2];
-        v1::Job job;
-        if (!Submit(r, &job).ok()) {
-          ++failures;
-          continue;
-        }
-        std::lock_guard<std::mutex> lock(mu);
-        jobs_of_request[r].insert(job.id());
-      }
+      for (int i = t; i < 800; i += kOnceThreads) submit(absl::StrCat("once-", i));
     });
   }
   for (auto& t : threads) t.join();
