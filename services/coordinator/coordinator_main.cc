@@ -26,6 +26,9 @@ ABSL_FLAG(double, metrics_linger_seconds, 60,
 ABSL_FLAG(std::vector<std::string>, nand, {}, "nand services HOST:PORT,... for distributed jobs (more may register)");
 ABSL_FLAG(std::vector<std::string>, controller, {}, "controller services HOST:PORT,... for distributed jobs");
 ABSL_FLAG(std::vector<std::string>, host, {}, "host services HOST:PORT,... for distributed jobs");
+ABSL_FLAG(int, service_grace_seconds, 15,
+          "after a start, distributed jobs wait up to this long for services to register (0 to 600; they "
+          "register every 5 s)");
 
 int main(int argc, char** argv) {
   strata::partition::SelectPollingEngine();  // before any gRPC call
@@ -45,7 +48,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "strata-coordinator: max_concurrent_jobs = %d; allowed: 1 to 64\n", concurrent);
     return 2;
   }
+  const int grace = absl::GetFlag(FLAGS_service_grace_seconds);
+  if (grace < 0 || grace > 600) {
+    std::fprintf(stderr, "strata-coordinator: service_grace_seconds = %d; allowed: 0 to 600\n", grace);
+    return 2;
+  }
   strata::coordinator::CoordinatorOptions options;
+  options.service_grace = absl::Seconds(grace);
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.database = absl::GetFlag(FLAGS_db);
   options.max_concurrent_jobs = concurrent;

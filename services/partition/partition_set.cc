@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "phold/phold.h"
+#include "plan_checked_transport.h"
 #include "strata/sim/partitioner.h"
 
 namespace strata::partition {
@@ -20,6 +21,20 @@ absl::StatusOr<BuiltModel> BuildModel(const v1::LoadPartitions& load) {
   }
   if (load.has_phold()) {
     const v1::PholdSpec& p = load.phold();
+    // The bounds the proto documents, and the initial events' memory: a
+    // load is a request from the network, not a trusted caller.
+    if (p.lps() < 1 || p.lps() > kMaxPholdLps) {
+      return absl::InvalidArgumentError(absl::StrCat("load.phold.lps = ", p.lps(), "; allowed: 1 to ", kMaxPholdLps));
+    }
+    if (p.events_per_lp() < 1 || p.events_per_lp() > kMaxPholdEventsPerLp) {
+      return absl::InvalidArgumentError(absl::StrCat("load.phold.events_per_lp = ", p.events_per_lp(),
+                                                     "; allowed: 1 to ", kMaxPholdEventsPerLp));
+    }
+    if (int64_t{p.lps()} * p.events_per_lp() > kMaxPholdEvents) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "load.phold.lps x load.phold.events_per_lp = ", int64_t{p.lps()} * p.events_per_lp(), "; allowed: at most ",
+          kMaxPholdEvents, " (", kMaxPholdEvents * int64_t{sizeof(sim::Event)} >> 20, " MiB of events)"));
+    }
     sim::phold::PholdConfig config;
     config.lps = p.lps();
     config.events_per_lp = p.events_per_lp();
@@ -100,6 +115,12 @@ absl::StatusOr<std::unique_ptr<PartitionSet>> PartitionSet::Load(const v1::LoadP
     return absl::InvalidArgumentError(absl::StrCat("load.plan.partition_of has ", plan.partition_of_size(),
                                                    " entries; the job's graph has ", sim.size(), " components"));
   }
+  for (int i = 0; i < plan.partition_of_size(); ++i) {
+    if (plan.partition_of(i) >= static_cast<uint32_t>(plan.partition_count())) {
+      return absl::InvalidArgumentError(absl::StrCat("load.plan.partition_of[", i, "] = ", plan.partition_of(i),
+                                                     "; allowed: 0 to ", plan.partition_count() - 1));
+    }
+  }
   set->plan_.partition_count = plan.partition_count();
   set->plan_.partition_of.assign(plan.partition_of().begin(), plan.partition_of().end());
   set->local_.assign(plan.partition_count(), false);
@@ -145,7 +166,12 @@ absl::StatusOr<std::unique_ptr<PartitionSet>> PartitionSet::Load(const v1::LoadP
 
 bool PartitionSet::RanHere(sim::ComponentId id) const { return local_[plan_.partition_of[id]]; }
 
-absl::Status PartitionSet::Run(sim::Transport& transport) { return runner_->Run(transport); }
+absl::Status PartitionSet::Run(sim::Transport& transport) {
+  PlanCheckedTransport checked(transport, model_.sim(), plan_);
+  absl::Status status = runner_->Run(checked);
+  if (absl::Status refused = checked.refusal(); !refused.ok()) return refused;
+  return status;
+}
 
 std::vector<systems::ModelFigures> PartitionSet::ModelSnapshots() const {
   std::vector<systems::ModelFigures> out;

@@ -41,6 +41,12 @@ v1::PartitionPlan ToProto(const sim::PartitionPlan& plan);
 v1::PartitionStatistics ToProto(const sim::PartitionStats& stats);
 sim::PartitionStats FromProto(const v1::PartitionStatistics& stats);
 
+// PHOLD loads: the proto's documented bounds, and at most 2^22 initial
+// events (256 MiB of 64-byte events; PHOLD keeps about that many pending).
+inline constexpr int kMaxPholdLps = 1'000'000;
+inline constexpr int kMaxPholdEventsPerLp = 1'000;
+inline constexpr int64_t kMaxPholdEvents = int64_t{1} << 22;
+
 class PartitionSet {
  public:
   // Called about once a second from a monitor thread while running, with

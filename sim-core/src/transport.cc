@@ -33,7 +33,11 @@ bool DecodeBatch(const std::byte* data, size_t size, PartitionMessage* out) {
   BatchHeader header;
   if (size < sizeof header) return false;
   std::memcpy(&header, data, sizeof header);
-  if (header.magic != kBatchMagic || size != sizeof header + header.event_count * sizeof(Event)) return false;
+  if (header.magic != kBatchMagic) return false;
+  // The count is the sender's claim: compare it with what the bytes hold by
+  // division, never by multiplying it (2^58 events x 64 bytes wraps).
+  const size_t body = size - sizeof header;
+  if (body % sizeof(Event) != 0 || header.event_count != body / sizeof(Event)) return false;
   out->from = header.from;
   out->to = header.to;
   out->promise = SimTime::Picoseconds(header.promise_ps);

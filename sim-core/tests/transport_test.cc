@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <thread>
 
 namespace strata::sim {
@@ -43,6 +44,21 @@ TEST(BatchCodecTest, RejectsTruncatedOrForeignBytes) {
   bytes[0] = std::byte{0};
   EXPECT_FALSE(DecodeBatch(bytes.data(), bytes.size(), &out));
   EXPECT_FALSE(DecodeBatch(bytes.data(), 3, &out));
+}
+
+TEST(BatchCodecTest, RejectsAnEventCountWhoseByteSizeWouldOverflow) {
+  PartitionMessage m;
+  m.events.resize(1);
+  std::vector<std::byte> bytes = EncodeBatch(m);
+  // 24 + 2^58 x 64 wraps to 24 + 0 (mod 2^64): with one event's bytes
+  // short of that, only a check that cannot overflow refuses it.
+  const uint64_t huge = (uint64_t{1} << 58);
+  std::memcpy(bytes.data() + 16, &huge, sizeof huge);  // event_count sits after magic, from, to, promise
+  PartitionMessage out;
+  EXPECT_FALSE(DecodeBatch(bytes.data(), bytes.size(), &out));
+  bytes.resize(bytes.size() - sizeof(Event));  // header only: 24 bytes, as the wrapped product claims
+  EXPECT_FALSE(DecodeBatch(bytes.data(), bytes.size(), &out));
+  EXPECT_TRUE(out.events.empty());
 }
 
 TEST(InProcessTransportTest, WaitReportsQuiescenceOnlyWhenAllAreIdleAndNothingIsInFlight) {

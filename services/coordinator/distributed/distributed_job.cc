@@ -15,7 +15,10 @@ absl::StatusOr<v1::JobResult> RunDistributedJob(const v1::JobSpec& raw, ServiceD
   // the model and system names for the result. Its components never run.
   auto job = BuildJob(*spec);
   if (!job.ok()) return job.status();
-  auto placement = PlaceByRole(*job->sim, services.Available());
+  // Just after a restart the services may not have registered again yet.
+  auto enough = [&job](const std::vector<ServiceEndpoint>& s) { return PlaceByRole(*job->sim, s).ok(); };
+  auto placement = PlaceByRole(*job->sim, services.AvailableWithinGrace(enough, cancel));
+  if (cancel != nullptr && *cancel) return absl::CancelledError("cancelled while waiting for services");
   if (!placement.ok()) return placement.status();
   if (absl::Status s = sim::CheckCrossPartitionLatency(*job->sim, placement->plan); !s.ok()) return s;
 

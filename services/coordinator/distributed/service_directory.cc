@@ -12,7 +12,7 @@ namespace strata::coordinator {
 ServiceDirectory::ServiceDirectory() : ServiceDirectory([] { return absl::Now(); }, &ProbeOverGrpc) {}
 
 ServiceDirectory::ServiceDirectory(std::function<absl::Time()> now, Probe probe)
-    : now_(std::move(now)), probe_(std::move(probe)) {}
+    : now_(std::move(now)), probe_(std::move(probe)), started_(now_()) {}
 
 bool ServiceDirectory::ProbeOverGrpc(const ServiceEndpoint& service, absl::Duration timeout) {
   auto stub = v1::PartitionService::NewStub(grpc::CreateChannel(service.address, grpc::InsecureChannelCredentials()));
@@ -36,7 +36,34 @@ absl::Status ServiceDirectory::Register(v1::ServiceRole role, const std::string&
   Entry& e = services_[address];
   e.role = role;
   e.last_seen = now_();
+  ++registrations_;
+  registered_.notify_all();
   return absl::OkStatus();
+}
+
+void ServiceDirectory::set_startup_grace(absl::Duration grace) {
+  std::lock_guard<std::mutex> lock(mu_);
+  grace_ = grace;
+}
+
+std::vector<ServiceEndpoint> ServiceDirectory::AvailableWithinGrace(
+    const std::function<bool(const std::vector<ServiceEndpoint>&)>& enough, const std::atomic<bool>* cancel) {
+  for (;;) {
+    uint64_t seen;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      seen = registrations_;
+    }
+    std::vector<ServiceEndpoint> alive = Available();
+    if (enough(alive) || (cancel != nullptr && *cancel)) return alive;
+    std::unique_lock<std::mutex> lock(mu_);
+    const absl::Time end = started_ + grace_;
+    if (now_() >= end) return alive;
+    // Wake on a registration, or poll: a listed service may come up
+    // without registering, and the cancel flag has no condition variable.
+    registered_.wait_for(lock, absl::ToChronoNanoseconds(std::min(end - now_(), absl::Milliseconds(500))),
+                         [&] { return registrations_ != seen; });
+  }
 }
 
 size_t ServiceDirectory::known() const {

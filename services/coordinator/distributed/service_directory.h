@@ -8,6 +8,8 @@
 #ifndef STRATA_COORDINATOR_DISTRIBUTED_SERVICE_DIRECTORY_H_
 #define STRATA_COORDINATOR_DISTRIBUTED_SERVICE_DIRECTORY_H_
 
+#include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -45,6 +47,17 @@ class ServiceDirectory {
   std::vector<ServiceEndpoint> Available(absl::Duration timeout = absl::Seconds(1));
   size_t known() const;
 
+  // After a coordinator restart the services need up to a heartbeat to
+  // register again, while jobs queued before the restart start at once.
+  // For `grace` from construction, AvailableWithinGrace waits for them.
+  void set_startup_grace(absl::Duration grace);
+  // Available(), retried each time a service registers (and at least
+  // every 500 ms) until `enough` accepts the list, the start-up grace
+  // ends or *cancel is set; then the last list, enough or not. Outside
+  // the grace it is Available().
+  std::vector<ServiceEndpoint> AvailableWithinGrace(
+      const std::function<bool(const std::vector<ServiceEndpoint>&)>& enough, const std::atomic<bool>* cancel);
+
  private:
   struct Entry {
     v1::ServiceRole role;
@@ -53,7 +66,11 @@ class ServiceDirectory {
   };
   const std::function<absl::Time()> now_;
   const Probe probe_;
+  const absl::Time started_;
+  absl::Duration grace_ = absl::ZeroDuration();
   mutable std::mutex mu_;
+  std::condition_variable registered_;
+  uint64_t registrations_ = 0;
   std::map<std::string, Entry> services_;  // by address
 };
 

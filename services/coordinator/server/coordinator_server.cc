@@ -6,6 +6,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
+#include "services/systems/job/spec_admission.h"
 #include "rpc_metrics.h"
 #include "strata/v1/job_service.grpc.pb.h"
 #include "strata/v1/partition_service.grpc.pb.h"
@@ -15,18 +16,27 @@ namespace {
 
 grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  // absl and gRPC share the canonical code numbering.
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  // absl and gRPC share the canonical code numbering. A client always
+  // hears why: never an error with an empty message.
+  std::string message(s.message());
+  if (message.empty()) message = absl::StrCat(absl::StatusCodeToString(s.code()), " (no detail)");
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), message);
 }
 
-class JobServiceImpl final : public v1::JobService::Service {
+// SubmitJob takes its request as raw bytes: protobuf refuses a proto3
+// string holding invalid UTF-8, and gRPC's own parse would answer INTERNAL
+// with an empty message. Parsed here, the client hears INVALID_ARGUMENT
+// naming the field. (A callback method: the generated code has no raw
+// synchronous kind. Submit is short: admission and one SQLite insert.)
+class JobServiceImpl final : public v1::JobService::WithRawCallbackMethod_SubmitJob<v1::JobService::Service> {
  public:
   explicit JobServiceImpl(JobManager* manager) : manager_(manager) {}
 
-  grpc::Status SubmitJob(grpc::ServerContext*, const v1::SubmitJobRequest* request, v1::Job* job) override {
-    auto r = manager_->Submit(request->spec(), request->request_id());
-    if (r.ok()) *job = *r;
-    return ToGrpc(r.status());
+  grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(Submit(*request, response));
+    return reactor;
   }
   grpc::Status GetJob(grpc::ServerContext*, const v1::GetJobRequest* request, v1::Job* job) override {
     auto r = manager_->Get(request->id());
@@ -59,8 +69,29 @@ class JobServiceImpl final : public v1::JobService::Service {
   }
 
  private:
+  grpc::Status Submit(const grpc::ByteBuffer& request, grpc::ByteBuffer* response);
   JobManager* manager_;
 };
+
+grpc::Status JobServiceImpl::Submit(const grpc::ByteBuffer& request_bytes, grpc::ByteBuffer* response) {
+  std::vector<grpc::Slice> slices;
+  if (!request_bytes.Dump(&slices).ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "cannot read the request");
+  std::string bytes;
+  for (const grpc::Slice& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  v1::SubmitJobRequest request;
+  if (!request.ParseFromString(bytes)) {
+    const std::string field = systems::InvalidUtf8FieldPath(bytes, *v1::SubmitJobRequest::descriptor());
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        field.empty() ? "the request is not a strata.v1.SubmitJobRequest in protobuf wire format"
+                                      : absl::StrCat(field, " is not valid UTF-8; allowed: UTF-8 text"));
+  }
+  auto job = manager_->Submit(request.spec(), request.request_id());
+  if (!job.ok()) return ToGrpc(job.status());
+  const std::string out = job->SerializeAsString();
+  grpc::Slice slice(out);
+  *response = grpc::ByteBuffer(&slice, 1);
+  return grpc::Status::OK;
+}
 
 class ServiceRegistryImpl final : public v1::ServiceRegistry::Service {
  public:
@@ -83,6 +114,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(cons
   if (!store.ok()) return store.status();
   server->store_ = std::move(*store);
   for (const ServiceEndpoint& s : options.services) server->services_.AddStatic(s.role, s.address);
+  server->services_.set_startup_grace(options.service_grace);
   server->manager_ = std::make_unique<JobManager>(server->store_.get(), options.max_concurrent_jobs, options.registry,
                                                   &server->services_, options.metrics_linger);
   if (absl::Status s = server->manager_->Recover(); !s.ok()) return s;

@@ -28,6 +28,10 @@ struct CoordinatorOptions {
   // Partition services listed by flag (--nand, --controller, --host);
   // more register themselves through ServiceRegistry.
   std::vector<ServiceEndpoint> services;
+  // For this long after Start, distributed jobs wait for services to
+  // register (queued jobs run at once after a restart; services re-register
+  // within a heartbeat, kHeartbeatSeconds).
+  absl::Duration service_grace = absl::Seconds(3 * ServiceDirectory::kHeartbeatSeconds);
 };
 
 class CoordinatorServer {

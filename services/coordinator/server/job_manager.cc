@@ -2,14 +2,17 @@
 
 #include <chrono>
 
+#include "absl/random/random.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "distributed/distributed_job.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "services/coordinator/job/job_runner.h"
 #include "services/coordinator/results/result_columns.h"
 #include "services/systems/job/job_metrics.h"
+#include "services/systems/job/spec_admission.h"
 
 namespace strata::coordinator {
 
@@ -19,6 +22,13 @@ bool IsFinal(v1::JobState state) {
 
 namespace {
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+// A job id as the client sent it: INVALID_ARGUMENT when empty (it can name
+// no job), else OK.
+absl::Status CheckJobId(const std::string& id) {
+  if (id.empty()) return absl::InvalidArgumentError("id is empty; allowed: a job id SubmitJob returned");
+  return absl::OkStatus();
+}
 }  // namespace
 
 JobManager::JobManager(JobStore* store, int max_concurrent, std::shared_ptr<prometheus::Registry> registry,
@@ -81,11 +91,25 @@ void JobManager::Publish(Live& live) {
   change_cv_.notify_all();
 }
 
+namespace {
+std::string NewJobId() {
+  // 128 random bits: unique across restarts and coordinators sharing a
+  // database, unlike a clock and a counter (a restart within one second
+  // reissued ids, and the upsert replaced an acknowledged job).
+  thread_local absl::BitGen gen;
+  const uint64_t high = absl::Uniform<uint64_t>(gen);
+  const uint64_t low = absl::Uniform<uint64_t>(gen);
+  return absl::StrFormat("job-%016x%016x", high, low);
+}
+}  // namespace
+
 absl::StatusOr<v1::Job> JobManager::Submit(v1::JobSpec spec, const std::string& request_id) {
-  if (!request_id.empty()) {
-    auto existing = store_->FindByRequestId(request_id);
-    if (!existing.ok()) return existing.status();
-    if (existing->has_value()) return **existing;
+  if (request_id.size() > kMaxRequestIdBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("request_id has ", request_id.size(),
+                                                   " bytes; allowed: at most ", kMaxRequestIdBytes));
+  }
+  if (!systems::IsValidUtf8(request_id)) {
+    return absl::InvalidArgumentError("request_id is not valid UTF-8; allowed: any UTF-8 text");
   }
   auto normalized = NormalizeJobSpec(std::move(spec));
   if (!normalized.ok()) return normalized.status();  // nothing stored
@@ -93,13 +117,26 @@ absl::StatusOr<v1::Job> JobManager::Submit(v1::JobSpec spec, const std::string& 
   if (stopping_) return absl::UnavailableError("the coordinator is shutting down");
   auto live = std::make_unique<Live>();
   v1::Job& job = live->job;
-  job.set_id(absl::StrFormat("job-%d-%04d", absl::ToUnixSeconds(absl::Now()), next_id_++ % 10000));
+  job.set_id(NewJobId());
   *job.mutable_spec() = *normalized;
   job.set_state(v1::QUEUED);
   job.set_request_id(request_id);
   job.set_submitted_unix_ms(NowMs());
   job.mutable_progress()->set_tokens_total(static_cast<uint32_t>(normalized->workload().decode_tokens()));
-  if (absl::Status s = store_->Put(job); !s.ok()) return s;
+  auto existing = store_->InsertUnlessRequested(job);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) {
+    // A retry returns the first job; the same request id for another job
+    // is the client's mistake, and running either silently would hide it.
+    const v1::Job& first = **existing;
+    if (!google::protobuf::util::MessageDifferencer::Equals(first.spec(), *normalized)) {
+      return absl::AlreadyExistsError(absl::StrCat("request_id '", systems::TruncateForMessage(request_id),
+                                                   "' already names job '", first.id(),
+                                                   "' with a different spec; use a new request_id for a new job"));
+    }
+    auto it = live_.find(first.id());
+    return it != live_.end() ? it->second->job : first;  // live progress wins
+  }
   const v1::Job copy = job;
   queue_.push_back(job.id());
   live_[job.id()] = std::move(live);
@@ -110,6 +147,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(v1::JobSpec spec, const std::string& 
 }
 
 absl::StatusOr<v1::Job> JobManager::Get(const std::string& id) {
+  if (absl::Status s = CheckJobId(id); !s.ok()) return s;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = live_.find(id);
@@ -119,6 +157,7 @@ absl::StatusOr<v1::Job> JobManager::Get(const std::string& id) {
 }
 
 absl::StatusOr<v1::Job> JobManager::Cancel(const std::string& id) {
+  if (absl::Status s = CheckJobId(id); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = live_.find(id);
   if (it == live_.end()) return store_->Get(id);  // final (or unknown: NOT_FOUND)
@@ -171,6 +210,7 @@ absl::StatusOr<v1::ListJobsResponse> JobManager::List(const v1::ListJobsRequest&
 
 absl::StatusOr<v1::Job> JobManager::WaitForChange(const std::string& id, uint64_t seen, absl::Duration timeout,
                                                   uint64_t* version) {
+  if (absl::Status s = CheckJobId(id); !s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
   auto find = [&]() -> Live* {
     auto it = live_.find(id);
@@ -209,31 +249,33 @@ void JobManager::Shutdown(const std::string& reason) {
 void JobManager::Worker() {
   for (;;) {
     std::string id;
+    Live* live;
+    v1::JobSpec spec;
     {
       std::unique_lock<std::mutex> lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
       id = queue_.front();
       queue_.pop_front();
+      // Dequeue and mark RUNNING in one critical section: a CancelJob in
+      // between would otherwise find it QUEUED but no longer in the queue,
+      // finish it and erase it while this worker still means to run it.
+      auto it = live_.find(id);
+      if (it == live_.end()) continue;
+      live = it->second.get();
+      live->job.set_state(v1::RUNNING);
+      live->job.set_started_unix_ms(NowMs());
+      --state_counts_[v1::QUEUED];
+      ++state_counts_[v1::RUNNING];
+      UpdateStateGaugesLocked();
+      Publish(*live);
+      spec = live->job.spec();
     }
-    RunOne(id);
+    RunOne(id, live, spec);
   }
 }
 
-void JobManager::RunOne(const std::string& id) {
-  Live* live;
-  v1::JobSpec spec;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    live = live_.at(id).get();
-    live->job.set_state(v1::RUNNING);
-    live->job.set_started_unix_ms(NowMs());
-    --state_counts_[v1::QUEUED];
-    ++state_counts_[v1::RUNNING];
-    UpdateStateGaugesLocked();
-    Publish(*live);
-    spec = live->job.spec();
-  }
+void JobManager::RunOne(const std::string& id, Live* live, const v1::JobSpec& spec) {
   // Live metrics of this job, labelled with its id (sim_job). A
   // distributed job's partitions publish their own figures on the services.
   std::unique_ptr<systems::JobMetrics> metrics;

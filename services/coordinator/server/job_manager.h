@@ -59,7 +59,8 @@ class JobManager {
     std::atomic<bool> cancel{false};
   };
   void Worker();
-  void RunOne(const std::string& id);
+  // Runs a job the worker has already marked RUNNING.
+  void RunOne(const std::string& id, Live* live, const v1::JobSpec& spec);
   void Publish(Live& live);  // caller holds mu_: persist, bump version, wake watchers
   void UpdateStateGaugesLocked();
 
@@ -76,7 +77,6 @@ class JobManager {
   std::map<int, int> state_counts_;
   bool stopping_ = false;
   std::string stop_reason_;
-  uint64_t next_id_ = 0;
   std::vector<std::thread> workers_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 
 namespace strata::coordinator {
@@ -37,8 +39,19 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path
                           "  request_id TEXT,"
                           "  state INTEGER NOT NULL,"
                           "  job BLOB NOT NULL)",
-                          "CREATE INDEX IF NOT EXISTS jobs_request ON jobs(request_id)"}) {
+                          "DROP INDEX IF EXISTS jobs_request"}) {
     if (absl::Status s = store->Exec(sql); !s.ok()) return s;
+  }
+  // One job per request id (NULLs, jobs without one, are distinct in SQL).
+  // A database from before this index may already hold duplicates: it
+  // still opens, and InsertUnlessRequested's transaction keeps new
+  // submissions unique; the warning says how to clean it up.
+  if (absl::Status s = store->Exec("CREATE UNIQUE INDEX IF NOT EXISTS jobs_request_unique ON jobs(request_id)");
+      !s.ok()) {
+    std::fprintf(stderr,
+                 "warning: job store '%s' holds jobs that share a request id, so request ids are not indexed "
+                 "as unique (%s)\n",
+                 path.c_str(), std::string(s.message()).c_str());
   }
   return store;
 }
@@ -109,6 +122,48 @@ absl::StatusOr<v1::Job> JobStore::Get(const std::string& id) {
 
 absl::StatusOr<std::optional<v1::Job>> JobStore::FindByRequestId(const std::string& request_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  return FindByRequestIdLocked(request_id);
+}
+
+absl::StatusOr<std::optional<v1::Job>> JobStore::InsertUnlessRequested(const v1::Job& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // IMMEDIATE takes the write lock now: another process cannot insert the
+  // same request id between our look-up and our insert.
+  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  struct Rollback {
+    JobStore* store;
+    bool armed = true;
+    ~Rollback() {
+      if (armed) (void)store->Exec("ROLLBACK");
+    }
+  } rollback{this};
+  if (!job.request_id().empty()) {
+    auto existing = FindByRequestIdLocked(job.request_id());
+    if (!existing.ok() || existing->has_value()) return existing;  // the rollback ends the transaction
+  }
+  Statement st;
+  const char* sql = "INSERT INTO jobs (id, request_id, state, job) VALUES (?1, ?2, ?3, ?4)";
+  if (sqlite3_prepare_v2(db_, sql, -1, &st.stmt, nullptr) != SQLITE_OK) return SqlError(db_, "prepare insert");
+  const std::string blob = job.SerializeAsString();
+  sqlite3_bind_text(st.stmt, 1, job.id().c_str(), -1, SQLITE_TRANSIENT);
+  if (job.request_id().empty()) {
+    sqlite3_bind_null(st.stmt, 2);
+  } else {
+    sqlite3_bind_text(st.stmt, 2, job.request_id().c_str(), -1, SQLITE_TRANSIENT);
+  }
+  sqlite3_bind_int(st.stmt, 3, job.state());
+  sqlite3_bind_blob(st.stmt, 4, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(st.stmt);
+  if (rc == SQLITE_CONSTRAINT) {
+    return absl::AlreadyExistsError(absl::StrCat("job store: job id '", job.id(), "' is already taken"));
+  }
+  if (rc != SQLITE_DONE) return SqlError(db_, "insert");
+  if (absl::Status s = Exec("COMMIT"); !s.ok()) return s;
+  rollback.armed = false;
+  return std::optional<v1::Job>();
+}
+
+absl::StatusOr<std::optional<v1::Job>> JobStore::FindByRequestIdLocked(const std::string& request_id) {
   Statement st;
   if (sqlite3_prepare_v2(db_, "SELECT seq, job FROM jobs WHERE request_id = ?1 LIMIT 1", -1, &st.stmt, nullptr) !=
       SQLITE_OK) {

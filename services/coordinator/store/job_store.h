@@ -25,6 +25,13 @@ class JobStore {
 
   // Inserts or replaces the job with job.id().
   absl::Status Put(const v1::Job& job);
+  // Inserts a new job unless a job with the same (non-empty) request id
+  // exists: then returns that job and inserts nothing. The look-up and the
+  // insert are one SQLite transaction, and request ids carry a UNIQUE
+  // index, so two concurrent submissions of one request id (from any
+  // number of threads or processes on this database) store one job.
+  // ALREADY_EXISTS if job.id() is taken.
+  absl::StatusOr<std::optional<v1::Job>> InsertUnlessRequested(const v1::Job& job);
   // NOT_FOUND for an unknown id.
   absl::StatusOr<v1::Job> Get(const std::string& id);
   absl::StatusOr<std::optional<v1::Job>> FindByRequestId(const std::string& request_id);
@@ -37,6 +44,7 @@ class JobStore {
  private:
   explicit JobStore(sqlite3* db) : db_(db) {}
   absl::Status Exec(const char* sql);
+  absl::StatusOr<std::optional<v1::Job>> FindByRequestIdLocked(const std::string& request_id);
   std::mutex mu_;
   sqlite3* db_;
 };

@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
 namespace strata::host {
@@ -129,6 +130,21 @@ absl::Status ValidateShape(const ModelShape& s) {
   if (s.learned_positions < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("model '", s.name, "': learned_positions = ", s.learned_positions, "; allowed: >= 0"));
+  }
+  // Each field within its range can still multiply past int64 (1,000
+  // layers x 1,024 experts x 3 x 2^20 x 2^22 is 1.4e19 weights), and a
+  // wrapped count passes every memory check after it. So the count is
+  // first estimated in double, where it cannot wrap (an upper bound of
+  // CountParameters' terms: every matrix, both embeddings).
+  const double h = static_cast<double>(s.hidden);
+  const double per_layer = 4 * h * h + s.experts * (3 * h * static_cast<double>(s.ffn) + 2 * h) + h * s.experts;
+  const double estimate = s.layers * per_layer + (2 * static_cast<double>(s.vocab) +
+                                                  static_cast<double>(s.learned_positions)) * h;
+  if (estimate > kMaxParameters) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "model '%s': about %.3g parameters (layers x experts x FFN, attention and embeddings); allowed: at most "
+        "%.0e",
+        s.name, estimate, kMaxParameters));
   }
   return absl::OkStatus();
 }

@@ -83,6 +83,11 @@ struct LayerMatrices {
   int64_t router = 0;    // MoE gate (h x experts)
 };
 
+// A bound on a shape's parameter count, far above any model (LLaMA-3-405B
+// has 4e11) and far below int64's 9.2e18, so every count and byte size
+// computed from a valid shape fits in int64 (ValidateShape checks it).
+inline constexpr double kMaxParameters = 1e15;
+
 ParameterCount CountParameters(const ModelShape& shape);
 LayerMatrices MatricesOf(const ModelShape& shape);
 

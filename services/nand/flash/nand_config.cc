@@ -118,6 +118,17 @@ absl::Status ValidateNandConfig(const NandConfig& c) {
                                                    "; allowed: a multiple of ecc.codeword_bytes (", e.codeword_bytes,
                                                    ")"));
   }
+  // Each die keeps per-block state (wear, reads, coding) for every block of
+  // every plane, allocated when the graph is built. Each field within its
+  // range still allows 64 x 16 x 128 x 1,000,000 blocks: terabytes, which
+  // a job would allocate (uncancellably, before it runs) until the
+  // machine ran out of memory.
+  const uint64_t blocks = uint64_t{g.channels} * g.dies_per_channel * g.planes_per_die * g.blocks_per_plane;
+  if (blocks > kMaxArrayBlocks) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "geometry: channels x dies_per_channel x planes_per_die x blocks_per_plane = ", blocks,
+        " blocks; allowed: at most ", kMaxArrayBlocks, " (each keeps its wear state in memory)"));
+  }
   if (r.eps + r.alpha + r.beta <= 0) {
     return absl::InvalidArgumentError("reliability.eps + alpha + beta = 0; allowed: > 0 (the shape must be positive)");
   }

@@ -234,8 +234,13 @@ struct NandConfig {
 // The AiF SSD (ISCA'25) without cr-read and with ECCLITE: see each field.
 NandConfig AifDefaultNandConfig();
 
+// Blocks in one array: each keeps ~24 bytes of wear state in its die, so
+// 2^25 blocks is ~0.8 GiB. The largest array any config or experiment
+// uses (NVLLM's 8 x 64 planes x 1,366 blocks) has 0.7 M.
+inline constexpr uint64_t kMaxArrayBlocks = uint64_t{1} << 25;
+
 // INVALID_ARGUMENT naming the field ("geometry.planes_per_die"), its value
-// and the allowed range.
+// and the allowed range; also for an array of more than kMaxArrayBlocks.
 absl::Status ValidateNandConfig(const NandConfig& config);
 
 // The mean array read time (tR) over a cell's page types, without cr-read,

@@ -75,4 +75,20 @@ TEST(NandConfigTest, ValidationNamesFieldValueAndRange) {
 }
 
 }  // namespace
+// Each geometry field within its range, the product far beyond memory:
+// the array was allocated block by block until the machine ran out.
+TEST(NandConfigTest, AnArrayWithMoreBlocksThanMemoryCanHoldIsRefused) {
+  NandConfig c;
+  c.geometry.channels = 64;
+  c.geometry.dies_per_channel = 16;
+  c.geometry.planes_per_die = 128;
+  c.geometry.blocks_per_plane = 100'000;
+  const absl::Status s = ValidateNandConfig(c);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("= 13107200000 blocks; allowed: at most 33554432"));
+  c.geometry.blocks_per_plane = 4096;  // 2^25 exactly
+  c.geometry.planes_per_die = 8;
+  EXPECT_TRUE(ValidateNandConfig(c).ok()) << ValidateNandConfig(c);
+}
+
 }  // namespace strata::nand

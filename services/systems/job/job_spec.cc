@@ -12,6 +12,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "services/systems/core/model_spec.h"
 #include "services/systems/core/spec_fields.h"
+#include "services/systems/job/spec_admission.h"
 #include "services/systems/job/system_registry.h"
 #include "services/systems/ssd_offload/ssd_io_job.h"
 #include "strata/sim/engine.h"
@@ -107,6 +108,7 @@ absl::StatusOr<v1::JobSpec> LoadJobSpec(const std::string& path) {
 }
 
 absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec) {
+  RETURN_IF_ERROR(CheckSpecAdmission(spec));  // enums, finiteness, sizes, UTF-8
   RETURN_IF_ERROR(NormalizeSimulation(spec.mutable_simulation()));
   if (IsSsdIoJob(spec)) {
     RETURN_IF_ERROR(NormalizePlainIoJob(&spec));

@@ -44,6 +44,13 @@ std::vector<Parameter> NvllmSystem::parameters() const {
 absl::Status NvllmSystem::Normalize(const ModelFacts& model, v1::JobSpec* spec) const {
   v1::NvllmSystem* n = spec->mutable_system()->mutable_nvllm();
   RETURN_IF_ERROR(ApplyParameters(parameters(), "system.nvllm", n));
+  // NVLLM's in-flash PEs multiply INT8 weights; 4-bit weights would need two
+  // per byte unpacked in the PE, which the flash GEMV path does not model
+  // (its requests for INT4 pages failed mid-run). Refused up front.
+  if (model.weight_type == host::WeightType::kInt4) {
+    return absl::InvalidArgumentError(
+        "model.weight_type = INT4 is not simulated on system.nvllm (its in-flash PEs are INT8); allowed: INT8 or FP16");
+  }
   // The KV-cache-aware scheduler with prefetch is part of NVLLM's design
   // (REFERENCE.md, NVLLM parts), so it is on unless the spec says otherwise.
   if (n->kv_scheduling() == v1::KV_SCHEDULING_UNSPECIFIED) n->set_kv_scheduling(v1::PREFETCH_NEXT_LAYER);

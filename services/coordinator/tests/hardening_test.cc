@@ -1,0 +1,218 @@
+// The job service as a hostile or careless client would use it: a cancel
+// racing the worker, restarts within one second, duplicated request ids,
+// empty ids, and coordinators restarted before their services came back.
+// Each case below crashed the coordinator, lost or duplicated a job, or
+// failed a job for nothing before.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "distributed/service_directory.h"
+#include "services/coordinator/job/job_runner.h"
+#include "server/job_manager.h"
+#include "store/job_store.h"
+
+namespace strata::coordinator {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A one-layer custom model: normalises and builds in well under a
+// millisecond, so a thousand of them cost nothing.
+v1::JobSpec TinySpec(int decode_tokens = 1) {
+  auto spec = ParseJobSpecText(absl::StrCat(
+      R"pb(name: "tiny" model { custom { name: "tiny" layers: 1 hidden: 64 ffn: 128 heads: 2 vocab: 256 } }
+           workload { prompt_tokens: 4 decode_tokens: )pb",
+      decode_tokens, R"pb( } system { in_memory {} })pb"));
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  return *spec;
+}
+
+std::string TempDb(const std::string& name) {
+  const std::string path = absl::StrCat(::testing::TempDir(), "/hardening_", name, "_", getpid(), ".sqlite");
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  return path;
+}
+
+// The worker dequeues a job and then marks it RUNNING; a CancelJob in
+// between used to finish and erase it first, and the worker's
+// live_.at(id) threw: std::terminate. Submit followed at once by Cancel
+// hits that window whenever a worker is idle, as here.
+TEST(JobManagerHardeningTest, SubmitFollowedAtOnceByCancelNeverCrashesAndEveryJobEnds) {
+  auto store = JobStore::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  std::vector<std::string> ids;
+  {
+    JobManager manager(store->get(), /*max_concurrent=*/4, nullptr);
+    for (int i = 0; i < 1000; ++i) {
+      auto job = manager.Submit(TinySpec(), "");
+      ASSERT_TRUE(job.ok()) << job.status();
+      ASSERT_TRUE(manager.Cancel(job->id()).ok());
+      ids.push_back(job->id());
+    }
+    for (const std::string& id : ids) {
+      uint64_t version = 0;
+      v1::Job job;
+      for (int i = 0; i < 100; ++i) {
+        auto j = manager.WaitForChange(id, version, absl::Seconds(1), &version);
+        ASSERT_TRUE(j.ok()) << j.status();
+        job = *j;
+        if (IsFinal(job.state())) break;
+      }
+      EXPECT_TRUE(job.state() == v1::CANCELLED || job.state() == v1::SUCCEEDED) << id << ": " << job.error();
+    }
+  }
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
+}
+
+// Ids were job-<unix seconds>-<counter from 0>: a coordinator restarted
+// within the same second reissued them and the upsert replaced acknowledged
+// jobs. Here ten coordinators in a row share one database within a second.
+TEST(JobManagerHardeningTest, JobIdsStayUniqueAcrossRestartsWithinOneSecond) {
+  const std::string db = TempDb("restarts");
+  std::set<std::string> ids;
+  const absl::Time start = absl::Now();
+  for (int restart = 0; restart < 10; ++restart) {
+    auto store = JobStore::Open(db);
+    ASSERT_TRUE(store.ok());
+    JobManager manager(store->get(), 1, nullptr);
+    for (int i = 0; i < 5; ++i) {
+      auto job = manager.Submit(TinySpec(), "");
+      ASSERT_TRUE(job.ok()) << job.status();
+      EXPECT_TRUE(ids.insert(job->id()).second) << "reissued " << job->id();
+    }
+  }
+  ASSERT_LT(absl::Now() - start, absl::Seconds(5));  // the old ids collided within a second
+  auto store = JobStore::Open(db);
+  ASSERT_TRUE(store.ok());
+  int64_t next = 0;
+  auto all = (*store)->List(v1::JOB_STATE_UNSPECIFIED, 1000, 0, &next);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 50u);  // every acknowledged job is still there
+}
+
+// The look-up of a request id and the insert were not one transaction and
+// request ids had no UNIQUE index: concurrent retries made duplicates.
+TEST(JobManagerHardeningTest, ConcurrentSubmissionsOfOneRequestIdStoreOneJob) {
+  auto store = JobStore::Open(TempDb("request_ids"));
+  ASSERT_TRUE(store.ok());
+  JobManager manager(store->get(), 2, nullptr);
+  constexpr int kRequests = 100;
+  std::vector<std::string> first(kRequests), second(kRequests);
+  auto submit_all = [&](std::vector<std::string>* out) {
+    for (int r = 0; r < kRequests; ++r) {
+      auto job = manager.Submit(TinySpec(), absl::StrCat("request-", r));
+      (*out)[r] = job.ok() ? job->id() : std::string(job.status().message());
+    }
+  };
+  std::thread a(submit_all, &first), b(submit_all, &second);
+  a.join();
+  b.join();
+  for (int r = 0; r < kRequests; ++r) EXPECT_EQ(first[r], second[r]) << "request-" << r;
+  int64_t next = 0;
+  auto all = (*store)->List(v1::JOB_STATE_UNSPECIFIED, 1000, 0, &next);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), static_cast<size_t>(kRequests));
+}
+
+// The same across two JobStores on one file, as two coordinators (or a
+// restarted one still finishing) would be: only the transaction and the
+// UNIQUE index keep them apart.
+TEST(JobStoreHardeningTest, TwoStoresOnOneFileInsertARequestIdOnce) {
+  const std::string db = TempDb("two_stores");
+  auto one = JobStore::Open(db), two = JobStore::Open(db);
+  ASSERT_TRUE(one.ok() && two.ok());
+  v1::Job a, b;
+  a.set_id("job-a");
+  a.set_request_id("shared");
+  b.set_id("job-b");
+  b.set_request_id("shared");
+  auto first = (*one)->InsertUnlessRequested(a);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->has_value());
+  auto again = (*two)->InsertUnlessRequested(b);
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_TRUE(again->has_value());
+  EXPECT_EQ((*again)->id(), "job-a");
+  // Bypassing the look-up, the index still refuses a second row.
+  EXPECT_FALSE((*two)->Put(b).ok());
+  EXPECT_EQ((*two)->Get("job-b").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(JobManagerHardeningTest, AReusedRequestIdWithAnotherSpecIsAlreadyExistsNamingBoth) {
+  auto store = JobStore::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  JobManager manager(store->get(), 1, nullptr);
+  auto first = manager.Submit(TinySpec(1), "sweep-point-7");
+  ASSERT_TRUE(first.ok());
+  auto retry = manager.Submit(TinySpec(1), "sweep-point-7");
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->id(), first->id());
+  auto other = manager.Submit(TinySpec(2), "sweep-point-7");
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(other.status().message(), HasSubstr("request_id 'sweep-point-7'"));
+  EXPECT_THAT(other.status().message(), HasSubstr(first->id()));
+}
+
+TEST(JobManagerHardeningTest, EmptyIdsAndOversizedRequestIdsAreInvalidArguments) {
+  auto store = JobStore::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  JobManager manager(store->get(), 1, nullptr);
+  uint64_t version = 0;
+  for (const absl::Status& s : {manager.Get("").status(), manager.Cancel("").status(),
+                                manager.WaitForChange("", 0, absl::Milliseconds(1), &version).status()}) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_THAT(s.message(), HasSubstr("id is empty"));
+  }
+  const absl::Status long_id = manager.Submit(TinySpec(), std::string(100'000, 'r')).status();
+  EXPECT_EQ(long_id.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(long_id.message(), HasSubstr("request_id has 100000 bytes; allowed: at most 256"));
+  EXPECT_EQ(manager.Submit(TinySpec(), "\xff\xfe").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// After a restart, queued distributed jobs ran before the services had
+// registered again and failed "no host service is available".
+TEST(ServiceDirectoryHardeningTest, WithinTheStartupGraceAvailableWaitsForAServiceToRegister) {
+  ServiceDirectory directory([] { return absl::Now(); }, [](const ServiceEndpoint&, absl::Duration) { return true; });
+  directory.set_startup_grace(absl::Seconds(20));
+  auto has_host = [](const std::vector<ServiceEndpoint>& s) { return !s.empty(); };
+  std::thread registers([&] {
+    absl::SleepFor(absl::Milliseconds(300));
+    ASSERT_TRUE(directory.Register(v1::HOST, "127.0.0.1:1").ok());
+  });
+  const absl::Time start = absl::Now();
+  const auto found = directory.AvailableWithinGrace(has_host, nullptr);
+  registers.join();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].address, "127.0.0.1:1");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));  // woke on the registration, not the grace's end
+}
+
+TEST(ServiceDirectoryHardeningTest, OutsideTheGraceOrWhenCancelledAvailableReturnsAtOnce) {
+  auto no_probe = [](const ServiceEndpoint&, absl::Duration) { return true; };
+  auto never = [](const std::vector<ServiceEndpoint>&) { return false; };
+  ServiceDirectory no_grace([] { return absl::Now(); }, no_probe);
+  absl::Time start = absl::Now();
+  EXPECT_TRUE(no_grace.AvailableWithinGrace(never, nullptr).empty());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  ServiceDirectory graced([] { return absl::Now(); }, no_probe);
+  graced.set_startup_grace(absl::Seconds(60));
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    absl::SleepFor(absl::Milliseconds(200));
+    cancel = true;
+  });
+  start = absl::Now();
+  EXPECT_TRUE(graced.AvailableWithinGrace(never, &cancel).empty());
+  canceller.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));  // the 500 ms poll saw the flag
+}
+
+}  // namespace
+}  // namespace strata::coordinator
