@@ -156,11 +156,14 @@ def main():
     log = os.path.join(scratch, "mutate.log")
     copy_tree(scratch)
     open(log, "w").close()
+    # -Werror as CI builds (scripts/setup.sh with CI=true): the same flags
+    # make the checkout's cached objects hits here; a mutant that only
+    # draws a warning is then "no-build".
     # ccache: paths under the scratch copy hash as relative ones, so objects
     # built from unchanged sources are hits, whatever the checkout's path.
     env = dict(os.environ, CCACHE_BASEDIR=scratch)
     launcher = "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache" if shutil.which("ccache") else ""
-    if sh(f"cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=OFF {launcher}", scratch, log,
+    if sh(f"cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSTRATA_WERROR=ON {launcher}", scratch, log,
           env=env) != 0:
         sys.exit(f"mutate: cmake failed; see {log}")
     binaries = sorted({c.split()[0] for m in muts for c in m.commands()})
