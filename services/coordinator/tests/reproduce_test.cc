@@ -182,6 +182,19 @@ void ExpectAifHeadlinesMatchTheirTables(const Report& R) {
   const double hi = *std::max_element(per_doubling.begin(), per_doubling.end());
   EXPECT_NEAR(lowest->ours, lo, 1e-3 * lo);  // 4 significant digits in the table
   EXPECT_NEAR(highest->ours, hi, 1e-3 * hi);
+  // The ceiling: a token less its flash-array and synchronisation time (the
+  // host's wait on the flash), from the breakdown table's own columns.
+  const Table* ceiling = FindTable(R, "aif_ceiling");
+  ASSERT_NE(ceiling, nullptr);
+  for (const auto& m : R.models) {
+    double rest_us = 0;
+    for (const char* part : {"ecc", "flash_bus", "pe_compute", "host_attention", "host_gemv", "host_other",
+                             "pcie_nvme"}) {
+      rest_us += Cell2(*breakdown, m, "aif", part);
+    }
+    EXPECT_NEAR(R.ceiling.at(m), 1e6 / rest_us, 1e-4 * R.ceiling.at(m)) << m;
+    EXPECT_NEAR(Cell(*ceiling, m, "ceiling_tokens_per_s"), R.ceiling.at(m), 1e-3 * R.ceiling.at(m)) << m;
+  }
   // The headline table shows the headlines themselves.
   const Table* headline = FindTable(R, "aif_headline");
   ASSERT_NE(headline, nullptr);
