@@ -220,9 +220,10 @@ def main():
 
     counted = [f for f in fates if f[1] in ("killed", "survived")]
     killed = sum(1 for f in counted if f[1] == "killed")
-    print("\nmutant                                    module       fate")
+    width = max([len(m.name) for m, _, _ in fates] + [6]) + 2
+    print(f"\n{'mutant':<{width}}{'module':<13}fate")
     for m, fate, detail in fates:
-        print(f"{m.name:<42}{m.module:<13}{fate}  {detail}")
+        print(f"{m.name:<{width}}{m.module:<13}{fate}  {detail}")
     for kind in ("stale", "no-build"):
         n = sum(1 for f in fates if f[1] == kind)
         if n:
