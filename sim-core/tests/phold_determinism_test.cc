@@ -107,6 +107,34 @@ TEST(PholdDeterminismTest, NullMessagesMakeProgressWithSmallLookahead) {
   }
 }
 
+// Sparse traffic: one event per LP, every hop remote, the delay almost all
+// lookahead. Most of the time a partition's only pending event is the one
+// another partition just sent it, still in flight when the window's bound
+// is computed: a window barrier that reported only the partitions' queues
+// would let a receiver run ahead of an event in flight to it (and then
+// commit events in a different order than the one-partition run, or
+// receive an event in its past). Window sync must give the sequential answer.
+TEST(PholdDeterminismTest, WindowBoundsCountTheEventsInFlightUnderSparseRemoteTraffic) {
+  PholdConfig c;
+  c.lps = 8;
+  c.events_per_lp = 1;
+  c.remote_fraction = 1.0;
+  c.lookahead = SimTime::Nanoseconds(100);
+  c.mean_delay = SimTime::Nanoseconds(5);
+  const SimTime end = SimTime::Microseconds(50);
+  for (uint64_t seed : {1, 2}) {
+    auto reference = RunPhold(c, 1, SyncAlgorithm::kWindow, seed, end);
+    ASSERT_TRUE(reference.ok()) << reference.status();
+    ASSERT_GT(reference->committed_events, 3'000u);  // ~8 events per 100 ns for 50 us
+    for (int partitions : {2, 4, 8}) {
+      auto r = RunPhold(c, partitions, SyncAlgorithm::kWindow, seed, end);
+      ASSERT_TRUE(r.ok()) << partitions << " partitions: " << r.status();
+      EXPECT_EQ(r->digest_hex(), reference->digest_hex()) << partitions << " partitions, seed " << seed;
+      EXPECT_EQ(r->committed_events, reference->committed_events) << partitions << " partitions, seed " << seed;
+    }
+  }
+}
+
 // With no end time the run ends when no event is left anywhere: every
 // engine must detect that (window: global minimum is infinite; null
 // messages: quiescence through the transport).

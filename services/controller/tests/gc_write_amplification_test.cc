@@ -65,7 +65,11 @@ TEST(GcWriteAmplificationTest, GreedyUniformMatchesAnalyticalModelAtTwoOverProvi
                 "LRW limit %.3f; (1+rho)/(2rho) %.3f\n",
                 op, measured, model, sf, GreedyUniformWa(op, c.pages_per_block), LrwUniformWa(sf),
                 (1 + rho) / (2 * rho));
-    EXPECT_NEAR(measured / model, 1.0, 0.10) << "op " << op;
+    // Measured at seed 1: 0.65% below the model at op 0.07 (7.036 vs 7.082),
+    // 0.05% at op 0.28 (1.970 vs 1.971); 1.5% leaves room for the seed, not
+    // for a wrong GC (a victim choice off by one block's worth moves WA by
+    // several per cent at op 0.07).
+    EXPECT_NEAR(measured / model, 1.0, 0.015) << "op " << op;
     EXPECT_TRUE(ftl->CheckInvariants().ok());
   }
 }
@@ -91,7 +95,10 @@ TEST(GcWriteAmplificationTest, CostBenefitDoesNoWorseThanGreedyUnderHotColdWrite
     wa[i++] = WriteAmplificationBetween(before, ftl->stats());
   }
   std::printf("80/20 hot/cold, op 0.15: greedy WA %.3f, cost-benefit WA %.3f\n", wa[0], wa[1]);
-  EXPECT_LE(wa[1], wa[0]);
+  // Measured: greedy 3.735, cost-benefit 3.205, 14% lower. A cost-benefit
+  // that lost its age term (and so ranked blocks as greedy does) lands
+  // within 1% of greedy: require half the measured gain.
+  EXPECT_LE(wa[1], 0.93 * wa[0]);
 }
 
 }  // namespace

@@ -5,9 +5,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -78,6 +82,129 @@ void ExpectFlashGainsFromThePhases(const Report& R) {
   EXPECT_LT(internal->ours, 6.4 / 1.6384 + 0.01);  // the per-chip phase ratio bounds it
 }
 
+// A table's cell read back as a number (the tables hold formatted text).
+const Table* FindTable(const Report& r, const std::string& name) {
+  for (const auto& t : r.tables) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+double Cell(const Table& t, const std::string& row_key, const std::string& column) {
+  const auto col = std::find(t.columns.begin(), t.columns.end(), column);
+  if (col == t.columns.end()) return std::nan("");
+  for (const auto& row : t.rows) {
+    if (row.front() == row_key) return std::strtod(row[col - t.columns.begin()].c_str(), nullptr);
+  }
+  return std::nan("");
+}
+
+// Two-key rows (model, system), as in the breakdown tables.
+double Cell2(const Table& t, const std::string& model, const std::string& system, const std::string& column) {
+  const auto col = std::find(t.columns.begin(), t.columns.end(), column);
+  if (col == t.columns.end()) return std::nan("");
+  for (const auto& row : t.rows) {
+    if (row[0] == model && row[1] == system) return std::strtod(row[col - t.columns.begin()].c_str(), nullptr);
+  }
+  return std::nan("");
+}
+
+// The headline "<a> / <b> tokens/s" against the per-model table it is
+// computed from: each model's ratio cell is the model's tokens/s cells
+// divided (to the table's 4 and 3 significant digits), and the headline is
+// the arithmetic mean of the per-model ratios (recomputed here from the
+// report's unrounded tokens/s, and within rounding from the table's cells).
+void ExpectRatioHeadlineMatchesTheModelsTable(const Report& R, const std::string& table, const std::string& a,
+                                             const std::string& b, const std::string& claim, const char* reduce) {
+  const Table* t = FindTable(R, table);
+  ASSERT_NE(t, nullptr) << table;
+  const Headline* h = Find(R, claim);
+  ASSERT_NE(h, nullptr) << claim;
+  const std::string ratio_column = a + " / " + b;
+  std::vector<double> exact, from_cells;
+  for (const auto& m : R.models) {
+    const double x = Tps(R, m, a), y = Tps(R, m, b);
+    ASSERT_FALSE(std::isnan(x) || std::isnan(y)) << m;
+    exact.push_back(x / y);
+    const double cell = Cell(*t, m, ratio_column);
+    EXPECT_NEAR(cell, x / y, 5e-3 * x / y) << m << " " << ratio_column;  // 3 significant digits
+    EXPECT_NEAR(Cell(*t, m, a) / Cell(*t, m, b), cell, 5e-3 * cell) << m << " " << ratio_column;
+    from_cells.push_back(cell);
+  }
+  double want = 0, want_cells = 0;
+  if (std::string(reduce) == "mean") {
+    for (size_t i = 0; i < exact.size(); ++i) {
+      want += exact[i] / static_cast<double>(exact.size());
+      want_cells += from_cells[i] / static_cast<double>(exact.size());
+    }
+  } else if (std::string(reduce) == "min") {
+    want = *std::min_element(exact.begin(), exact.end());
+    want_cells = *std::min_element(from_cells.begin(), from_cells.end());
+  } else {
+    want = *std::max_element(exact.begin(), exact.end());
+    want_cells = *std::max_element(from_cells.begin(), from_cells.end());
+  }
+  EXPECT_NEAR(h->ours, want, 1e-12 * want) << claim;
+  EXPECT_NEAR(h->ours, want_cells, 5e-3 * want_cells) << claim;
+}
+
+void ExpectAifHeadlinesMatchTheirTables(const Report& R) {
+  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
+           {"aif", "memory+ssd"}, {"aif", "in-memory"}, {"aif", "aif--"}, {"aif-parallel", "in-memory"}}) {
+    ExpectRatioHeadlineMatchesTheModelsTable(R, "aif_models", a, b, a + " / " + b + " tokens/s", "mean");
+  }
+  // The internal bandwidth gain: the breakdown table's flash-array time per
+  // token, AiF-- over AiF, averaged over the models.
+  const Table* breakdown = FindTable(R, "aif_breakdown");
+  ASSERT_NE(breakdown, nullptr);
+  double gain = 0;
+  for (const auto& m : R.models) {
+    gain += Cell2(*breakdown, m, "aif--", "flash_array") / Cell2(*breakdown, m, "aif", "flash_array") /
+            static_cast<double>(R.models.size());
+  }
+  const Headline* internal = Find(R, "internal flash bandwidth");
+  ASSERT_NE(internal, nullptr);
+  EXPECT_NEAR(internal->ours, gain, 1e-5 * gain);  // 6 significant digits in the table
+  // Gains per doubling: the scaling table's 2x / 1x and 4x / 2x, lowest
+  // and highest over the models.
+  const Table* scaling = FindTable(R, "aif_scaling");
+  ASSERT_NE(scaling, nullptr);
+  std::vector<double> per_doubling;
+  for (const auto& m : R.models) {
+    per_doubling.push_back(Cell(*scaling, m, "2x") / Cell(*scaling, m, "1x"));
+    per_doubling.push_back(Cell(*scaling, m, "4x") / Cell(*scaling, m, "2x"));
+  }
+  const Headline* lowest = Find(R, "tokens/s gain per doubling of chips (1->2->4x), lowest");
+  const Headline* highest = Find(R, "tokens/s gain per doubling of chips (1->2->4x), highest");
+  ASSERT_NE(lowest, nullptr);
+  ASSERT_NE(highest, nullptr);
+  const double lo = *std::min_element(per_doubling.begin(), per_doubling.end());
+  const double hi = *std::max_element(per_doubling.begin(), per_doubling.end());
+  EXPECT_NEAR(lowest->ours, lo, 1e-3 * lo);  // 4 significant digits in the table
+  EXPECT_NEAR(highest->ours, hi, 1e-3 * hi);
+  // The ceiling: a token less its flash-array and synchronisation time (the
+  // host's wait on the flash), from the breakdown table's own columns.
+  const Table* ceiling = FindTable(R, "aif_ceiling");
+  ASSERT_NE(ceiling, nullptr);
+  for (const auto& m : R.models) {
+    double rest_us = 0;
+    for (const char* part : {"ecc", "flash_bus", "pe_compute", "host_attention", "host_gemv", "host_other",
+                             "pcie_nvme"}) {
+      rest_us += Cell2(*breakdown, m, "aif", part);
+    }
+    EXPECT_NEAR(R.ceiling.at(m), 1e6 / rest_us, 1e-4 * R.ceiling.at(m)) << m;
+    EXPECT_NEAR(Cell(*ceiling, m, "ceiling_tokens_per_s"), R.ceiling.at(m), 1e-3 * R.ceiling.at(m)) << m;
+  }
+  // The headline table shows the headlines themselves.
+  const Table* headline = FindTable(R, "aif_headline");
+  ASSERT_NE(headline, nullptr);
+  for (const auto& h : R.headlines) {
+    if (!std::isnan(h.ours)) {
+      EXPECT_NEAR(Cell(*headline, h.claim, "ours"), h.ours, 1e-3 * h.ours) << h.claim;
+    }
+  }
+}
+
 void ExpectFilesWritten(const Report& R) {
   const std::string dir = ::testing::TempDir() + "/reproduce_aif_" + std::to_string(getpid());
   std::filesystem::remove_all(dir);
@@ -105,6 +232,7 @@ TEST(ReproduceAifTest, QuickReportKeepsTheInvariantsAndWritesItsFiles) {
   ExpectAifBeatsItsBaselines(*r);
   ExpectScalingRisesSubLinearlyUnderTheCeiling(*r);
   ExpectFlashGainsFromThePhases(*r);
+  ExpectAifHeadlinesMatchTheirTables(*r);
   ExpectFilesWritten(*r);
 }
 
@@ -119,6 +247,13 @@ TEST(ReproduceNvllmTest, NvllmBeatsTheOutOfCoreA800AndTheSsdLikeDesignOnEveryMod
     // Same dies; the FFN weights cross the channels instead of staying put.
     EXPECT_GT(Tps(*r, m, "nvllm"), Tps(*r, m, "ssd-like")) << m;
   }
+  // Every headline against the per-model table it is computed from.
+  ExpectRatioHeadlineMatchesTheModelsTable(*r, "nvllm_models", "nvllm", "a800", "nvllm / a800 speedup, lowest", "min");
+  ExpectRatioHeadlineMatchesTheModelsTable(*r, "nvllm_models", "nvllm", "a800", "nvllm / a800 speedup, highest",
+                                           "max");
+  ExpectRatioHeadlineMatchesTheModelsTable(*r, "nvllm_models", "nvllm", "ssd-like",
+                                           "nvllm / ssd-like speedup, highest", "max");
+  ExpectRatioHeadlineMatchesTheModelsTable(*r, "nvllm_models", "nvllm", "aif", "nvllm / aif speedup, mean", "mean");
   const Headline* area = Find(*r, "CMOS area");
   ASSERT_NE(area, nullptr);
   EXPECT_EQ(area->published, 2.7);

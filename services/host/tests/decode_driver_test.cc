@@ -96,6 +96,34 @@ TEST(TokenGraphTest, AttentionTrafficGrowsByOneKvRowPerLayerPerToken) {
   };
   // K and V rows of 1024 fp16 values per layer: 4096 bytes, 80 layers.
   EXPECT_EQ(attention_bytes(5) - attention_bytes(4), 80 * 2 * 1024 * 2);
+  // In absolute terms: token 5 reads the 64 + 5 rows of context and writes
+  // its own, 70 rows of 4096 bytes per layer.
+  EXPECT_EQ(attention_bytes(5), int64_t{80} * 70 * 4096);
+}
+
+// The attention op of a decoded token, by hand for LLaMA-2-70B (hidden 8192,
+// 8 KV heads of 128: kv 1024, fp16 cache) at token 5 of a 64-token prompt:
+// context 69. Scores q.K^T take 2 h ctx FLOPs and the weighted sum of V
+// another 2 h ctx: 4 x 8192 x 69 per layer; the cache traffic reads 69 K/V
+// rows and writes one (2 x 1024 x 2 bytes each).
+TEST(TokenGraphTest, DecodeAttentionCostsFourHiddenTimesContextFlopsPerLayer) {
+  const DriverConfig c = ConfigFor("llama-2-70b");
+  const TokenGraph g = BuildTokenGraph(c, 5, 0, std::vector<std::vector<int>>(c.shape.layers));
+  int layers = 0;
+  for (const Op& op : g.ops) {
+    if (op.kind != OpKind::kAttention) continue;
+    ++layers;
+    EXPECT_EQ(op.flops, int64_t{4} * 8192 * 69) << "layer " << op.layer;
+    EXPECT_EQ(op.memory_bytes, int64_t{70} * 2 * 1024 * 2) << "layer " << op.layer;
+  }
+  EXPECT_EQ(layers, 80);
+  // Prefill: causal scores over the 64 prompt rows, half of 4 h P^2.
+  const TokenGraph prefill = BuildTokenGraph(c, 0, 0, std::vector<std::vector<int>>(c.shape.layers));
+  for (const Op& op : prefill.ops) {
+    if (op.kind == OpKind::kAttention) {
+      EXPECT_EQ(op.flops, int64_t{2} * 8192 * 64 * 64);
+    }
+  }
 }
 
 // Index of the op whose completion starts layer `layer`'s FFN: the dependency

@@ -117,6 +117,45 @@ TEST(NandEccSimTest, LdpcRetriesAreRealArrayReadsAndCountsAddUp) {
   EXPECT_LE(ch.uncorrectable_pages * c.ecc.max_read_retries, ch.read_retries);
 }
 
+// Each retry level L scales the RBER by f^L (retry_rber_factor f). With
+// t = 0 a page decodes only if all 16 x 8192 bits are clean, so a read at
+// RBER p fails with probability 1 - (1 - p)^131072 (the sampler is exact
+// binomial per codeword). Worn LSB pages (p ~ 7e-3) with f = 0.03 fail the
+// first read and the first retry all but surely (131072 p f ~ 28), and the
+// second retry about half the time (131072 p f^2 ~ 0.85): the uncorrectable
+// count pins f^2 at level 2 (a retry that used f at every level would leave
+// every page uncorrectable).
+TEST(NandEccSimTest, EachRetryLevelScalesTheRberByTheFactorToThePowerOfTheLevel) {
+  NandConfig c = WornConfig(EccKind::kLdpc, 1, 1);
+  c.reliability.initial_pe_cycles = 5600;
+  c.ecc.ldpc_t = 0;
+  c.ecc.max_read_retries = 2;
+  const double f = 0.03;
+  c.ecc.retry_rber_factor = f;
+  auto b = MakeBench(c, {{0, MultiPlaneRead(1, 0, 0, 128, 3)}, {0, MultiPlaneRead(2, 0, 1, 128, 3)}}, kLink);
+  ASSERT_TRUE(sim::Run(b->sim, {}).ok());
+  const NandChannel::Stats& ch = b->array.channels[0]->stats();
+  const double pages = 2.0 * 4 * 128;
+  // Read disturb over < 400 reads per block moves p by < 0.1%: ignored.
+  const double p = RberModel(c.reliability, 1024).Rber(3, BlockCoding::kDefault, 0, 5600, 1.0, 0);
+  const double bits = 16.0 * 8192;
+  auto fails = [&](double rber) { return 1 - std::pow(1 - rber, bits); };
+  const double p0 = fails(p), p1 = fails(p * f), p2 = fails(p * f * f);
+  const double expected_retries = pages * (p0 + p0 * p1);
+  const double expected_uncorrectable = pages * p0 * p1 * p2;
+  std::printf("retry levels: p = %.3g, page failure %.4f / %.4f / %.4f; retries %llu (analytic %.1f), "
+              "uncorrectable %llu (analytic %.1f)\n",
+              p, p0, p1, p2, static_cast<unsigned long long>(ch.read_retries), expected_retries,
+              static_cast<unsigned long long>(ch.uncorrectable_pages), expected_uncorrectable);
+  ASSERT_GT(p1, 0.999);  // the parameters do what the comment says
+  ASSERT_GT(p2, 0.2);
+  ASSERT_LT(p2, 0.8);
+  EXPECT_NEAR(static_cast<double>(ch.read_retries), expected_retries, 1.0);
+  // Binomial(pages, p0 p1 p2): 4 standard deviations.
+  const double sd = std::sqrt(pages * p2 * (1 - p2));
+  EXPECT_NEAR(static_cast<double>(ch.uncorrectable_pages), expected_uncorrectable, 4 * sd);
+}
+
 // The determinism contract: a multi-channel, multi-die run with random bit
 // errors, LDPC retries, programs and erases gives the same digest and the
 // same responses on 1 and 2 partitions with both sync algorithms.
