@@ -20,11 +20,20 @@
 #include "services/systems/job/build_job.h"
 #include "services/systems/job/job_progress.h"
 #include "services/systems/job/job_spec.h"
+#include "services/systems/job/spec_admission.h"
 #include "strata/v1/job.pb.h"
 
 namespace strata::coordinator {
 
 using systems::BuildJob;
+using systems::CheckSpecAdmission;
+using systems::InvalidUtf8FieldPath;
+using systems::IsValidUtf8;
+using systems::kMaxEchoedChars;
+using systems::kMaxRequestIdBytes;
+using systems::kMaxSpecRepeatedEntries;
+using systems::kMaxSpecStringBytes;
+using systems::TruncateForMessage;
 using systems::BuiltJob;
 using systems::ExtractFigures;
 using systems::Invalid;

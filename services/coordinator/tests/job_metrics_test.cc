@@ -16,6 +16,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using systems::JobFigures;
 using systems::JobMetrics;
 using systems::JobProgress;
 using systems::ModelFigure;

@@ -28,6 +28,7 @@
 
 #include "services/systems/job/job_progress.h"
 #include "services/systems/core/model_figures.h"
+#include "strata/v1/job.pb.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
