@@ -161,7 +161,8 @@ TEST(JobRunnerTest, EnumNumbersNoValueNamesAreRejectedNamingTheField) {
   auto normalized = NormalizeJobSpec(spec);
   ASSERT_FALSE(normalized.ok());
   EXPECT_EQ(normalized.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(normalized.status().message()), HasSubstr("simulation.wire = 9; allowed: WIRE_AUTO (1)"));
+  EXPECT_THAT(std::string(normalized.status().message()), HasSubstr("simulation.wire = 9; allowed: one of DISTRIBUTED_WIRE_UNSPECIFIED, WIRE_AUTO, WIRE_HUB, WIRE_PEER, "
+                        "WIRE_STAR"));
   spec.mutable_simulation()->clear_wire();
   auto defaulted = NormalizeJobSpec(spec);
   ASSERT_TRUE(defaulted.ok()) << defaulted.status();
@@ -198,7 +199,8 @@ void ExpectConfigIsWhatItsNameSays(const std::string& file, const v1::JobSpec& s
         {"a800", v1::SystemSpec::kGpuOutOfCore}, {"aif", v1::SystemSpec::kAif},
         {"aif-parallel", v1::SystemSpec::kAif},  {"in-memory", v1::SystemSpec::kInMemory},
         {"nvllm", v1::SystemSpec::kNvllm},       {"ssd-isc", v1::SystemSpec::kSsdIsc},
-        {"ssd-offload", v1::SystemSpec::kSsdOffload}, {"ssd-offload-user-writes", v1::SystemSpec::kSsdOffload}};
+        {"ssd-offload", v1::SystemSpec::kSsdOffload}, {"ssd-offload-user-writes", v1::SystemSpec::kSsdOffload},
+        {"nvllm-512", v1::SystemSpec::kNvllm},   {"nvllm-2048", v1::SystemSpec::kNvllm}};
     auto kind = kinds.find(system);
     ASSERT_NE(kind, kinds.end()) << "a config for an unknown system '" << system << "': add it here";
     EXPECT_EQ(normalized.system().kind_case(), kind->second);

@@ -231,7 +231,7 @@ TEST(SsdIoJobTest, BadSpecsNameTheField) {
       {"ssd_io { precondition: false write_fraction: 1 random_prewrites: 5 } system { ssd_offload {} }",
        "ssd_io.random_prewrites > 0 with precondition = false"},
       {"ssd_io { random_prewrites: -1 } system { ssd_offload {} }", "ssd_io.random_prewrites = -1"},
-      {"ssd_io {} system { ssd_offload { ftl_mapping: 7 } }", "system.ssd_offload.ftl_mapping = 7; allowed: 0 to 3"},
+      {"ssd_io {} system { ssd_offload { ftl_mapping: 7 } }", "system.ssd_offload.ftl_mapping = 7; allowed: one of"},
       {"ssd_io {} system { ssd_offload { hybrid_log_blocks_per_plane: 99 } }",
        "system.ssd_offload.hybrid_log_blocks_per_plane = 99; allowed: 0 to 64"},
       {"ssd_io {} system { nvllm {} }", "allowed: system.ssd_offload"},

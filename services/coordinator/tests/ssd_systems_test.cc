@@ -176,9 +176,11 @@ TEST(SsdSystemsTest, BadFieldsNameTheFieldAndTheAllowedRange) {
        "system.ssd_offload.scheduling.suspend_for_reads = true; allowed: only with "
        "system.ssd_offload.scheduling.die_scheduler = DIE_SCHEDULER_PRIORITY"},
       {absl::StrCat(kSmallModel, " system { ssd_offload { scheduling { die_scheduler: 7 } } }"),
-       "system.ssd_offload.scheduling.die_scheduler = 7; allowed: 0 to 2"},
+       "system.ssd_offload.scheduling.die_scheduler = 7; allowed: one of DIE_SCHEDULER_UNSPECIFIED, DIE_SCHEDULER_FIFO, "
+      "DIE_SCHEDULER_PRIORITY"},
       {absl::StrCat(kSmallModel, " system { ssd_offload { scheduling { channel_arbitration: 9 } } }"),
-       "system.ssd_offload.scheduling.channel_arbitration = 9; allowed: 0 to 2"},
+       "system.ssd_offload.scheduling.channel_arbitration = 9; allowed: one of CHANNEL_ARBITRATION_UNSPECIFIED, "
+      "CHANNEL_ARBITRATION_FIFO, CHANNEL_ARBITRATION_COMMAND_FIRST"},
       {absl::StrCat(kSmallModel, " system { ssd_offload { page_cache_gib: 9 } }"),
        "system.ssd_offload.page_cache_gib = 9; allowed:"},
       {absl::StrCat(kSmallModel, " system { ssd_offload { page_cache_gib: -1 } }"),
