@@ -8,6 +8,18 @@
 
 namespace strata::nand {
 
+namespace {
+// A request's command/address cycles on the bus. GEMV: AiF's per-chip
+// command carries (block, offset, page count) like a read's address:
+// charged as a read's command/address cycles (assumption).
+SimTime CommandTime(const NandTiming& t, const NandRequest& r) {
+  const uint32_t cycles = r.op == NandOp::kRead || r.op == NandOp::kGemv ? t.read_cmd_addr_cycles
+                          : r.op == NandOp::kProgram ? t.program_cmd_addr_cycles
+                                                     : t.erase_cmd_addr_cycles;
+  return t.cmd_addr_cycle * (int64_t{cycles} * r.plane_count);
+}
+}  // namespace
+
 NandChannel::NandChannel(std::string name, const NandConfig& config)
     : Component(std::move(name)), config_(config), bus_bytes_per_s_(config.bus.bytes_per_second()) {
   host_ = DeclarePort("host");
@@ -15,18 +27,14 @@ NandChannel::NandChannel(std::string name, const NandConfig& config)
     die_ports_.push_back(DeclarePort(absl::StrCat("die", d)));
   }
   dies_.resize(config_.geometry.dies_per_channel);
-  const NandTiming& t = config_.timing;
   soonest_response_ = SimTime::Infinite();
   for (NandOp op : {NandOp::kRead, NandOp::kProgram, NandOp::kErase}) {
-    const uint32_t cycles = op == NandOp::kRead      ? t.read_cmd_addr_cycles
-                            : op == NandOp::kProgram ? t.program_cmd_addr_cycles
-                                                     : t.erase_cmd_addr_cycles;
     for (uint32_t page = 0; page < config_.geometry.bits_per_cell; ++page) {  // every page type of a wordline
       NandRequest one;
       one.op = op;
       one.page = page;
       soonest_response_ =
-          std::min(soonest_response_, t.cmd_addr_cycle * int64_t{cycles} + MinimumDieTime(config_, one));
+          std::min(soonest_response_, CommandTime(config_.timing, one) + MinimumDieTime(config_, one));
     }
   }
   DeclareReaction(host_, host_, soonest_response_);
@@ -259,13 +267,7 @@ void NandChannel::TryIssue(uint32_t die) {
 }
 
 void NandChannel::IssueCommand(uint32_t die, const NandRequest& r) {
-  const NandTiming& t = config_.timing;
-  // GEMV: AiF's per-chip command carries (block, offset, page count) like a
-  // read's address: charged as a read's command/address cycles (assumption).
-  const uint32_t cycles = r.op == NandOp::kRead || r.op == NandOp::kGemv ? t.read_cmd_addr_cycles
-                          : r.op == NandOp::kProgram ? t.program_cmd_addr_cycles
-                                                     : t.erase_cmd_addr_cycles;
-  const SimTime command = t.cmd_addr_cycle * (int64_t{cycles} * r.plane_count);
+  const SimTime command = CommandTime(config_.timing, r);
   DieSlot& slot = dies_[die];
   const SimTime earliest = ctx().Now() + command + MinimumDieTime(config_, r);
   (slot.suspending_read_out && r.id == slot.suspending_read.id ? slot.earliest_suspending_response
