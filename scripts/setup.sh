@@ -15,6 +15,7 @@ PACKAGES=(
   libabsl-dev prometheus-cpp-dev prometheus
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libsqlite3-dev sqlite3 gnuplot-nox iproute2 python3 python3-yaml docker-compose
+  openssl  # tests make their TLS certificates with it (docs/security.md)
 )
 
 missing=()

@@ -43,6 +43,7 @@
 #include "sweep/sweep_table.h"
 #include "results/result_columns.h"
 #include "strata/common/command_line.h"
+#include "strata/common/rpc_security_flags.h"
 #include "strata/v1/job_service.grpc.pb.h"
 #include "services/systems/job/job_metrics.h"
 #include "prometheus/exposer.h"
@@ -279,9 +280,10 @@ int RunCommand(const std::string& path) {
 
 // ---- client commands: the same tables, from a coordinator ------------------
 
+// The coordinator, with the credentials main loaded from --tls_* and
+// --token_file (or $STRATA_TOKEN).
 std::unique_ptr<strata::v1::JobService::Stub> Connect() {
-  return strata::v1::JobService::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+  return strata::v1::JobService::NewStub(strata::Dial(absl::GetFlag(FLAGS_server), strata::ProcessRpcSecurity()));
 }
 
 std::unique_ptr<grpc::ClientContext> Deadline() {
@@ -433,8 +435,7 @@ std::string SweepCsvPath() {
 // service (grpc.health.v1), as a container HEALTHCHECK or a person would.
 // Exit 0 when SERVING, 1 otherwise (unreachable, NOT_SERVING, unknown).
 int HealthCommand() {
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+  auto stub = grpc::health::v1::Health::NewStub(strata::Dial(absl::GetFlag(FLAGS_server), strata::ProcessRpcSecurity()));
   grpc::health::v1::HealthCheckRequest request;
   request.set_service(absl::GetFlag(FLAGS_health_service));
   grpc::health::v1::HealthCheckResponse response;
@@ -580,6 +581,8 @@ int main(int argc, char** argv) {
       "  strata sweep --merge DIR [--csv out.csv]\n"
       "  strata reproduce aif|nvllm [--quick] [--fidelity page|stream] [--out DIR] [--jobs N]\n"
       "  strata health [--server HOST:PORT] [--health_service NAME]   (exit 0 when SERVING)\n"
+      "Client commands take --tls_ca (and --tls_cert, --tls_key) for TLS, and --token_file or $STRATA_TOKEN for a\n"
+      "bearer token (docs/security.md).\n"
       "Exit codes: 0 success, 1 failure, 2 bad input (the message names the field or flag).");
   if (args.size() >= 2 && std::string(args[1]) == "models") {
     std::printf("%-14s %7s %7s %7s %6s %4s %8s %s\n", "model", "params", "layers", "hidden", "heads", "kv", "vocab",
@@ -593,6 +596,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::string command = args.size() >= 2 ? args[1] : "";
+  if (auto security = strata::RpcSecurityFromFlags(); security.ok()) {
+    strata::SetProcessRpcSecurity(*security);
+  } else {
+    std::fprintf(stderr, "strata: %s\n", std::string(security.status().message()).c_str());
+    return strata::kExitBadInput;
+  }
   if (args.size() == 3 && command == "run") return RunCommand(args[2]);
   if (args.size() == 3 && command == "submit") return SubmitCommand(args[2]);
   if (args.size() == 3 && command == "watch") return WatchCommand(args[2]);

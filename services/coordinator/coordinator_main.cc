@@ -15,6 +15,7 @@
 #include "partition_server.h"
 #include "server/coordinator_server.h"
 #include "strata/common/command_line.h"
+#include "strata/common/rpc_security_flags.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7700", "gRPC listen address (port 0: any free port)");
 ABSL_FLAG(std::string, db, "strata-jobs.sqlite", "SQLite file for jobs and results");
@@ -29,6 +30,14 @@ ABSL_FLAG(std::vector<std::string>, host, {}, "host services HOST:PORT,... for d
 ABSL_FLAG(int, service_grace_seconds, 15,
           "after a start, distributed jobs wait up to this long for services to register (0 to 600; they "
           "register every 5 s)");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "turn authentication on: a file of lines 'token owner [admin|service]' (docs/security.md); callers send "
+          "'authorization: Bearer <token>' (empty: no tokens; with --tls_ca, client certificates still identify "
+          "callers)");
+ABSL_FLAG(std::vector<std::string>, admin_cert_names, {},
+          "client-certificate common names that are admins (see and cancel every job)");
+ABSL_FLAG(std::vector<std::string>, service_cert_names, {},
+          "client-certificate common names that may register partition services");
 
 int main(int argc, char** argv) {
   strata::partition::SelectPollingEngine();  // before any gRPC call
@@ -58,6 +67,17 @@ int main(int argc, char** argv) {
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.database = absl::GetFlag(FLAGS_db);
   options.max_concurrent_jobs = concurrent;
+  auto security = strata::RpcSecurityFromFlags();
+  if (!security.ok()) {
+    std::fprintf(stderr, "strata-coordinator: %s\n", std::string(security.status().message()).c_str());
+    return 2;
+  }
+  strata::SetProcessRpcSecurity(*security);  // the coordinator dials its services with it
+  options.security = *security;
+  options.allow_insecure_listen = strata::AllowInsecureListenFlag();
+  options.auth.token_file = absl::GetFlag(FLAGS_auth_token_file);
+  options.auth.admin_cert_names = absl::GetFlag(FLAGS_admin_cert_names);
+  options.auth.service_cert_names = absl::GetFlag(FLAGS_service_cert_names);
   const double linger = absl::GetFlag(FLAGS_metrics_linger_seconds);
   if (!(linger >= 0 && linger <= 86400)) {
     std::fprintf(stderr, "strata-coordinator: metrics_linger_seconds = %g; allowed: 0 to 86400\n", linger);
@@ -80,7 +100,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "strata-coordinator: %s\n", std::string(server.status().message()).c_str());
     return 1;
   }
-  std::printf("strata-coordinator listening on port %d (jobs in %s)\n", (*server)->port(), options.database.c_str());
+  std::printf("strata-coordinator listening on port %d (%s; jobs in %s)\n", (*server)->port(),
+              options.security.tls() ? "TLS" : "plaintext", options.database.c_str());
   if (exposer) std::printf("strata-coordinator metrics on port %d\n", exposer->GetListeningPorts().front());
   std::fflush(stdout);
   int signal = 0;

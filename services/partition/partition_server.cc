@@ -298,9 +298,19 @@ grpc::ChannelArguments KernelWireChannelArguments() {
   return args;
 }
 
+std::shared_ptr<grpc::Channel> DialKernelWire(const std::string& address, const grpc::ChannelArguments& args) {
+  RpcSecurity security = ProcessRpcSecurity();
+  security.bearer_token.clear();
+  return Dial(address, security, args);
+}
+
 absl::StatusOr<std::unique_ptr<PartitionServer>> PartitionServer::Start(const PartitionServerOptions& options) {
   if (options.role == v1::SERVICE_ROLE_UNSPECIFIED) {
     return absl::InvalidArgumentError("role is unspecified; allowed: NAND, CONTROLLER, HOST");
+  }
+  if (absl::Status s = CheckListenAddress(options.listen_address, options.security, options.allow_insecure_listen);
+      !s.ok()) {
+    return s;
   }
   std::unique_ptr<PartitionServer> server(new PartitionServer());
   auto service = std::make_unique<PartitionServiceImpl>(options.role, options.listen_address, options.registry,
@@ -308,7 +318,10 @@ absl::StatusOr<std::unique_ptr<PartitionServer>> PartitionServer::Start(const Pa
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
+  // With TLS, every client (the coordinator, peer services) shows a
+  // certificate the CA signed: the wire carries whole job specs.
+  builder.AddListeningPort(options.listen_address,
+                           ServerCredentialsFor(options.security, ClientCertificates::kRequired), &server->port_);
   builder.RegisterService(service.get());
   builder.SetMaxReceiveMessageSize(-1);  // a window's batches can exceed the 4 MiB default
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);

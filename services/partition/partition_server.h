@@ -14,6 +14,7 @@
 #include "grpcpp/support/channel_arguments.h"
 #include "grpc/grpc.h"
 #include "prometheus/registry.h"
+#include "strata/common/rpc_security.h"
 #include "strata/v1/partition_service.pb.h"
 
 namespace strata::partition {
@@ -24,6 +25,10 @@ struct PartitionServerOptions {
   std::shared_ptr<prometheus::Registry> registry;  // may be null: no metrics
   // How long a finished run's per-job series stay exported.
   absl::Duration metrics_linger = absl::Seconds(60);
+  // TLS (docs/security.md); empty: plaintext, then only on a loopback
+  // address unless allow_insecure_listen.
+  RpcSecurity security;
+  bool allow_insecure_listen = false;
 };
 
 // Every strata process calls this before its first gRPC call: it picks
@@ -67,6 +72,12 @@ void AddLatencyChannelArguments(Args& args) {
 // from a process-wide pool, and when the previous run's was closing, a new
 // run's streams failed with "Socket closed" (docs/distributed.md).
 grpc::ChannelArguments KernelWireChannelArguments();
+
+// The credentials of the kernel wire between strata processes (the
+// coordinator to its services, the services to each other): this
+// process's TLS certificate and CA (ProcessRpcSecurity), never its bearer
+// token, which is for the coordinator's own API.
+std::shared_ptr<grpc::Channel> DialKernelWire(const std::string& address, const grpc::ChannelArguments& args);
 
 class PeerAcceptor;
 

@@ -12,7 +12,7 @@ namespace {
 std::shared_ptr<grpc::Channel> DialPeer(const std::string& address) {
   grpc::ChannelArguments args = KernelWireChannelArguments();
   AddPeerStreamArguments(args);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return DialKernelWire(address, args);
 }
 
 }  // namespace

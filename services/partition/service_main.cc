@@ -15,6 +15,7 @@
 #include "partition_server.h"
 #include "prometheus/exposer.h"
 #include "strata/common/command_line.h"
+#include "strata/common/rpc_security_flags.h"
 #include "strata/v1/partition_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "gRPC listen address HOST:PORT (port 0: any free port)");
@@ -33,7 +34,9 @@ namespace {
 class Registration {
  public:
   Registration(std::string coordinator, v1::ServiceRole role, std::string address)
-      : stub_(v1::ServiceRegistry::NewStub(grpc::CreateChannel(coordinator, grpc::InsecureChannelCredentials()))),
+      // With this process's certificate (mutual TLS) and its service token,
+      // if any: the coordinator registers only service credentials.
+      : stub_(v1::ServiceRegistry::NewStub(Dial(coordinator, ProcessRpcSecurity()))),
         coordinator_(std::move(coordinator)),
         role_(role),
         address_(std::move(address)),
@@ -66,6 +69,13 @@ class Registration {
       } else if (was_registered) {
         std::printf("lost the coordinator at %s: %s\n", coordinator_.c_str(), status.error_message().c_str());
         was_registered = false;
+      } else if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+                 status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+        // Retrying will not help until the operator fixes the credential:
+        // say why, and keep trying slowly.
+        std::printf("the coordinator at %s refuses this service: %s\n", coordinator_.c_str(),
+                    status.error_message().c_str());
+        wait = std::chrono::seconds(10);
       }
       std::fflush(stdout);
       std::unique_lock<std::mutex> lock(mu_);
@@ -110,6 +120,14 @@ int ServiceMain(int argc, char** argv, v1::ServiceRole role) {
     return 2;
   }
   options.metrics_linger = absl::Seconds(linger);
+  auto security = RpcSecurityFromFlags();
+  if (!security.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name.c_str(), std::string(security.status().message()).c_str());
+    return 2;
+  }
+  SetProcessRpcSecurity(*security);  // peer streams and registration dial with it
+  options.security = *security;
+  options.allow_insecure_listen = AllowInsecureListenFlag();
   std::unique_ptr<prometheus::Exposer> exposer;
   if (!absl::GetFlag(FLAGS_metrics_address).empty()) {
     options.registry = std::make_shared<prometheus::Registry>();

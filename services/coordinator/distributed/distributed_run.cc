@@ -28,8 +28,7 @@ using Clock = std::chrono::steady_clock;
 using Stream = grpc::ClientReaderWriter<v1::ToPartitions, v1::FromPartitions>;
 
 std::shared_ptr<grpc::Channel> DialService(const std::string& address) {
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   partition::KernelWireChannelArguments());
+  return partition::DialKernelWire(address, partition::KernelWireChannelArguments());
 }
 
 // One service's stream and what it has said so far.

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
+#include "partition_server.h"
 #include "strata/v1/partition_service.grpc.pb.h"
 
 namespace strata::coordinator {
@@ -15,7 +16,7 @@ ServiceDirectory::ServiceDirectory(std::function<absl::Time()> now, Probe probe)
     : now_(std::move(now)), probe_(std::move(probe)), started_(now_()) {}
 
 bool ServiceDirectory::ProbeOverGrpc(const ServiceEndpoint& service, absl::Duration timeout) {
-  auto stub = v1::PartitionService::NewStub(grpc::CreateChannel(service.address, grpc::InsecureChannelCredentials()));
+  auto stub = v1::PartitionService::NewStub(partition::DialKernelWire(service.address, grpc::ChannelArguments()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout));
   v1::DescribeResponse response;

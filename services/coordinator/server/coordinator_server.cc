@@ -28,34 +28,57 @@ grpc::Status ToGrpc(const absl::Status& s) {
 // with an empty message. Parsed here, the client hears INVALID_ARGUMENT
 // naming the field. (A callback method: the generated code has no raw
 // synchronous kind. Submit is short: admission and one SQLite insert.)
+// The job `id` if `caller` may see and act on it: its owner or an admin.
+// PERMISSION_DENIED otherwise (the job's existence is no secret: ids are
+// 128 random bits, so only someone who was told one can ask).
+absl::StatusOr<v1::Job> OwnedJob(JobManager& manager, const Caller& caller, const std::string& id) {
+  auto job = manager.Get(id);
+  if (!job.ok() || caller.admin || job->owner() == caller.name) return job;
+  return absl::PermissionDeniedError(absl::StrCat("job '", id, "' belongs to another user; '", caller.name,
+                                                  "' may see and cancel only its own jobs (admins: any)"));
+}
+
 class JobServiceImpl final : public v1::JobService::WithRawCallbackMethod_SubmitJob<v1::JobService::Service> {
  public:
-  explicit JobServiceImpl(JobManager* manager) : manager_(manager) {}
+  JobServiceImpl(JobManager* manager, const Authenticator* auth) : manager_(manager), auth_(auth) {}
 
   grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
                                       grpc::ByteBuffer* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(Submit(*request, response));
+    auto caller = auth_->Identify(*context);
+    reactor->Finish(caller.ok() ? Submit(*caller, *request, response) : ToGrpc(caller.status()));
     return reactor;
   }
-  grpc::Status GetJob(grpc::ServerContext*, const v1::GetJobRequest* request, v1::Job* job) override {
-    auto r = manager_->Get(request->id());
+  grpc::Status GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request, v1::Job* job) override {
+    auto caller = auth_->Identify(*context);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    auto r = OwnedJob(*manager_, *caller, request->id());
     if (r.ok()) *job = *r;
     return ToGrpc(r.status());
   }
-  grpc::Status CancelJob(grpc::ServerContext*, const v1::CancelJobRequest* request, v1::Job* job) override {
+  grpc::Status CancelJob(grpc::ServerContext* context, const v1::CancelJobRequest* request, v1::Job* job) override {
+    auto caller = auth_->Identify(*context);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    // A job's owner never changes, so checking first and cancelling next
+    // cannot let anyone cancel another's job.
+    if (auto owned = OwnedJob(*manager_, *caller, request->id()); !owned.ok()) return ToGrpc(owned.status());
     auto r = manager_->Cancel(request->id());
     if (r.ok()) *job = *r;
     return ToGrpc(r.status());
   }
-  grpc::Status ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* request,
+  grpc::Status ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
                         v1::ListJobsResponse* response) override {
-    auto r = manager_->List(*request);
+    auto caller = auth_->Identify(*context);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    auto r = manager_->List(*request, caller->admin ? std::nullopt : std::optional<std::string>(caller->name));
     if (r.ok()) *response = *r;
     return ToGrpc(r.status());
   }
   grpc::Status WatchJob(grpc::ServerContext* context, const v1::WatchJobRequest* request,
                         grpc::ServerWriter<v1::Job>* writer) override {
+    auto caller = auth_->Identify(*context);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    if (auto owned = OwnedJob(*manager_, *caller, request->id()); !owned.ok()) return ToGrpc(owned.status());
     uint64_t seen = 0;
     for (;;) {
       uint64_t version = 0;
@@ -69,11 +92,13 @@ class JobServiceImpl final : public v1::JobService::WithRawCallbackMethod_Submit
   }
 
  private:
-  grpc::Status Submit(const grpc::ByteBuffer& request, grpc::ByteBuffer* response);
+  grpc::Status Submit(const Caller& caller, const grpc::ByteBuffer& request, grpc::ByteBuffer* response);
   JobManager* manager_;
+  const Authenticator* auth_;
 };
 
-grpc::Status JobServiceImpl::Submit(const grpc::ByteBuffer& request_bytes, grpc::ByteBuffer* response) {
+grpc::Status JobServiceImpl::Submit(const Caller& caller, const grpc::ByteBuffer& request_bytes,
+                                    grpc::ByteBuffer* response) {
   std::vector<grpc::Slice> slices;
   if (!request_bytes.Dump(&slices).ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "cannot read the request");
   std::string bytes;
@@ -85,7 +110,7 @@ grpc::Status JobServiceImpl::Submit(const grpc::ByteBuffer& request_bytes, grpc:
                         field.empty() ? "the request is not a strata.v1.SubmitJobRequest in protobuf wire format"
                                       : absl::StrCat(field, " is not valid UTF-8; allowed: UTF-8 text"));
   }
-  auto job = manager_->Submit(request.spec(), request.request_id());
+  auto job = manager_->Submit(request.spec(), request.request_id(), caller.name);
   if (!job.ok()) return ToGrpc(job.status());
   const std::string out = job->SerializeAsString();
   grpc::Slice slice(out);
@@ -93,23 +118,43 @@ grpc::Status JobServiceImpl::Submit(const grpc::ByteBuffer& request_bytes, grpc:
   return grpc::Status::OK;
 }
 
+// Only a service credential registers a service: a registered address
+// receives whole job specs and holds up every distributed job it is given.
 class ServiceRegistryImpl final : public v1::ServiceRegistry::Service {
  public:
-  explicit ServiceRegistryImpl(ServiceDirectory* services) : services_(services) {}
-  grpc::Status RegisterService(grpc::ServerContext*, const v1::RegisterServiceRequest* request,
+  ServiceRegistryImpl(ServiceDirectory* services, const Authenticator* auth) : services_(services), auth_(auth) {}
+  grpc::Status RegisterService(grpc::ServerContext* context, const v1::RegisterServiceRequest* request,
                                v1::RegisterServiceResponse* response) override {
+    auto caller = auth_->Identify(*context);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    if (!caller->service) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          absl::StrCat("'", caller->name,
+                                       "' may not register services; allowed: a token with role 'service' in "
+                                       "--auth_token_file or a certificate named in --service_cert_names"));
+    }
     response->set_heartbeat_seconds(ServiceDirectory::kHeartbeatSeconds);
     return ToGrpc(services_->Register(request->role(), request->address()));
   }
 
  private:
   ServiceDirectory* services_;
+  const Authenticator* auth_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(const CoordinatorOptions& options) {
+  if (absl::Status s = CheckListenAddress(options.listen_address, options.security, options.allow_insecure_listen);
+      !s.ok()) {
+    return s;
+  }
+  AuthOptions auth_options = options.auth;
+  auth_options.client_certificates = !options.security.cert_pem.empty() && !options.security.ca_pem.empty();
+  auto auth = Authenticator::Create(auth_options);
+  if (!auth.ok()) return auth.status();
   std::unique_ptr<CoordinatorServer> server(new CoordinatorServer());
+  server->auth_ = std::make_unique<Authenticator>(std::move(*auth));
   auto store = JobStore::Open(options.database);
   if (!store.ok()) return store.status();
   server->store_ = std::move(*store);
@@ -118,13 +163,14 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(cons
   server->manager_ = std::make_unique<JobManager>(server->store_.get(), options.max_concurrent_jobs, options.registry,
                                                   &server->services_, options.metrics_linger);
   if (absl::Status s = server->manager_->Recover(); !s.ok()) return s;
-  server->service_ = std::make_unique<JobServiceImpl>(server->manager_.get());
+  server->service_ = std::make_unique<JobServiceImpl>(server->manager_.get(), server->auth_.get());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(options.listen_address,
+                           ServerCredentialsFor(options.security, ClientCertificates::kOptional), &server->port_);
   builder.RegisterService(server->service_.get());
-  server->registry_service_ = std::make_unique<ServiceRegistryImpl>(&server->services_);
+  server->registry_service_ = std::make_unique<ServiceRegistryImpl>(&server->services_, server->auth_.get());
   builder.RegisterService(server->registry_service_.get());
   partition::AddRpcMetrics(builder, options.registry);
   server->server_ = builder.BuildAndStart();

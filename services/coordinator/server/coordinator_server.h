@@ -13,7 +13,9 @@
 #include "grpcpp/server.h"
 #include "prometheus/registry.h"
 #include "distributed/service_directory.h"
+#include "server/authenticator.h"
 #include "server/job_manager.h"
+#include "strata/common/rpc_security.h"
 #include "store/job_store.h"
 
 namespace strata::coordinator {
@@ -32,6 +34,14 @@ struct CoordinatorOptions {
   // register (queued jobs run at once after a restart; services re-register
   // within a heartbeat, kHeartbeatSeconds).
   absl::Duration service_grace = absl::Seconds(3 * ServiceDirectory::kHeartbeatSeconds);
+  // TLS (docs/security.md): with a certificate the server speaks TLS, and
+  // with a CA it verifies the client certificates callers send (optional:
+  // users may send a bearer token instead). Empty: plaintext, and then
+  // only a loopback listen address unless allow_insecure_listen.
+  RpcSecurity security;
+  bool allow_insecure_listen = false;
+  // Who may do what; auth.client_certificates is filled in from `security`.
+  AuthOptions auth;
 };
 
 class CoordinatorServer {
@@ -47,6 +57,7 @@ class CoordinatorServer {
   CoordinatorServer() = default;
   std::unique_ptr<JobStore> store_;
   ServiceDirectory services_;
+  std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<grpc::Service> registry_service_;
   std::unique_ptr<JobManager> manager_;
   std::unique_ptr<grpc::Service> service_;

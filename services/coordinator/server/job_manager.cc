@@ -103,7 +103,8 @@ std::string NewJobId() {
 }
 }  // namespace
 
-absl::StatusOr<v1::Job> JobManager::Submit(v1::JobSpec spec, const std::string& request_id) {
+absl::StatusOr<v1::Job> JobManager::Submit(v1::JobSpec spec, const std::string& request_id,
+                                           const std::string& owner) {
   if (request_id.size() > kMaxRequestIdBytes) {
     return absl::InvalidArgumentError(absl::StrCat("request_id has ", request_id.size(),
                                                    " bytes; allowed: at most ", kMaxRequestIdBytes));
@@ -121,6 +122,7 @@ absl::StatusOr<v1::Job> JobManager::Submit(v1::JobSpec spec, const std::string& 
   *job.mutable_spec() = *normalized;
   job.set_state(v1::QUEUED);
   job.set_request_id(request_id);
+  job.set_owner(owner);
   job.set_submitted_unix_ms(NowMs());
   job.mutable_progress()->set_tokens_total(static_cast<uint32_t>(normalized->workload().decode_tokens()));
   auto existing = store_->InsertUnlessRequested(job);
@@ -185,7 +187,8 @@ absl::StatusOr<v1::Job> JobManager::Cancel(const std::string& id) {
   return live.job;  // running: the worker marks it CANCELLED when the run stops
 }
 
-absl::StatusOr<v1::ListJobsResponse> JobManager::List(const v1::ListJobsRequest& request) {
+absl::StatusOr<v1::ListJobsResponse> JobManager::List(const v1::ListJobsRequest& request,
+                                                      const std::optional<std::string>& owner) {
   int page_size = request.page_size() == 0 ? 50 : request.page_size();
   if (page_size < 1 || page_size > 1000) {
     return absl::InvalidArgumentError(absl::StrCat("page_size = ", request.page_size(), "; allowed: 1 to 1000"));
@@ -196,7 +199,7 @@ absl::StatusOr<v1::ListJobsResponse> JobManager::List(const v1::ListJobsRequest&
                                                    "' is not a token this server gave out"));
   }
   int64_t next = 0;
-  auto jobs = store_->List(request.state(), page_size, before, &next);
+  auto jobs = store_->List(request.state(), page_size, before, &next, owner);
   if (!jobs.ok()) return jobs.status();
   v1::ListJobsResponse response;
   std::lock_guard<std::mutex> lock(mu_);

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -40,10 +41,14 @@ class JobManager {
   // Re-queues stored QUEUED jobs and fails stored RUNNING ones. Call once
   // before serving.
   absl::Status Recover();
-  absl::StatusOr<v1::Job> Submit(v1::JobSpec spec, const std::string& request_id);
+  // `owner`: who submits it (empty without authentication); a request id
+  // is the owner's own.
+  absl::StatusOr<v1::Job> Submit(v1::JobSpec spec, const std::string& request_id, const std::string& owner = "");
   absl::StatusOr<v1::Job> Get(const std::string& id);
   absl::StatusOr<v1::Job> Cancel(const std::string& id);
-  absl::StatusOr<v1::ListJobsResponse> List(const v1::ListJobsRequest& request);
+  // `owner`: only that owner's jobs; nullopt: everyone's.
+  absl::StatusOr<v1::ListJobsResponse> List(const v1::ListJobsRequest& request,
+                                            const std::optional<std::string>& owner = std::nullopt);
   // Returns the job once its version is above `seen` (or after `timeout`),
   // with its current version in *version.
   absl::StatusOr<v1::Job> WaitForChange(const std::string& id, uint64_t seen, absl::Duration timeout,

@@ -38,15 +38,23 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path
                           "  id TEXT NOT NULL UNIQUE,"
                           "  request_id TEXT,"
                           "  state INTEGER NOT NULL,"
-                          "  job BLOB NOT NULL)",
+                          "  job BLOB NOT NULL,"
+                          "  owner TEXT NOT NULL DEFAULT '')",
                           "DROP INDEX IF EXISTS jobs_request"}) {
     if (absl::Status s = store->Exec(sql); !s.ok()) return s;
   }
-  // One job per request id (NULLs, jobs without one, are distinct in SQL).
-  // A database from before this index may already hold duplicates: it
-  // still opens, and InsertUnlessRequested's transaction keeps new
-  // submissions unique; the warning says how to clean it up.
-  if (absl::Status s = store->Exec("CREATE UNIQUE INDEX IF NOT EXISTS jobs_request_unique ON jobs(request_id)");
+  if (absl::Status s = store->AddOwnerColumnIfMissing(); !s.ok()) return s;
+  // A caller lists its own jobs, newest first.
+  if (absl::Status s = store->Exec("CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, seq)"); !s.ok()) return s;
+  // One job per owner and request id (NULLs, jobs without one, are
+  // distinct in SQL); request ids are scoped by owner since jobs have
+  // owners, so the older index on request_id alone goes. A database from
+  // before this index may already hold duplicates: it still opens, and
+  // InsertUnlessRequested's transaction keeps new submissions unique; the
+  // warning says how to clean it up.
+  if (absl::Status s = store->Exec("DROP INDEX IF EXISTS jobs_request_unique"); !s.ok()) return s;
+  if (absl::Status s =
+          store->Exec("CREATE UNIQUE INDEX IF NOT EXISTS jobs_owner_request_unique ON jobs(owner, request_id)");
       !s.ok()) {
     std::fprintf(stderr,
                  "warning: job store '%s' holds jobs that share a request id, so request ids are not indexed "
@@ -57,6 +65,16 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path
 }
 
 JobStore::~JobStore() { sqlite3_close(db_); }
+
+absl::Status JobStore::AddOwnerColumnIfMissing() {
+  Statement probe;
+  if (sqlite3_prepare_v2(db_, "SELECT owner FROM jobs LIMIT 0", -1, &probe.stmt, nullptr) == SQLITE_OK) {
+    return absl::OkStatus();
+  }
+  // Jobs stored before owners existed belong to nobody: with
+  // authentication on, only admins see them.
+  return Exec("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''");
+}
 
 absl::Status JobStore::Exec(const char* sql) {
   char* error = nullptr;
@@ -74,7 +92,7 @@ absl::Status JobStore::Put(const v1::Job& job) {
   Statement st;
   // Upsert that keeps the row (and so its seq, the listing order).
   const char* sql =
-      "INSERT INTO jobs (id, request_id, state, job) VALUES (?1, ?2, ?3, ?4) "
+      "INSERT INTO jobs (id, request_id, state, job, owner) VALUES (?1, ?2, ?3, ?4, ?5) "
       "ON CONFLICT(id) DO UPDATE SET state = excluded.state, job = excluded.job";
   if (sqlite3_prepare_v2(db_, sql, -1, &st.stmt, nullptr) != SQLITE_OK) return SqlError(db_, "prepare put");
   sqlite3_bind_text(st.stmt, 1, job.id().c_str(), -1, SQLITE_TRANSIENT);
@@ -85,6 +103,7 @@ absl::Status JobStore::Put(const v1::Job& job) {
   }
   sqlite3_bind_int(st.stmt, 3, job.state());
   sqlite3_bind_blob(st.stmt, 4, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.stmt, 5, job.owner().c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(st.stmt) != SQLITE_DONE) return SqlError(db_, "put");
   return absl::OkStatus();
 }
@@ -120,9 +139,10 @@ absl::StatusOr<v1::Job> JobStore::Get(const std::string& id) {
   return std::move(jobs->front());
 }
 
-absl::StatusOr<std::optional<v1::Job>> JobStore::FindByRequestId(const std::string& request_id) {
+absl::StatusOr<std::optional<v1::Job>> JobStore::FindByRequestId(const std::string& owner,
+                                                                 const std::string& request_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return FindByRequestIdLocked(request_id);
+  return FindByRequestIdLocked(owner, request_id);
 }
 
 absl::StatusOr<std::optional<v1::Job>> JobStore::InsertUnlessRequested(const v1::Job& job) {
@@ -138,11 +158,11 @@ absl::StatusOr<std::optional<v1::Job>> JobStore::InsertUnlessRequested(const v1:
     }
   } rollback{this};
   if (!job.request_id().empty()) {
-    auto existing = FindByRequestIdLocked(job.request_id());
+    auto existing = FindByRequestIdLocked(job.owner(), job.request_id());
     if (!existing.ok() || existing->has_value()) return existing;  // the rollback ends the transaction
   }
   Statement st;
-  const char* sql = "INSERT INTO jobs (id, request_id, state, job) VALUES (?1, ?2, ?3, ?4)";
+  const char* sql = "INSERT INTO jobs (id, request_id, state, job, owner) VALUES (?1, ?2, ?3, ?4, ?5)";
   if (sqlite3_prepare_v2(db_, sql, -1, &st.stmt, nullptr) != SQLITE_OK) return SqlError(db_, "prepare insert");
   const std::string blob = job.SerializeAsString();
   sqlite3_bind_text(st.stmt, 1, job.id().c_str(), -1, SQLITE_TRANSIENT);
@@ -153,6 +173,7 @@ absl::StatusOr<std::optional<v1::Job>> JobStore::InsertUnlessRequested(const v1:
   }
   sqlite3_bind_int(st.stmt, 3, job.state());
   sqlite3_bind_blob(st.stmt, 4, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.stmt, 5, job.owner().c_str(), -1, SQLITE_TRANSIENT);
   const int rc = sqlite3_step(st.stmt);
   if (rc == SQLITE_CONSTRAINT) {
     return absl::AlreadyExistsError(absl::StrCat("job store: job id '", job.id(), "' is already taken"));
@@ -163,29 +184,37 @@ absl::StatusOr<std::optional<v1::Job>> JobStore::InsertUnlessRequested(const v1:
   return std::optional<v1::Job>();
 }
 
-absl::StatusOr<std::optional<v1::Job>> JobStore::FindByRequestIdLocked(const std::string& request_id) {
+absl::StatusOr<std::optional<v1::Job>> JobStore::FindByRequestIdLocked(const std::string& owner,
+                                                                       const std::string& request_id) {
   Statement st;
-  if (sqlite3_prepare_v2(db_, "SELECT seq, job FROM jobs WHERE request_id = ?1 LIMIT 1", -1, &st.stmt, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_, "SELECT seq, job FROM jobs WHERE owner = ?1 AND request_id = ?2 LIMIT 1", -1,
+                         &st.stmt, nullptr) != SQLITE_OK) {
     return SqlError(db_, "prepare find");
   }
-  sqlite3_bind_text(st.stmt, 1, request_id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.stmt, 1, owner.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.stmt, 2, request_id.c_str(), -1, SQLITE_TRANSIENT);
   auto jobs = Collect(db_, st.stmt, nullptr);
   if (!jobs.ok()) return jobs.status();
   if (jobs->empty()) return std::optional<v1::Job>();
   return std::optional<v1::Job>(std::move(jobs->front()));
 }
 
-absl::StatusOr<std::vector<v1::Job>> JobStore::List(v1::JobState state, int limit, int64_t before, int64_t* next) {
+absl::StatusOr<std::vector<v1::Job>> JobStore::List(v1::JobState state, int limit, int64_t before, int64_t* next,
+                                                    const std::optional<std::string>& owner) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement st;
   const char* sql =
       "SELECT seq, job FROM jobs WHERE (?1 = 0 OR state = ?1) AND (?2 = 0 OR seq < ?2) "
-      "ORDER BY seq DESC LIMIT ?3";
+      "AND (?4 IS NULL OR owner = ?4) ORDER BY seq DESC LIMIT ?3";
   if (sqlite3_prepare_v2(db_, sql, -1, &st.stmt, nullptr) != SQLITE_OK) return SqlError(db_, "prepare list");
   sqlite3_bind_int(st.stmt, 1, state);
   sqlite3_bind_int64(st.stmt, 2, before);
   sqlite3_bind_int(st.stmt, 3, limit + 1);  // one more tells whether a next page exists
+  if (owner.has_value()) {
+    sqlite3_bind_text(st.stmt, 4, owner->c_str(), -1, SQLITE_TRANSIENT);
+  } else {
+    sqlite3_bind_null(st.stmt, 4);
+  }
   int64_t last = 0;
   auto jobs = Collect(db_, st.stmt, &last);
   if (!jobs.ok()) return jobs;
