@@ -13,6 +13,9 @@ ABSL_FLAG(std::string, tls_ca, "",
           "server checks client certificates with it (empty: a client dials plaintext)");
 ABSL_FLAG(std::string, token_file, "",
           "a file whose first line is the bearer token sent on every call (empty: $STRATA_TOKEN, if set)");
+ABSL_FLAG(std::string, tls_service_name, "",
+          "the name the partition services' certificates carry, checked instead of the address dialled (services "
+          "advertise IPs); empty: the address");
 ABSL_FLAG(bool, allow_insecure_listen, false,
           "serve plaintext gRPC on a non-loopback address (without it, only TLS may listen beyond this machine)");
 
@@ -23,6 +26,7 @@ absl::StatusOr<RpcSecurity> RpcSecurityFromFlags() {
       {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)},
       absl::GetFlag(FLAGS_token_file));
   if (!security.ok()) return security;
+  security->service_name = absl::GetFlag(FLAGS_tls_service_name);
   if (security->bearer_token.empty()) {
     if (const char* env = std::getenv("STRATA_TOKEN"); env != nullptr) {
       security->bearer_token = std::string(absl::StripAsciiWhitespace(env));

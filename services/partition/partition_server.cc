@@ -301,7 +301,10 @@ grpc::ChannelArguments KernelWireChannelArguments() {
 std::shared_ptr<grpc::Channel> DialKernelWire(const std::string& address, const grpc::ChannelArguments& args) {
   RpcSecurity security = ProcessRpcSecurity();
   security.bearer_token.clear();
-  return Dial(address, security, args);
+  if (security.ca_pem.empty() || security.service_name.empty()) return Dial(address, security, args);
+  grpc::ChannelArguments named = args;
+  named.SetSslTargetNameOverride(security.service_name);
+  return Dial(address, security, named);
 }
 
 absl::StatusOr<std::unique_ptr<PartitionServer>> PartitionServer::Start(const PartitionServerOptions& options) {

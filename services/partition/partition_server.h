@@ -27,7 +27,7 @@ struct PartitionServerOptions {
   absl::Duration metrics_linger = absl::Seconds(60);
   // TLS (docs/security.md); empty: plaintext, then only on a loopback
   // address unless allow_insecure_listen.
-  RpcSecurity security;
+  RpcSecurity security{};
   bool allow_insecure_listen = false;
 };
 
@@ -75,8 +75,9 @@ grpc::ChannelArguments KernelWireChannelArguments();
 
 // The credentials of the kernel wire between strata processes (the
 // coordinator to its services, the services to each other): this
-// process's TLS certificate and CA (ProcessRpcSecurity), never its bearer
-// token, which is for the coordinator's own API.
+// process's TLS certificate and CA (ProcessRpcSecurity), checking the
+// service's certificate for RpcSecurity::service_name when set; never its
+// bearer token, which is for the coordinator's own API.
 std::shared_ptr<grpc::Channel> DialKernelWire(const std::string& address, const grpc::ChannelArguments& args);
 
 class PeerAcceptor;

@@ -73,7 +73,7 @@ problems = []
 # has, and Prometheus scrapes exactly the metrics ports served.
 compose = yaml.safe_load((src / "docker-compose.yml").read_text())
 default_entry = re.search(r'ENTRYPOINT \["([a-z-]+)"\]', dockerfile).group(1)
-default_cmd = re.findall(r'"(--[^"]+)"', re.search(r"^CMD \[(.*)\]", dockerfile, re.M).group(1))
+default_cmd = re.findall(r'"(--[^"]+)"', re.search(r"^CMD \[(.*)\]", dockerfile.replace("\\\n", " "), re.M).group(1))
 metrics_at = set()
 for name, service in compose["services"].items():
     if "build" not in service and not str(service.get("image", "")).startswith("strata:"):
@@ -139,6 +139,13 @@ for file, d in docs:
         ports = {p["containerPort"] for p in c.get("ports", [])}
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             port = c.get(probe, {}).get("grpc", {}).get("port")
+            probe_cmd = c.get(probe, {}).get("exec", {}).get("command", [])
+            if probe_cmd[:2] == ["strata", "health"]:  # TLS: Kubernetes' gRPC probe cannot
+                for arg in probe_cmd[2:]:
+                    if not has_flag("strata", arg.split("=", 1)[0]):
+                        problems.append(f"{where}: {probe}: strata has no flag {arg.split('=', 1)[0]}")
+                    if arg.startswith("--server="):
+                        port = port_of(arg)
             if port is not None and port not in ports:
                 problems.append(f"{where}: {probe} checks port {port}, which the container does not expose")
         for mount in c.get("volumeMounts", []):
@@ -250,8 +257,10 @@ for file, d in docs:
                 or "ALL" not in sec.get("capabilities", {}).get("drop", []):
             problems.append(f"{where}: container {c['name']} is not restricted (no privilege escalation, "
                             f"read-only root, drop ALL): {sec}")
-        if d["kind"] == "Deployment" and "grpc" not in c.get("startupProbe", {}):
-            problems.append(f"{where}: container {c['name']} has no gRPC startupProbe")
+        startup = c.get("startupProbe", {})
+        if d["kind"] == "Deployment" and "grpc" not in startup \
+                and startup.get("exec", {}).get("command", [])[:2] != ["strata", "health"]:
+            problems.append(f"{where}: container {c['name']} has no startupProbe through the gRPC health service")
     if d["kind"] == "Job" and d["spec"].get("completionMode") == "Indexed":
         indexed.append(d["metadata"]["name"])
         spec, c = d["spec"], pod["containers"][0]
@@ -274,6 +283,125 @@ if not indexed:
 if problems:
     print("\n".join(problems)); sys.exit(1)
 print(f"containers ok: image {image}, non-root, health checks; k8s hardened; Indexed Jobs {indexed}")
+PY
+python3 - "$SRC" <<'PY'
+# Security (docs/security.md): whatever listens beyond its container speaks
+# TLS from mounted secrets; the coordinator authenticates (tokens, service
+# certificates); services check one service name; only loopback ports are
+# published; a NetworkPolicy denies by default; secrets stay out of git and
+# the image; scripts/make_certs.sh makes certificates that fit the names
+# the deploy files use.
+import pathlib, re, subprocess, sys, tempfile, yaml
+src = pathlib.Path(sys.argv[1])
+problems = []
+dockerfile = (src / "deploy/Dockerfile").read_text().replace("\\\n", " ")
+default_cmd = re.findall(r'"(--[^"]+)"', re.search(r"^CMD \[(.*)\]", dockerfile, re.M).group(1))
+def flags(args):
+    return dict(a.split("=", 1) if "=" in a else (a, "") for a in args if a.startswith("--"))
+def check_server(where, binary, args, mounts):
+    f = flags(args)
+    host = f.get("--listen", "127.0.0.1:0").rsplit(":", 1)[0]
+    if host.startswith("127.") or host in ("localhost", "[::1]"):
+        return
+    for flag in ("--tls_cert", "--tls_key", "--tls_ca"):
+        path = f.get(flag)
+        if not path:
+            problems.append(f"{where}: listens on {host} without {flag}")
+        elif not any(path.startswith(m.rstrip("/") + "/") for m in mounts):
+            problems.append(f"{where}: {flag}={path} is not on a mounted volume ({sorted(mounts)})")
+    if "--allow_insecure_listen" in f:
+        problems.append(f"{where}: --allow_insecure_listen in a deploy file")
+    if binary == "strata-coordinator":
+        for flag in ("--auth_token_file", "--service_cert_names"):
+            if not f.get(flag):
+                problems.append(f"{where}: the coordinator runs without {flag}")
+    if f.get("--tls_service_name") != "strata-service":
+        problems.append(f"{where}: --tls_service_name is {f.get('--tls_service_name')!r}, not strata-service")
+
+compose = yaml.safe_load((src / "docker-compose.yml").read_text())
+for name, service in compose["services"].items():
+    for port in service.get("ports", []):
+        if not str(port).startswith("127.0.0.1:"):
+            problems.append(f"docker-compose.yml: {name} publishes {port} beyond the host's loopback")
+    if not str(service.get("image", "")).startswith("strata:"):
+        continue
+    binary = (service.get("entrypoint") or ["strata-coordinator"])[0]
+    mounts = {v.split(":")[1] for v in service.get("volumes", []) if v.count(":") >= 1}
+    check_server(f"docker-compose.yml: {name}", binary, service.get("command") or default_cmd, mounts)
+    for v in service.get("volumes", []):
+        if v.startswith("./deploy/secrets/") and not v.endswith(":ro"):
+            problems.append(f"docker-compose.yml: {name} mounts secrets writable: {v}")
+
+docs = []
+for path in sorted((src / "deploy/k8s").glob("*.yaml")):
+    if path.name != "kustomization.yaml":
+        docs += [(path.name, d) for d in yaml.safe_load_all(path.read_text()) if d]
+policies = [d for _, d in docs if d["kind"] == "NetworkPolicy"]
+if not any(p["spec"].get("podSelector") == {} and "ingress" not in p["spec"] for p in policies):
+    problems.append("deploy/k8s: no default-deny NetworkPolicy (podSelector {}, no ingress rules)")
+kustomized = yaml.safe_load((src / "deploy/k8s/kustomization.yaml").read_text())["resources"]
+for file, d in docs:
+    if d["kind"] == "NetworkPolicy" and file not in kustomized:
+        problems.append(f"deploy/k8s: {file} is not in kustomization.yaml")
+def selects(policy, labels):
+    sel = policy["spec"].get("podSelector", {})
+    if any(labels.get(k) != v for k, v in sel.get("matchLabels", {}).items()):
+        return False
+    return all(labels.get(e["key"]) in e["values"] for e in sel.get("matchExpressions", []) if e["operator"] == "In")
+for file, d in docs:
+    if d["kind"] != "Deployment":
+        continue
+    where = f"{file}: {d['kind']} {d['metadata']['name']}"
+    template = d["spec"]["template"]
+    labels = template["metadata"]["labels"]
+    opened = {p["port"] for pol in policies if selects(pol, labels) for rule in pol["spec"].get("ingress", [])
+              for p in rule.get("ports", [])}
+    for c in template["spec"]["containers"]:
+        mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
+        check_server(where, c["command"][0], c.get("args", []), mounts)
+        for port in c.get("ports", []):
+            if port["containerPort"] not in opened:
+                problems.append(f"{where}: no NetworkPolicy lets anything reach port {port['containerPort']}")
+    for v in template["spec"].get("volumes", []):
+        if "secret" in v and not v["secret"]["secretName"].startswith("strata-"):
+            problems.append(f"{where}: volume {v['name']} mounts secret {v['secret']['secretName']}")
+
+if "/deploy/secrets/" not in (src / ".gitignore").read_text().split():
+    problems.append(".gitignore does not exclude /deploy/secrets/")
+if "deploy/secrets/" not in (src / ".dockerignore").read_text().split():
+    problems.append(".dockerignore does not keep deploy/secrets/ out of the image")
+
+# The certificates scripts/make_certs.sh makes verify against its CA and
+# name what the deploy files dial: the coordinator by its compose and k8s
+# names and 127.0.0.1 (health checks), the services by strata-service.
+with tempfile.TemporaryDirectory() as tmp:
+    out = subprocess.run(["bash", str(src / "scripts/make_certs.sh"), tmp, "2"], capture_output=True, text=True)
+    if out.returncode != 0:
+        problems.append(f"scripts/make_certs.sh failed: {out.stderr}")
+    else:
+        tmp = pathlib.Path(tmp)
+        for role, names in (("coordinator", ["DNS:coordinator", "DNS:strata-coordinator", "IP Address:127.0.0.1"]),
+                            ("service", ["DNS:strata-service", "IP Address:127.0.0.1"])):
+            cert = tmp / role / "tls.crt"
+            if subprocess.run(["openssl", "verify", "-CAfile", str(tmp / "ca.crt"), str(cert)],
+                              capture_output=True).returncode != 0:
+                problems.append(f"make_certs.sh: {role}/tls.crt does not verify against ca.crt")
+            text = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-text"], capture_output=True,
+                                  text=True).stdout
+            for n in names:
+                if n not in text:
+                    problems.append(f"make_certs.sh: {role}/tls.crt does not name {n}")
+            if role == "service" and "CN = strata-service" not in text:
+                problems.append("make_certs.sh: the service certificate's CN is not strata-service")
+        tokens = [l.split() for l in (tmp / "coordinator/tokens").read_text().splitlines() if l and l[0] != "#"]
+        if sorted(t[1:] for t in tokens) != [["admin", "admin"], ["user"]] or any(len(t[0]) < 32 for t in tokens):
+            problems.append(f"make_certs.sh: tokens file is not one admin and one user with long tokens: {tokens}")
+        if (tmp / "client/token").read_text().split() != [t[0] for t in tokens if t[1] == "user"]:
+            problems.append("make_certs.sh: client/token is not the user token")
+if problems:
+    print("\n".join(problems)); sys.exit(1)
+print("security ok: TLS on every non-loopback listener, authentication on, loopback-only ports, "
+      f"{len(policies)} NetworkPolicies, certificates from make_certs.sh fit the deploy names")
 PY
 if command -v kubectl >/dev/null; then
   kubectl kustomize "$SRC/deploy/k8s" >/dev/null && echo "kubectl kustomize deploy/k8s ok"

@@ -24,16 +24,18 @@ for ns in "$A" "$B"; do ip -n "$ns" link set lo up; done
 ip -n "$A" link set "va$$" up
 ip -n "$B" link set "vb$$" up
 
-# Fresh namespaces: fixed ports are free.
+# Fresh namespaces: fixed ports are free. The veth pair joins two private
+# namespaces only, so plaintext beyond loopback is allowed here
+# (--allow_insecure_listen; docs/security.md).
 SERVER=10.77.0.1:7700
 IN_NS=(ip netns exec "$A")
-start coordinator "$BIN/strata-coordinator" --listen=0.0.0.0:7700 --db="$WORK/jobs.sqlite"
+start coordinator "$BIN/strata-coordinator" --listen=0.0.0.0:7700 --allow_insecure_listen --db="$WORK/jobs.sqlite"
 wait_for coordinator "listening on port"
-start host "$BIN/strata-host" --listen=10.77.0.1:7713 --coordinator="$SERVER"
-start controller "$BIN/strata-controller" --listen=10.77.0.1:7712 --coordinator="$SERVER"
+start host "$BIN/strata-host" --listen=10.77.0.1:7713 --allow_insecure_listen --coordinator="$SERVER"
+start controller "$BIN/strata-controller" --listen=10.77.0.1:7712 --allow_insecure_listen --coordinator="$SERVER"
 IN_NS=(ip netns exec "$B")
-start nand1 "$BIN/strata-nand" --listen=10.77.0.2:7711 --coordinator="$SERVER"
-start nand2 "$BIN/strata-nand" --listen=10.77.0.2:7721 --coordinator="$SERVER"
+start nand1 "$BIN/strata-nand" --listen=10.77.0.2:7711 --allow_insecure_listen --coordinator="$SERVER"
+start nand2 "$BIN/strata-nand" --listen=10.77.0.2:7721 --allow_insecure_listen --coordinator="$SERVER"
 for s in host controller nand1 nand2; do wait_for "$s" "registered with the coordinator"; done
 
 IN_NS=(ip netns exec "$A")  # the client runs beside the coordinator

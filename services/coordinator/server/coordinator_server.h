@@ -38,7 +38,7 @@ struct CoordinatorOptions {
   // with a CA it verifies the client certificates callers send (optional:
   // users may send a bearer token instead). Empty: plaintext, and then
   // only a loopback listen address unless allow_insecure_listen.
-  RpcSecurity security;
+  RpcSecurity security{};
   bool allow_insecure_listen = false;
   // Who may do what; auth.client_certificates is filled in from `security`.
   AuthOptions auth;

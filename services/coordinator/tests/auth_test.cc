@@ -17,13 +17,16 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "distributed/distributed_run.h"
 #include "partition_server.h"
 #include "server/coordinator_server.h"
 #include "services/coordinator/job/job_runner.h"
 #include "store/job_store.h"
 #include "strata/common/rpc_security.h"
+#include "strata/sim/digest.h"
 #include "strata/v1/job_service.grpc.pb.h"
 #include "strata/v1/partition_service.grpc.pb.h"
+#include "tests/phold_load.h"
 
 namespace strata::coordinator {
 namespace {
@@ -44,6 +47,8 @@ class TestCertificates {
     Issue("nand", "strata-nand", "ca");
     Issue("alice", "alice", "ca");
     Issue("rogue-nand", "strata-nand", "rogue-ca");  // the right name, the wrong CA
+    // As deploy/k8s makes them: one name for every partition service, no address.
+    Issue("service", "strata-service", "ca", "DNS:strata-service");
   }
   // The PEM contents of `name` (ca, nand, ...) as a process's RpcSecurity,
   // trusting `trust` (a CA's name; empty: none).
@@ -68,9 +73,10 @@ class TestCertificates {
     Run(absl::StrCat("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -keyout ",
                      name, ".key -out ", name, ".pem -subj /CN=", name));
   }
-  void Issue(const std::string& name, const std::string& common_name, const std::string& ca) const {
-    // The SAN lets a client dialling 127.0.0.1 or localhost check the server.
-    std::ofstream(Path(name + ".ext")) << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
+  // The default SAN lets a client dialling 127.0.0.1 or localhost check the server.
+  void Issue(const std::string& name, const std::string& common_name, const std::string& ca,
+             const std::string& san = "IP:127.0.0.1,DNS:localhost") const {
+    std::ofstream(Path(name + ".ext")) << "subjectAltName=" << san << "\n";
     Run(absl::StrCat("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ", name,
                      ".key -out ", name, ".csr -subj /CN=", common_name));
     Run(absl::StrCat("openssl x509 -req -in ", name, ".csr -CA ", ca, ".pem -CAkey ", ca, ".key -CAcreateserial -days 2",
@@ -304,6 +310,53 @@ TEST_F(AuthTest, APartitionServiceWithTlsServesOnlyClientsWithACertificateOfItsC
   EXPECT_FALSE(describe(certs.Security("rogue-nand", "ca")).ok());
   EXPECT_FALSE(describe({}).ok());
   (*server)->Shutdown();
+}
+
+// The kernel wire over mutual TLS: the coordinator's side dials three
+// services that advertise addresses their certificate does not name, and
+// checks the name deployments give them (--tls_service_name) instead. The
+// digest is the one-process digest on every wire.
+TEST_F(AuthTest, ADistributedRunOverMutualTlsGivesTheOneProcessDigest) {
+  TestCertificates certs(TestDir("certs"));
+  std::vector<std::unique_ptr<partition::PartitionServer>> servers;
+  DistributedRunRequest request;
+  v1::LoadPartitions load = partition::PholdLoad(3, v1::WINDOW, 200'000'000);
+  load.set_run_id("auth-test");
+  request.load = load;
+  request.placement.plan.partition_count = load.plan().partition_count();
+  request.placement.plan.partition_of.assign(load.plan().partition_of().begin(), load.plan().partition_of().end());
+  request.components = static_cast<uint32_t>(load.plan().partition_of_size());
+  for (int s = 0; s < 3; ++s) {
+    partition::PartitionServerOptions o;
+    o.security = certs.Security("service", "ca");
+    auto server = partition::PartitionServer::Start(o);
+    ASSERT_TRUE(server.ok()) << server.status();
+    request.placement.service.push_back({v1::HOST, absl::StrCat("127.0.0.1:", (*server)->port())});
+    request.placement.groups.push_back({absl::StrCat("service ", s)});
+    servers.push_back(std::move(*server));
+  }
+  auto model = partition::BuildModel(load);
+  ASSERT_TRUE(model.ok());
+  sim::RunOptions options = partition::RunOptionsOf(load);
+  options.partitions = 1;
+  options.plan.reset();
+  auto embedded = sim::Run(model->sim(), options);
+  ASSERT_TRUE(embedded.ok());
+
+  RpcSecurity coordinator = certs.Security("coordinator", "ca");
+  SetProcessRpcSecurity(coordinator);  // the address is not in the certificate: refused
+  request.wire = DistributedRunRequest::Wire::kHub;
+  EXPECT_FALSE(RunDistributed(request).ok());
+  coordinator.service_name = "strata-service";
+  SetProcessRpcSecurity(coordinator);
+  for (auto wire : {DistributedRunRequest::Wire::kHub, DistributedRunRequest::Wire::kPeer}) {
+    request.wire = wire;
+    auto run = RunDistributed(request);
+    ASSERT_TRUE(run.ok()) << run.status();
+    EXPECT_EQ(sim::DigestToHex(run->digest), sim::DigestToHex(embedded->digest));
+  }
+  SetProcessRpcSecurity({});
+  for (auto& server : servers) server->Shutdown();
 }
 
 TEST_F(AuthTest, PlaintextListensOnlyOnLoopbackUnlessAllowed) {

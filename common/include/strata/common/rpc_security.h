@@ -39,6 +39,10 @@ struct RpcSecurity {
   std::string key_pem;
   std::string ca_pem;
   std::string bearer_token;  // empty: none sent
+  // The name partition services' certificates carry, checked instead of
+  // the address dialled on the kernel wire: services advertise pod IPs,
+  // which no certificate made in advance can name. Empty: the address.
+  std::string service_name;
 
   bool tls() const { return !ca_pem.empty() || !cert_pem.empty(); }
 };

@@ -2,6 +2,7 @@
 //   --tls_cert, --tls_key   this process's certificate and key (PEM)
 //   --tls_ca                the CA that signs its peers' certificates
 //   --token_file            a bearer token to send (else $STRATA_TOKEN)
+//   --tls_service_name      the name in the partition services' certificates
 //   --allow_insecure_listen serve plaintext on a non-loopback address
 // Linked only into binaries that call RpcSecurityFromFlags.
 #ifndef STRATA_COMMON_RPC_SECURITY_FLAGS_H_
