@@ -4,7 +4,8 @@
 # scripts/make_certs.sh; strata-coordinator with tokens and service
 # certificates; 2 nand, a controller and a host service on mutual TLS,
 # checked by the name strata-service (not their address).
-#  1. every service registers with its certificate; a distributed NVLLM job
+#  1. every service registers with its certificate and answers `strata
+#     health` over TLS (with a client certificate only); a distributed NVLLM job
 #     submitted with the user's token gives the embedded digest;
 #  2. a rogue nand service without a certificate never registers; one with
 #     a user's token is refused and says why;
@@ -35,6 +36,17 @@ for s in nand1 nand2 controller host; do
 done
 for s in nand1 nand2 controller host; do wait_for "$s" "registered with the coordinator"; done
 echo "4 services registered over mutual TLS"
+# The deploy files' probes: `strata health` over TLS (a service wants a
+# client certificate too).
+"$BIN/strata" health --server="$SERVER" "${CA[@]}" --timeout_seconds=5 >/dev/null || {
+  echo "FAIL: strata health of the TLS coordinator"; exit 1; }
+NAND1=127.0.0.1:$(port_of nand1)
+"$BIN/strata" health --server="$NAND1" "${CA[@]}" --tls_cert="$S/service/tls.crt" --tls_key="$S/service/tls.key" \
+  --timeout_seconds=5 >/dev/null || { echo "FAIL: strata health of a TLS service"; exit 1; }
+if "$BIN/strata" health --server="$NAND1" "${CA[@]}" --timeout_seconds=3 >/dev/null 2>&1; then
+  echo "FAIL: a TLS service answered a client without a certificate"; exit 1
+fi
+echo "strata health over TLS: coordinator and service SERVING; a service refuses a client without a certificate"
 
 # 2. Rogue services: one without a certificate (TLS to the coordinator, but
 # no client certificate and no token), one with a user's token.

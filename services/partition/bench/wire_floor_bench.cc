@@ -33,12 +33,18 @@
 #include "peer_transport.h"
 #include "strata/v1/partition_service.grpc.pb.h"
 #include "strata/common/command_line.h"
+#include "strata/common/rpc_security.h"
 
 ABSL_FLAG(int, round_trips, 5000, "round trips per measurement");
 
 namespace {
 
 namespace v1 = strata::v1;
+
+// The bench's servers: loopback, plaintext (the wire's floor, not TLS's).
+std::shared_ptr<grpc::ServerCredentials> PlaintextLoopback() {
+  return strata::ServerCredentialsFor(strata::RpcSecurity(), strata::ClientCertificates::kOptional);
+}
 using Clock = std::chrono::steady_clock;
 
 double MicrosecondsPer(Clock::time_point start, int n) {
@@ -131,7 +137,7 @@ v1::ToPartitions Message() {
 }
 
 double SyncClientRoundTrip(const std::string& address, int n) {
-  auto stub = v1::PartitionService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto stub = v1::PartitionService::NewStub(strata::Dial(address, strata::RpcSecurity()));
   grpc::ClientContext context;
   auto stream = stub->RunPartitions(&context);
   const v1::ToPartitions m = Message();
@@ -148,7 +154,7 @@ double SyncClientRoundTrip(const std::string& address, int n) {
 }
 
 double AsyncClientRoundTrip(const std::string& address, int n) {
-  auto stub = v1::PartitionService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto stub = v1::PartitionService::NewStub(strata::Dial(address, strata::RpcSecurity()));
   grpc::ClientContext context;
   grpc::CompletionQueue cq;
   void* tag;
@@ -200,7 +206,7 @@ double PeerWindowRound(int partitions, strata::partition::PeerTransport::Topolog
     services.push_back(std::make_unique<PeerAcceptor::Service>());
     int port = 0;
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort("127.0.0.1:0", PlaintextLoopback(), &port);
     builder.RegisterService(services.back().get());
     strata::partition::AddPeerStreamArguments(builder);
     strata::partition::AddLatencyChannelArguments(builder);
@@ -264,7 +270,7 @@ int main(int argc, char** argv) {
     SyncEcho service;
     int port = 0;
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort("127.0.0.1:0", PlaintextLoopback(), &port);
     builder.RegisterService(&service);
     auto server = builder.BuildAndStart();
     const std::string address = "127.0.0.1:" + std::to_string(port);
@@ -276,7 +282,7 @@ int main(int argc, char** argv) {
     v1::PartitionService::AsyncService service;
     int port = 0;
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort("127.0.0.1:0", PlaintextLoopback(), &port);
     builder.RegisterService(&service);
     auto cq = builder.AddCompletionQueue();
     auto server = builder.BuildAndStart();
