@@ -21,7 +21,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string&
   if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, " = '", path, "' cannot be read; allowed: a readable file"));
   std::ostringstream text;
   text << in.rdbuf();
-  if (text.str().empty()) return absl::InvalidArgumentError(absl::StrCat(flag, " = '", path, "' is empty"));
+  if (text.str().empty()) return absl::InvalidArgumentError(absl::StrCat(flag, " = '", path, "' is empty; allowed: a non-empty file"));
   return text.str();
 }
 
@@ -129,14 +129,17 @@ std::shared_ptr<grpc::Channel> Dial(const std::string& address, const RpcSecurit
   return grpc::experimental::CreateCustomChannelWithInterceptors(address, credentials, args, std::move(interceptors));
 }
 
-absl::Status CheckListenAddress(absl::string_view address, const RpcSecurity& security, bool allow_insecure) {
-  if (!security.cert_pem.empty() || allow_insecure) return absl::OkStatus();
-  if (absl::StartsWith(address, "unix:")) return absl::OkStatus();  // a socket file: this machine only
+bool IsLoopbackAddress(absl::string_view address) {
+  if (absl::StartsWith(address, "unix:")) return true;  // a socket file: this machine only
   absl::string_view host = address.substr(0, address.rfind(':'));
   if (address.rfind(':') == absl::string_view::npos) host = address;
   if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]")) host = host.substr(1, host.size() - 2);
   const std::string lower = absl::AsciiStrToLower(host);
-  if (lower == "localhost" || lower == "::1" || absl::StartsWith(lower, "127.")) return absl::OkStatus();
+  return lower == "localhost" || lower == "::1" || absl::StartsWith(lower, "127.");
+}
+
+absl::Status CheckListenAddress(absl::string_view address, const RpcSecurity& security, bool allow_insecure) {
+  if (!security.cert_pem.empty() || allow_insecure || IsLoopbackAddress(address)) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
       "listen = '", address,
       "' without TLS; allowed: a loopback address (127.0.0.1, ::1, localhost), or TLS with --tls_cert and "

@@ -153,6 +153,14 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(cons
   auth_options.client_certificates = !options.security.cert_pem.empty() && !options.security.ca_pem.empty();
   auto auth = Authenticator::Create(auth_options);
   if (!auth.ok()) return auth.status();
+  // TLS alone hides the traffic but lets anyone who reaches the port see
+  // and cancel every job and register services.
+  if (!auth->enabled() && !IsLoopbackAddress(options.listen_address) && !options.allow_insecure_listen) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "listen = '", options.listen_address,
+        "' without authentication; allowed: a loopback address, or --auth_token_file or --tls_ca (client "
+        "certificates) (docs/security.md), or --allow_insecure_listen on a network you trust"));
+  }
   std::unique_ptr<CoordinatorServer> server(new CoordinatorServer());
   server->auth_ = std::make_unique<Authenticator>(std::move(*auth));
   auto store = JobStore::Open(options.database);

@@ -377,6 +377,12 @@ TEST_F(AuthTest, PlaintextListensOnlyOnLoopbackUnlessAllowed) {
   o.listen_address = "0.0.0.0:0";
   o.database = ":memory:";
   EXPECT_EQ(CoordinatorServer::Start(o).status().code(), absl::StatusCode::kFailedPrecondition);
+  // TLS without authentication: still refused beyond loopback.
+  TestCertificates certs(TestDir("certs"));
+  o.security = certs.Security("coordinator", "");
+  absl::Status open = CoordinatorServer::Start(o).status();
+  EXPECT_EQ(open.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(open.message(), HasSubstr("without authentication"));
 }
 
 TEST_F(AuthTest, TokenFileErrorsNameTheLine) {

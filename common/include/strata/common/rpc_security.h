@@ -69,6 +69,10 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(const RpcSecurity&
 std::shared_ptr<grpc::Channel> Dial(const std::string& address, const RpcSecurity& security,
                                     const grpc::ChannelArguments& args = grpc::ChannelArguments());
 
+// Whether `address` (HOST:PORT, [V6]:PORT or unix:PATH) is reachable only
+// from this machine: 127.0.0.0/8, ::1, localhost or a unix socket.
+bool IsLoopbackAddress(absl::string_view address);
+
 // OK when a server may listen on `address` with `security`: with TLS
 // anywhere; without TLS only on a loopback host (127.0.0.0/8, ::1,
 // localhost), unless `allow_insecure` says the operator knows better.
