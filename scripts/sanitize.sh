@@ -32,6 +32,8 @@ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="
 # Abort (a non-zero exit) on the first report, with a stack trace; leaks
 # are reported at exit.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}"
+# Leaks inside Debian's uninstrumented libraries (scripts/lsan.supp) are not ours.
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export GRPC_POLL_STRATEGY="${GRPC_POLL_STRATEGY:-poll}"
 
