@@ -121,6 +121,13 @@ class AuthTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
   }
+  // TLS with the coordinator's certificate; "strata-nand" certificates are services.
+  void StartWithMutualTls(const TestCertificates& certs) {
+    CoordinatorOptions o;
+    o.security = certs.Security("coordinator", "ca");
+    o.auth.service_cert_names = {"strata-nand"};
+    Start(o);
+  }
   std::unique_ptr<v1::JobService::Stub> Jobs(const RpcSecurity& security, const std::string& host = "127.0.0.1") {
     return v1::JobService::NewStub(Dial(absl::StrCat(host, ":", server_->port()), security));
   }
@@ -257,10 +264,7 @@ TEST_F(AuthTest, OnlyAServiceCredentialRegistersAService) {
 
 TEST_F(AuthTest, MutualTlsIdentifiesCallersByTheirCertificate) {
   TestCertificates certs(TestDir("certs"));
-  CoordinatorOptions o;
-  o.security = certs.Security("coordinator", "ca");
-  o.auth.service_cert_names = {"strata-nand"};
-  Start(o);
+  StartWithMutualTls(certs);
   // A user's certificate: its common name owns the job.
   auto alice = Jobs(certs.Security("alice", "ca"));
   v1::Job job;
@@ -279,10 +283,7 @@ TEST_F(AuthTest, MutualTlsIdentifiesCallersByTheirCertificate) {
 
 TEST_F(AuthTest, NoConnectionWithoutTheRightCa) {
   TestCertificates certs(TestDir("certs"));
-  CoordinatorOptions o;
-  o.security = certs.Security("coordinator", "ca");
-  o.auth.service_cert_names = {"strata-nand"};
-  Start(o);
+  StartWithMutualTls(certs);
   v1::Job job;
   // Plaintext to a TLS server; TLS trusting another CA: no connection.
   EXPECT_EQ(Submit(*Jobs({}), &job).error_code(), grpc::StatusCode::UNAVAILABLE);
@@ -335,13 +336,7 @@ TEST_F(AuthTest, ADistributedRunOverMutualTlsGivesTheOneProcessDigest) {
     request.placement.groups.push_back({absl::StrCat("service ", s)});
     servers.push_back(std::move(*server));
   }
-  auto model = partition::BuildModel(load);
-  ASSERT_TRUE(model.ok());
-  sim::RunOptions options = partition::RunOptionsOf(load);
-  options.partitions = 1;
-  options.plan.reset();
-  auto embedded = sim::Run(model->sim(), options);
-  ASSERT_TRUE(embedded.ok());
+  const uint64_t embedded = partition::OneProcessDigest(load);
 
   RpcSecurity coordinator = certs.Security("coordinator", "ca");
   SetProcessRpcSecurity(coordinator);  // the address is not in the certificate: refused
@@ -353,7 +348,7 @@ TEST_F(AuthTest, ADistributedRunOverMutualTlsGivesTheOneProcessDigest) {
     request.wire = wire;
     auto run = RunDistributed(request);
     ASSERT_TRUE(run.ok()) << run.status();
-    EXPECT_EQ(sim::DigestToHex(run->digest), sim::DigestToHex(embedded->digest));
+    EXPECT_EQ(sim::DigestToHex(run->digest), sim::DigestToHex(embedded));
   }
   SetProcessRpcSecurity({});
   for (auto& server : servers) server->Shutdown();

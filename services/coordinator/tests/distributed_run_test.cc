@@ -38,17 +38,6 @@ class DistributedRunTest : public ::testing::Test {
     return load;
   }
 
-  static uint64_t EmbeddedDigest(const v1::LoadPartitions& load) {
-    auto model = partition::BuildModel(load);
-    EXPECT_TRUE(model.ok());
-    sim::RunOptions options = partition::RunOptionsOf(load);
-    options.partitions = 1;
-    options.plan.reset();
-    auto run = sim::Run(model->sim(), options);
-    EXPECT_TRUE(run.ok()) << run.status();
-    return run->digest;
-  }
-
   DistributedRunRequest Request(const v1::LoadPartitions& load, const std::vector<int>& services) {
     DistributedRunRequest request;
     request.load = load;
@@ -70,7 +59,7 @@ using Wire = DistributedRunRequest::Wire;
 
 TEST_F(DistributedRunTest, EveryWireGivesTheOneProcessDigest) {
   const v1::LoadPartitions load = Phold(3, v1::WINDOW);
-  const std::string embedded = sim::DigestToHex(EmbeddedDigest(load));
+  const std::string embedded = sim::DigestToHex(partition::OneProcessDigest(load));
   for (Wire wire : {Wire::kPeer, Wire::kStar, Wire::kHub, Wire::kAuto}) {
     DistributedRunRequest request = Request(load, {0, 1, 2});
     request.wire = wire;
@@ -92,7 +81,7 @@ TEST_F(DistributedRunTest, NullMessageRunsGoThroughTheHub) {
     auto run = RunDistributed(request);
     ASSERT_TRUE(run.ok()) << run.status();
     EXPECT_EQ(run->wire, Wire::kHub);
-    EXPECT_EQ(sim::DigestToHex(run->digest), sim::DigestToHex(EmbeddedDigest(load)));
+    EXPECT_EQ(sim::DigestToHex(run->digest), sim::DigestToHex(partition::OneProcessDigest(load)));
   }
 }
 
@@ -128,7 +117,7 @@ TEST_F(DistributedRunTest, AServiceLostMidRunFailsItNamingThePartitionAndTheOthe
   auto after = RunDistributed(Request(next, {0, 1}));
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->wire, Wire::kPeer);  // auto at 2: 2 messages per window, one hop
-  EXPECT_EQ(sim::DigestToHex(after->digest), sim::DigestToHex(EmbeddedDigest(next)));
+  EXPECT_EQ(sim::DigestToHex(after->digest), sim::DigestToHex(partition::OneProcessDigest(next)));
 }
 
 TEST_F(DistributedRunTest, PeersThatDoNotFitThePlanAreRefusedNamingTheFieldAndTheServiceStaysUp) {

@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "partition_set.h"
+#include "strata/sim/engine.h"
 #include "strata/sim/partitioner.h"
 
 namespace strata::partition {
@@ -35,6 +36,19 @@ inline v1::LoadPartitions PholdLoad(int partitions, v1::SyncAlgorithm sync, int6
   load.set_sync(sync);
   load.set_end_time_ps(end_ps);
   return PlannedByGroup(std::move(load), partitions);
+}
+
+// The digest of `load` run in one process on one partition: what every
+// distributed run of it must equal.
+inline uint64_t OneProcessDigest(const v1::LoadPartitions& load) {
+  auto model = BuildModel(load);
+  EXPECT_TRUE(model.ok());
+  sim::RunOptions options = RunOptionsOf(load);
+  options.partitions = 1;
+  options.plan.reset();
+  auto run = sim::Run(model->sim(), options);
+  EXPECT_TRUE(run.ok()) << run.status();
+  return run.ok() ? run->digest : 0;
 }
 
 }  // namespace strata::partition
