@@ -239,6 +239,9 @@ Figure ModelsFigure(const std::string& name, const Report& r, const std::string&
       "set datafile separator comma\nset style data histograms\nset style histogram clustered gap 1\n"
       "set style fill solid 0.85 border -1\nset logscale y\nset ylabel 'tokens/s (log)'\nset xlabel 'model'\n"
       "set xtics rotate by -30\nset bmargin 6\n"
+      // The CSV's header names the columns: not a data row (it used to take
+      // the first histogram slots, leaving the left of the plot empty).
+      "set key autotitle columnhead\nset xrange [-0.6:", r.models.size(), " - 0.4]\n"
       "set key top right\nset title '", title, "'\nplot ");
   bool first = true;
   for (size_t i = 0; i < r.systems.size(); ++i) {
@@ -534,7 +537,7 @@ absl::StatusOr<Report> ReproduceAif(const ReproduceOptions& o) {
        "set datafile separator comma\nset style data histograms\nset style histogram clustered gap 1\n"
        "set style fill solid 0.85 border -1\nset yrange [0:1.05]\nset ylabel 'page cache hit rate'\n"
        "set y2range [0:*]\nset y2tics\nset ytics nomirror\nset y2label 'effective SSD read GB/s'\n"
-       "set xlabel 'model'\nset xtics rotate by -30\nset key top right\n"
+       "set xlabel 'model'\nset xtics rotate by -30\nset key top right\nset key autotitle columnhead\n"
        "set title 'Memory+SSD (llama.cpp mmap): page cache hit rate and SSD read bandwidth while decoding'\n"
        "plot 'aif_page_cache.csv' using 4:xtic(1) title 'hit rate', '' using 5 axes x1y2 title 'effective SSD read GB/s'\n"});
   {
