@@ -118,10 +118,11 @@ TEST_F(CoordinatorTest, ASubmittedJobRunsAndMatchesTheEmbeddedRunsDigest) {
   EXPECT_EQ(done.result().digest(), embedded->digest());
   EXPECT_EQ(done.result().tokens_per_second(), embedded->tokens_per_second());
   // Both come from RunJob, so also hold the served result to a reference of
-  // its own: LLaMA-2-7B in DRAM decodes at the DDR5 roofline, 86.4 GB/s over
-  // the weight bytes of a token (within the 15% KV, activations and per-op
-  // overheads take at this context; see JobRunnerTest.InMemoryDecode...).
-  const double roofline = 86.4e9 / static_cast<double>(done.result().weight_bytes_per_token());
+  // its own: LLaMA-2-7B in DRAM decodes at the DDR5 roofline, 86.4 GB/s read
+  // at its sustained 0.88 over the weight bytes of a token (within the 15%
+  // KV, activations and per-op overheads take at this context; see
+  // JobRunnerTest.InMemoryDecode...).
+  const double roofline = 86.4e9 * 0.88 / static_cast<double>(done.result().weight_bytes_per_token());
   EXPECT_LE(done.result().tokens_per_second(), roofline);
   EXPECT_GT(done.result().tokens_per_second(), 0.85 * roofline);
   // LLaMA-2-7B INT8: 6.74 B parameters, about one byte each per token.

@@ -108,7 +108,9 @@ TEST(JobRunnerTest, GpuInHbmDecodeIsTheHbmRooflineOfTheA800Datasheet) {
   EXPECT_EQ(normalized->system().gpu_out_of_core().gpu().hbm_bandwidth_gbps(), 1935.0);
   auto r = RunJob(spec);
   ASSERT_TRUE(r.ok()) << r.status();
-  const double roofline = 1935e9 / static_cast<double>(r->weight_bytes_per_token());
+  // HBM2e read at its sustained 0.88 of the datasheet rate (issue 19).
+  EXPECT_EQ(normalized->system().gpu_out_of_core().gpu().hbm_sustained_fraction(), 0.88);
+  const double roofline = 1935e9 * 0.88 / static_cast<double>(r->weight_bytes_per_token());
   std::printf("in-HBM A800: %.4f tokens/s, roofline %.4f (ratio %.5f)\n", r->tokens_per_second(), roofline,
               r->tokens_per_second() / roofline);
   EXPECT_LE(r->tokens_per_second(), roofline * (1 + 1e-9));

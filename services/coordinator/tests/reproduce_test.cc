@@ -45,6 +45,9 @@ void ExpectAifBeatsItsBaselines(const Report& R) {
     }
     // cr-read and be-enc only make the flash faster.
     EXPECT_GT(Tps(R, m, "aif"), Tps(R, m, "aif--")) << m;
+    // Parallel host/SSD execution never loses to serial, for AiF and AiF--.
+    EXPECT_GE(Tps(R, m, "aif-parallel"), Tps(R, m, "aif")) << m;
+    EXPECT_GE(Tps(R, m, "aif--parallel"), Tps(R, m, "aif--")) << m;
     // A page cache can only slow the same host down (the quick models fit
     // the 8 GB cache, so here it costs nothing after prefill).
     EXPECT_LE(Tps(R, m, "memory+ssd"), Tps(R, m, "in-memory") * (1 + 1e-9)) << m;
@@ -150,7 +153,11 @@ void ExpectRatioHeadlineMatchesTheModelsTable(const Report& R, const std::string
 
 void ExpectAifHeadlinesMatchTheirTables(const Report& R) {
   for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
-           {"aif", "memory+ssd"}, {"aif", "in-memory"}, {"aif", "aif--"}, {"aif-parallel", "in-memory"}}) {
+           {"aif", "memory+ssd"},
+           {"aif", "in-memory"},
+           {"aif", "aif--"},
+           {"aif-parallel", "in-memory"},
+           {"aif-parallel", "aif--parallel"}}) {
     ExpectRatioHeadlineMatchesTheModelsTable(R, "aif_models", a, b, a + " / " + b + " tokens/s", "mean");
   }
   // The internal bandwidth gain: the breakdown table's flash-array time per
@@ -218,6 +225,15 @@ void ExpectFilesWritten(const Report& R) {
       EXPECT_GT(std::filesystem::file_size(dir + "/" + f.name + ".png"), 1000u) << f.name;
       EXPECT_GT(std::filesystem::file_size(dir + "/" + f.name + ".svg"), 1000u) << f.name;
     }
+  }
+  // Memory+SSD's page cache per model: a hit rate in [0, 1] for each.
+  const Table* cache = FindTable(R, "aif_page_cache");
+  ASSERT_NE(cache, nullptr);
+  EXPECT_EQ(cache->rows.size(), R.models.size());
+  for (const auto& m : R.models) {
+    const double h = Cell(*cache, m, "hit_rate");
+    EXPECT_GE(h, 0.0) << m;
+    EXPECT_LE(h, 1.0) << m;
   }
   std::ifstream csv(dir + "/aif_models.csv");
   std::string header;

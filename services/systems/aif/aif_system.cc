@@ -12,6 +12,7 @@
 #include "services/systems/core/model_spec.h"
 #include "services/systems/core/nand_spec.h"
 #include "services/systems/core/spec_fields.h"
+#include "services/systems/core/sustained_bandwidth.h"
 #include "strata/sim/status_macros.h"
 
 namespace strata::systems {
@@ -37,7 +38,7 @@ absl::Status ChooseAifHostShare(const host::ModelShape& shape, int64_t kv_bytes,
                                 " GiB at this share) and the KV cache must fit system.aif.dram.capacity_gib = ",
                                 a->dram().capacity_gib()));
   }
-  const double dram = a->dram().bandwidth_gbps() * 1e9;
+  const double dram = SustainedBytesPerSecond(a->dram());
   const double ssd = AifInternalBytesPerSecond(AifConfig(*a, sim));
   double share = std::min(dram / (dram + ssd), capacity / static_cast<double>(AifExecutor::HostResidentBytes(shape, 1.0)));
   while (share > 0 && !fits(share)) share *= 0.999;  // per-matrix rounding of the rows

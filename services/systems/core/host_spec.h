@@ -11,7 +11,7 @@
 namespace strata::systems {
 
 // A processor's roofline: `cpu`'s matrix and vector rates and per-op
-// overhead over `dram`'s bandwidth.
+// overhead over `dram`'s sustained read bandwidth (sustained_bandwidth.h).
 host::RooflineConfig HostRoofline(std::string name, const v1::HostCpu& cpu, const v1::Dram& dram);
 
 }  // namespace strata::systems

@@ -4,6 +4,7 @@
 #include "absl/strings/str_split.h"
 #include "services/nand/flash/nand_config.h"
 #include "services/systems/core/spec_fields.h"
+#include "services/systems/core/sustained_bandwidth.h"
 #include "strata/sim/status_macros.h"
 
 namespace strata::systems {
@@ -107,6 +108,7 @@ std::vector<Parameter> DesktopHostParameters(std::string_view cpu_name, std::str
       {cpu + ".per_op_overhead_us", "us", 2.0, 0.0, 1e6, "assumption: llama.cpp thread-pool fork/join per op"},
       {dram + ".bandwidth_gbps", "GB/s", 86.4, 1e-3, 1e5, "AiF paper: DDR5 at 86.4 GB/s (REFERENCE.md)"},
       {dram + ".capacity_gib", "GiB", dram_gib, 1e-3, 1e6, "AiF paper: the system's DRAM (REFERENCE.md)"},
+      {dram + ".sustained_fraction", "", kDdr5SustainedFraction, 1e-3, 1.0, kDdr5SustainedSource},
   };
 }
 
@@ -119,6 +121,7 @@ std::vector<Parameter> AttentionLogicParameters() {
        "assumption: a hardware sequencer, no software dispatch"},
       {"dram.bandwidth_gbps", "GB/s", 51.2, 1e-3, 1e5, "edge LPDDR5, 64-bit at 6400 MT/s (REFERENCE.md, typical)"},
       {"dram.capacity_gib", "GiB", 32.0, 1e-3, 1e6, "assumption: an edge device's LPDDR5"},
+      {"dram.sustained_fraction", "", kLpddr5SustainedFraction, 1e-3, 1.0, kLpddr5SustainedSource},
   };
 }
 

@@ -9,6 +9,8 @@
 #include "services/systems/core/links.h"
 #include "services/systems/core/model_spec.h"
 #include "services/systems/core/spec_fields.h"
+#include "services/systems/core/sustained_bandwidth.h"
+#include "services/systems/gpu_out_of_core/weight_staging.h"
 #include "strata/sim/status_macros.h"
 
 namespace strata::systems {
@@ -56,14 +58,18 @@ std::vector<Parameter> GpuOutOfCoreSystem::parameters() const {
       {"gpu.hbm_bandwidth_gbps", "GB/s", 1935.0, 1e-3, 1e5, "NVIDIA A800 80GB PCIe: 1,935 GB/s HBM2e"},
       {"gpu.hbm_capacity_gib", "GiB", 80.0, 1e-3, 1e4, "NVIDIA A800 80GB PCIe"},
       {"gpu.per_kernel_overhead_us", "us", 5.0, 0.0, 1e6, "assumption: a CUDA kernel launch (typical)"},
+      {"gpu.hbm_sustained_fraction", "", kHbm2eSustainedFraction, 1e-3, 1.0, kHbm2eSustainedSource},
       {"pcie.generation", "", 4, 3, 5, "A800 PCIe: PCIe 4.0"},
       {"pcie.lanes", "", 16, 1, 16, "A800 PCIe: x16"},
       {"pcie.efficiency", "", 24.8 / 31.5, 1e-3, 1.0, "REFERENCE.md: 24.8 GB/s measured host-to-device of 31.5 GB/s raw"},
       {"pcie.latency_us", "us", 10.0, 0.0, 1e6, "assumption: DMA setup + doorbell per transfer (typical)"},
       {"host_dram.bandwidth_gbps", "GB/s", 86.4, 1e-3, 1e5, "assumption: the AiF paper's DDR5 host"},
       {"host_dram.capacity_gib", "GiB", 256.0, 1e-3, 1e6, "assumption: a GPU server's host DRAM"},
+      {"host_dram.sustained_fraction", "", kDdr5SustainedFraction, 1e-3, 1.0, kDdr5SustainedSource},
   };
   p.push_back(Parameter::Rule("weight_budget_gib", "GiB", "0 to gpu.hbm_capacity_gib", "0: all HBM less the KV cache", "the GPU's HBM"));
+  p.push_back({"copy_threads", "", 4, 1, 64, "FlexGen v0.1 pytorch_backend.py: TorchDisk(num_copy_threads=4), each worker relays one tensor through its pinned buffer"});
+  p.push_back(Parameter::Rule("gpudirect_storage", "", "true or false", "false: FlexGen's staging through pinned host memory", "NVIDIA GPUDirect Storage: SSD to GPU DMA, one hop"));
   p.push_back(Parameter::Rule("ssd_read_gbps", "GB/s", "0 (weights in host DRAM) to 10000", "0: weights stream from host DRAM", "NVLLM's baseline streams from an NVMe SSD (7 GB/s)"));
   return p;
 }
@@ -96,7 +102,7 @@ absl::Status GpuOutOfCoreSystem::Build(const v1::JobSpec& spec, const host::Driv
   rc.name = "gpu";
   rc.peak_flops = g.gpu().peak_tflops() * 1e12;
   rc.vector_flops = g.gpu().peak_tflops() * 1e12 / 16;  // element-wise: CUDA cores, ~1/16 of tensor peak
-  rc.memory_bytes_per_second = g.gpu().hbm_bandwidth_gbps() * 1e9;
+  rc.memory_bytes_per_second = SustainedHbmBytesPerSecond(g.gpu());
   rc.per_op_overhead = sim::SimTime::FromMicroseconds(g.gpu().per_kernel_overhead_us());
   bool any_streamed = false;
   for (int64_t b : residency.streamed_layer_bytes) any_streamed |= b > 0;
@@ -109,11 +115,15 @@ absl::Status GpuOutOfCoreSystem::Build(const v1::JobSpec& spec, const host::Driv
   job->resources.push_back({"hbm", [gpu] { return gpu->busy_time(); }, [gpu] { return gpu->memory_bytes(); }});
   if (any_streamed) {
     ASSIGN_OR_RETURN(const uint64_t raw, host::PcieRawBytesPerSecond(g.pcie().generation(), g.pcie().lanes()));
-    // Weights come from host DRAM, or from an SSD through a host bounce
-    // buffer, pipelined: the stream runs at the slowest hop.
-    const double source = g.ssd_read_gbps() > 0 ? std::min(g.ssd_read_gbps(), g.host_dram().bandwidth_gbps())
-                                                : g.host_dram().bandwidth_gbps();
-    const double rate = std::min(static_cast<double>(raw) * g.pcie().efficiency(), source * 1e9);
+    // Weights come from host DRAM, or from an SSD staged through pinned
+    // host buffers as FlexGen does (weight_staging.h).
+    WeightStaging staging;
+    staging.ssd_bytes_per_s = g.ssd_read_gbps() * 1e9;
+    staging.link_bytes_per_s = static_cast<double>(raw) * g.pcie().efficiency();
+    staging.host_dram_bytes_per_s = SustainedBytesPerSecond(g.host_dram());
+    staging.copy_threads = g.copy_threads();
+    staging.gpudirect_storage = g.gpudirect_storage();
+    const double rate = StagedWeightBytesPerSecond(staging);
     auto* pcie = sim.Emplace<host::PcieLink>("pcie", "pcie", static_cast<uint64_t>(rate),
                                              sim::SimTime::FromMicroseconds(g.pcie().latency_us()));
     RETURN_IF_ERROR(sim.Connect(gpu->id(), "pcie", pcie->id(), "client", kBoardLatency));

@@ -12,7 +12,10 @@ uint64_t Key(uint16_t layer, uint16_t matrix) { return (uint64_t{layer} << 16) |
 }  // namespace
 
 MmapGemvExecutor::MmapGemvExecutor(const MmapConfig& config, const host::DriverConfig& driver)
-    : Component("mmap_cpu"), config_(config), cache_(config.cache_chunks) {
+    : Component("mmap_cpu"),
+      config_(config),
+      cache_(config.cache_chunks, config.policy, host::PageCache::InactiveRatio(config.cache_chunks * config.chunk_bytes),
+             config.anon_workingset_chunks) {
   driver_ = DeclarePort("driver");
   nvme_ = DeclarePort("nvme");
   // The file holds each matrix once, in the order the prefill pass (which
@@ -47,11 +50,16 @@ void MmapGemvExecutor::Handle(const sim::Event& event) {
         return;
       }
       in_flight_.erase(c.cid);
-      cache_.Insert(c.cid);
+      // The chunk the thread faulted on is mapped by that fault (young);
+      // readahead's chunks wait for their first use.
+      const bool faulted_on = busy_ && waiting_ && c.cid == cursor_;
+      cache_.Insert(c.cid, faulted_on);
+      unmapped_.insert(c.cid);
       FillReadahead();
-      if (busy_ && waiting_ && c.cid == cursor_) {
+      if (faulted_on) {
         waiting_ = false;
         io_done_ = ctx().Now();
+        Use(cursor_);
         ++cursor_;
         Walk();
       }
@@ -60,6 +68,7 @@ void MmapGemvExecutor::Handle(const sim::Event& event) {
     case host::kWakeUp: {
       const sim::SimTime total = ctx().Now() - current_.arrived;
       const sim::SimTime gemv = std::min(compute_, total);
+      if (current_.op.token > 0) decode_end_ = ctx().Now();
       host::OpDone done;
       done.id = current_.op.id;
       done.Add(host::Category::kHostGemv, gemv);
@@ -86,6 +95,10 @@ void MmapGemvExecutor::StartNext() {
   }
   busy_ = true;
   ++ops_;
+  if (current_.op.token > 0 && !decoding_) {
+    decoding_ = true;
+    decode_start_ = current_.arrived;
+  }
   started_ = ctx().Now();
   io_done_ = started_;
   waited_for_io_ = false;
@@ -102,8 +115,11 @@ void MmapGemvExecutor::Walk() {
       waiting_ = waited_for_io_ = true;
       return;
     }
+    if (current_.op.token > 0) ++decode_touches_;
     if (cache_.Touch(cursor_)) {
       ++hits_;
+      if (current_.op.token > 0) ++decode_hits_;
+      Use(cursor_);
       ++cursor_;
       continue;
     }
@@ -122,6 +138,12 @@ void MmapGemvExecutor::Walk() {
   const sim::SimTime tail = sim::SimTime::FromSeconds(compute_.ToSeconds() * share);
   const sim::SimTime end = std::max(started_ + compute_, io_done_ + tail);
   ctx().Schedule(end - ctx().Now(), host::kWakeUp);
+}
+
+void MmapGemvExecutor::Use(uint64_t chunk) {
+  // A chunk just read is mapped by minor faults on its first use: CPU time
+  // the op's compute carries.
+  if (unmapped_.erase(chunk) > 0) compute_ += config_.map_chunk_time;
 }
 
 void MmapGemvExecutor::Read(uint64_t chunk, bool fault) {
@@ -153,7 +175,8 @@ void MmapGemvExecutor::FillReadahead() {
 
 void MmapGemvExecutor::AddToDigest(sim::DigestBuilder& d) const {
   d.Add(ops_).Add(hits_).Add(faults_).Add(readaheads_).Add(bytes_read_).Add(decode_bytes_read_);
-  d.Add(cache_.inserts()).Add(cache_.evictions());
+  d.Add(cache_.inserts()).Add(cache_.evictions()).Add(cache_.activations());
+  d.Add(decode_touches_).Add(decode_hits_);
 }
 
 void MmapGemvExecutor::CollectStatistics(std::vector<sim::Statistic>* out) const {
@@ -163,6 +186,10 @@ void MmapGemvExecutor::CollectStatistics(std::vector<sim::Statistic>* out) const
   out->push_back({"mmap.readahead_reads", static_cast<double>(readaheads_), "reads"});
   out->push_back({"mmap.bytes_read", static_cast<double>(bytes_read_), "bytes"});
   out->push_back({"mmap.page_cache_evictions", static_cast<double>(cache_.evictions()), "chunks"});
+  out->push_back({"mmap.page_cache_activations", static_cast<double>(cache_.activations()), "chunks"});
+  out->push_back({"mmap.decode_hit_rate",
+                  decode_touches_ > 0 ? static_cast<double>(decode_hits_) / static_cast<double>(decode_touches_) : 0,
+                  ""});
 }
 
 }  // namespace strata::systems

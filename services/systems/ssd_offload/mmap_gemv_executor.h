@@ -28,8 +28,13 @@
 //   kNvmeSubmit out, kNvmeComplete in).
 // Breakdown of an op: host_gemv (its compute, at most the op's time) and
 //   pcie_nvme (the rest: waiting for faults: NVMe, PCIe, flash).
+// Mapping: a chunk read from the SSD costs the CPU map_chunk_time when an op
+// first uses it (minor faults, one per 64 KiB fault-around batch); a chunk
+// that stayed cached stays mapped.
+//
 // Statistics: GEMV ops, chunk hits, faults (synchronous reads), readahead
-//   reads, bytes read from the SSD, page cache inserts and evictions.
+//   reads, bytes read from the SSD, page cache inserts, evictions and
+//   activations; decode-phase touches and hits (the hit rate).
 #ifndef STRATA_SYSTEMS_MMAP_GEMV_EXECUTOR_H_
 #define STRATA_SYSTEMS_MMAP_GEMV_EXECUTOR_H_
 
@@ -52,6 +57,12 @@ struct MmapConfig {
   uint64_t cache_chunks = 2048;    // page cache capacity
   uint32_t readahead_windows = 4;  // reads in flight, synchronous one included
   uint32_t lba_bytes = 4096;       // the SSD's logical block (NvmeConfig)
+  host::PageCachePolicy policy = host::PageCachePolicy::kLinuxTwoList;
+  // Anonymous memory counted in the refault distance test (swap on).
+  uint64_t anon_workingset_chunks = 0;
+  // CPU time to map a chunk just read from the SSD the first time it is
+  // used (its 64 KiB fault-around batches).
+  sim::SimTime map_chunk_time;
 };
 
 class MmapGemvExecutor final : public sim::Component {
@@ -71,6 +82,11 @@ class MmapGemvExecutor final : public sim::Component {
   // Of those, reads issued while decoding token >= 1 (after warm-up).
   uint64_t decode_bytes_read() const { return decode_bytes_read_; }
   const host::PageCache& cache() const { return cache_; }
+  // While decoding (tokens >= 1): chunk touches, and those that hit.
+  uint64_t decode_touches() const { return decode_touches_; }
+  uint64_t decode_hits() const { return decode_hits_; }
+  // From the first decode GEMV's arrival to the last one's completion.
+  sim::SimTime decode_span() const { return decode_end_ - decode_start_; }
 
  private:
   struct Pending {
@@ -80,6 +96,7 @@ class MmapGemvExecutor final : public sim::Component {
   void StartNext();
   void Walk();  // touches the current op's chunks in order until one is absent
   void Read(uint64_t chunk, bool fault);
+  void Use(uint64_t chunk);  // the CPU uses a resident chunk: maps it if just read
   void FillReadahead();
 
   const MmapConfig config_;
@@ -100,6 +117,10 @@ class MmapGemvExecutor final : public sim::Component {
   // Statistics.
   uint64_t ops_ = 0, hits_ = 0, faults_ = 0, readaheads_ = 0;
   uint64_t bytes_read_ = 0, decode_bytes_read_ = 0;
+  uint64_t decode_touches_ = 0, decode_hits_ = 0;
+  bool decoding_ = false;
+  sim::SimTime decode_start_, decode_end_;
+  std::set<uint64_t> unmapped_;  // read, not yet used by the CPU
 };
 
 }  // namespace strata::systems

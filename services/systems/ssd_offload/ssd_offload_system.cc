@@ -48,6 +48,10 @@ absl::Status ValidateFtlMapping(const v1::SsdOffloadSystem& o) {
   return absl::OkStatus();
 }
 
+double AnonymousBytes(const v1::SsdOffloadSystem& o, int64_t kv_bytes) {
+  return (o.os_reserved_gib() + o.runtime_buffers_gib()) * kGiB + static_cast<double>(kv_bytes);
+}
+
 nand::NandConfig SsdOffloadNandConfig(const v1::SsdOffloadSystem& o, const v1::SimulationSpec& simulation) {
   nand::NandConfig c = nand::AifDefaultNandConfig();  // AiF's SSD: 8 ch x 2 chips x 4 planes, (2,3,2) TLC, ONFI 2.0 GB/s
   c.fidelity = FidelityOf(simulation);
@@ -69,12 +73,25 @@ std::vector<host::Category> SsdOffloadSystem::breakdown_parts() const {
 std::vector<Parameter> SsdOffloadSystem::parameters() const {
   // The AiF paper's Memory+SSD box: 8 GB of DDR5 (REFERENCE.md).
   std::vector<Parameter> p = DesktopHostParameters("cpu", "dram", 8.0);
-  // `blockdev --setra 8192`; Linux's default is 128 KiB.
-  p.push_back({"readahead_kib", "KiB", 4096, 4, 1 << 20, "assumption: readahead raised for streaming (blockdev --setra 8192); a multiple of 4"});
-  p.push_back({"readahead_windows", "", 4, 1, 64,
-               "assumption: Linux's synchronous and asynchronous windows (mm/readahead.c), split into commands the "
-               "drive serves in parallel"});
-  p.push_back(Parameter::Rule("page_cache_gib", "GiB", "(readahead_windows + 1) x readahead_kib to dram.capacity_gib", "0: DRAM less the KV cache", "llama.cpp's mmap through the page cache"));
+  p.push_back({"readahead_kib", "KiB", 256, 4, 1 << 20,
+               "Linux read_ahead_kb default 128 (VM_READAHEAD_PAGES), doubled by llama.cpp's "
+               "posix_fadvise(POSIX_FADV_SEQUENTIAL) (mm/fadvise.c: ra_pages = bdi->ra_pages * 2); a multiple of 4"});
+  p.push_back({"readahead_windows", "", 2, 1, 64,
+               "Linux mm/readahead.c: the window being consumed and the asynchronous window its PG_readahead marker "
+               "starts (async_size = size once ramped); no more are in flight"});
+  p.push_back({"os_reserved_gib", "GiB", 1.0, 0.0, 1e6,
+               "assumption: kernel, systemd services and a login session of a Linux desktop, ~1 GiB (typical)"});
+  p.push_back({"runtime_buffers_gib", "GiB", 0.5, 0.0, 1e6,
+               "measured: llama.cpp's CPU compute buffer 492.01 MiB + output buffer 2.38 MiB for an 8B model, "
+               "n_ubatch 512 (log in ollama/ollama#7585)"});
+  p.push_back({"minor_fault_us", "us", 1.0, 0.0, 1e3,
+               "assumption: one minor fault mapping a 64 KiB fault-around batch (fault_around_bytes), ~1 us (typical)"});
+  p.push_back(Parameter::Rule("page_cache_policy", "", "LINUX_TWO_LIST, SINGLE_LRU", "LINUX_TWO_LIST",
+                              "Linux 5.x file LRU (mm/vmscan.c, mm/workingset.c); AiF ran NVMeVirt on a 5.x kernel, "
+                              "MGLRU (6.1+) off by default"));
+  p.push_back(Parameter::Rule("no_swap", "", "true or false", "false: swap on (Ubuntu installs a swap file)",
+                              "mm/workingset.c counts anonymous memory in the workingset only with swap"));
+  p.push_back(Parameter::Rule("page_cache_gib", "GiB", "(readahead_windows + 1) x readahead_kib to dram.capacity_gib", "0: DRAM less the OS, llama.cpp's buffers and the KV cache", "llama.cpp's mmap through the page cache"));
   p.push_back(Parameter::Rule("scheduling.die_scheduler", "", "DIE_SCHEDULER_FIFO, DIE_SCHEDULER_PRIORITY", "FIFO", "the controller's per-die queue (ssd_controller.h)"));
   p.push_back(Parameter::Rule("scheduling.suspend_for_reads", "", "true or false; true only with DIE_SCHEDULER_PRIORITY", "false", "program/erase suspension for reads (ssd_controller.h)"));
   p.push_back(Parameter::Rule("scheduling.channel_arbitration", "", "CHANNEL_ARBITRATION_FIFO, CHANNEL_ARBITRATION_COMMAND_FIRST", "FIFO", "the channel bus arbitration (nand_config.h)"));
@@ -97,16 +114,23 @@ absl::Status SsdOffloadSystem::Normalize(const ModelFacts& model, v1::JobSpec* s
   }
   RETURN_IF_ERROR(ValidateFtlMapping(*o));
   RETURN_IF_ERROR(ValidateScheduling(o->scheduling(), "system.ssd_offload.scheduling"));
-
-  const int64_t kv = model.kv_bytes;
-  const double dram = o->dram().capacity_gib() * kGiB;
-  if (static_cast<double>(kv) >= dram) {
-    return absl::InvalidArgumentError(absl::StrCat("system.ssd_offload.dram.capacity_gib = ",
-                                                   o->dram().capacity_gib(), " cannot hold the KV cache (",
-                                                   absl::StrFormat("%.1f", kv / kGiB), " GiB)"));
+  if (!v1::PageCachePolicy_IsValid(o->page_cache_policy())) {
+    return Invalid("system.ssd_offload.page_cache_policy", o->page_cache_policy(),
+                   "0 to 2 (LINUX_TWO_LIST, SINGLE_LRU)");
   }
-  // The page cache: DRAM less the KV cache unless set.
-  if (o->page_cache_gib() == 0) o->set_page_cache_gib((dram - static_cast<double>(kv)) / kGiB);
+  if (o->page_cache_policy() == v1::PAGE_CACHE_POLICY_UNSPECIFIED) o->set_page_cache_policy(v1::LINUX_TWO_LIST);
+
+  // What else lives in DRAM: the OS, llama.cpp's buffers, the KV cache.
+  const double anon = AnonymousBytes(*o, model.kv_bytes);
+  const double dram = o->dram().capacity_gib() * kGiB;
+  if (anon >= dram) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "system.ssd_offload.dram.capacity_gib = ", o->dram().capacity_gib(), " cannot hold the OS (os_reserved_gib = ",
+        o->os_reserved_gib(), "), llama.cpp's buffers (runtime_buffers_gib = ", o->runtime_buffers_gib(),
+        ") and the KV cache (", absl::StrFormat("%.1f", model.kv_bytes / kGiB), " GiB)"));
+  }
+  // The page cache: DRAM less all of that unless set.
+  if (o->page_cache_gib() == 0) o->set_page_cache_gib((dram - anon) / kGiB);
   const double window_gib = o->readahead_kib() / (1024.0 * 1024.0);
   const double min_cache = window_gib * (o->readahead_windows() + 1);
   if (!(o->page_cache_gib() >= min_cache && o->page_cache_gib() <= o->dram().capacity_gib())) {
@@ -136,6 +160,15 @@ absl::Status SsdOffloadSystem::Build(const v1::JobSpec& spec, const host::Driver
   mc.chunk_bytes = static_cast<uint64_t>(o.readahead_kib()) * 1024;
   mc.cache_chunks = static_cast<uint64_t>(o.page_cache_gib() * kGiB) / mc.chunk_bytes;
   mc.readahead_windows = static_cast<uint32_t>(o.readahead_windows());
+  mc.policy = o.page_cache_policy() == v1::SINGLE_LRU ? host::PageCachePolicy::kLru
+                                                       : host::PageCachePolicy::kLinuxTwoList;
+  if (!o.no_swap()) {
+    mc.anon_workingset_chunks =
+        static_cast<uint64_t>(AnonymousBytes(o, KvCacheBytes(job->shape, spec.workload()))) / mc.chunk_bytes;
+  }
+  // One minor fault per 64 KiB fault-around batch of a chunk just read.
+  mc.map_chunk_time = sim::SimTime::FromMicroseconds(o.minor_fault_us() *
+                                                     static_cast<double>((mc.chunk_bytes + 65535) / 65536));
   controller::NvmeConfig nvme;  // PCIe 4.0 x4, Linux's 1024-entry queue, interrupts (nvme_interface.h)
   mc.lba_bytes = nvme.lba_bytes;
   auto* mmap = sim.Emplace<MmapGemvExecutor>("host", mc, dc);
@@ -207,6 +240,22 @@ absl::Status SsdOffloadSystem::Build(const v1::JobSpec& spec, const host::Driver
                             [nvme_if] { return static_cast<int64_t>(nvme_if->stats().read.bytes); }});
   job->resources.push_back(FlashChannelsResource(array.channels));
   job->offload = mmap;
+  // The page cache during decode, beside whatever else the result carries.
+  const double cache_gib = o.page_cache_gib();
+  job->finish_result = [mmap, cache_gib, io_result = std::move(job->finish_result)](v1::JobResult* result) {
+    if (io_result) io_result(result);
+    v1::PageCacheResult* pc = result->mutable_page_cache();
+    pc->set_cache_gib(cache_gib);
+    pc->set_file_gib(static_cast<double>(mmap->file_bytes()) / kGiB);
+    pc->set_hit_rate(mmap->decode_touches() > 0
+                         ? static_cast<double>(mmap->decode_hits()) / static_cast<double>(mmap->decode_touches())
+                         : 0);
+    pc->set_decode_bytes_read(mmap->decode_bytes_read());
+    const double span = mmap->decode_span().ToSeconds();
+    pc->set_effective_read_gbps(span > 0 ? static_cast<double>(mmap->decode_bytes_read()) / span / 1e9 : 0);
+    pc->set_evictions(mmap->cache().evictions());
+    pc->set_activations(mmap->cache().activations());
+  };
   return absl::OkStatus();
 }
 

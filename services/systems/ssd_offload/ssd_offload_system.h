@@ -36,6 +36,9 @@ nand::NandConfig SsdOffloadNandConfig(const v1::SsdOffloadSystem& drive, const v
 // the FTL mapping with its log blocks.
 absl::Status ValidateScheduling(const v1::SsdSchedulingSpec& scheduling, absl::string_view path);
 absl::Status ValidateFtlMapping(const v1::SsdOffloadSystem& drive);
+// Anonymous memory beside the page cache: the OS, llama.cpp's buffers and
+// the KV cache, bytes.
+double AnonymousBytes(const v1::SsdOffloadSystem& drive, int64_t kv_bytes);
 
 }  // namespace strata::systems
 
