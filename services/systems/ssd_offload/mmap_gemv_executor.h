@@ -71,6 +71,10 @@ class MmapGemvExecutor final : public sim::Component {
   // Of those, reads issued while decoding token >= 1 (after warm-up).
   uint64_t decode_bytes_read() const { return decode_bytes_read_; }
   const host::PageCache& cache() const { return cache_; }
+  // The CPU's own work for the GEMVs it ran (roofline time and bytes from
+  // DRAM), for the energy accounting.
+  sim::SimTime compute_time() const { return compute_time_; }
+  int64_t memory_bytes() const { return memory_bytes_; }
 
  private:
   struct Pending {
@@ -100,6 +104,8 @@ class MmapGemvExecutor final : public sim::Component {
   // Statistics.
   uint64_t ops_ = 0, hits_ = 0, faults_ = 0, readaheads_ = 0;
   uint64_t bytes_read_ = 0, decode_bytes_read_ = 0;
+  sim::SimTime compute_time_;
+  int64_t memory_bytes_ = 0;
 };
 
 }  // namespace strata::systems
