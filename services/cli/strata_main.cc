@@ -150,7 +150,8 @@ void PrintEnergy(const strata::v1::EnergyBreakdown& e) {
   const std::pair<const char*, double> parts[] = {
       {"flash array", t.flash_array()}, {"ECC", t.ecc()},         {"flash bus", t.flash_bus()},
       {"PE compute", t.pe_compute()},   {"host compute", t.host_compute()}, {"DRAM / HBM", t.dram()},
-      {"PCIe / NVMe", t.pcie_nvme()},   {"static", t.static_power()}};
+      {"PCIe / NVMe", t.pcie_nvme()},   {"static", t.static_power()},
+      {"flash program/erase", t.flash_program()}};
   for (const auto& [name, j] : parts) {
     if (j <= 0) continue;
     std::printf("  %-22s %12.4f   %5.1f%%\n", name, 1e3 * j, 100 * j / e.joules_per_token());

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -207,7 +208,7 @@ Table BreakdownTable(const std::string& name, const Grid& g, const std::vector<s
 // joules per decode token by part, the data-movement share, average power.
 // The last column labels the row for the energy-by-part figure.
 const std::vector<std::string> kEnergyParts = {"flash_array", "ecc",  "flash_bus", "pe_compute",
-                                               "host_compute", "dram", "pcie_nvme", "static"};
+                                               "host_compute", "dram", "pcie_nvme", "static", "flash_program"};
 
 Table EnergyTable(const std::string& name, const Grid& g, const std::vector<std::string>& models,
                   const std::vector<SystemDef>& systems) {
@@ -225,7 +226,51 @@ Table EnergyTable(const std::string& name, const Grid& g, const std::vector<std:
       t.rows.push_back({m, s.label, Num(e.joules_per_token(), 6), Num(e.data_movement_joules_per_token(), 6),
                         Num(p.flash_array(), 6), Num(p.ecc(), 6), Num(p.flash_bus(), 6), Num(p.pe_compute(), 6),
                         Num(p.host_compute(), 6), Num(p.dram(), 6), Num(p.pcie_nvme(), 6), Num(p.static_power(), 6),
+                        Num(p.flash_program(), 6),
                         Num(e.average_watts()), absl::StrCat(m, " ", s.label)});
+    }
+  }
+  return t;
+}
+
+// How much each energy part moves a system's energy-per-token ratio to
+// NVLLM on `model`: the part's coefficients (energy_model.cc) scaled by 0.5
+// and 2. Energy is linear in its coefficients, so this needs no new run: a
+// part's joules scale with them. Rows by swing, largest first; the first
+// three are the coefficients that move the ratio most.
+Table EnergySensitivityTable(const std::string& name, const Grid& g, const std::string& model,
+                             const std::vector<std::string>& others) {
+  Table t{name, absl::StrCat("energy per token ratio to nvllm on ", model, ": each part's coefficients x0.5 and x2"),
+          {"ratio", "part", "base", "at_0.5x", "at_2x", "swing"}, {}};
+  auto nvllm = g.results.find(Key(model, "nvllm"));
+  if (nvllm == g.results.end()) return t;
+  auto parts = [](const v1::JobResult& r) {
+    const v1::EnergyParts& p = r.energy().per_token();
+    return std::vector<double>{p.flash_array(),  p.ecc(),       p.flash_bus(),      p.pe_compute(), p.host_compute(),
+                               p.dram(),         p.pcie_nvme(), p.static_power(),   p.flash_program()};
+  };
+  const std::vector<double> n = parts(nvllm->second);
+  for (const auto& other : others) {
+    auto it = g.results.find(Key(model, other));
+    if (it == g.results.end()) continue;
+    const std::vector<double> o = parts(it->second);
+    auto ratio = [&](size_t scaled, double factor) {
+      double num = 0, den = 0;
+      for (size_t i = 0; i < o.size(); ++i) {
+        num += o[i] * (i == scaled ? factor : 1);
+        den += n[i] * (i == scaled ? factor : 1);
+      }
+      return den > 0 ? num / den : kNaN;
+    };
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::pair<double, size_t>> swing;
+    for (size_t i = 0; i < kEnergyParts.size(); ++i) {
+      swing.push_back({std::abs(ratio(i, 2) - ratio(i, 0.5)), i});
+    }
+    std::sort(swing.begin(), swing.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (const auto& [s, i] : swing) {
+      t.rows.push_back({absl::StrCat(other, " / nvllm"), kEnergyParts[i], Num(ratio(i, 1), 4), Num(ratio(i, 0.5), 4),
+                        Num(ratio(i, 2), 4), Num(s, 4)});
     }
   }
   return t;
@@ -609,6 +654,8 @@ absl::StatusOr<Report> ReproduceNvllm(const ReproduceOptions& o) {
   r.tables.push_back(ModelsTable("nvllm_models", r, ratios));
   r.tables.push_back(BreakdownTable("nvllm_breakdown", grid, models, systems));
   r.tables.push_back(EnergyTable("nvllm_energy", grid, models, systems));
+  r.tables.push_back(EnergySensitivityTable("nvllm_energy_sensitivity", grid, o.quick ? models.front() : "opt-30b",
+                                            {"a800", "ssd-like", "aif"}));
   r.figures.push_back(EnergyFigure("nvllm_energy", "NVLLM and its baselines: energy per token by part"));
   r.figures.push_back(ModelsFigure("nvllm_models", r, "NVLLM: tokens/s per model, INT8, batch 1"));
   const std::string probe = o.quick ? models.front() : "opt-30b";

@@ -75,6 +75,7 @@ CsvColumns ResultCsvColumns(const v1::JobResult& r) {
     w.Add("energy_dram_j", e.per_token().dram());
     w.Add("energy_pcie_nvme_j", e.per_token().pcie_nvme());
     w.Add("energy_static_j", e.per_token().static_power());
+    w.Add("energy_flash_program_j", e.per_token().flash_program());
     w.Add("energy_data_movement_j", e.data_movement_joules_per_token());
     w.Add("average_watts", e.average_watts());
     w.Add("energy_delay_joule_seconds", e.energy_delay_joule_seconds());

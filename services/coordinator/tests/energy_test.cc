@@ -20,7 +20,7 @@ using testing::Spec;
 
 double PartsSum(const v1::EnergyParts& p) {
   return p.flash_array() + p.ecc() + p.flash_bus() + p.pe_compute() + p.host_compute() + p.dram() + p.pcie_nvme() +
-         p.static_power();
+         p.static_power() + p.flash_program();
 }
 
 double Coefficient(std::string_view activity) {
@@ -107,6 +107,7 @@ TEST(EnergyTest, PartsAddUpToTheTotalOnEverySystemAndTheSystemsPartsAreTheirs) {
     EXPECT_GT(e.per_token().dram(), 0) << name;  // every system has a memory
     const bool flash = name != "in_memory" && name != "gpu_out_of_core";
     EXPECT_EQ(e.per_token().flash_array() > 0, flash) << name;
+    EXPECT_EQ(e.per_token().flash_program() > 0, name == "aif") << name;  // aif_post programs the weights
     EXPECT_EQ(e.per_token().flash_bus() > 0, name == "ssd_offload" || name == "ssd_isc" || name == "aif") << name;
     std::printf("%-16s %.4g J/token (data movement %.4g), %.4g W\n", name.c_str(), e.joules_per_token(),
                 e.data_movement_joules_per_token(), e.average_watts());

@@ -44,9 +44,9 @@ const std::vector<EnergyCoefficient>* MakeTable() {
       {"nand_read_sense_bits", P::kFlashArray, U::kPicojoulesPerCount, kCrReadPj,
        "bit sensed (every read, cr-read or not; read retries are reads)",
        "AiF (ISCA '25): cr-read (recycle + evaluate) 5.098 pJ/bit"},
-      {"nand_program_ps", P::kFlashArray, U::kWattsWhileBusy, 3.3 * 0.025, "picosecond of tPROG per page programmed",
+      {"nand_program_ps", P::kFlashProgram, U::kWattsWhileBusy, 3.3 * 0.025, "picosecond of tPROG per page programmed",
        "typical ONFI NAND datasheet ICC2 25 mA at VCC 3.3 V (e.g. Micron MT29F TLC parts) over the die's tPROG"},
-      {"nand_erase_ps", P::kFlashArray, U::kWattsWhileBusy, 3.3 * 0.025, "picosecond of tBERS per block erased",
+      {"nand_erase_ps", P::kFlashProgram, U::kWattsWhileBusy, 3.3 * 0.025, "picosecond of tBERS per block erased",
        "typical ONFI NAND datasheet ICC3 25 mA at VCC 3.3 V over the die's tBERS"},
       // ---- ECC ----
       {"ecclite_bits", P::kEcc, U::kPicojoulesPerCount, kAifLogicPjPerBit - kMacPj / 8,
@@ -104,6 +104,7 @@ std::string_view EnergyPartName(EnergyPart part) {
     case EnergyPart::kDram: return "dram";
     case EnergyPart::kPcieNvme: return "pcie_nvme";
     case EnergyPart::kStatic: return "static";
+    case EnergyPart::kFlashProgram: return "flash_program";
     case EnergyPart::kCount: break;
   }
   return "?";
@@ -164,6 +165,7 @@ v1::EnergyBreakdown EnergyBreakdownOf(const std::array<double, static_cast<size_
   t->set_dram(part(EnergyPart::kDram));
   t->set_pcie_nvme(part(EnergyPart::kPcieNvme));
   t->set_static_power(part(EnergyPart::kStatic));
+  t->set_flash_program(part(EnergyPart::kFlashProgram));
   e.set_data_movement_joules_per_token(part(EnergyPart::kFlashBus) + part(EnergyPart::kDram) +
                                        part(EnergyPart::kPcieNvme));
   return e;

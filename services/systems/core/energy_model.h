@@ -21,7 +21,7 @@ namespace strata::systems {
 
 // Where an activity's joules land (v1::EnergyParts, same order).
 enum class EnergyPart : uint8_t {
-  kFlashArray, kEcc, kFlashBus, kPeCompute, kHostCompute, kDram, kPcieNvme, kStatic, kCount
+  kFlashArray, kEcc, kFlashBus, kPeCompute, kHostCompute, kDram, kPcieNvme, kStatic, kFlashProgram, kCount
 };
 std::string_view EnergyPartName(EnergyPart part);
 

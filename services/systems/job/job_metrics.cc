@@ -181,7 +181,8 @@ void JobMetrics::Finish(const v1::JobResult& result, uint32_t tokens_total) {
   const double tokens = result.energy().joules() / result.energy().joules_per_token();
   const auto& t = result.energy().per_token();
   const double by_part[] = {t.flash_array(), t.ecc(),       t.flash_bus(), t.pe_compute(),
-                            t.host_compute(), t.dram(),     t.pcie_nvme(), t.static_power()};
+                            t.host_compute(), t.dram(),     t.pcie_nvme(), t.static_power(),
+                            t.flash_program()};
   static_assert(std::size(by_part) == static_cast<size_t>(EnergyPart::kCount));
   static_assert(std::tuple_size_v<decltype(energy_)> == static_cast<size_t>(EnergyPart::kCount));
   for (size_t part = 0; part < std::size(by_part); ++part) energy_[part]->Increment(by_part[part] * tokens);
