@@ -144,6 +144,25 @@ void PrintIoTable(const JobResult& r) {
   PrintRunLine(r);
 }
 
+// Energy per token by part (whole run, spread over the decode tokens).
+void PrintEnergy(const strata::v1::EnergyBreakdown& e) {
+  std::printf("\n  energy per token by part      mJ       share\n");
+  const auto& t = e.per_token();
+  const std::pair<const char*, double> parts[] = {
+      {"flash array", t.flash_array()}, {"ECC", t.ecc()},         {"flash bus", t.flash_bus()},
+      {"PE compute", t.pe_compute()},   {"host compute", t.host_compute()}, {"DRAM / HBM", t.dram()},
+      {"PCIe / NVMe", t.pcie_nvme()},   {"static", t.static_power()},
+      {"flash program/erase", t.flash_program()}};
+  for (const auto& [name, j] : parts) {
+    if (j <= 0) continue;
+    std::printf("  %-22s %12.4f   %5.1f%%\n", name, 1e3 * j, 100 * j / e.joules_per_token());
+  }
+  std::printf("  %-22s %12.4f   (data movement %.4f mJ)\n", "total", 1e3 * e.joules_per_token(),
+              1e3 * e.data_movement_joules_per_token());
+  std::printf("  average power %.4g W, energy-delay %.4g J s per token, run %.4g J\n", e.average_watts(),
+              e.energy_delay_joule_seconds(), e.joules());
+}
+
 void PrintTable(const JobResult& r) {
   if (r.model().empty() && r.has_ssd_io()) {
     PrintIoTable(r);
@@ -168,6 +187,7 @@ void PrintTable(const JobResult& r) {
     if (us <= 0) continue;
     std::printf("  %-22s %12.1f   %5.1f%%\n", name, us, 100 * us / r.time_per_token_us());
   }
+  PrintEnergy(r.energy());
   std::printf("\n  resource     utilisation    bytes/s\n");
   for (const auto& u : r.utilization()) {
     std::printf("  %-12s %10.1f%%   %10.4g\n", u.resource().c_str(), 100 * u.utilization(), u.bytes_per_second());

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -219,6 +220,92 @@ Table PageCacheTable(const std::string& name, const Grid& g, const std::vector<s
                       Num(pc.effective_read_gbps()), Num(it->second.tokens_per_second())});
   }
   return t;
+}
+
+// Where a token's energy goes (issue 20: services/systems/core/energy_model.h):
+// joules per decode token by part, the data-movement share, average power.
+// The last column labels the row for the energy-by-part figure.
+const std::vector<std::string> kEnergyParts = {"flash_array", "ecc",  "flash_bus", "pe_compute",
+                                               "host_compute", "dram", "pcie_nvme", "static", "flash_program"};
+
+Table EnergyTable(const std::string& name, const Grid& g, const std::vector<std::string>& models,
+                  const std::vector<SystemDef>& systems) {
+  Table t{name, "energy per decode token by part (J; prefill and setup spread over the tokens)",
+          {"model", "system", "joules_per_token", "data_movement_j"}, {}};
+  for (const auto& p : kEnergyParts) t.columns.push_back(p);
+  t.columns.push_back("average_watts");
+  t.columns.push_back("label");
+  for (const auto& m : models) {
+    for (const auto& s : systems) {
+      auto it = g.results.find(Key(m, s.label));
+      if (it == g.results.end()) continue;
+      const v1::EnergyBreakdown& e = it->second.energy();
+      const v1::EnergyParts& p = e.per_token();
+      t.rows.push_back({m, s.label, Num(e.joules_per_token(), 6), Num(e.data_movement_joules_per_token(), 6),
+                        Num(p.flash_array(), 6), Num(p.ecc(), 6), Num(p.flash_bus(), 6), Num(p.pe_compute(), 6),
+                        Num(p.host_compute(), 6), Num(p.dram(), 6), Num(p.pcie_nvme(), 6), Num(p.static_power(), 6),
+                        Num(p.flash_program(), 6),
+                        Num(e.average_watts()), absl::StrCat(m, " ", s.label)});
+    }
+  }
+  return t;
+}
+
+// How much each energy part moves a system's energy-per-token ratio to
+// NVLLM on `model`: the part's coefficients (energy_model.cc) scaled by 0.5
+// and 2. Energy is linear in its coefficients, so this needs no new run: a
+// part's joules scale with them. Rows by swing, largest first; the first
+// three are the coefficients that move the ratio most.
+Table EnergySensitivityTable(const std::string& name, const Grid& g, const std::string& model,
+                             const std::vector<std::string>& others) {
+  Table t{name, absl::StrCat("energy per token ratio to nvllm on ", model, ": each part's coefficients x0.5 and x2"),
+          {"ratio", "part", "base", "at_0.5x", "at_2x", "swing"}, {}};
+  auto nvllm = g.results.find(Key(model, "nvllm"));
+  if (nvllm == g.results.end()) return t;
+  auto parts = [](const v1::JobResult& r) {
+    const v1::EnergyParts& p = r.energy().per_token();
+    return std::vector<double>{p.flash_array(),  p.ecc(),       p.flash_bus(),      p.pe_compute(), p.host_compute(),
+                               p.dram(),         p.pcie_nvme(), p.static_power(),   p.flash_program()};
+  };
+  const std::vector<double> n = parts(nvllm->second);
+  for (const auto& other : others) {
+    auto it = g.results.find(Key(model, other));
+    if (it == g.results.end()) continue;
+    const std::vector<double> o = parts(it->second);
+    auto ratio = [&](size_t scaled, double factor) {
+      double num = 0, den = 0;
+      for (size_t i = 0; i < o.size(); ++i) {
+        num += o[i] * (i == scaled ? factor : 1);
+        den += n[i] * (i == scaled ? factor : 1);
+      }
+      return den > 0 ? num / den : kNaN;
+    };
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::pair<double, size_t>> swing;
+    for (size_t i = 0; i < kEnergyParts.size(); ++i) {
+      swing.push_back({std::abs(ratio(i, 2) - ratio(i, 0.5)), i});
+    }
+    std::sort(swing.begin(), swing.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (const auto& [s, i] : swing) {
+      t.rows.push_back({absl::StrCat(other, " / nvllm"), kEnergyParts[i], Num(ratio(i, 1), 4), Num(ratio(i, 0.5), 4),
+                        Num(ratio(i, 2), 4), Num(s, 4)});
+    }
+  }
+  return t;
+}
+
+// Stacked bars of EnergyTable's parts, one bar per model and system.
+Figure EnergyFigure(const std::string& name, const std::string& title) {
+  std::string plot = absl::StrCat(
+      "set datafile separator comma\nset style data histograms\nset style histogram rowstacked\n"
+      "set style fill solid 0.85 border -1\nset logscale y\nset ylabel 'J per token (log)'\n"
+      "set xtics rotate by -45 font ',7'\nset key outside right font ',8'\nset title '", title, "'\nplot ");
+  const size_t label_column = 4 + kEnergyParts.size() + 2;
+  for (size_t i = 0; i < kEnergyParts.size(); ++i) {
+    absl::StrAppend(&plot, i == 0 ? "" : ", ", "'", name, ".csv' using ", 5 + i,
+                    i == 0 ? absl::StrCat(":xtic(", label_column, ")") : "", " title '", kEnergyParts[i], "'");
+  }
+  return {name, name, plot + "\n"};
 }
 
 Table ModelsTable(const std::string& name, const Report& r, const std::vector<RatioDef>& ratios) {
@@ -531,6 +618,8 @@ absl::StatusOr<Report> ReproduceAif(const ReproduceOptions& o) {
   r.tables.push_back(ceiling);
   r.tables.push_back(BreakdownTable("aif_breakdown", grid, models, systems));
   r.tables.push_back(PageCacheTable("aif_page_cache", grid, models, "memory+ssd"));
+  r.tables.push_back(EnergyTable("aif_energy", grid, models, systems));
+  r.figures.push_back(EnergyFigure("aif_energy", "AiF and its baselines: energy per token by part"));
   r.figures.push_back(ModelsFigure("aif_models", r, "AiF (ISCA 25): tokens/s per model, INT8, batch 1"));
   r.figures.push_back(
       {"aif_page_cache", "aif_page_cache",
@@ -587,11 +676,18 @@ absl::StatusOr<Report> ReproduceNvllm(const ReproduceOptions& o) {
   r.headlines.push_back({"nvllm / aif speedup, mean", Mean(aif), 1.3, note(aif, "published: 1.3x")});
   r.headlines.push_back({"CMOS area overhead (%)", kNaN, 2.7,
                          "a published synthesis result (28 nm), shown, not simulated: strata models time, not area"});
+  r.headlines.push_back({"cambricon-llm / nvllm data-movement energy per token", kNaN, 5.63,
+                         "published (NVLLM 4.5); not simulated: Cambricon-LLM is not a strata system yet. The "
+                         "nvllm_energy table has the other systems' data-movement energy"});
   const std::vector<RatioDef> ratios = {{"nvllm / a800", "nvllm", "a800", {}},
                                         {"nvllm / ssd-like", "nvllm", "ssd-like", {}},
                                         {"nvllm / aif", "nvllm", "aif", {}}};
   r.tables.push_back(ModelsTable("nvllm_models", r, ratios));
   r.tables.push_back(BreakdownTable("nvllm_breakdown", grid, models, systems));
+  r.tables.push_back(EnergyTable("nvllm_energy", grid, models, systems));
+  r.tables.push_back(EnergySensitivityTable("nvllm_energy_sensitivity", grid, o.quick ? models.front() : "opt-30b",
+                                            {"a800", "ssd-like", "aif"}));
+  r.figures.push_back(EnergyFigure("nvllm_energy", "NVLLM and its baselines: energy per token by part"));
   r.figures.push_back(ModelsFigure("nvllm_models", r, "NVLLM: tokens/s per model, INT8, batch 1"));
   const std::string probe = o.quick ? models.front() : "opt-30b";
   auto sens = Sensitivity("nvllm_sensitivity", probe, systems, NvllmRatios(), o, &r.headlines);

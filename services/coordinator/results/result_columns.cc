@@ -65,6 +65,21 @@ CsvColumns ResultCsvColumns(const v1::JobResult& r) {
     w.Add("prefill_seconds", r.prefill_seconds());
     w.Add("setup_seconds", r.setup_seconds());
     w.Add("weight_bytes_per_token", r.weight_bytes_per_token());
+    const auto& e = r.energy();
+    w.Add("energy_joules_per_token", e.joules_per_token());
+    w.Add("energy_flash_array_j", e.per_token().flash_array());
+    w.Add("energy_ecc_j", e.per_token().ecc());
+    w.Add("energy_flash_bus_j", e.per_token().flash_bus());
+    w.Add("energy_pe_compute_j", e.per_token().pe_compute());
+    w.Add("energy_host_compute_j", e.per_token().host_compute());
+    w.Add("energy_dram_j", e.per_token().dram());
+    w.Add("energy_pcie_nvme_j", e.per_token().pcie_nvme());
+    w.Add("energy_static_j", e.per_token().static_power());
+    w.Add("energy_flash_program_j", e.per_token().flash_program());
+    w.Add("energy_data_movement_j", e.data_movement_joules_per_token());
+    w.Add("average_watts", e.average_watts());
+    w.Add("energy_delay_joule_seconds", e.energy_delay_joule_seconds());
+    w.Add("energy_joules", e.joules());
     if (r.has_ssd_io()) AddIo(w, r.ssd_io(), "user_io_");
   }
   w.Add("simulated_seconds", r.simulated_seconds());

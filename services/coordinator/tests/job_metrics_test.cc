@@ -110,6 +110,28 @@ TEST(JobMetricsTest, FinishPublishesEveryTokenAndTheResultsTimePerToken) {
   EXPECT_THAT(text, HasSubstr("strata_kernel_events_per_second{sim_job=\"j\"} 2500\n"));
 }
 
+// The energy counter: every part's series exists (at 0) while the job runs,
+// and Finish adds the result's joules by part once.
+TEST(JobMetricsTest, EnergyByPartIsZeroWhileRunningAndTheRunsJoulesWhenFinished) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  JobMetrics metrics(registry, "e");
+  metrics.Update(Progress(100, 1, 1.0));
+  EXPECT_THAT(Scrape(*registry), HasSubstr("strata_energy_joules_total{part=\"flash_array\",sim_job=\"e\"} 0\n"));
+  EXPECT_THAT(Scrape(*registry), HasSubstr("strata_energy_joules_total{part=\"static\",sim_job=\"e\"} 0\n"));
+  v1::JobResult result;
+  v1::EnergyBreakdown* e = result.mutable_energy();
+  e->set_joules(8);  // 4 tokens at 2 J
+  e->set_joules_per_token(2);
+  e->mutable_per_token()->set_flash_array(1.5);
+  e->mutable_per_token()->set_static_power(0.5);
+  metrics.Finish(result, 4);
+  metrics.Finish(result, 4);  // a repeated Finish adds nothing
+  const std::string text = Scrape(*registry);
+  EXPECT_THAT(text, HasSubstr("strata_energy_joules_total{part=\"flash_array\",sim_job=\"e\"} 6\n"));
+  EXPECT_THAT(text, HasSubstr("strata_energy_joules_total{part=\"static\",sim_job=\"e\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("strata_energy_joules_total{part=\"dram\",sim_job=\"e\"} 0\n"));
+}
+
 // Each figure from one process: a distributed job's coordinator publishes
 // the job's figures, its services their partitions'.
 TEST(JobMetricsTest, JobOnlyAndPartitionsOnlySplitTheFigures) {

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -274,6 +276,28 @@ TEST(ReproduceNvllmTest, NvllmBeatsTheOutOfCoreA800AndTheSsdLikeDesignOnEveryMod
   ASSERT_NE(area, nullptr);
   EXPECT_EQ(area->published, 2.7);
   EXPECT_TRUE(std::isnan(area->ours));  // shown, not simulated
+  // The energy table: a row per model and system, the parts adding up to
+  // the total; NVLLM, which moves no weight off the dies, spends less per
+  // token than the A800 streaming them over PCIe.
+  const Table* energy = nullptr;
+  const Table* sensitivity = nullptr;
+  for (const auto& t : r->tables) {
+    if (t.name == "nvllm_energy") energy = &t;
+    if (t.name == "nvllm_energy_sensitivity") sensitivity = &t;
+  }
+  ASSERT_NE(energy, nullptr);
+  ASSERT_NE(sensitivity, nullptr);
+  EXPECT_EQ(energy->rows.size(), r->models.size() * r->systems.size());
+  std::map<std::string, double> joules;  // "model system"
+  for (const auto& row : energy->rows) {
+    double parts = 0;
+    for (size_t c = 4; c < 4 + 9; ++c) parts += std::stod(row[c]);
+    const double total = std::stod(row[2]);
+    EXPECT_NEAR(parts, total, 1e-5 * total) << row[0] << " " << row[1];
+    joules[row[0] + " " + row[1]] = total;
+  }
+  for (const auto& m : r->models) EXPECT_LT(joules[m + " nvllm"], joules[m + " a800"]) << m;
+  EXPECT_EQ(sensitivity->rows.size(), 3u * 9u);  // a800, ssd-like, aif x every part
 }
 
 TEST(ReproduceTest, ScaleFieldScalesNumbersAndNamesBadPaths) {

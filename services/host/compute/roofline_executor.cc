@@ -118,6 +118,7 @@ void RooflineExecutor::TryStart() {
   ledger_.BookWait(current_.at_arrival, current_.arrived, started_, &current_wait_);
   ++ops_;
   memory_bytes_ += current_.op.weight_bytes + current_.op.memory_bytes;
+  flops_ += current_.op.flops;
   const sim::SimTime compute = ComputeTime(current_.op);
   ledger_.Occupy(started_, started_ + config_.per_op_overhead, config_.other_category);
   ledger_.Occupy(started_ + config_.per_op_overhead, started_ + config_.per_op_overhead + compute,

@@ -61,6 +61,7 @@ class RooflineExecutor final : public sim::Component {
 
   sim::SimTime busy_time() const { return busy_; }
   int64_t memory_bytes() const { return memory_bytes_; }
+  int64_t flops() const { return flops_; }  // of the ops run (energy accounting)
   int64_t streamed_bytes() const { return streamed_bytes_; }
   const RooflineConfig& config() const { return config_; }
   // Duration of `op` once it runs (no waiting): exposed for tests.
@@ -102,6 +103,7 @@ class RooflineExecutor final : public sim::Component {
   sim::SimTime weight_wait_;
   uint64_t ops_ = 0;
   int64_t memory_bytes_ = 0;
+  int64_t flops_ = 0;
   int64_t streamed_bytes_ = 0;
 };
 

@@ -7,6 +7,7 @@
 #include "services/host/compute/roofline_executor.h"
 #include "services/nand/flash/nand_channel.h"
 #include "services/systems/aif/aif_executor.h"
+#include "services/systems/core/energy_activity.h"
 #include "services/systems/core/host_spec.h"
 #include "services/systems/core/links.h"
 #include "services/systems/core/model_spec.h"
@@ -151,6 +152,12 @@ absl::Status AifSystem::Build(const v1::JobSpec& spec, const host::DriverConfig&
         sim.Connect(ssd->id(), absl::StrCat("ch", c), array.channels[c]->id(), "host", config.channel_link));
   }
   job->resources.push_back({"dram", [cpu] { return cpu->busy_time(); }, [cpu] { return cpu->memory_bytes(); }});
+  AddDesktopCpuEnergyActivity(cpu, a.dram().capacity_gib(), job);
+  AddNandEnergyActivity(array, config.nand, job);
+  // Over PCIe: the weights aif_post places and the partial sums returned
+  // (the input vectors, a few KiB a GEMV, are not counted).
+  AddPcieTraffic([ssd] { return static_cast<int64_t>(ssd->stats().weight_bytes + ssd->stats().partial_sum_bytes); },
+                 job);
   job->offload = host;
   job->setup = BuiltJob::Setup{host->id(), [host] { return host->placement_time(); }};
   return absl::OkStatus();

@@ -44,6 +44,20 @@ struct BuiltJob {
     std::function<sim::SimTime()> time;
   };
   std::optional<Setup> setup;
+  // Activity the energy accounting prices (energy_model.h), read after the
+  // run like `resources` (sums; components that ran elsewhere read zero),
+  // and the devices whose static power runs for the whole run (units: dies,
+  // GiB, chips; the same in every process, so not summed).
+  struct Activity {
+    std::string name;
+    std::function<int64_t()> count;
+  };
+  std::vector<Activity> activities;
+  struct StaticLoad {
+    std::string name;
+    double units = 1;
+  };
+  std::vector<StaticLoad> static_loads;
   // Fills the system's own result fields after an embedded run (user I/O
   // beside SSD offloading: JobResult.ssd_io); may be empty.
   std::function<void(v1::JobResult*)> finish_result;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "services/host/compute/pcie_link.h"
 #include "services/host/compute/roofline_executor.h"
+#include "services/systems/core/energy_activity.h"
 #include "services/systems/core/links.h"
 #include "services/systems/core/model_spec.h"
 #include "services/systems/core/spec_fields.h"
@@ -113,6 +114,8 @@ absl::Status GpuOutOfCoreSystem::Build(const v1::JobSpec& spec, const host::Driv
   auto* gpu = sim.Emplace<host::RooflineExecutor>("gpu", rc);
   RETURN_IF_ERROR(sim.Connect(job->driver->id(), "host", gpu->id(), "driver", kDispatchLatency));
   job->resources.push_back({"hbm", [gpu] { return gpu->busy_time(); }, [gpu] { return gpu->memory_bytes(); }});
+  AddGpuEnergyActivity(gpu, job);
+  job->static_loads.push_back({"ddr5_static", g.host_dram().capacity_gib()});  // the host's DRAM
   if (any_streamed) {
     ASSIGN_OR_RETURN(const uint64_t raw, host::PcieRawBytesPerSecond(g.pcie().generation(), g.pcie().lanes()));
     // Weights come from host DRAM, or from an SSD staged through pinned
@@ -128,6 +131,9 @@ absl::Status GpuOutOfCoreSystem::Build(const v1::JobSpec& spec, const host::Driv
                                              sim::SimTime::FromMicroseconds(g.pcie().latency_us()));
     RETURN_IF_ERROR(sim.Connect(gpu->id(), "pcie", pcie->id(), "client", kBoardLatency));
     job->resources.push_back({"pcie", [pcie] { return pcie->busy_time(); }, [pcie] { return pcie->bytes(); }});
+    // The streamed weights leave host DRAM and cross PCIe.
+    AddPcieTraffic([pcie] { return pcie->bytes(); }, job);
+    AddMemoryTraffic(MemoryKind::kDdr5, [pcie] { return pcie->bytes(); }, job);
   }
   return absl::OkStatus();
 }

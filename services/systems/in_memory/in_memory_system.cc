@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/systems/core/energy_activity.h"
 #include "services/systems/core/host_spec.h"
 #include "services/systems/core/links.h"
 #include "services/systems/core/model_spec.h"
@@ -40,6 +41,7 @@ absl::Status InMemorySystem::Build(const v1::JobSpec& spec, const host::DriverCo
   auto* cpu = sim.Emplace<host::RooflineExecutor>("cpu", HostRoofline("cpu", m.cpu(), m.dram()));
   RETURN_IF_ERROR(sim.Connect(job->driver->id(), "host", cpu->id(), "driver", kDispatchLatency));
   job->resources.push_back({"dram", [cpu] { return cpu->busy_time(); }, [cpu] { return cpu->memory_bytes(); }});
+  AddDesktopCpuEnergyActivity(cpu, m.dram().capacity_gib(), job);
   return absl::OkStatus();
 }
 

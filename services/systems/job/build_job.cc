@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "services/systems/core/energy_model.h"
 #include "services/systems/core/model_spec.h"
 #include "services/systems/job/system_registry.h"
 #include "strata/sim/status_macros.h"
@@ -56,6 +57,11 @@ v1::JobFigures ExtractFigures(const BuiltJob& job, const std::function<bool(sim:
     r->set_bytes(res.bytes());
     r->set_units(res.units);
   }
+  for (const auto& a : job.activities) {
+    v1::JobFigures::Activity* out = f.add_activities();
+    out->set_name(a.name);
+    out->set_count(a.count());
+  }
   return f;
 }
 
@@ -73,6 +79,15 @@ void MergeFigures(const v1::JobFigures& part, v1::JobFigures* total) {
   if (part.has_setup()) {
     total->set_has_setup(true);
     total->set_setup_ps(part.setup_ps());
+  }
+  // Activities by position, like resources (every process lists the same).
+  if (total->activities_size() == 0) {
+    *total->mutable_activities() = part.activities();
+  } else {
+    for (int i = 0; i < total->activities_size() && i < part.activities_size(); ++i) {
+      v1::JobFigures::Activity* a = total->mutable_activities(i);
+      a->set_count(a->count() + part.activities(i).count());
+    }
   }
   if (total->resources_size() == 0) {
     *total->mutable_resources() = part.resources();
@@ -126,6 +141,14 @@ absl::StatusOr<v1::JobResult> ResultFromFigures(const v1::JobSpec& spec, const B
     u->set_utilization(t > 0 ? busy.ToSeconds() / t : 0);
     u->set_bytes_per_second(t > 0 ? static_cast<double>(res.bytes()) / t : 0);
   }
+  std::vector<ActivityCount> dynamic, static_loads;
+  for (const auto& a : f.activities()) dynamic.push_back({a.name(), static_cast<double>(a.count())});
+  for (const auto& l : job.static_loads) static_loads.push_back({l.name, l.units});
+  const double run_seconds = run.final_time.ToSeconds();
+  ASSIGN_OR_RETURN(const auto joules, JoulesByPart(dynamic, static_loads, run_seconds));
+  *r.mutable_energy() =
+      EnergyBreakdownOf(joules, run_seconds, static_cast<int64_t>(tokens) * spec.workload().batch_size(),
+                        r.tokens_per_second());
   return r;
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/systems/core/energy_model.h"
 #include "services/systems/job/system_registry.h"
 
 namespace strata::systems {
@@ -52,6 +53,19 @@ google::protobuf::Value Json(const SystemBuilder& system) {
   return v;
 }
 
+// The energy coefficients every system's result is priced with.
+std::string EnergyText() {
+  std::string out = "energy coefficients (JobResult.energy; services/systems/core/energy_model.cc)\n";
+  for (const EnergyCoefficient& c : EnergyCoefficients()) {
+    const char* unit = c.unit == EnergyUnit::kPicojoulesPerCount ? "pJ per"
+                       : c.unit == EnergyUnit::kWattsWhileBusy     ? "W over each"
+                                                                   : "W per";
+    absl::StrAppendFormat(&out, "  %s -> %s: %.4g %s %s\n      source: %s\n", c.activity, EnergyPartName(c.part),
+                          c.value, unit, c.counts, c.source);
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> DescribeSystems(std::string_view name, std::string_view format) {
@@ -69,6 +83,7 @@ absl::StatusOr<std::string> DescribeSystems(std::string_view name, std::string_v
   if (format == "text") {
     std::string out;
     for (const SystemBuilder* s : chosen) absl::StrAppend(&out, Text(*s), "\n");
+    if (name.empty()) absl::StrAppend(&out, EnergyText());
     return out;
   }
   if (format != "json") {

@@ -1,6 +1,10 @@
 #include "services/systems/job/job_metrics.h"
 
 #include <algorithm>
+#include <iterator>
+#include <utility>
+
+#include "services/systems/core/energy_model.h"
 
 namespace strata::systems {
 
@@ -42,6 +46,17 @@ JobMetrics::JobMetrics(std::shared_ptr<prometheus::Registry> registry, std::stri
                                      .Name("strata_kernel_events_per_second")
                                      .Help("Committed events per wall-clock second since the run started")
                                      .Register(*registry_);
+    energy_family_ = &prometheus::BuildCounter()
+                          .Name("strata_energy_joules_total")
+                          .Help("Simulated energy of the job's run by part (energy_model.h); 0 until the "
+                                "job finishes, then the result's joules")
+                          .Register(*registry_);
+    // Every part's series from the start, so a dashboard sees the job's
+    // parts while it runs.
+    for (int part = 0; part < static_cast<int>(EnergyPart::kCount); ++part) {
+      energy_[part] = &energy_family_->Add(
+          {{"sim_job", sim_job_}, {"part", std::string(EnergyPartName(static_cast<EnergyPart>(part)))}});
+    }
     tokens_ = &tokens_family_->Add(labels);
     seconds_per_token_ = &seconds_per_token_family_->Add(labels);
     events_per_second_ = &events_per_second_family_->Add(labels);
@@ -77,6 +92,9 @@ JobMetrics::~JobMetrics() {
     tokens_family_->Remove(tokens_);
     seconds_per_token_family_->Remove(seconds_per_token_);
     events_per_second_family_->Remove(events_per_second_);
+  }
+  for (prometheus::Counter* c : energy_) {
+    if (c != nullptr) energy_family_->Remove(c);
   }
 }
 
@@ -156,6 +174,18 @@ void JobMetrics::Finish(const v1::JobResult& result, uint32_t tokens_total) {
   }
   if (result.time_per_token_us() > 0) seconds_per_token_->Set(result.time_per_token_us() * 1e-6);
   if (result.wall_seconds() > 0) events_per_second_->Set(result.events() / result.wall_seconds());
+  // The run's joules by part: the per-token parts times the tokens they
+  // were spread over (decode tokens x batch). Once: Finish may repeat.
+  if (energy_added_ || !result.has_energy() || result.energy().joules_per_token() <= 0) return;
+  energy_added_ = true;
+  const double tokens = result.energy().joules() / result.energy().joules_per_token();
+  const auto& t = result.energy().per_token();
+  const double by_part[] = {t.flash_array(), t.ecc(),       t.flash_bus(), t.pe_compute(),
+                            t.host_compute(), t.dram(),     t.pcie_nvme(), t.static_power(),
+                            t.flash_program()};
+  static_assert(std::size(by_part) == static_cast<size_t>(EnergyPart::kCount));
+  static_assert(std::tuple_size_v<decltype(energy_)> == static_cast<size_t>(EnergyPart::kCount));
+  for (size_t part = 0; part < std::size(by_part); ++part) energy_[part]->Increment(by_part[part] * tokens);
 }
 
 }  // namespace strata::systems

@@ -88,6 +88,9 @@ class JobMetrics {
   prometheus::Family<prometheus::Counter>* tokens_family_ = nullptr;
   prometheus::Family<prometheus::Gauge>* seconds_per_token_family_ = nullptr;
   prometheus::Family<prometheus::Gauge>* events_per_second_family_ = nullptr;
+  prometheus::Family<prometheus::Counter>* energy_family_ = nullptr;
+  std::array<prometheus::Counter*, 9> energy_{};  // by EnergyPart; added to when the job finishes
+  bool energy_added_ = false;
   prometheus::Counter* tokens_ = nullptr;
   prometheus::Gauge* seconds_per_token_ = nullptr;
   prometheus::Gauge* events_per_second_ = nullptr;

@@ -5,6 +5,7 @@
 #include "services/host/compute/flash_gemv_executor.h"
 #include "services/host/compute/roofline_executor.h"
 #include "services/nand/flash/nand_channel.h"
+#include "services/systems/core/energy_activity.h"
 #include "services/systems/core/host_spec.h"
 #include "services/systems/core/links.h"
 #include "services/systems/core/model_spec.h"
@@ -128,6 +129,8 @@ absl::Status NvllmSystem::Build(const v1::JobSpec& spec, const host::DriverConfi
                               return pages * page;
                             },
                             static_cast<int64_t>(dies.size())});
+  AddAttentionLogicEnergyActivity(logic, n.dram().capacity_gib(), job);
+  AddNandEnergyActivity(array, nc, job);
   job->offload = flash;
   return absl::OkStatus();
 }

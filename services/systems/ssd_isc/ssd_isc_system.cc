@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "services/host/compute/roofline_executor.h"
 #include "services/nand/flash/nand_channel.h"
+#include "services/systems/core/energy_activity.h"
 #include "services/systems/core/host_spec.h"
 #include "services/systems/core/links.h"
 #include "services/systems/core/model_spec.h"
@@ -120,6 +121,10 @@ absl::Status SsdIscSystem::Build(const v1::JobSpec& spec, const host::DriverConf
   }
   job->resources.push_back({"dram", [logic] { return logic->busy_time(); }, [logic] { return logic->memory_bytes(); }});
   job->resources.push_back(FlashChannelsResource(array.channels));
+  AddAttentionLogicEnergyActivity(logic, i.dram().capacity_gib(), job);
+  AddNandEnergyActivity(array, config.nand, job);
+  // The controller's compute units: one INT8 MAC per weight byte computed.
+  job->activities.push_back({"controller_macs", [engine] { return static_cast<int64_t>(engine->bytes_computed()); }});
   job->offload = host;
   return absl::OkStatus();
 }

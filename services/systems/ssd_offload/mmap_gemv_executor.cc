@@ -103,6 +103,8 @@ void MmapGemvExecutor::StartNext() {
   io_done_ = started_;
   waited_for_io_ = false;
   compute_ = config_.cpu.per_op_overhead + host::RooflineTime(config_.cpu, current_.op);
+  compute_time_ += compute_;
+  memory_bytes_ += current_.op.weight_bytes + current_.op.memory_bytes;  // as RooflineExecutor counts
   cursor_ = it->second / config_.chunk_bytes;
   last_chunk_ = (it->second + static_cast<uint64_t>(std::max<int64_t>(current_.op.weight_bytes, 1)) - 1) /
                 config_.chunk_bytes;

@@ -87,6 +87,10 @@ class MmapGemvExecutor final : public sim::Component {
   uint64_t decode_hits() const { return decode_hits_; }
   // From the first decode GEMV's arrival to the last one's completion.
   sim::SimTime decode_span() const { return decode_end_ - decode_start_; }
+  // The CPU's own work for the GEMVs it ran (roofline time and bytes from
+  // DRAM), for the energy accounting.
+  sim::SimTime compute_time() const { return compute_time_; }
+  int64_t memory_bytes() const { return memory_bytes_; }
 
  private:
   struct Pending {
@@ -121,6 +125,8 @@ class MmapGemvExecutor final : public sim::Component {
   bool decoding_ = false;
   sim::SimTime decode_start_, decode_end_;
   std::set<uint64_t> unmapped_;  // read, not yet used by the CPU
+  sim::SimTime compute_time_;
+  int64_t memory_bytes_ = 0;
 };
 
 }  // namespace strata::systems

@@ -10,6 +10,7 @@
 #include "services/controller/workload/ssd_workload.h"
 #include "services/host/compute/roofline_executor.h"
 #include "services/nand/flash/nand_channel.h"
+#include "services/systems/core/energy_activity.h"
 #include "services/systems/core/host_spec.h"
 #include "services/systems/core/links.h"
 #include "services/systems/core/model_spec.h"
@@ -239,6 +240,14 @@ absl::Status SsdOffloadSystem::Build(const v1::JobSpec& spec, const host::Driver
                             [nvme_if] { return nvme_if->stats().pcie_busy[1]; },
                             [nvme_if] { return static_cast<int64_t>(nvme_if->stats().read.bytes); }});
   job->resources.push_back(FlashChannelsResource(array.channels));
+  AddDesktopCpuEnergyActivity(cpu, o.dram().capacity_gib(), job);
+  // The GEMVs the mmap path runs on the same CPU, and the pages NVMe DMA
+  // writes into the page cache.
+  job->activities.push_back({"desktop_cpu_busy_ps", [mmap] { return mmap->compute_time().ps(); }});
+  AddMemoryTraffic(MemoryKind::kDdr5, [mmap] { return mmap->memory_bytes() + static_cast<int64_t>(mmap->bytes_read()); },
+                   job);
+  AddPcieTraffic([nvme_if] { return static_cast<int64_t>(nvme_if->stats().read.bytes); }, job);
+  AddNandEnergyActivity(array, nc, job);
   job->offload = mmap;
   // The page cache during decode, beside whatever else the result carries.
   const double cache_gib = o.page_cache_gib();
