@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "services/systems/core/drive_spec.h"
 #include "services/systems/core/run_summary.h"
 #include "services/systems/core/spec_fields.h"
 #include "services/systems/ssd_offload/ssd_offload_system.h"
@@ -50,7 +51,16 @@ absl::Status NormalizeSsdIo(v1::JobSpec* spec) {
   if (io->queue_depth() == 0) io->set_queue_depth(32);
   if (io->commands() == 0) io->set_commands(20000);
   if (!io->has_precondition()) io->set_precondition(true);
-  if (io->over_provisioning() == 0) io->set_over_provisioning(0.07);
+  // One over-provisioning for the drive: ssd_io's (kept for the specs that
+  // set it there) or the drive's.
+  v1::DriveSpec* drive = spec->mutable_system()->mutable_ssd_offload()->mutable_drive();
+  if (io->over_provisioning() == 0) {
+    io->set_over_provisioning(drive->over_provisioning() > 0 ? drive->over_provisioning() : 0.07);
+  } else if (drive->over_provisioning() > 0 && drive->over_provisioning() != io->over_provisioning()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ssd_io.over_provisioning = ", io->over_provisioning(), " differs from system.ssd_offload.drive.over_provisioning = ",
+        drive->over_provisioning(), "; allowed: set one of them, or both to the same value"));
+  }
   if (io->block_kib() < 4 || io->block_kib() > 1024 || io->block_kib() % 4 != 0) {
     return OutOfRange("block_kib", io->block_kib(), "4 to 1024, a multiple of 4 (the 4 KiB LBA)");
   }
@@ -67,6 +77,7 @@ absl::Status NormalizeSsdIo(v1::JobSpec* spec) {
   if (!(io->over_provisioning() > 0 && io->over_provisioning() <= 0.5)) {
     return OutOfRange("over_provisioning", io->over_provisioning(), "greater than 0 up to 0.5");
   }
+  drive->set_over_provisioning(io->over_provisioning());
   if (io->random_prewrites() < 0 || io->random_prewrites() > 100'000'000) {
     return OutOfRange("random_prewrites", io->random_prewrites(), "0 to 1e8");
   }
@@ -162,6 +173,12 @@ absl::Status NormalizePlainIoJob(v1::JobSpec* spec) {
   const v1::SsdOffloadSystem& drive = spec->system().ssd_offload();
   RETURN_IF_ERROR(ValidateScheduling(drive.scheduling(), "system.ssd_offload.scheduling"));
   RETURN_IF_ERROR(ValidateFtlMapping(drive));
+  v1::SsdOffloadSystem* o = spec->mutable_system()->mutable_ssd_offload();
+  // The drive's declared parameters (a plain I/O job has no host to fill).
+  std::vector<Parameter> declared;
+  for (Parameter& p : DriveParameters("drive")) declared.push_back(std::move(p));
+  RETURN_IF_ERROR(ApplyParameters(declared, "system.ssd_offload", o));
+  RETURN_IF_ERROR(NormalizeDrive("system.ssd_offload.drive", o->mutable_drive()));
   if (absl::Status s = nand::ValidateNandConfig(SsdOffloadNandConfig(drive, spec->simulation())); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("system.ssd_offload: ", s.message()));
   }
@@ -185,6 +202,9 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   c.controller.coalesce_reads = true;  // as system.ssd_offload's controller: multi-plane and cache reads
   ApplyScheduling(spec.system().ssd_offload().scheduling(), &c.controller);
   ApplyFtlMapping(spec.system().ssd_offload(), &c.controller);
+  ApplyDriveToController(spec.system().ssd_offload().drive(), &c.controller);
+  ApplyDriveToNvme(spec.system().ssd_offload().drive(), &c.nvme);
+  c.controller.lba_bytes = c.nvme.lba_bytes;
   // The FTL manages the blocks the span needs, and at least its GC reserve
   // at this over-provisioning (so at least ~30 GiB of AiF's drive: a 1 TB
   // mapping table would cost gigabytes of simulator memory). Span 0 is all
