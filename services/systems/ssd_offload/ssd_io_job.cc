@@ -49,7 +49,10 @@ absl::Status NormalizeSsdIo(v1::JobSpec* spec) {
   if (io->pattern() == v1::SsdIoSpec::PATTERN_UNSPECIFIED) io->set_pattern(v1::SsdIoSpec::RANDOM);
   if (io->block_kib() == 0) io->set_block_kib(16);
   if (io->queue_depth() == 0) io->set_queue_depth(32);
-  if (io->commands() == 0) io->set_commands(20000);
+  if (!(io->duration_s() >= 0 && io->duration_s() <= 3600)) {
+    return OutOfRange("duration_s", io->duration_s(), "0 (no time limit) to 3600 simulated seconds");
+  }
+  if (io->commands() == 0 && io->duration_s() == 0) io->set_commands(20000);
   if (!io->has_precondition()) io->set_precondition(true);
   // One over-provisioning for the drive: ssd_io's (kept for the specs that
   // set it there) or the drive's.
@@ -70,10 +73,13 @@ absl::Status NormalizeSsdIo(v1::JobSpec* spec) {
   if (!(io->write_fraction() >= 0 && io->write_fraction() <= 1)) {
     return OutOfRange("write_fraction", io->write_fraction(), "0 to 1");
   }
-  if (io->span_gib() != 0 && !(io->span_gib() * kGiB >= io->block_kib() * 1024.0 && io->span_gib() <= 256)) {
-    return OutOfRange("span_gib", io->span_gib(), "0 (the whole drive) or one block to 256");
+  // The drive's capacity bounds the span when the FTL is sized (FtlBlocksPerPlane).
+  if (io->span_gib() != 0 && !(io->span_gib() * kGiB >= io->block_kib() * 1024.0 && io->span_gib() <= 1 << 20)) {
+    return OutOfRange("span_gib", io->span_gib(), "0 (the whole drive) or one block to the drive's capacity");
   }
-  if (io->commands() < 1 || io->commands() > 100'000'000) return OutOfRange("commands", io->commands(), "1 to 1e8");
+  if (io->commands() > 100'000'000 || io->commands() < (io->duration_s() > 0 ? 0 : 1)) {
+    return OutOfRange("commands", io->commands(), "1 to 1e8, or 0 with duration_s set");
+  }
   if (!(io->over_provisioning() > 0 && io->over_provisioning() <= 0.5)) {
     return OutOfRange("over_provisioning", io->over_provisioning(), "greater than 0 up to 0.5");
   }
@@ -84,14 +90,6 @@ absl::Status NormalizeSsdIo(v1::JobSpec* spec) {
   if (!io->precondition() && io->random_prewrites() > 0) {
     return absl::InvalidArgumentError("ssd_io.random_prewrites > 0 with precondition = false; allowed: precondition "
                                       "true (the random writes age a full drive)");
-  }
-  if (!io->precondition() && io->write_fraction() < 1) {
-    // Reads of never-written pages return zeros without touching flash:
-    // a benchmark of nothing.
-    return absl::InvalidArgumentError(absl::StrCat("ssd_io.precondition = false with write_fraction = ",
-                                                   io->write_fraction(),
-                                                   ": reads would find unwritten pages; allowed: precondition true, "
-                                                   "or write_fraction 1"));
   }
   return absl::OkStatus();
 }
@@ -106,7 +104,8 @@ controller::WorkloadConfig IoWorkloadConfig(const v1::SsdIoSpec& io, uint32_t lb
   w.read_fraction = 1.0 - io.write_fraction();
   w.offset_bytes = offset_bytes;
   w.span_bytes = span_bytes;
-  w.count = static_cast<uint64_t>(io.commands());
+  w.count = io.commands() > 0 ? static_cast<uint64_t>(io.commands()) : UINT64_MAX;
+  w.duration = io.duration_s() > 0 ? sim::SimTime::FromSeconds(io.duration_s()) : sim::SimTime::Infinite();
   w.lba_bytes = lba_bytes;
   return w;
 }
@@ -197,6 +196,14 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   const v1::SsdIoSpec& io = spec.ssd_io();
   controller::SsdSystemConfig c;
   c.nand = drive;
+  // A plain I/O job measures the flash itself, so STREAM fidelity must not
+  // change what it measures: the dies of a channel interleave their
+  // data-outs as at PAGE fidelity (a read streams only on a channel with one
+  // die, where STREAM equals PAGE to the picosecond). Serialising a
+  // channel's dies, as an LLM job on this SSD does, completed 37-45% fewer
+  // random 4 KiB reads than PAGE (issue 18); tests/ssd_io_job_test.cc holds
+  // the two fidelities within 2% on every pattern.
+  c.nand.stream_serialises_dies = false;
   c.controller.lba_bytes = c.nvme.lba_bytes;
   c.controller.ftl.over_provisioning = io.over_provisioning();
   c.controller.coalesce_reads = true;  // as system.ssd_offload's controller: multi-plane and cache reads
