@@ -30,6 +30,9 @@ absl::Status ValidateWorkloadConfig(const WorkloadConfig& c) {
         absl::StrCat("workload.span_bytes = ", c.span_bytes, ": allowed >= block_bytes ", c.block_bytes));
   }
   if (c.count == 0) return absl::InvalidArgumentError("workload.count = 0: allowed >= 1");
+  if (c.duration <= SimTime::Zero()) {
+    return absl::InvalidArgumentError(absl::StrCat("workload.duration = ", c.duration.ToString(), ": allowed > 0"));
+  }
   return absl::OkStatus();
 }
 
@@ -79,7 +82,7 @@ void SsdWorkload::Handle(const sim::Event& e) {
   (opcode_[c.cid] == NvmeOpcode::kRead ? read_latency_ : write_latency_).push_back(latency);
   if (c.status != NvmeStatus::kSuccess) ++errors_;
   last_complete_ = ctx().Now();
-  if (issued_ < config_.count) Issue();
+  if (issued_ < config_.count && ctx().Now() < config_.duration) Issue();
 }
 
 LatencySummary Summarize(std::vector<SimTime> v) {

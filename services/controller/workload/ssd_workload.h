@@ -16,6 +16,8 @@
 //   offset_bytes   start of the region, a multiple of block_bytes   (0)
 //   span_bytes     size of the region, >= block_bytes               (1 GiB)
 //   count          commands in the run                              (10000)
+//   duration       no command is issued at or after this simulated time; the
+//                  run ends when those in flight complete      (Infinite)
 //   lba_bytes      must equal the interface's lba_bytes             (4096)
 // Random numbers come from the component's stream (run seed, id).
 // Statistics (Result): commands, bytes, IOPS and bandwidth over first
@@ -47,6 +49,7 @@ struct WorkloadConfig {
   uint64_t span_bytes = uint64_t{1} << 30;
   uint64_t count = 10000;
   uint32_t lba_bytes = 4096;
+  SimTime duration = SimTime::Infinite();
 };
 
 // INVALID_ARGUMENT naming the field ("workload.block_bytes"), its value and

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string_view>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -112,6 +113,17 @@ absl::Status ValidateNandConfig(const NandConfig& c) {
   };
   for (const absl::Status& s : checks) {
     if (!s.ok()) return s;
+  }
+  for (uint32_t type = 0; type < 4; ++type) {
+    for (const auto& [name, times] : {std::pair{"timing.read_by_page_type", &t.read_by_page_type},
+                                      std::pair{"timing.program_by_page_type", &t.program_by_page_type}}) {
+      const SimTime x = (*times)[type];
+      if (x < SimTime::Zero() || x.IsInfinite() || (type >= g.bits_per_cell && x != SimTime::Zero())) {
+        return absl::InvalidArgumentError(absl::StrCat(name, "[", type, "] = ", x.ToString(),
+                                                       "; allowed: >= 0 and finite, and 0 beyond the cell's ",
+                                                       g.bits_per_cell, " page types"));
+      }
+    }
   }
   if (g.page_bytes % e.codeword_bytes != 0) {
     return absl::InvalidArgumentError(absl::StrCat("geometry.page_bytes = ", g.page_bytes,

@@ -27,6 +27,7 @@
 #ifndef STRATA_NAND_FLASH_NAND_CONFIG_H_
 #define STRATA_NAND_FLASH_NAND_CONFIG_H_
 
+#include <array>
 #include <cstdint>
 
 #include "absl/status/status.h"
@@ -86,6 +87,14 @@ struct NandTiming {
   SimTime program_suspend = SimTime::Microseconds(20);
   SimTime erase_suspend = SimTime::Microseconds(20);
   SimTime suspend_resume = SimTime::Microseconds(5);
+  // A datasheet's times per page type (index 0 = LSB, then CSB, MSB, TSB),
+  // for drives described by their datasheet rather than their read phases.
+  // A read time > 0 replaces the phase model for a default-coded block read
+  // without cr-read (be-enc blocks and charge-recycled reads keep the phase
+  // model: a datasheet does not give them); a program time > 0 replaces
+  // `program` for that page type. Zero (the default): the models above.
+  std::array<SimTime, 4> read_by_page_type{};
+  std::array<SimTime, 4> program_by_page_type{};
 };
 
 struct ChannelBus {

@@ -26,7 +26,9 @@ SimTime ComputePageTime(const NandConfig& c) {
 }  // namespace
 
 SimTime MinimumDieTime(const NandConfig& c, const NandRequest& r) {
-  if (r.op == NandOp::kProgram) return c.timing.program;  // after its data-in; suspends only add
+  if (r.op == NandOp::kProgram) {  // after its data-in; suspends only add
+    return PageProgramTime(c.timing, ToWordlinePage(c.geometry, r.page).page_type);
+  }
   if (r.op == NandOp::kErase) return c.timing.erase;
   if ((r.op != NandOp::kRead && r.op != NandOp::kGemv) || r.page_count == 0) return SimTime::Zero();
   // The die's own pipeline (stream_pipeline.h, which PAGE events follow to
@@ -41,8 +43,8 @@ SimTime MinimumDieTime(const NandConfig& c, const NandRequest& r) {
   auto fastest = [&](uint32_t page_type, bool cr) {
     SimTime t = SimTime::Infinite();
     for (BlockCoding coding : {BlockCoding::kDefault, BlockCoding::kBiasErrorEncoding}) {
-      const absl::StatusOr<uint32_t> levels = ReadLevels(g.bits_per_cell, coding, page_type);
-      if (levels.ok()) t = std::min(t, ArrayReadTime(c.timing, *levels, cr));
+      const absl::StatusOr<SimTime> read = PageReadTime(c.timing, g.bits_per_cell, coding, page_type, cr);
+      if (read.ok()) t = std::min(t, *read);
     }
     return t;
   };
@@ -173,8 +175,10 @@ void NandDie::Handle(const sim::Event& e) {
       if (bd.data_in) {
         stats_.bytes_in += config_.geometry.page_bytes;
         if (transfers_done_ == cur_.plane_count) {
-          stats_.array_busy += config_.timing.program * cur_.plane_count;
-          ScheduleArrayOp(config_.timing.program, kProgramDone);
+          const SimTime program =
+              PageProgramTime(config_.timing, ToWordlinePage(config_.geometry, PageOf(next_step_)).page_type);
+          stats_.array_busy += program * cur_.plane_count;
+          ScheduleArrayOp(program, kProgramDone);
         }
         return;
       }
@@ -330,10 +334,9 @@ SimTime NandDie::DrawArrayStep(SimTime at) {
   for (uint32_t p = cur_.plane; p < uint32_t{cur_.plane} + cur_.plane_count; ++p) {
     PlaneState& ps = planes_[p];
     BlockState& b = blocks_[p][cur_.block];
-    const uint32_t levels = *ReadLevels(g.bits_per_cell, b.coding, wp.page_type);
     const bool cr = config_.timing.cr_read && cur_.retry_level == 0 && ps.cr_valid && ps.last_block == cur_.block &&
                     wp.wordline == ps.last_wordline + 1;
-    step_time = std::max(step_time, ArrayReadTime(config_.timing, levels, cr));
+    step_time = std::max(step_time, *PageReadTime(config_.timing, g.bits_per_cell, b.coding, wp.page_type, cr));
     double rber = rber_.Rber(g.bits_per_cell, b.coding, wp.page_type, b.pe_cycles, RetentionYears(b, at), b.reads);
     if (cur_.retry_level > 0) rber *= std::pow(config_.ecc.retry_rber_factor, cur_.retry_level);
     ps.data_errors = error_sampler_.Draw(ctx().random(), codewords_per_page_, config_.ecc.codeword_bytes * 8, rber,
@@ -427,7 +430,7 @@ void NandDie::RunStream() {
     coding_present[static_cast<int>(blocks_[p][cur_.block].coding)] = true;
   }
   auto read_time = [&](BlockCoding coding, uint32_t page_type, bool cr) {
-    return ArrayReadTime(config_.timing, *ReadLevels(g.bits_per_cell, coding, page_type), cr);
+    return *PageReadTime(config_.timing, g.bits_per_cell, coding, page_type, cr);
   };
   auto slowest_read_time = [&](uint32_t page_type, bool cr) {
     SimTime t = SimTime::Zero();

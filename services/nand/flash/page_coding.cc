@@ -51,6 +51,21 @@ SimTime ArrayReadTime(const NandTiming& t, uint32_t levels, bool cr_read) {
   return cr_read ? t.recycle + evaluate : t.precharge + evaluate + t.discharge;
 }
 
+absl::StatusOr<SimTime> PageReadTime(const NandTiming& t, uint32_t bits_per_cell, BlockCoding coding,
+                                     uint32_t page_type, bool cr_read) {
+  const absl::StatusOr<uint32_t> levels = ReadLevels(bits_per_cell, coding, page_type);
+  if (!levels.ok()) return levels.status();
+  if (coding == BlockCoding::kDefault && !cr_read && t.read_by_page_type[page_type] > SimTime::Zero()) {
+    return t.read_by_page_type[page_type];
+  }
+  return ArrayReadTime(t, *levels, cr_read);
+}
+
+SimTime PageProgramTime(const NandTiming& t, uint32_t page_type) {
+  const SimTime datasheet = page_type < t.program_by_page_type.size() ? t.program_by_page_type[page_type] : SimTime::Zero();
+  return datasheet > SimTime::Zero() ? datasheet : t.program;
+}
+
 uint64_t TotalPages(const NandGeometry& g) {
   return uint64_t{g.channels} * g.dies_per_channel * g.planes_per_die * g.blocks_per_plane * g.pages_per_block();
 }

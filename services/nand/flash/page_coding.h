@@ -35,6 +35,14 @@ absl::StatusOr<uint32_t> ReadLevels(uint32_t bits_per_cell, BlockCoding coding, 
 
 // Array read time of one page (file comment of nand_config.h).
 SimTime ArrayReadTime(const NandTiming& timing, uint32_t levels, bool cr_read);
+// Array read time of a page of `page_type`: timing.read_by_page_type when
+// set and the read is a default-coded one without cr-read, else the phase
+// model (ArrayReadTime). ReadLevels' errors for a bad page type or coding.
+absl::StatusOr<SimTime> PageReadTime(const NandTiming& timing, uint32_t bits_per_cell, BlockCoding coding,
+                                     uint32_t page_type, bool cr_read);
+// Program time of a page of `page_type`: timing.program_by_page_type when
+// set, else timing.program.
+SimTime PageProgramTime(const NandTiming& timing, uint32_t page_type);
 
 // A page as the controller addresses it.
 struct PageAddress {

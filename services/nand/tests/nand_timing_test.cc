@@ -177,6 +177,33 @@ TEST(NandTimingTest, ProgramIsDataInThenTprog) {
   EXPECT_EQ(b->array.dies[0][0]->stats().bytes_in, 4u * 16384);
 }
 
+// A datasheet's per-page-type times (DriveSpec.read_us / program_us) replace
+// the phase model: LSB, CSB and MSB reads take their own tR, and each page of
+// a multi-page program its own tPROG.
+TEST(NandTimingTest, DatasheetTimesPerPageTypeReplaceThePhaseModel) {
+  NandConfig c = TimingConfig();
+  c.timing.read_by_page_type = {Us(30), Us(50), Us(70), SimTime::Zero()};
+  c.timing.program_by_page_type = {Us(400), Us(900), Us(1500), SimTime::Zero()};
+  NandRequest p;
+  p.id = 9;
+  p.op = NandOp::kProgram;
+  p.block = 2;
+  p.page = 0;
+  p.page_count = 3;  // LSB, CSB, MSB of wordline 0
+  auto b = MakeBench(c,
+                     {{0, Read(1, 0, 0)}, {0, Read(2, 0, 1), Us(200)}, {0, Read(3, 0, 2), Us(400)}, {0, p, Us(600)}},
+                     kLink);
+  ASSERT_TRUE(RunIt(b->sim).ok());
+  EXPECT_EQ(b->requester->Find(1)->time, kLink + kCmd + Us(30) + kXfer + kLink);
+  EXPECT_EQ(b->requester->Find(2)->time, Us(200) + kLink + kCmd + Us(50) + kXfer + kLink);
+  EXPECT_EQ(b->requester->Find(3)->time, Us(400) + kLink + kCmd + Us(70) + kXfer + kLink);
+  EXPECT_EQ(b->requester->Find(9)->time,
+            Us(600) + kLink + kCmd + kXfer * 3 + Us(400) + Us(900) + Us(1500) + kLink);
+  // A time for a page type the cell does not have is refused.
+  c.timing.read_by_page_type[3] = Us(10);
+  EXPECT_THAT(ValidateNandConfig(c).message(), ::testing::HasSubstr("timing.read_by_page_type[3]"));
+}
+
 TEST(NandTimingTest, InvalidRequestIsAnsweredAndChangesNothing) {
   auto b = MakeBench(TimingConfig(), {{0, Read(1, 8, 0)}, {0, Read(2, 0, 767, 2)}, {0, Read(3, 0, 0, 1, 1, 1)}},
                      kLink);

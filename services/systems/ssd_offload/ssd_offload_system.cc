@@ -10,6 +10,7 @@
 #include "services/controller/workload/ssd_workload.h"
 #include "services/host/compute/roofline_executor.h"
 #include "services/nand/flash/nand_channel.h"
+#include "services/systems/core/drive_spec.h"
 #include "services/systems/core/energy_activity.h"
 #include "services/systems/core/host_spec.h"
 #include "services/systems/core/links.h"
@@ -63,6 +64,7 @@ nand::NandConfig SsdOffloadNandConfig(const v1::SsdOffloadSystem& o, const v1::S
   c.channel_arbitration = o.scheduling().channel_arbitration() == v1::CHANNEL_ARBITRATION_COMMAND_FIRST
                               ? nand::ChannelArbitration::kCommandFirst
                               : nand::ChannelArbitration::kFifo;
+  ApplyDriveToNand(o.drive(), &c);
   return c;
 }
 
@@ -98,6 +100,7 @@ std::vector<Parameter> SsdOffloadSystem::parameters() const {
   p.push_back(Parameter::Rule("scheduling.channel_arbitration", "", "CHANNEL_ARBITRATION_FIFO, CHANNEL_ARBITRATION_COMMAND_FIRST", "FIFO", "the channel bus arbitration (nand_config.h)"));
   p.push_back(Parameter::Rule("ftl_mapping", "", "FTL_MAPPING_PAGE, FTL_MAPPING_BLOCK, FTL_MAPPING_HYBRID", "PAGE", "the FTL's mapping scheme (services/controller/ftl)"));
   p.push_back(Parameter::Rule("hybrid_log_blocks_per_plane", "", "0 to 64", "0: 4 under HYBRID", "assumption: BAST keeps a handful of log blocks"));
+  for (Parameter& d : DriveParameters("drive")) p.push_back(std::move(d));
   return p;
 }
 
@@ -115,6 +118,7 @@ absl::Status SsdOffloadSystem::Normalize(const ModelFacts& model, v1::JobSpec* s
   }
   RETURN_IF_ERROR(ValidateFtlMapping(*o));
   RETURN_IF_ERROR(ValidateScheduling(o->scheduling(), "system.ssd_offload.scheduling"));
+  RETURN_IF_ERROR(NormalizeDrive("system.ssd_offload.drive", o->mutable_drive()));
   if (!v1::PageCachePolicy_IsValid(o->page_cache_policy())) {
     return Invalid("system.ssd_offload.page_cache_policy", o->page_cache_policy(),
                    "0 to 2 (LINUX_TWO_LIST, SINGLE_LRU)");
@@ -171,6 +175,7 @@ absl::Status SsdOffloadSystem::Build(const v1::JobSpec& spec, const host::Driver
   mc.map_chunk_time = sim::SimTime::FromMicroseconds(o.minor_fault_us() *
                                                      static_cast<double>((mc.chunk_bytes + 65535) / 65536));
   controller::NvmeConfig nvme;  // PCIe 4.0 x4, Linux's 1024-entry queue, interrupts (nvme_interface.h)
+  ApplyDriveToNvme(o.drive(), &nvme);
   mc.lba_bytes = nvme.lba_bytes;
   auto* mmap = sim.Emplace<MmapGemvExecutor>("host", mc, dc);
   RETURN_IF_ERROR(sim.Connect(job->driver->id(), "offload", mmap->id(), "driver", kDispatchLatency));
@@ -181,6 +186,7 @@ absl::Status SsdOffloadSystem::Build(const v1::JobSpec& spec, const host::Driver
   cc.coalesce_reads = true;  // sequential readahead: multi-plane cache reads
   ApplyScheduling(o.scheduling(), &cc);
   ApplyFtlMapping(o, &cc);
+  ApplyDriveToController(o.drive(), &cc);
   // The FTL manages only the blocks the weights file needs (plus spare and
   // GC reserve): the drive's other contents are not modelled, and a 1 TB
   // mapping table would cost gigabytes of simulator memory.

@@ -1,0 +1,102 @@
+// strata-ssd-bench: what a plain-SSD run costs (issue 18). For a random
+// 4 KiB QD 32 read job (default: the MQSim-style MLC drive of
+// configs/ssd-io-mqsim-mlc-randread-4k.textproto) run for each of
+// --seconds simulated seconds, prints the commands, the events per command,
+// the event loop's wall seconds per simulated second and the whole run's
+// wall time (model build and preconditioning included); then builds the
+// job's drive mapped (90% of its raw capacity, no preconditioning, one
+// command) and
+// prints that build's wall time and the process's peak resident memory.
+// Wall figures depend on the machine and its load: compare ratios taken
+// side by side.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "services/coordinator/job/job_runner.h"
+#include "strata/common/command_line.h"
+
+ABSL_FLAG(std::string, job, STRATA_SOURCE_DIR "/configs/ssd-io-mqsim-mlc-randread-4k.textproto",
+          "plain I/O job spec (textproto)");
+ABSL_FLAG(std::string, seconds, "1,10", "simulated seconds of each timed run, comma-separated");
+
+namespace {
+
+namespace coordinator = strata::coordinator;
+namespace v1 = strata::v1;
+
+double PeakRssMib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  strata::ParseCommandLineOrExit(argc, argv, "strata-ssd-bench",
+                                 "strata-ssd-bench [--job=JOB.textproto] [--seconds=1,10]");
+  auto spec = coordinator::LoadJobSpec(absl::GetFlag(FLAGS_job));
+  if (!spec.ok() || !spec->has_ssd_io() || spec->has_model()) {
+    std::fprintf(stderr, "--job: %s\n", spec.ok() ? "not a plain I/O job (ssd_io without a model)"
+                                                   : std::string(spec.status().message()).c_str());
+    return 2;
+  }
+  std::vector<double> durations;
+  for (absl::string_view s : absl::StrSplit(absl::GetFlag(FLAGS_seconds), ',')) {
+    double d = 0;
+    if (!absl::SimpleAtod(s, &d) || d <= 0 || d > 3600) {
+      std::fprintf(stderr, "--seconds: '%s'; allowed: numbers in (0, 3600]\n", std::string(s).c_str());
+      return 2;
+    }
+    durations.push_back(d);
+  }
+  std::printf("%-10s %10s %12s %12s %14s %12s\n", "simulated", "commands", "events", "events/cmd",
+              "loop_s/sim_s", "whole_run_s");
+  for (double d : durations) {
+    v1::JobSpec job = *spec;
+    job.mutable_ssd_io()->set_duration_s(d);
+    job.mutable_ssd_io()->set_commands(0);
+    const absl::Time start = absl::Now();
+    auto r = coordinator::RunJob(job);
+    const double whole = absl::ToDoubleSeconds(absl::Now() - start);
+    if (!r.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());
+      return 1;
+    }
+    const double commands = static_cast<double>(r->ssd_io().commands());
+    std::printf("%-10g %10.0f %12llu %12.2f %14.4f %12.3f\n", d, commands,
+                static_cast<unsigned long long>(r->events()), static_cast<double>(r->events()) / commands,
+                r->wall_seconds() / r->simulated_seconds(), whole);
+  }
+  // The whole drive mapped (its FTL tables and every die's block state),
+  // nothing written: the model build alone.
+  const auto& d = spec->system().ssd_offload().drive();
+  const double raw_gib = static_cast<double>(d.channels()) * d.chips_per_channel() * std::max(d.dies_per_chip(), 1) *
+                         d.planes_per_die() * d.blocks_per_plane() * d.pages_per_block() * d.page_kib() /
+                         (1024.0 * 1024.0);
+  // 90% of the raw capacity: all of it the FTL exports at <= 10% spare.
+  v1::JobSpec whole_drive = *spec;
+  whole_drive.mutable_ssd_io()->set_span_gib(0.9 * raw_gib);
+  whole_drive.mutable_ssd_io()->set_precondition(false);
+  whole_drive.mutable_ssd_io()->set_write_fraction(0);
+  whole_drive.mutable_ssd_io()->set_duration_s(0);
+  whole_drive.mutable_ssd_io()->set_commands(1);
+  const absl::Time start = absl::Now();
+  auto r = coordinator::RunJob(whole_drive);
+  const double build = absl::ToDoubleSeconds(absl::Now() - start);
+  if (!r.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());
+    return 1;
+  }
+  std::printf("whole drive (%.0f GiB raw, 90%% mapped), not preconditioned: build + 1 command %.3f s; peak RSS %.0f MiB\n",
+              raw_gib, build, PeakRssMib());
+  return 0;
+}

@@ -1,0 +1,118 @@
+// Issue 18's mechanisms on plain I/O jobs: a drive described in the job
+// (DriveSpec) changes what it should by the amounts the parameters give;
+// ssd_io.duration_s stops the run in simulated time; reads of a drive never
+// written are mapping misses; and PAGE and STREAM fidelity agree on every
+// ssd_io pattern.
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "services/coordinator/job/job_runner.h"
+#include "tests/job_test_util.h"
+
+namespace strata::coordinator {
+namespace {
+
+v1::JobResult RunIo(const std::string& text) {
+  auto spec = ParseJobSpecText(text);
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  auto r = RunJob(*spec);
+  EXPECT_TRUE(r.ok()) << r.status() << "\n" << text;
+  return r.ok() ? *r : v1::JobResult{};
+}
+
+// No command is issued at or after duration_s; the last ones in flight
+// finish within one worst-case latency after it. Commands 0 leaves the
+// duration alone in charge; with a command count too, the first limit wins.
+TEST(SsdDriveTest, DurationStopsTheRunInSimulatedTime) {
+  const v1::JobResult r =
+      RunIo("ssd_io { block_kib: 4 queue_depth: 32 duration_s: 0.01 span_gib: 2 } system { ssd_offload {} }");
+  const auto& io = r.ssd_io();
+  EXPECT_GT(io.commands(), 1000u);
+  EXPECT_GE(r.simulated_seconds(), 0.01);
+  EXPECT_LE(r.simulated_seconds(), 0.01 + io.all().max_us() * 1e-6);
+  // The closed loop keeps QD 32 until the stop: IOPS x mean latency = QD.
+  EXPECT_NEAR(io.iops() * io.all().mean_us() * 1e-6, 32, 0.05 * 32);
+  const v1::JobResult capped =
+      RunIo("ssd_io { block_kib: 4 queue_depth: 32 duration_s: 0.01 commands: 100 span_gib: 2 } system { ssd_offload {} }");
+  EXPECT_EQ(capped.ssd_io().commands(), 100u);
+  EXPECT_LT(capped.simulated_seconds(), 0.01);
+}
+
+// precondition: false: nothing was ever written, so every read is a mapping
+// miss the controller answers from its table: no flash read, only the NVMe
+// control plane (~6 us, nvme_interface.h), far below one array read (37 us).
+TEST(SsdDriveTest, ReadsOfAFreshDriveAreMappingMisses) {
+  const v1::JobResult r = RunIo(
+      "ssd_io { block_kib: 4 queue_depth: 1 commands: 200 precondition: false span_gib: 1 } system { ssd_offload {} }");
+  EXPECT_EQ(r.ssd_io().read().count(), 200u);
+  EXPECT_EQ(r.ssd_io().errors(), 0u);
+  EXPECT_LT(r.ssd_io().read().max_us(), 15);
+  ASSERT_GE(r.utilization_size(), 1);
+  EXPECT_EQ(r.utilization(0).resource(), "flash_channels");
+  EXPECT_EQ(r.utilization(0).bytes_per_second(), 0);
+}
+
+// A datasheet drive's own numbers reach the latency. QD 1 random 16 KiB
+// reads on an MLC drive with read_us 50 / 90 (LSB / MSB, each half the
+// pages): the mean is 70 us of array read + 16 KiB over a 400 MT/s x 8-bit
+// channel (40.96 us) + the control plane; polling removes the interrupt's
+// 2 us and the MSI-X write's 0.25 us, and adds the poll's 0.2 us. Raising MSB to 130 us adds 20 us to the mean.
+TEST(SsdDriveTest, ADatasheetDrivesTimesReachTheLatency) {
+  const std::string drive =
+      "channels: 2 chips_per_channel: 1 planes_per_die: 2 blocks_per_plane: 512 pages_per_block: 256 "
+      "cell_type: CELL_MLC channel_mts: 400 ecc: DRIVE_ECC_NONE";
+  auto run = [&](const std::string& extra) {
+    return RunIo(absl::StrCat("ssd_io { block_kib: 16 queue_depth: 1 commands: 2000 span_gib: 0.5 } system { ",
+                            "ssd_offload { drive { ", drive, " ", extra, " } } }"));
+  };
+  const v1::JobResult base = run("read_us: [50, 90]");
+  const v1::JobResult slow_msb = run("read_us: [50, 130]");
+  const v1::JobResult polled = run("read_us: [50, 90] completion: HOST_COMPLETION_POLLING");
+  const double flash_us = 70 + 16384 / 400e6 * 1e6;
+  const double mean = base.ssd_io().read().mean_us();
+  std::printf("MLC datasheet drive, QD 1 16 KiB reads: mean %.2f us (flash %.2f us), MSB 130 us: %.2f, polling %.2f\n",
+              mean, flash_us, slow_msb.ssd_io().read().mean_us(), polled.ssd_io().read().mean_us());
+  EXPECT_GT(mean, flash_us);
+  EXPECT_LT(mean, flash_us + 12);
+  EXPECT_NEAR(slow_msb.ssd_io().read().mean_us() - mean, 20, 2);  // half the reads are MSB: +40 us x 0.5
+  EXPECT_NEAR(mean - polled.ssd_io().read().mean_us(), 2.05, 0.05);
+}
+
+// PAGE and STREAM fidelity agree within 2% on request counts, mean and p99
+// latency for every pattern, on the default drive (two dies per channel) and
+// on one with a single die per channel (where reads do stream).
+TEST(SsdDriveTest, PageAndStreamAgreeOnEveryPattern) {
+  const char* patterns[] = {
+      "pattern: RANDOM block_kib: 4 queue_depth: 32",
+      "pattern: RANDOM block_kib: 16 queue_depth: 8",
+      "pattern: SEQUENTIAL block_kib: 128 queue_depth: 32",
+      "pattern: SEQUENTIAL block_kib: 16 queue_depth: 4 write_fraction: 1",
+      "pattern: RANDOM block_kib: 16 queue_depth: 8 write_fraction: 1",
+      "pattern: RANDOM block_kib: 8 queue_depth: 16 write_fraction: 0.3",
+  };
+  for (const char* drive : {"", "drive { chips_per_channel: 1 }"}) {
+    for (const char* pattern : patterns) {
+      auto at = [&](const char* fidelity) {
+        return RunIo(absl::StrCat("ssd_io { ", pattern, " duration_s: 0.01 span_gib: 2 } system { ssd_offload { ",
+                                drive, " } } simulation { fidelity: ", fidelity, " }"));
+      };
+      const v1::JobResult page = at("PAGE");
+      const v1::JobResult stream = at("STREAM");
+      SCOPED_TRACE(absl::StrCat(pattern, " ", drive));
+      const auto& p = page.ssd_io();
+      const auto& s = stream.ssd_io();
+      ASSERT_GT(p.commands(), 10u);
+      EXPECT_NEAR(static_cast<double>(s.commands()), static_cast<double>(p.commands()), 0.02 * p.commands());
+      EXPECT_NEAR(s.all().mean_us(), p.all().mean_us(), 0.02 * p.all().mean_us());
+      EXPECT_NEAR(s.all().p99_us(), p.all().p99_us(), 0.02 * p.all().p99_us());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace strata::coordinator

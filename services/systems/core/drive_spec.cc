@@ -1,0 +1,224 @@
+#include "services/systems/core/drive_spec.h"
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/systems/core/spec_fields.h"
+#include "strata/sim/status_macros.h"
+
+namespace strata::systems {
+
+namespace {
+
+using sim::SimTime;
+
+double Us(SimTime t) { return t.ToSeconds() * 1e6; }
+
+uint32_t BitsOf(v1::CellType cell) {
+  switch (cell) {
+    case v1::CELL_SLC: return 1;
+    case v1::CELL_MLC: return 2;
+    case v1::CELL_QLC: return 4;
+    default: return 3;  // CELL_TLC, and unset: AiF's TLC
+  }
+}
+
+absl::Status CheckPerPageType(std::string_view path, const char* name,
+                              const google::protobuf::RepeatedField<double>& times, uint32_t bits) {
+  if (times.empty()) return absl::OkStatus();
+  const std::string field = absl::StrCat(std::string(path), ".", name);
+  if (static_cast<uint32_t>(times.size()) != bits) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " has ", times.size(), " entries; allowed: none, or ", bits,
+                                                   " (one per page type of the cell, LSB first)"));
+  }
+  for (int i = 0; i < times.size(); ++i) {
+    if (!(times[i] >= 1e-3 && times[i] <= 1e5)) {
+      return Invalid(absl::StrCat(field, "[", i, "]"), times[i], "1e-3 to 1e5 us");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<Parameter> DriveParameters(std::string_view prefix_name) {
+  const std::string p = std::string(prefix_name) + ".";
+  const nand::NandConfig n = nand::AifDefaultNandConfig();
+  const controller::NvmeConfig nvme;
+  const controller::SsdControllerConfig ctrl;
+  const controller::FtlConfig ftl;
+  return {
+      {p + "channels", "", static_cast<double>(n.geometry.channels), 1, 64, "AiF: 8 channels (REFERENCE.md)"},
+      {p + "chips_per_channel", "", static_cast<double>(n.geometry.dies_per_channel), 1, 16,
+       "AiF: 2 chips per channel (REFERENCE.md)"},
+      {p + "dies_per_chip", "", 1, 1, 16,
+       "AiF: one die per chip; chips_per_channel x dies_per_chip share the channel's bus and are at most 16"},
+      {p + "planes_per_die", "", static_cast<double>(n.geometry.planes_per_die), 1, 16,
+       "AiF: 4 planes per chip (REFERENCE.md)"},
+      {p + "blocks_per_plane", "", static_cast<double>(n.geometry.blocks_per_plane), 1, 1e6,
+       "assumption: 1366 blocks give AiF's 1 TB (nand_config.h)"},
+      Parameter::Rule(p + "pages_per_block", "", "1 to 16384, a multiple of the cell's bits",
+                      absl::StrCat(n.geometry.pages_per_block()),
+                      "assumption: 256 wordlines (64 layers x 4 strings) x 3 bits, a typical 3D TLC block "
+                      "(nand_config.h)"),
+      Parameter::Rule(p + "page_kib", "KiB", "4 to 64, a multiple of 4 (the 4 KiB LBA)",
+                      absl::StrCat(n.geometry.page_bytes / 1024), "AiF: 16 KiB pages (REFERENCE.md)"),
+      Parameter::Rule(p + "cell_type", "", "CELL_SLC, CELL_MLC, CELL_TLC, CELL_QLC", "CELL_TLC",
+                      "AiF: TLC (REFERENCE.md)"),
+      Parameter::Rule(p + "read_us", "us",
+                      "empty, or one time per page type of the cell (LSB first), each 1e-3 to 1e5",
+                      "empty: the phase model (AiF's TLC: 37, 46, 37 us)",
+                      "a datasheet's tR per page type; AiF's measured phases otherwise (nand_config.h)"),
+      Parameter::Rule(p + "program_us", "us", "empty, or one time per page type of the cell, each 1e-3 to 1e5",
+                      absl::StrCat("empty: ", Us(n.timing.program), " each"),
+                      "REFERENCE.md 3D NAND: typical TLC tPROG 300-700 us (midpoint)"),
+      {p + "erase_us", "us", Us(n.timing.erase), 1e-3, 1e5,
+       "REFERENCE.md 3D NAND: typical TLC tBERS 3-5 ms (midpoint)"},
+      {p + "program_suspend_us", "us", Us(n.timing.program_suspend), 1e-3, 1e4,
+       "*typical* assumption: vendor TLC parts list suspend latencies of tens of us (nand_config.h)"},
+      {p + "erase_suspend_us", "us", Us(n.timing.erase_suspend), 1e-3, 1e4,
+       "*typical* assumption, as program_suspend_us (nand_config.h)"},
+      {p + "suspend_resume_us", "us", Us(n.timing.suspend_resume), 1e-3, 1e4,
+       "*typical* assumption (nand_config.h)"},
+      {p + "channel_mts", "MT/s", static_cast<double>(n.bus.mega_transfers_per_s), 1, 100000,
+       "AiF: ONFI 2.0 GB/s on an 8-bit bus"},
+      Parameter::Rule(p + "channel_width_bits", "bits", "8 or 16", "8",
+                      "ONFI / Toggle: 8-bit DQ bus (x16 parts exist)"),
+      Parameter::Rule(p + "ecc", "", "DRIVE_ECC_ON_DIE, DRIVE_ECC_LDPC, DRIVE_ECC_NONE", "DRIVE_ECC_ON_DIE",
+                      "AiF: ECCLITE on every chip, 1 KiB codewords, 6.4 GB/s (nand_config.h)"),
+      {p + "pcie_generation", "", static_cast<double>(nvme.pcie.generation), 1, 5, "AiF: PCIe 4.0 x4 (pcie_link.h)"},
+      Parameter::Rule(p + "pcie_lanes", "", "1, 2, 4, 8, 16", absl::StrCat(nvme.pcie.lanes),
+                      "AiF: PCIe 4.0 x4 (pcie_link.h)"),
+      Parameter::Rule(p + "pcie_max_payload_bytes", "B", "a power of two, 128 to 4096",
+                      absl::StrCat(nvme.pcie.max_payload_bytes),
+                      "*typical*: the MPS host BIOSes set; with 26 B per TLP, 91% of the raw rate (pcie_link.h)"),
+      Parameter::Rule(p + "nvme_queues", "", "1 (one I/O queue pair is modelled)", "1",
+                      "one host thread submits the job's I/O, as fio with one job does"),
+      {p + "nvme_queue_depth", "", static_cast<double>(nvme.sq_depth), 2, 65536,
+       "Linux nvme driver: io_queue_depth = 1024"},
+      {p + "host_submit_us", "us", Us(nvme.host_submit), 1e-3, 1e4,
+       "*typical*: Yang et al., FAST'12, several us of OS overhead per I/O (nvme_interface.h)"},
+      Parameter::Rule(p + "completion", "", "HOST_COMPLETION_INTERRUPT, HOST_COMPLETION_POLLING",
+                      "HOST_COMPLETION_INTERRUPT", "Linux's default completion path"),
+      {p + "interrupt_us", "us", Us(nvme.interrupt_handling), 1e-3, 1e4,
+       "*typical*: IRQ, ISR and wake-up, a few us on Linux (Yang et al., FAST'12)"},
+      {p + "poll_detect_us", "us", Us(nvme.poll_detect), 1e-3, 1e4, "*typical* assumption (nvme_interface.h)"},
+      {p + "firmware_per_command_us", "us", Us(ctrl.ftl_per_command), 1e-3, 1e4,
+       "*typical* assumption: FTL translation per command (ssd_controller.h)"},
+      {p + "over_provisioning", "", ftl.over_provisioning, 1e-3, 0.5,
+       "the \"7%\" class of client SSDs (spare as a fraction of physical pages)"},
+      Parameter::Rule(p + "gc_policy", "", "GC_POLICY_GREEDY, GC_POLICY_COST_BENEFIT", "GC_POLICY_GREEDY",
+                      "greedy: the usual page-mapped FTL's victim choice (ftl_config.h)"),
+      {p + "gc_free_blocks", "", static_cast<double>(ftl.gc_free_block_threshold), 1, 1000,
+       "assumption: PageFtl's default threshold (ftl_config.h)"},
+  };
+}
+
+absl::Status NormalizeDrive(std::string_view path, v1::DriveSpec* d) {
+  // ApplyParameters takes the fields below the message it is given.
+  std::vector<Parameter> own = DriveParameters("x");
+  for (Parameter& p : own) p.field = p.field.substr(2);
+  RETURN_IF_ERROR(ApplyParameters(own, path, d));
+  const nand::NandConfig n = nand::AifDefaultNandConfig();
+  const controller::NvmeConfig nvme;
+  if (d->cell_type() == v1::CELL_TYPE_UNSPECIFIED) d->set_cell_type(v1::CELL_TLC);
+  const uint32_t bits = BitsOf(d->cell_type());
+  if (d->pages_per_block() == 0) d->set_pages_per_block(static_cast<int32_t>(n.geometry.pages_per_block()));
+  if (d->page_kib() == 0) d->set_page_kib(static_cast<int32_t>(n.geometry.page_bytes / 1024));
+  if (d->channel_width_bits() == 0) d->set_channel_width_bits(8);
+  if (d->ecc() == v1::DRIVE_ECC_UNSPECIFIED) d->set_ecc(v1::DRIVE_ECC_ON_DIE);
+  if (d->pcie_lanes() == 0) d->set_pcie_lanes(static_cast<int32_t>(nvme.pcie.lanes));
+  if (d->pcie_max_payload_bytes() == 0) d->set_pcie_max_payload_bytes(static_cast<int32_t>(nvme.pcie.max_payload_bytes));
+  if (d->nvme_queues() == 0) d->set_nvme_queues(1);
+  if (d->completion() == v1::HOST_COMPLETION_UNSPECIFIED) d->set_completion(v1::HOST_COMPLETION_INTERRUPT);
+  if (d->gc_policy() == v1::GC_POLICY_UNSPECIFIED) d->set_gc_policy(v1::GC_POLICY_GREEDY);
+  const std::string at(path);
+  if (d->chips_per_channel() * d->dies_per_chip() > 16) {
+    return absl::InvalidArgumentError(absl::StrCat(at, ".chips_per_channel x dies_per_chip = ",
+                                                   d->chips_per_channel() * d->dies_per_chip(),
+                                                   "; allowed: at most 16 dies on a channel"));
+  }
+  if (d->pages_per_block() < 1 || d->pages_per_block() > 16384 || d->pages_per_block() % bits != 0) {
+    return Invalid(at + ".pages_per_block", d->pages_per_block(),
+                   absl::StrCat("1 to 16384, a multiple of ", bits, " (the cell's bits)"));
+  }
+  if (d->page_kib() < 4 || d->page_kib() > 64 || d->page_kib() % 4 != 0) {
+    return Invalid(at + ".page_kib", d->page_kib(), "4 to 64, a multiple of 4 (the 4 KiB LBA)");
+  }
+  RETURN_IF_ERROR(CheckPerPageType(at, "read_us", d->read_us(), bits));
+  RETURN_IF_ERROR(CheckPerPageType(at, "program_us", d->program_us(), bits));
+  if (d->channel_width_bits() != 8 && d->channel_width_bits() != 16) {
+    return Invalid(at + ".channel_width_bits", d->channel_width_bits(), "8 or 16");
+  }
+  const int lanes = d->pcie_lanes();
+  if (lanes != 1 && lanes != 2 && lanes != 4 && lanes != 8 && lanes != 16) {
+    return Invalid(at + ".pcie_lanes", lanes, "1, 2, 4, 8, 16");
+  }
+  const int mps = d->pcie_max_payload_bytes();
+  if (mps < 128 || mps > 4096 || (mps & (mps - 1)) != 0) {
+    return Invalid(at + ".pcie_max_payload_bytes", mps, "a power of two, 128 to 4096");
+  }
+  if (d->nvme_queues() != 1) {
+    return Invalid(at + ".nvme_queues", d->nvme_queues(), "1 (one I/O queue pair is modelled)");
+  }
+  return absl::OkStatus();
+}
+
+void ApplyDriveToNand(const v1::DriveSpec& d, nand::NandConfig* c) {
+  nand::NandGeometry& g = c->geometry;
+  if (d.channels() > 0) g.channels = static_cast<uint32_t>(d.channels());
+  if (d.chips_per_channel() > 0 || d.dies_per_chip() > 0) {
+    const uint32_t chips = d.chips_per_channel() > 0 ? static_cast<uint32_t>(d.chips_per_channel()) : g.dies_per_channel;
+    g.dies_per_channel = chips * static_cast<uint32_t>(std::max(d.dies_per_chip(), 1));
+  }
+  if (d.planes_per_die() > 0) g.planes_per_die = static_cast<uint32_t>(d.planes_per_die());
+  if (d.blocks_per_plane() > 0) g.blocks_per_plane = static_cast<uint32_t>(d.blocks_per_plane());
+  if (d.cell_type() != v1::CELL_TYPE_UNSPECIFIED) {
+    const uint32_t pages = g.pages_per_block();
+    g.bits_per_cell = BitsOf(d.cell_type());
+    g.wordlines_per_block = pages / g.bits_per_cell;
+  }
+  if (d.pages_per_block() > 0) g.wordlines_per_block = static_cast<uint32_t>(d.pages_per_block()) / g.bits_per_cell;
+  if (d.page_kib() > 0) g.page_bytes = static_cast<uint32_t>(d.page_kib()) * 1024;
+  nand::NandTiming& t = c->timing;
+  for (int i = 0; i < d.read_us_size() && i < 4; ++i) t.read_by_page_type[i] = SimTime::FromMicroseconds(d.read_us(i));
+  for (int i = 0; i < d.program_us_size() && i < 4; ++i) {
+    t.program_by_page_type[i] = SimTime::FromMicroseconds(d.program_us(i));
+  }
+  if (d.erase_us() > 0) t.erase = SimTime::FromMicroseconds(d.erase_us());
+  if (d.program_suspend_us() > 0) t.program_suspend = SimTime::FromMicroseconds(d.program_suspend_us());
+  if (d.erase_suspend_us() > 0) t.erase_suspend = SimTime::FromMicroseconds(d.erase_suspend_us());
+  if (d.suspend_resume_us() > 0) t.suspend_resume = SimTime::FromMicroseconds(d.suspend_resume_us());
+  if (d.channel_mts() > 0) c->bus.mega_transfers_per_s = static_cast<uint32_t>(d.channel_mts());
+  if (d.channel_width_bits() > 0) c->bus.bus_width_bytes = static_cast<uint32_t>(d.channel_width_bits()) / 8;
+  switch (d.ecc()) {
+    case v1::DRIVE_ECC_ON_DIE: c->ecc.kind = nand::EccKind::kEccLite; break;
+    case v1::DRIVE_ECC_LDPC: c->ecc.kind = nand::EccKind::kLdpc; break;
+    case v1::DRIVE_ECC_NONE: c->ecc.kind = nand::EccKind::kNone; break;
+    default: break;
+  }
+}
+
+void ApplyDriveToNvme(const v1::DriveSpec& d, controller::NvmeConfig* c) {
+  if (d.pcie_generation() > 0) c->pcie.generation = static_cast<uint32_t>(d.pcie_generation());
+  if (d.pcie_lanes() > 0) c->pcie.lanes = static_cast<uint32_t>(d.pcie_lanes());
+  if (d.pcie_max_payload_bytes() > 0) c->pcie.max_payload_bytes = static_cast<uint32_t>(d.pcie_max_payload_bytes());
+  if (d.nvme_queue_depth() > 0) c->sq_depth = static_cast<uint32_t>(d.nvme_queue_depth());
+  if (d.host_submit_us() > 0) c->host_submit = SimTime::FromMicroseconds(d.host_submit_us());
+  if (d.completion() == v1::HOST_COMPLETION_POLLING) c->completion = controller::CompletionMode::kPolling;
+  if (d.completion() == v1::HOST_COMPLETION_INTERRUPT) c->completion = controller::CompletionMode::kInterrupt;
+  if (d.interrupt_us() > 0) c->interrupt_handling = SimTime::FromMicroseconds(d.interrupt_us());
+  if (d.poll_detect_us() > 0) c->poll_detect = SimTime::FromMicroseconds(d.poll_detect_us());
+}
+
+void ApplyDriveToController(const v1::DriveSpec& d, controller::SsdControllerConfig* c) {
+  if (d.firmware_per_command_us() > 0) c->ftl_per_command = SimTime::FromMicroseconds(d.firmware_per_command_us());
+  if (d.over_provisioning() > 0) c->ftl.over_provisioning = d.over_provisioning();
+  if (d.gc_policy() == v1::GC_POLICY_COST_BENEFIT) c->ftl.gc_policy = controller::GcPolicy::kCostBenefit;
+  if (d.gc_policy() == v1::GC_POLICY_GREEDY) c->ftl.gc_policy = controller::GcPolicy::kGreedy;
+  if (d.gc_free_blocks() > 0) c->ftl.gc_free_block_threshold = static_cast<uint32_t>(d.gc_free_blocks());
+}
+
+}  // namespace strata::systems
