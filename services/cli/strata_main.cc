@@ -1,7 +1,7 @@
 // strata: the command-line front end.
 //
 //   strata run JOB.textproto [--output results.json] [--csv results.csv]
-//              [--partitions N] [--sync window|null] [--seed S]
+//              [--partitions N|auto] [--sync window|null] [--seed S]
 //   strata models
 //   strata describe [SYSTEM] [--format text|json]
 //   strata submit JOB.textproto [--server HOST:PORT] [--watch]
@@ -27,6 +27,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -44,6 +45,7 @@
 #include "results/result_columns.h"
 #include "strata/common/command_line.h"
 #include "strata/common/rpc_security_flags.h"
+#include "strata/sim/partitioner.h"
 #include "strata/v1/job_service.grpc.pb.h"
 #include "services/systems/job/job_metrics.h"
 #include "prometheus/exposer.h"
@@ -54,7 +56,35 @@ ABSL_FLAG(std::string, output, "", "run, watch, submit --watch: write the result
 ABSL_FLAG(std::string, csv, "",
           "run, watch, submit --watch: write the result as one CSV row (with header) to this file; "
           "sweep: the sweep's CSV (default sweep.csv)");
-ABSL_FLAG(int, partitions, 0, "override simulation.partitions (1 to 256)");
+// --partitions: a count or "auto", checked when the flags are parsed (a bad
+// value exits 2 before any file is read).
+struct PartitionsFlag {
+  int count = 0;  // 0: the spec's own
+  bool automatic = false;
+};
+bool AbslParseFlag(absl::string_view text, PartitionsFlag* flag, std::string* error) {
+  if (text.empty()) {
+    *flag = {};
+    return true;
+  }
+  if (text == "auto") {
+    *flag = {0, true};
+    return true;
+  }
+  int n = 0;
+  if (!absl::SimpleAtoi(text, &n) || n < 1 || n > strata::sim::kMaxPartitions) {
+    *error = absl::StrCat("allowed: 1 to ", strata::sim::kMaxPartitions, " or auto");
+    return false;
+  }
+  *flag = {n, false};
+  return true;
+}
+std::string AbslUnparseFlag(const PartitionsFlag& flag) {
+  return flag.automatic ? "auto" : flag.count == 0 ? "" : absl::StrCat(flag.count);
+}
+ABSL_FLAG(PartitionsFlag, partitions, PartitionsFlag{},
+          "override simulation.partitions: 1 to 256, or auto (a pilot run picks the count and the cuts for this "
+          "machine's cores: simulation.auto_partitions)");
 ABSL_FLAG(std::string, sync, "", "override simulation.sync: window | null");
 ABSL_FLAG(std::string, fidelity, "", "override simulation.fidelity: page | stream");
 ABSL_FLAG(uint64_t, seed, 0, "override simulation.seed");
@@ -215,6 +245,7 @@ void PrintRunLine(const JobResult& r) {
                 r.blocked_fraction() > 0.5 ? " (short lookahead for these events: fewer partitions may run faster)"
                                            : "");
   }
+  if (!r.partition_choice().empty()) std::printf("  %s\n", r.partition_choice().c_str());
   std::printf("  digest %s\n", r.digest().c_str());
 }
 
@@ -248,7 +279,12 @@ int RunCommand(const std::string& path) {
   auto spec = strata::coordinator::LoadJobSpec(path);
   if (!spec.ok()) return Fail(spec.status());
   auto* sim = spec->mutable_simulation();
-  if (absl::GetFlag(FLAGS_partitions) != 0) sim->set_partitions(absl::GetFlag(FLAGS_partitions));
+  if (const PartitionsFlag partitions = absl::GetFlag(FLAGS_partitions); partitions.automatic) {
+    sim->set_auto_partitions(true);
+  } else if (partitions.count != 0) {
+    sim->set_partitions(partitions.count);
+    sim->set_auto_partitions(false);
+  }
   if (absl::GetFlag(FLAGS_seed) != 0) sim->set_seed(absl::GetFlag(FLAGS_seed));
   const std::string sync = absl::GetFlag(FLAGS_sync);
   if (sync == "window") sim->set_sync(strata::v1::WINDOW);
@@ -590,7 +626,7 @@ int DescribeCommand(const std::string& system) {
 int main(int argc, char** argv) {
   strata::partition::SelectPollingEngine();  // before any gRPC call (submit, watch, sweep --submit)
   std::vector<char*> args = strata::ParseCommandLineOrExit(argc, argv, "strata",
-      "strata run JOB.textproto [--output F.json] [--csv F.csv] [--partitions N] [--sync window|null] [--seed S]\n"
+      "strata run JOB.textproto [--output F.json] [--csv F.csv] [--partitions N|auto] [--sync window|null] [--seed S]\n"
       "  strata models\n"
       "  strata describe [SYSTEM] [--format text|json]   (every parameter: default, unit, range, source)\n"
       "  strata submit JOB.textproto [--server HOST:PORT] [--watch] [--request_id KEY]\n"

@@ -60,6 +60,10 @@ absl::Status CheckOptions(const RunOptions& o) {
   if (o.sample_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("sample_interval must be >= 0 (0: sample between every batch)");
   }
+  if (o.stop_after_events != 0 && o.partitions != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("stop_after_events = ", o.stop_after_events, " with partitions = ",
+                                                   o.partitions, "; a pilot run needs partitions = 1"));
+  }
   if (o.plan && (o.plan->partition_count != o.partitions)) {
     return absl::InvalidArgumentError(absl::StrCat("plan.partition_count = ", o.plan->partition_count,
                                                    " but partitions = ", o.partitions, "; they must match"));
@@ -160,6 +164,7 @@ void RunPartition(PartitionCore& core, Transport& transport, const LookaheadTabl
         transport.Abort();
         break;
       }
+      if (core.stopped()) break;  // a pilot run: one partition, nobody waits
     }
   }
   core.Sample();  // the final state, for live metrics
@@ -241,6 +246,7 @@ absl::StatusOr<std::unique_ptr<PartitionRunner>> PartitionRunner::Create(Simulat
     core_of[p] = static_cast<int>(st.cores.size());
     st.cores.push_back(std::make_unique<PartitionCore>(p, plan.partition_count, options.event_set, sim, &st.meshes));
     st.cores.back()->set_cancel(options.cancel);
+    st.cores.back()->set_stop_after_events(options.stop_after_events);
     if (runner->options_.on_sample) {  // the runner's copy outlives this call
       st.cores.back()->set_sampler(&runner->options_.on_sample, absl::ToChronoNanoseconds(options.sample_interval));
     }
@@ -293,6 +299,23 @@ uint64_t PartitionRunner::local_committed_events() const {
   return n;
 }
 
+std::vector<std::pair<ComponentId, uint64_t>> PartitionRunner::local_events_by_component() const {
+  std::vector<std::pair<ComponentId, uint64_t>> events;
+  events.reserve(local_components_.size());
+  for (const auto& core : state_->cores) {
+    for (ComponentId id : core->local_components()) events.emplace_back(id, core->HandledEvents(id));
+  }
+  std::sort(events.begin(), events.end());
+  return events;
+}
+
+bool PartitionRunner::stopped() const {
+  for (const auto& core : state_->cores) {
+    if (core->stopped()) return true;
+  }
+  return false;
+}
+
 std::vector<std::pair<ComponentId, uint64_t>> PartitionRunner::FinishAndDigest(SimTime global_final_time) {
   // Every clock at the global final time, so end-of-run statistics do not
   // depend on the partitioning; components in id order.
@@ -330,6 +353,9 @@ absl::StatusOr<RunResult> Run(Simulation& sim, const RunOptions& options) {
   result.partitions = (*runner)->stats();
   result.committed_events = (*runner)->local_committed_events();
   result.final_time = (*runner)->local_final_time();
+  result.stopped = (*runner)->stopped();
+  result.events_by_component.assign(sim.size(), 0);
+  for (const auto& [id, events] : (*runner)->local_events_by_component()) result.events_by_component[id] = events;
   std::vector<uint64_t> digests;
   digests.reserve(sim.size());
   for (const auto& [id, digest] : (*runner)->FinishAndDigest(result.final_time)) digests.push_back(digest);

@@ -174,9 +174,16 @@ bool PartitionCore::ProcessBefore(SimTime bound) {
     }
     current_port_ = e.port;
     target->Handle(e);
+    ++target->context_->handled_events_;
     ++committed_;
     if (failed_) [[unlikely]] return false;
-    if ((committed_ & 0xFFF) == 0) Publish();
+    if ((committed_ & 0xFFF) == 0) {
+      Publish();
+      if (committed_ >= stop_after_events_) [[unlikely]] {
+        stopped_ = true;
+        break;
+      }
+    }
   }
   current_port_ = kNoArrival;
   if (committed_ > 0) last_event_time_ = now_;
@@ -229,6 +236,11 @@ bool PartitionCore::LivePromise(ComponentId component, PortId port, SimTime* unt
   *until = promises[port].until;
   *lapses_on = promises[port].lapses_on;
   return true;
+}
+
+uint64_t PartitionCore::HandledEvents(ComponentId id) const {
+  const Component* c = by_id_[id];
+  return c == nullptr ? 0 : c->context_->handled_events_;
 }
 
 void PartitionCore::Publish() {

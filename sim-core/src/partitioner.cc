@@ -3,14 +3,30 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace strata::sim {
 
-absl::StatusOr<PartitionPlan> PartitionByGroup(const Simulation& sim, int partitions) {
+int PartitionUnits(const Simulation& sim) {
+  int units = 0;
+  absl::flat_hash_set<std::string> groups;
+  for (ComponentId id = 0; id < sim.size(); ++id) {
+    const std::string& group = sim.group(id);
+    if (group.empty() || groups.insert(group).second) ++units;
+  }
+  return units;
+}
+
+absl::StatusOr<PartitionPlan> PartitionByGroup(const Simulation& sim, int partitions,
+                                               const std::vector<double>& weights) {
   if (partitions < 1 || partitions > kMaxPartitions) {
     return absl::InvalidArgumentError(
         absl::StrCat("partitions = ", partitions, "; allowed: 1 to ", kMaxPartitions));
+  }
+  if (!weights.empty() && weights.size() != sim.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("weights has ", weights.size(), " entries; the graph has ", sim.size(), " components"));
   }
   // A unit is a group (all its members) or one ungrouped component. Units are
   // listed in order of their first component, which keeps the plan a pure
@@ -33,7 +49,7 @@ absl::StatusOr<PartitionPlan> PartitionByGroup(const Simulation& sim, int partit
       u = it->second;
     }
     units[u].members.push_back(id);
-    units[u].weight += sim.component(id).PartitionWeight();
+    units[u].weight += weights.empty() ? sim.component(id).PartitionWeight() : weights[id];
   }
   // Longest processing time first: heaviest unit to the lightest partition.
   std::vector<size_t> order(units.size());

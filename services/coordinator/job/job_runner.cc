@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 
+#include "services/systems/job/partition_choice.h"
 #include "services/systems/ssd_offload/ssd_io_job.h"
 #include "strata/sim/engine.h"
 #include "strata/sim/status_macros.h"
@@ -30,11 +33,29 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
     };
   }
   if (on_model) options.on_sample = systems::ModelSampler(*job.sim, std::move(on_model));
-  ASSIGN_OR_RETURN(const sim::RunResult run, sim::Run(*job.sim, options));
-  const RunSummary summary{run.final_time, run.committed_events, run.wall_seconds, run.digest_hex(),
-                           options.partitions, options.sync, run.partitions};
+  std::string partition_choice;
+  std::optional<sim::RunResult> run;
+  if (spec.simulation().auto_partitions()) {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    ASSIGN_OR_RETURN(systems::PartitionChoice choice, systems::ChoosePartitions(spec, options, cores));
+    partition_choice = std::move(choice.reason);
+    if (choice.finished_run) {  // the job ended inside the pilot: that run is the result
+      job = std::move(*choice.finished_job);
+      run = std::move(choice.finished_run);
+      options.partitions = 1;
+    } else {
+      options.partitions = choice.partitions;
+      options.plan = std::move(choice.plan);
+    }
+  }
+  if (!run) {
+    ASSIGN_OR_RETURN(run, sim::Run(*job.sim, options));
+  }
+  const RunSummary summary{run->final_time, run->committed_events, run->wall_seconds, run->digest_hex(),
+                           options.partitions, options.sync, run->partitions};
   auto result = ResultFromFigures(spec, job, ExtractFigures(job, [](sim::ComponentId) { return true; }), summary);
   if (result.ok() && job.finish_result) job.finish_result(&*result);
+  if (result.ok()) result->set_partition_choice(partition_choice);
   return result;
 }
 

@@ -115,6 +115,12 @@ class PartitionCore {
   const std::vector<ComponentId>& local_components() const { return local_ids_; }
   void Publish();  // copies counters into live(); checks for cancellation
   void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+  // RunOptions::stop_after_events: ProcessBefore stops at the first
+  // multiple of 4096 events at or past `events`, and stopped() turns true.
+  void set_stop_after_events(uint64_t events) { stop_after_events_ = events == 0 ? UINT64_MAX : events; }
+  bool stopped() const { return stopped_; }
+  // Events a local component has handled so far (0 if not local).
+  uint64_t HandledEvents(ComponentId id) const;
   // RunOptions::on_sample, called from Publish when `interval` has passed
   // since the last call; Sample() calls it now (the final sample).
   void set_sampler(const std::function<void(PartitionId, const std::vector<ComponentId>&)>* sampler,
@@ -145,6 +151,8 @@ class PartitionCore {
   uint64_t pending_ = 0;
   bool failed_ = false;
   const std::atomic<bool>* cancel_ = nullptr;
+  uint64_t stop_after_events_ = UINT64_MAX;
+  bool stopped_ = false;
   const std::function<void(PartitionId, const std::vector<ComponentId>&)>* sampler_ = nullptr;
   std::chrono::nanoseconds sample_interval_{0};
   std::chrono::steady_clock::time_point next_sample_{};

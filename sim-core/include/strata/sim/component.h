@@ -111,6 +111,9 @@ class alignas(64) Context {
     PortId lapses_on = kSelfPort;
   };
   std::vector<Promise> promises_;
+  // Events handled: the component's share of the work, which the
+  // partition planner balances (RunResult::events_by_component).
+  uint64_t handled_events_ = 0;
   ComponentId id_ = 0;
   uint64_t sequence_ = 0;
   RandomStream random_;

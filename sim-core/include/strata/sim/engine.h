@@ -104,6 +104,11 @@ struct RunOptions {
   // Set to true (from any thread) to stop the run: it returns CANCELLED
   // within a few thousand events per partition.
   const std::atomic<bool>* cancel = nullptr;
+  // A pilot run: stop once this many events have run (at the first
+  // multiple of 4096 at or past it), with events still pending, and
+  // report RunResult::stopped. 0: run to the end. One partition only, so
+  // where it stops is a pure function of the job.
+  uint64_t stop_after_events = 0;
 };
 
 // What keeping a run's partitions in step cost, from their statistics.
@@ -124,6 +129,11 @@ struct RunResult {
   double wall_seconds = 0;
   SyncAlgorithm sync = SyncAlgorithm::kWindow;
   std::vector<PartitionStats> partitions;
+  // Events each component handled, by id: the load a partition planner
+  // balances (PartitionByGroup's weights).
+  std::vector<uint64_t> events_by_component;
+  // True when stop_after_events ended the run with events pending.
+  bool stopped = false;
   std::string digest_hex() const;
   double committed_events_per_second() const {
     return wall_seconds > 0 ? static_cast<double>(committed_events) / wall_seconds : 0;
@@ -158,6 +168,9 @@ class PartitionRunner {
   std::vector<PartitionStats> stats() const;
   SimTime local_final_time() const;           // latest event committed here
   uint64_t local_committed_events() const;
+  // Events each local component handled: (id, events) in id order.
+  std::vector<std::pair<ComponentId, uint64_t>> local_events_by_component() const;
+  bool stopped() const;  // a local partition hit stop_after_events
   // Calls Finish on the local components with clocks at `global_final_time`
   // and returns (component id, digest) in id order. CombineDigest of every
   // process's pairs, in id order, gives the run's digest.

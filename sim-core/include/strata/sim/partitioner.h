@@ -23,8 +23,15 @@ struct PartitionPlan {
   std::vector<PartitionId> partition_of;  // by ComponentId
 };
 
-// Errors: partitions outside [1, kMaxPartitions].
-absl::StatusOr<PartitionPlan> PartitionByGroup(const Simulation& sim, int partitions);
+// `weights` (by component id, or empty) replaces each component's
+// PartitionWeight(): a pilot run's events per component
+// (RunResult::events_by_component) balance the work actually done.
+// Errors: partitions outside [1, kMaxPartitions]; weights of the wrong size.
+absl::StatusOr<PartitionPlan> PartitionByGroup(const Simulation& sim, int partitions,
+                                               const std::vector<double>& weights = {});
+
+// Groups and ungrouped components: the most partitions a plan can fill.
+int PartitionUnits(const Simulation& sim);
 
 // Smallest link or mesh latency from partition i to partition j (i != j);
 // SimTime::Infinite() where no link joins them. This is the lookahead.

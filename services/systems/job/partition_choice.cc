@@ -1,0 +1,98 @@
+#include "services/systems/job/partition_choice.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/systems/job/build_job.h"
+#include "strata/sim/partitioner.h"
+#include "strata/sim/status_macros.h"
+
+namespace strata::systems {
+namespace {
+
+// The options every pilot shares with the real run: what makes the run
+// the same run. Progress and sampling hooks stay with the real run.
+sim::RunOptions PilotOptions(const sim::RunOptions& options) {
+  sim::RunOptions pilot;
+  pilot.seed = options.seed;
+  pilot.sync = options.sync;
+  pilot.event_set = options.event_set;
+  pilot.end_time = options.end_time;
+  pilot.cancel = options.cancel;
+  return pilot;
+}
+
+struct Candidate {
+  int partitions = 1;
+  uint64_t busiest_events = 0;
+  uint64_t sync_steps = 0;  // windows, or null messages per partition
+  double cost = 0;          // in events
+  double gain = 1;          // over one partition
+};
+
+// The slice [0, end) run on `partitions` threads with the weighted plan.
+absl::StatusOr<Candidate> TryCandidate(const v1::JobSpec& spec, const sim::RunOptions& pilot, int partitions,
+                                       const std::vector<double>& weights, sim::SimTime end) {
+  ASSIGN_OR_RETURN(BuiltJob job, BuildJob(spec));
+  ASSIGN_OR_RETURN(sim::PartitionPlan plan, sim::PartitionByGroup(*job.sim, partitions, weights));
+  sim::RunOptions options = pilot;
+  options.partitions = partitions;
+  options.plan = std::move(plan);
+  options.end_time = std::min(pilot.end_time, end);
+  ASSIGN_OR_RETURN(const sim::RunResult run, sim::Run(*job.sim, options));
+  Candidate c;
+  c.partitions = partitions;
+  for (const sim::PartitionStats& p : run.partitions) c.busiest_events = std::max(c.busiest_events, p.committed_events);
+  const sim::SyncCost sync = sim::SyncCostOf(run.partitions);
+  c.sync_steps = options.sync == sim::SyncAlgorithm::kWindow ? sync.windows : sync.null_messages / partitions;
+  c.cost = static_cast<double>(c.busiest_events) + static_cast<double>(c.sync_steps) * kWindowCostInEvents;
+  c.gain = c.cost > 0 ? static_cast<double>(run.committed_events) / c.cost : 1;
+  return c;
+}
+
+}  // namespace
+
+absl::StatusOr<PartitionChoice> ChoosePartitions(const v1::JobSpec& normalized, const sim::RunOptions& options,
+                                                 int cores) {
+  const sim::RunOptions pilot_options = PilotOptions(options);
+  ASSIGN_OR_RETURN(BuiltJob pilot_job, BuildJob(normalized));
+  sim::RunOptions first = pilot_options;
+  first.partitions = 1;
+  first.stop_after_events = kPilotEvents;
+  ASSIGN_OR_RETURN(sim::RunResult pilot, sim::Run(*pilot_job.sim, first));
+  PartitionChoice choice;
+  if (!pilot.stopped) {
+    choice.reason = absl::StrCat("auto: the job ended inside the pilot (", pilot.committed_events,
+                                 " events); one partition");
+    choice.finished_run = std::move(pilot);
+    choice.finished_job = std::move(pilot_job);
+    return choice;
+  }
+  const std::vector<double> weights(pilot.events_by_component.begin(), pilot.events_by_component.end());
+  const int most = std::min({std::max(cores, 1), sim::PartitionUnits(*pilot_job.sim), sim::kMaxPartitions});
+  // Events at or after end_time do not run: one picosecond past the pilot's
+  // last event covers the same slice.
+  const sim::SimTime end = sim::SaturatingAdd(pilot.final_time, sim::SimTime::Picoseconds(1));
+  Candidate best;
+  std::string tried;
+  for (int p = 2; p <= most; p *= 2) {
+    ASSIGN_OR_RETURN(const Candidate c, TryCandidate(normalized, pilot_options, p, weights, end));
+    absl::StrAppendFormat(&tried, "; %d partitions: busiest %d events + %d %s -> %.2fx", p, c.busiest_events,
+                          c.sync_steps, options.sync == sim::SyncAlgorithm::kWindow ? "windows" : "null messages",
+                          c.gain);
+    if (c.gain > best.gain) best = c;
+  }
+  if (best.gain < kRequiredGain) best = Candidate{};
+  choice.partitions = best.partitions;
+  choice.reason = absl::StrFormat("auto: pilot of %d events to %s on up to %d cores%s; chose %d", pilot.committed_events,
+                                  pilot.final_time.ToString(), most, tried, best.partitions);
+  if (best.partitions > 1) {
+    ASSIGN_OR_RETURN(choice.plan, sim::PartitionByGroup(*pilot_job.sim, best.partitions, weights));
+  }
+  return choice;
+}
+
+}  // namespace strata::systems
