@@ -222,6 +222,53 @@ TEST_P(EngineTest, SamplesSeeEachPartitionsOwnComponentsAndTheFinalState) {
   EXPECT_EQ(last_log_size[b->id()], 5u);  // 9, 7, 5, 3, 1
 }
 
+// A pilot run (stop_after_events) stops at the first multiple of 4096
+// events at or past the limit, says it stopped, and counts each
+// component's events: the weights --partitions=auto plans with. The same
+// limit stops the same job at the same event every time.
+TEST(PilotRunTest, StopsAtTheNextMultipleOf4096AndCountsEventsPerComponent) {
+  auto run = [](uint64_t stop_after) {
+    Simulation sim;
+    auto* a = sim.Emplace<Echo>("", "a", 1, 10'000);  // 10,001 events in all
+    auto* b = sim.Emplace<Echo>("", "b");
+    EXPECT_TRUE(sim.Connect(a->id(), "out", b->id(), "in", SimTime::Nanoseconds(1)).ok());
+    EXPECT_TRUE(sim.Connect(a->id(), "in", b->id(), "out", SimTime::Nanoseconds(1)).ok());
+    RunOptions o;
+    o.stop_after_events = stop_after;
+    return sim::Run(sim, o);
+  };
+  auto stopped = run(5'000);
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_TRUE(stopped->stopped);
+  EXPECT_EQ(stopped->committed_events, 8'192u);
+  ASSERT_EQ(stopped->events_by_component.size(), 2u);
+  EXPECT_EQ(stopped->events_by_component[0] + stopped->events_by_component[1], 8'192u);
+  EXPECT_EQ(stopped->events_by_component[0], stopped->events_by_component[1]);  // a ping-pong
+  auto again = run(5'000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->digest_hex(), stopped->digest_hex());
+
+  auto whole = run(0);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_FALSE(whole->stopped);
+  EXPECT_EQ(whole->committed_events, 10'001u);
+  EXPECT_EQ(whole->events_by_component[0] + whole->events_by_component[1], 10'001u);
+  auto past_the_end = run(20'000);  // a limit the job never reaches
+  ASSERT_TRUE(past_the_end.ok());
+  EXPECT_FALSE(past_the_end->stopped);
+  EXPECT_EQ(past_the_end->digest_hex(), whole->digest_hex());
+}
+
+TEST(PilotRunTest, APilotOnMoreThanOnePartitionIsRefused) {
+  Simulation sim;
+  sim.Emplace<Echo>("", "a");
+  RunOptions o;
+  o.partitions = 2;
+  o.stop_after_events = 4096;
+  auto r = sim::Run(sim, o);
+  EXPECT_THAT(r.status().message(), HasSubstr("a pilot run needs partitions = 1"));
+}
+
 TEST(EngineOptionsTest, BadOptionsAreRejectedNamingTheField) {
   Simulation sim;
   RunOptions o;

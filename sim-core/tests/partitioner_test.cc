@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <gmock/gmock.h>
 
+#include "absl/strings/str_cat.h"
+
 #include "strata/sim/engine.h"
 #include "tests/test_components.h"
 
@@ -31,6 +33,36 @@ TEST(PartitionerTest, GroupsStayTogetherAndLoadBalances) {
   for (PartitionId p : plan->partition_of) ++load[p];
   EXPECT_EQ(load[0], 5);
   EXPECT_EQ(load[1], 5);
+}
+
+// Weights from a pilot run replace the components' own: one busy
+// component gets a partition to itself, where equal weights split 2 + 2.
+TEST(PartitionerTest, WeightsDecideTheBalance) {
+  Simulation sim;
+  for (int i = 0; i < 4; ++i) sim.Add(std::make_unique<Echo>(absl::StrCat("c", i)));
+  auto equal = PartitionByGroup(sim, 2);
+  ASSERT_TRUE(equal.ok());
+  std::vector<int> load(2, 0);
+  for (PartitionId p : equal->partition_of) ++load[p];
+  EXPECT_EQ(load[0], 2);
+  EXPECT_EQ(load[1], 2);
+
+  auto weighted = PartitionByGroup(sim, 2, {1, 1, 30, 1});
+  ASSERT_TRUE(weighted.ok());
+  for (ComponentId id : {0, 1, 3}) {
+    EXPECT_NE(weighted->partition_of[id], weighted->partition_of[2]) << id;
+  }
+  auto wrong_size = PartitionByGroup(sim, 2, {1, 2});
+  EXPECT_THAT(wrong_size.status().message(), HasSubstr("weights has 2 entries; the graph has 4 components"));
+}
+
+// A group is one unit, an ungrouped component another.
+TEST(PartitionerTest, UnitsCountGroupsOnceAndUngroupedComponentsEach) {
+  Simulation sim;
+  for (int d = 0; d < 3; ++d) sim.Add(std::make_unique<Echo>("d"), "ch0");
+  for (int d = 0; d < 3; ++d) sim.Add(std::make_unique<Echo>("d"), "ch1");
+  sim.Add(std::make_unique<Echo>("host"));
+  EXPECT_EQ(PartitionUnits(sim), 3);
 }
 
 TEST(PartitionerTest, PartitionCountOutOfRangeIsRejected) {

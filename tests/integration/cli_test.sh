@@ -35,8 +35,9 @@ for pair in strata:--server strata-coordinator:--max_concurrent_jobs strata-nand
   [ "$rc" = 2 ] || fail "$b --no_such_flag exited $rc, not 2"
   grep -q "unknown flag --no_such_flag" "$WORK/err" || fail "$b did not name the unknown flag: $(cat "$WORK/err")"
 done
-rc=0; "$BIN/strata" run x --partitions=many 2>/dev/null || rc=$?
+rc=0; "$BIN/strata" run x --partitions=many 2>"$WORK/err" || rc=$?
 [ "$rc" = 2 ] || fail "--partitions=many exited $rc, not 2"
+grep -q "allowed: 1 to 256 or auto" "$WORK/err" || fail "--partitions=many did not name the allowed values: $(cat "$WORK/err")"
 echo "help, version and exit codes ok on 6 binaries"
 
 # 2. RFC 4180 CSV from run and sweep.
@@ -45,6 +46,11 @@ name: "tiny, \"quoted\"" model { custom { name: "tiny" layers: 2 hidden: 512 ffn
 workload { prompt_tokens: 8 decode_tokens: 2 } system { in_memory {} }
 JOB
 "$BIN/strata" run "$WORK/tiny.textproto" --quiet --csv "$WORK/run.csv" --output "$WORK/run.json" >/dev/null
+# --partitions=auto: a job shorter than the pilot says so and keeps its digest.
+out=$("$BIN/strata" run "$WORK/tiny.textproto" --partitions=auto)
+grep -q "auto: the job ended inside the pilot" <<<"$out" || fail "run --partitions=auto printed no choice:"$'\n'"$out"
+grep -q "digest $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' "$WORK/run.json")" <<<"$out" \
+  || fail "run --partitions=auto changed the digest"
 cat >"$WORK/sweep.textproto" <<'SWEEP'
 name: "tiny sweep"
 base { model { custom { name: "tiny" layers: 2 hidden: 512 ffn: 1024 heads: 8 vocab: 1000 } }

@@ -1,5 +1,7 @@
 #include "services/coordinator/job/job_runner.h"
 #include "services/host/compute/flash_gemv_executor.h"
+#include "services/systems/job/partition_choice.h"
+#include "strata/sim/partitioner.h"
 #include "tests/job_test_util.h"
 #include "sweep/sweep.h"
 
@@ -130,6 +132,68 @@ TEST(JobRunnerTest, DigestsAreEqualAcrossPartitionsAndSyncAlgorithms) {
     auto other = RunJob(spec);
     ASSERT_TRUE(other.ok());
     EXPECT_NE(other->digest(), reference) << system;
+  }
+}
+
+// --partitions=auto on a job shorter than the pilot: the pilot is the run
+// (no second one), on one partition, with the digest of a plain run.
+TEST(AutoPartitionsTest, AJobShorterThanThePilotRunsOnceOnOnePartition) {
+  v1::JobSpec spec = Spec(R"pb(model { catalog_name: "llama-2-7b" }
+                              workload { prompt_tokens: 8 decode_tokens: 2 }
+                              system { nvllm {} })pb");
+  auto plain = RunJob(spec);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  spec.mutable_simulation()->set_auto_partitions(true);
+  spec.mutable_simulation()->set_partitions(4);  // ignored under auto
+  auto chosen = RunJob(spec);
+  ASSERT_TRUE(chosen.ok()) << chosen.status();
+  EXPECT_EQ(chosen->digest(), plain->digest());
+  EXPECT_EQ(chosen->partitions(), 1);
+  EXPECT_THAT(chosen->partition_choice(), HasSubstr("ended inside the pilot"));
+  EXPECT_TRUE(plain->partition_choice().empty());
+}
+
+// A pilot shorter than the job: every candidate is tried over the pilot's
+// slice and named in the reason; the plan it picks gives the digest of one
+// partition; the same job picks the same count again (the choice reads
+// counts, never clocks).
+TEST(AutoPartitionsTest, ThePickedPlanGivesTheOnePartitionDigestAndIsRepeatable) {
+  const v1::JobSpec raw = Spec(R"pb(model { catalog_name: "llama-2-7b" }
+                                   workload { prompt_tokens: 8 decode_tokens: 4 }
+                                   system { nvllm {} })pb");
+  auto spec = NormalizeJobSpec(raw);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  auto plain = RunJob(raw);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  sim::RunOptions options;
+  options.seed = spec->simulation().seed();
+  options.sync = SyncOf(*spec);
+  constexpr uint64_t kShortPilot = 8192;
+  auto choice = systems::ChoosePartitions(*spec, options, /*cores=*/4, kShortPilot);
+  ASSERT_TRUE(choice.ok()) << choice.status();
+  EXPECT_FALSE(choice->finished_run.has_value());
+  EXPECT_THAT(choice->reason, HasSubstr("2 partitions: busiest"));
+  EXPECT_THAT(choice->reason, HasSubstr("4 partitions: busiest"));
+  EXPECT_GE(choice->partitions, 1);
+  EXPECT_LE(choice->partitions, 4);
+  auto again = systems::ChoosePartitions(*spec, options, 4, kShortPilot);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->reason, choice->reason);
+
+  // Whatever the pick, a weighted plan on 2 and 4 partitions keeps the digest.
+  for (int partitions : {2, 4}) {
+    auto job = BuildJob(*spec);
+    ASSERT_TRUE(job.ok());
+    std::vector<double> weights(job->sim->size(), 1.0);
+    weights[0] = 1000;  // a lopsided plan, unlike the default one
+    auto plan = sim::PartitionByGroup(*job->sim, partitions, weights);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    sim::RunOptions o = options;
+    o.partitions = partitions;
+    o.plan = *plan;
+    auto run = sim::Run(*job->sim, o);
+    ASSERT_TRUE(run.ok()) << run.status();
+    EXPECT_EQ(run->digest_hex(), plain->digest()) << partitions;
   }
 }
 

@@ -56,12 +56,12 @@ absl::StatusOr<Candidate> TryCandidate(const v1::JobSpec& spec, const sim::RunOp
 }  // namespace
 
 absl::StatusOr<PartitionChoice> ChoosePartitions(const v1::JobSpec& normalized, const sim::RunOptions& options,
-                                                 int cores) {
+                                                 int cores, uint64_t pilot_events) {
   const sim::RunOptions pilot_options = PilotOptions(options);
   ASSIGN_OR_RETURN(BuiltJob pilot_job, BuildJob(normalized));
   sim::RunOptions first = pilot_options;
   first.partitions = 1;
-  first.stop_after_events = kPilotEvents;
+  first.stop_after_events = pilot_events;
   ASSIGN_OR_RETURN(sim::RunResult pilot, sim::Run(*pilot_job.sim, first));
   PartitionChoice choice;
   if (!pilot.stopped) {

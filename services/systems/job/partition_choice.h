@@ -56,9 +56,10 @@ struct PartitionChoice {
 
 // `options` supplies seed, sync and event set (partitions, plan and
 // end_time are the pilot's own). `cores`: the hardware threads to use.
+// `pilot_events`: the pilot's length (tests shorten it to try small jobs).
 // Errors: the job's own build and run errors; CANCELLED when `cancel` is set.
 absl::StatusOr<PartitionChoice> ChoosePartitions(const v1::JobSpec& normalized, const sim::RunOptions& options,
-                                                 int cores);
+                                                 int cores, uint64_t pilot_events = kPilotEvents);
 
 }  // namespace strata::systems
 
