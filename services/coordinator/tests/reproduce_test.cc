@@ -218,7 +218,8 @@ void ExpectFilesWritten(const Report& R) {
   const std::string dir = ::testing::TempDir() + "/reproduce_aif_" + std::to_string(getpid());
   std::filesystem::remove_all(dir);
   bool plots = false;
-  ASSERT_TRUE(WriteReport(R, dir, &plots).ok());
+  const absl::Status written = WriteReport(R, dir, &plots);
+  ASSERT_TRUE(written.ok()) << written;
   for (const auto& t : R.tables) EXPECT_TRUE(std::filesystem::exists(dir + "/" + t.name + ".csv")) << t.name;
   EXPECT_TRUE(std::filesystem::exists(dir + "/aif.txt"));
   for (const auto& f : R.figures) {
