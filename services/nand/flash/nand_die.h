@@ -86,6 +86,9 @@ class NandDie final : public sim::Component {
   // next plane, and cancelled() tells the builder to discard this die (one
   // die may hold all 2^25 blocks of an array: seconds of filling).
   NandDie(std::string name, const NandConfig& config, const std::atomic<bool>* cancel = nullptr);
+  // The simulator memory one block's wear state costs (the admission
+  // estimate counts it per block of the array).
+  static constexpr size_t BlockStateBytes() { return sizeof(BlockState); }
   // True when construction stopped early on `cancel`: the die is unusable.
   bool cancelled() const { return blocks_.size() < config_.geometry.planes_per_die; }
 
