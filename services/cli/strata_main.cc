@@ -23,6 +23,7 @@
 #include <thread>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -38,6 +39,7 @@
 #include "partition_server.h"
 #include "reproduce/reproduce.h"
 #include "services/systems/job/describe.h"
+#include "services/systems/job/job_estimate.h"
 #include "sweep/sweep.h"
 #include "sweep/sweep_client.h"
 #include "sweep/sweep_shard.h"
@@ -89,6 +91,8 @@ ABSL_FLAG(std::string, sync, "", "override simulation.sync: window | null");
 ABSL_FLAG(std::string, fidelity, "", "override simulation.fidelity: page | stream");
 ABSL_FLAG(uint64_t, seed, 0, "override simulation.seed");
 ABSL_FLAG(bool, quiet, false, "no progress output");
+ABSL_FLAG(bool, dry_run, false,
+          "run: print the job's admission estimate (peak memory, events, wall time) without running it");
 ABSL_FLAG(std::string, metrics_address, "",
           "serve live Prometheus metrics at HOST:PORT/metrics during the run (PORT 0: any free port)");
 ABSL_FLAG(double, metrics_linger_seconds, 0, "keep serving metrics this long after the run ends");
@@ -275,6 +279,29 @@ int WriteResultFiles(const JobResult& result) {
   return 0;
 }
 
+// `strata run --dry-run`: the admission estimate the coordinator checks
+// (docs/admission.md), from the spec alone: nothing is built or run.
+int DryRun(const strata::v1::JobSpec& raw) {
+  auto spec = strata::coordinator::NormalizeJobSpec(raw);
+  if (!spec.ok()) return Fail(spec.status());
+  auto e = strata::systems::EstimateJob(*spec);
+  if (!e.ok()) return Fail(e.status());
+  std::printf("estimate (docs/admission.md; nothing was run)\n");
+  std::printf("  peak memory  %.3g GiB  (process baseline + %.4g NAND blocks x %.0f B)\n",
+              e->memory_bytes / (1024.0 * 1024 * 1024), e->nand_blocks,
+              e->block_state_bytes);
+  if (!e->events_calibrated) {
+    std::printf("  events       unknown: no calibration row for this system\n");
+    return 0;
+  }
+  std::printf("  events       %.4g  (%d layers x (%d decode tokens x %.6g + %.6g) events, %s fidelity)\n",
+              e->events, e->layers, spec->workload().decode_tokens(), e->events_per_layer_token, e->fixed_events_per_layer,
+              spec->simulation().fidelity() == strata::v1::PAGE ? "PAGE" : "STREAM");
+  std::printf("  wall time    %.3g s at %.3g events/s on one partition\n",
+              e->events / strata::systems::kDryRunEventsPerSecond, strata::systems::kDryRunEventsPerSecond);
+  return 0;
+}
+
 int RunCommand(const std::string& path) {
   auto spec = strata::coordinator::LoadJobSpec(path);
   if (!spec.ok()) return Fail(spec.status());
@@ -310,6 +337,7 @@ int RunCommand(const std::string& path) {
     std::fprintf(stderr, "metrics: http://%s:%d/metrics\n", address.substr(0, address.rfind(':')).c_str(),
                  exposer->GetListeningPorts().front());
   }
+  if (absl::GetFlag(FLAGS_dry_run)) return DryRun(*spec);
   const bool tty = isatty(fileno(stderr)) != 0;
   const bool quiet = absl::GetFlag(FLAGS_quiet);
   std::function<void(const strata::coordinator::JobProgress&)> progress;
@@ -625,8 +653,14 @@ int DescribeCommand(const std::string& system) {
 
 int main(int argc, char** argv) {
   strata::partition::SelectPollingEngine();  // before any gRPC call (submit, watch, sweep --submit)
+  // `--dry-run` is how the flag reads in docs and habits; Abseil names it dry_run.
+  static char dry_run[] = "--dry_run";
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--dry-run") argv[i] = dry_run;
+  }
   std::vector<char*> args = strata::ParseCommandLineOrExit(argc, argv, "strata",
       "strata run JOB.textproto [--output F.json] [--csv F.csv] [--partitions N|auto] [--sync window|null] [--seed S]\n"
+      "  strata run JOB.textproto --dry-run   (the admission estimate: peak memory, events, wall time; no run)\n"
       "  strata models\n"
       "  strata describe [SYSTEM] [--format text|json]   (every parameter: default, unit, range, source)\n"
       "  strata submit JOB.textproto [--server HOST:PORT] [--watch] [--request_id KEY]\n"

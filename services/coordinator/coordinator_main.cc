@@ -27,6 +27,13 @@ ABSL_FLAG(double, metrics_linger_seconds, 60,
 ABSL_FLAG(std::vector<std::string>, nand, {}, "nand services HOST:PORT,... for distributed jobs (more may register)");
 ABSL_FLAG(std::vector<std::string>, controller, {}, "controller services HOST:PORT,... for distributed jobs");
 ABSL_FLAG(std::vector<std::string>, host, {}, "host services HOST:PORT,... for distributed jobs");
+// Defaults (docs/admission.md): 8 GiB is the 2^25-block NAND cap's ~1 GiB
+// many times over, and leaves room on a 16 GiB laptop; 5e10 events is about
+// seven hours at the dry run's 2e6 events/s.
+ABSL_FLAG(double, max_job_memory_gib, 8,
+          "refuse jobs whose estimated peak memory is over this, GiB (0: no limit; docs/admission.md)");
+ABSL_FLAG(double, max_job_events, 5e10,
+          "refuse jobs whose estimated event count is over this (0: no limit; docs/admission.md)");
 ABSL_FLAG(int, service_grace_seconds, 15,
           "after a start, distributed jobs wait up to this long for services to register (0 to 600; they "
           "register every 5 s)");
@@ -62,8 +69,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "strata-coordinator: service_grace_seconds = %d; allowed: 0 to 600\n", grace);
     return 2;
   }
+  const double max_memory = absl::GetFlag(FLAGS_max_job_memory_gib);
+  const double max_events = absl::GetFlag(FLAGS_max_job_events);
+  if (!(max_memory >= 0 && max_memory <= 1e6) || !(max_events >= 0 && max_events <= 1e18)) {
+    std::fprintf(stderr,
+                 "strata-coordinator: max_job_memory_gib = %g, max_job_events = %g; allowed: 0 (no limit) to 1e6 "
+                 "GiB and 0 to 1e18 events\n",
+                 max_memory, max_events);
+    return 2;
+  }
   strata::coordinator::CoordinatorOptions options;
   options.service_grace = absl::Seconds(grace);
+  options.admission = {max_memory, max_events};
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.database = absl::GetFlag(FLAGS_db);
   options.max_concurrent_jobs = concurrent;

@@ -13,7 +13,7 @@ absl::StatusOr<v1::JobResult> RunDistributedJob(const v1::JobSpec& raw, ServiceD
   if (!spec.ok()) return spec.status();
   // The coordinator builds the graph too: to place its groups, and to read
   // the model and system names for the result. Its components never run.
-  auto job = BuildJob(*spec);
+  auto job = BuildJob(*spec, cancel);
   if (!job.ok()) return job.status();
   // Just after a restart the services may not have registered again yet.
   auto enough = [&job](const std::vector<ServiceEndpoint>& s) { return PlaceByRole(*job->sim, s).ok(); };

@@ -19,7 +19,7 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
                                      std::function<void(const ModelFigures&)> on_model) {
   ASSIGN_OR_RETURN(const v1::JobSpec spec, NormalizeJobSpec(raw));
   if (systems::IsSsdIoJob(spec)) return systems::RunSsdIoJob(spec, cancel, std::move(on_model));
-  ASSIGN_OR_RETURN(BuiltJob job, BuildJob(spec));
+  ASSIGN_OR_RETURN(BuiltJob job, BuildJob(spec, cancel));
   sim::RunOptions options;
   options.seed = spec.simulation().seed();
   options.partitions = spec.simulation().partitions();

@@ -170,6 +170,7 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(cons
   server->services_.set_startup_grace(options.service_grace);
   server->manager_ = std::make_unique<JobManager>(server->store_.get(), options.max_concurrent_jobs, options.registry,
                                                   &server->services_, options.metrics_linger);
+  server->manager_->SetAdmissionLimits(options.admission);
   if (absl::Status s = server->manager_->Recover(); !s.ok()) return s;
   server->service_ = std::make_unique<JobServiceImpl>(server->manager_.get(), server->auth_.get());
   grpc::EnableDefaultHealthCheckService(true);

@@ -42,6 +42,8 @@ struct CoordinatorOptions {
   bool allow_insecure_listen = false;
   // Who may do what; auth.client_certificates is filled in from `security`.
   AuthOptions auth;
+  // Jobs whose admission estimate is over these are refused at submit.
+  systems::AdmissionLimits admission{};
 };
 
 class CoordinatorServer {

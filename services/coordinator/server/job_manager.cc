@@ -114,6 +114,11 @@ absl::StatusOr<v1::Job> JobManager::Submit(v1::JobSpec spec, const std::string& 
   }
   auto normalized = NormalizeJobSpec(std::move(spec));
   if (!normalized.ok()) return normalized.status();  // nothing stored
+  if (limits_.max_job_memory_gib > 0 || limits_.max_job_events > 0) {
+    auto estimate = systems::EstimateJob(*normalized);
+    if (!estimate.ok()) return estimate.status();
+    if (absl::Status s = systems::CheckAdmission(*estimate, limits_); !s.ok()) return s;  // nothing stored
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return absl::UnavailableError("the coordinator is shutting down");
   auto live = std::make_unique<Live>();

@@ -23,6 +23,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "distributed/service_directory.h"
+#include "services/systems/job/job_estimate.h"
 #include "services/systems/job/metrics_linger.h"
 #include "store/job_store.h"
 #include "strata/v1/job_service.pb.h"
@@ -38,6 +39,10 @@ class JobManager {
              ServiceDirectory* services = nullptr, absl::Duration metrics_linger = absl::Seconds(60));
   ~JobManager();
 
+  // Jobs whose admission estimate (job_estimate.h) is over a limit are
+  // refused at Submit with RESOURCE_EXHAUSTED, before anything is built or
+  // stored. Default: no limits. Call before serving.
+  void SetAdmissionLimits(const systems::AdmissionLimits& limits) { limits_ = limits; }
   // Re-queues stored QUEUED jobs and fails stored RUNNING ones. Call once
   // before serving.
   absl::Status Recover();
@@ -71,6 +76,7 @@ class JobManager {
 
   JobStore* store_;
   ServiceDirectory* services_;
+  systems::AdmissionLimits limits_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Gauge>* jobs_by_state_ = nullptr;
   systems::MetricsLinger metrics_linger_;  // finished jobs' series, until they go

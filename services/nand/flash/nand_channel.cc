@@ -364,7 +364,7 @@ void NandChannel::CollectStatistics(std::vector<sim::Statistic>* out) const {
 }
 
 absl::StatusOr<NandArray> BuildNandArray(const NandConfig& config, sim::Simulation* sim,
-                                         const std::string& prefix) {
+                                         const std::string& prefix, const std::atomic<bool>* cancel) {
   if (absl::Status s = ValidateNandConfig(config); !s.ok()) return s;
   NandArray array;
   const NandGeometry& g = config.geometry;
@@ -374,7 +374,10 @@ absl::StatusOr<NandArray> BuildNandArray(const NandConfig& config, sim::Simulati
     array.channels.push_back(ch);
     array.dies.emplace_back();
     for (uint32_t d = 0; d < g.dies_per_channel; ++d) {
-      NandDie* die = sim->Emplace<NandDie>(group, absl::StrCat(group, "_die", d), config);
+      NandDie* die = sim->Emplace<NandDie>(group, absl::StrCat(group, "_die", d), config, cancel);
+      if (die->cancelled() || (cancel != nullptr && cancel->load(std::memory_order_relaxed))) {
+        return absl::CancelledError("cancelled while building the NAND array");
+      }
       array.dies.back().push_back(die);
       if (absl::Status s = sim->Connect(die->id(), "channel", ch->id(), absl::StrCat("die", d), SimTime::Zero());
           !s.ok()) {

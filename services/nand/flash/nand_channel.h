@@ -53,6 +53,7 @@
 #ifndef STRATA_NAND_FLASH_NAND_CHANNEL_H_
 #define STRATA_NAND_FLASH_NAND_CHANNEL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -168,9 +169,12 @@ struct NandArray {
   std::vector<NandChannel*> channels;
   std::vector<std::vector<NandDie*>> dies;  // [channel][die]
 };
-// INVALID_ARGUMENT from ValidateNandConfig.
+// INVALID_ARGUMENT from ValidateNandConfig. `cancel` (may be null): CANCELLED
+// soon after it turns true (checked per die and, inside a die, per plane), so
+// a cancelled job stops building an array of up to 2^25 blocks at once.
 absl::StatusOr<NandArray> BuildNandArray(const NandConfig& config, sim::Simulation* sim,
-                                         const std::string& name_prefix = "nand");
+                                         const std::string& name_prefix = "nand",
+                                         const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace strata::nand
 

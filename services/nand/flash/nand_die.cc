@@ -78,7 +78,7 @@ SimTime MinimumDieTime(const NandConfig& c, const NandRequest& r) {
   return RunStreamPipeline(shape, SimTime::Zero(), steps).end;
 }
 
-NandDie::NandDie(std::string name, const NandConfig& config)
+NandDie::NandDie(std::string name, const NandConfig& config, const std::atomic<bool>* cancel)
     : Component(std::move(name)),
       config_(config),
       rber_(config.reliability, config.ecc.codeword_bytes),
@@ -90,7 +90,13 @@ NandDie::NandDie(std::string name, const NandConfig& config)
   const NandGeometry& g = config_.geometry;
   BlockState initial;
   initial.pe_cycles = config_.reliability.initial_pe_cycles;
-  blocks_.assign(g.planes_per_die, std::vector<BlockState>(g.blocks_per_plane, initial));
+  // Plane by plane so a cancel is seen within one plane's fill (at most
+  // 10^6 blocks, tens of milliseconds).
+  blocks_.reserve(g.planes_per_die);
+  for (uint32_t p = 0; p < g.planes_per_die; ++p) {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) break;
+    blocks_.emplace_back(g.blocks_per_plane, initial);
+  }
   planes_.resize(g.planes_per_die);
   units_.resize(config_.pe.placement == PePlacement::kPerPlane ? g.planes_per_die : 1);
 }

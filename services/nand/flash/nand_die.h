@@ -55,6 +55,7 @@
 #ifndef STRATA_NAND_FLASH_NAND_DIE_H_
 #define STRATA_NAND_FLASH_NAND_DIE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -80,8 +81,16 @@ SimTime MinimumDieTime(const NandConfig& config, const NandRequest& request);
 
 class NandDie final : public sim::Component {
  public:
-  // `config` must have passed ValidateNandConfig.
-  NandDie(std::string name, const NandConfig& config);
+  // `config` must have passed ValidateNandConfig. `cancel` (may be null):
+  // when it turns true the constructor stops filling the block table at the
+  // next plane, and cancelled() tells the builder to discard this die (one
+  // die may hold all 2^25 blocks of an array: seconds of filling).
+  NandDie(std::string name, const NandConfig& config, const std::atomic<bool>* cancel = nullptr);
+  // The simulator memory one block's wear state costs (the admission
+  // estimate counts it per block of the array).
+  static constexpr size_t BlockStateBytes() { return sizeof(BlockState); }
+  // True when construction stopped early on `cancel`: the die is unusable.
+  bool cancelled() const { return blocks_.size() < config_.geometry.planes_per_die; }
 
   // Pre-conditioning before the run (a drive's history): block coding and wear.
   void SetBlockCoding(uint32_t plane, uint32_t block, BlockCoding coding);

@@ -146,7 +146,7 @@ absl::Status AifSystem::Build(const v1::JobSpec& spec, const host::DriverConfig&
   RETURN_IF_ERROR(sim.Connect(job->driver->id(), "offload", host->id(), "driver", kDispatchLatency));
   // The NVMe link's latencies are inside AifSsd; this 1 ns hop is the driver call.
   RETURN_IF_ERROR(sim.Connect(host->id(), "ssd", ssd->id(), "host", kBoardLatency));
-  ASSIGN_OR_RETURN(auto array, nand::BuildNandArray(config.nand, &sim, "nand"));
+  ASSIGN_OR_RETURN(auto array, nand::BuildNandArray(config.nand, &sim, "nand", job->cancel));
   for (uint32_t c = 0; c < config.nand.geometry.channels; ++c) {
     RETURN_IF_ERROR(
         sim.Connect(ssd->id(), absl::StrCat("ch", c), array.channels[c]->id(), "host", config.channel_link));

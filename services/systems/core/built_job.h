@@ -4,6 +4,7 @@
 #ifndef STRATA_SYSTEMS_CORE_BUILT_JOB_H_
 #define STRATA_SYSTEMS_CORE_BUILT_JOB_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -19,6 +20,9 @@
 namespace strata::systems {
 
 struct BuiltJob {
+  // Set while building (may be null): a system passes it to its long loops
+  // (BuildNandArray) so a cancelled job stops building within a plane's fill.
+  const std::atomic<bool>* cancel = nullptr;
   std::unique_ptr<sim::Simulation> sim;
   host::DecodeDriver* driver = nullptr;
   host::ModelShape shape;

@@ -13,11 +13,12 @@ namespace strata::systems {
 
 using sim::SimTime;
 
-absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
+absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec, const std::atomic<bool>* cancel) {
   const SystemBuilder* system = FindSystem(spec.system().kind_case());
   if (system == nullptr) return absl::InvalidArgumentError("system: no system set (normalise the spec first)");
   ASSIGN_OR_RETURN(const host::ModelShape shape, ShapeOf(spec.model()));
   BuiltJob job;
+  job.cancel = cancel;
   job.shape = shape;
   job.sim = std::make_unique<sim::Simulation>();
   host::DriverConfig dc;
@@ -30,6 +31,11 @@ absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& spec) {
   system->ConfigureDriver(spec.system(), &dc);
   job.driver = job.sim->Emplace<host::DecodeDriver>("host", dc);
   RETURN_IF_ERROR(system->Build(spec, dc, &job));
+  // A cancel after the last long loop: still not worth running.
+  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+    return absl::CancelledError("cancelled while building the job");
+  }
+  job.cancel = nullptr;  // the caller's flag need not outlive the build
   return job;
 }
 

@@ -5,6 +5,7 @@
 #ifndef STRATA_SYSTEMS_JOB_BUILD_JOB_H_
 #define STRATA_SYSTEMS_JOB_BUILD_JOB_H_
 
+#include <atomic>
 #include <functional>
 
 #include "absl/status/statusor.h"
@@ -15,7 +16,9 @@
 
 namespace strata::systems {
 
-absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& normalized);
+// `cancel` (may be null): CANCELLED soon after it turns true, also in the
+// middle of a long build (a 2^25-block NAND array takes seconds).
+absl::StatusOr<BuiltJob> BuildJob(const v1::JobSpec& normalized, const std::atomic<bool>* cancel = nullptr);
 
 // The figures a JobResult is computed from, read from the components that
 // ran in this process (`ran_here`): the driver's only if it ran here,

@@ -36,7 +36,7 @@ struct Candidate {
 // The slice [0, end) run on `partitions` threads with the weighted plan.
 absl::StatusOr<Candidate> TryCandidate(const v1::JobSpec& spec, const sim::RunOptions& pilot, int partitions,
                                        const std::vector<double>& weights, sim::SimTime end) {
-  ASSIGN_OR_RETURN(BuiltJob job, BuildJob(spec));
+  ASSIGN_OR_RETURN(BuiltJob job, BuildJob(spec, pilot.cancel));
   ASSIGN_OR_RETURN(sim::PartitionPlan plan, sim::PartitionByGroup(*job.sim, partitions, weights));
   sim::RunOptions options = pilot;
   options.partitions = partitions;
@@ -58,7 +58,7 @@ absl::StatusOr<Candidate> TryCandidate(const v1::JobSpec& spec, const sim::RunOp
 absl::StatusOr<PartitionChoice> ChoosePartitions(const v1::JobSpec& normalized, const sim::RunOptions& options,
                                                  int cores, uint64_t pilot_events) {
   const sim::RunOptions pilot_options = PilotOptions(options);
-  ASSIGN_OR_RETURN(BuiltJob pilot_job, BuildJob(normalized));
+  ASSIGN_OR_RETURN(BuiltJob pilot_job, BuildJob(normalized, options.cancel));
   sim::RunOptions first = pilot_options;
   first.partitions = 1;
   first.stop_after_events = pilot_events;

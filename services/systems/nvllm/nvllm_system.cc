@@ -109,7 +109,7 @@ absl::Status NvllmSystem::Build(const v1::JobSpec& spec, const host::DriverConfi
   const nand::NandConfig nc = NvllmNandConfig(n, spec.simulation());
   auto* flash = sim.Emplace<host::FlashGemvExecutor>("flash", nc, job->shape, dc.weight_type);
   RETURN_IF_ERROR(sim.Connect(job->driver->id(), "offload", flash->id(), "driver", kDispatchLatency));
-  ASSIGN_OR_RETURN(auto array, nand::BuildNandArray(nc, &sim, "nand"));
+  ASSIGN_OR_RETURN(auto array, nand::BuildNandArray(nc, &sim, "nand", job->cancel));
   for (uint32_t c = 0; c < nc.geometry.channels; ++c) {
     // The dies' sequencer sits on the same wafer: 1 ns on-die wire.
     RETURN_IF_ERROR(sim.Connect(flash->id(), absl::StrCat("ch", c), array.channels[c]->id(), "host", kBoardLatency));

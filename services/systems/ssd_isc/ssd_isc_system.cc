@@ -115,7 +115,7 @@ absl::Status SsdIscSystem::Build(const v1::JobSpec& spec, const host::DriverConf
   auto* engine = sim.Emplace<controller::ControllerGemvEngine>("controller", "isc_engine", config);
   RETURN_IF_ERROR(sim.Connect(job->driver->id(), "offload", host->id(), "driver", kDispatchLatency));
   RETURN_IF_ERROR(sim.Connect(host->id(), "engine", engine->id(), "host", kBoardLatency));
-  ASSIGN_OR_RETURN(auto array, nand::BuildNandArray(config.nand, &sim, "nand"));
+  ASSIGN_OR_RETURN(auto array, nand::BuildNandArray(config.nand, &sim, "nand", job->cancel));
   for (uint32_t c = 0; c < config.nand.geometry.channels; ++c) {
     RETURN_IF_ERROR(sim.Connect(engine->id(), absl::StrCat("ch", c), array.channels[c]->id(), "host", kChannelLink));
   }

@@ -237,7 +237,7 @@ absl::Status SsdOffloadSystem::Build(const v1::JobSpec& spec, const host::Driver
     };
   }
   RETURN_IF_ERROR(sim.Connect(nvme_if->id(), "backend", controller->id(), "frontend", kFrontendLink));
-  ASSIGN_OR_RETURN(auto array, nand::BuildNandArray(nc, &sim, "nand"));
+  ASSIGN_OR_RETURN(auto array, nand::BuildNandArray(nc, &sim, "nand", job->cancel));
   for (uint32_t c = 0; c < nc.geometry.channels; ++c) {
     RETURN_IF_ERROR(sim.Connect(controller->id(), absl::StrCat("ch", c), array.channels[c]->id(), "host", kChannelLink));
   }

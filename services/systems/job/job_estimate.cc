@@ -1,0 +1,181 @@
+#include "services/systems/job/job_estimate.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+#include "services/nand/flash/nand_die.h"
+#include "services/host/model/model_catalog.h"
+#include "services/systems/core/model_spec.h"
+#include "services/systems/job/job_spec.h"
+#include "strata/sim/status_macros.h"
+
+namespace strata::systems {
+namespace {
+
+// Peak resident memory of `strata run` on a job without a NAND array
+// (configs/opt-30b-in-memory.textproto, 2 decode tokens: VmHWM 15.3 MiB;
+// scripts/admission_calibrate.sh): the binary, its libraries and the graph
+// of a host-only job. Every job pays it.
+constexpr double kProcessBaselineBytes = 15.3 * 1024 * 1024;
+
+// Events per model layer per decode token, and the fixed events per layer
+// (the prefill and any setup), by system and fidelity. Measured, not fitted:
+// scripts/admission_calibrate.sh runs each configs/opt-30b-<system>.textproto
+// (48 layers) with 2 and 6 decode tokens; per layer-token =
+// (E(6) - E(2)) / 4 / 48, fixed = (E(2) - 2 x 48 x per layer-token) / 48.
+// The fixed part is the host's prefill (30-32 events per layer) where the
+// prefill runs on the host (in-memory, A800, NVLLM, SSD-ISC), a whole
+// token's events on ssd_offload (its prefill faults in every weight too),
+// and AiF's aif_post placement of every weight (8,689,213 events in both
+// fidelities).
+//
+// Where a fidelity's events come one per flash page (PAGE fidelity; and
+// ssd_offload's page-cache faults and AiF's placement in both), the
+// per-layer figure scales with the bytes of weights one layer reads,
+// relative to OPT-30B's (INT8): `scales_with_bytes` (the job's
+// (attention + active FFN) x bits / 8 / layers over OPT-30B's). STREAM draws
+// a die's pages together, so there it scales with the layer count only.
+struct EventRow {
+  double page_per_layer_token;
+  double stream_per_layer_token;
+  double page_fixed_per_layer;
+  double stream_fixed_per_layer;
+  bool stream_scales_with_bytes = false;  // PAGE always scales (host-only systems: by 1)
+  bool fixed_scales_with_bytes = false;
+};
+bool RowOf(v1::SystemSpec::KindCase kind, EventRow* row) {
+  switch (kind) {
+    case v1::SystemSpec::kInMemory: *row = {30.25, 30.25, 30.25, 30.25, false, false}; return true;
+    case v1::SystemSpec::kGpuOutOfCore: *row = {31.5625, 31.5625, 31.5625, 31.5625, false, false}; return true;
+    case v1::SystemSpec::kNvllm: *row = {26127.1875, 143.1875, 30.25, 30.25, false, false}; return true;
+    case v1::SystemSpec::kAif: *row = {48248.354, 699.6875, 181025.27, 181025.27, false, true}; return true;
+    case v1::SystemSpec::kSsdIsc: *row = {103154.25, 418.25, 30.25, 30.25, false, false}; return true;
+    case v1::SystemSpec::kSsdOffload: *row = {426252.85, 273860.52, 426252.85, 273860.52, true, true}; return true;
+    default: return false;
+  }
+}
+
+// Host-only systems read no flash: their events are per op, not per page.
+bool ReadsFlash(v1::SystemSpec::KindCase kind) {
+  return kind != v1::SystemSpec::kInMemory && kind != v1::SystemSpec::kGpuOutOfCore;
+}
+
+// Bytes of weights one decode token reads per layer.
+double LayerWeightBytes(const host::ModelShape& shape, host::WeightType type) {
+  const host::ParameterCount c = host::CountParameters(shape);
+  return static_cast<double>(c.attention + c.ffn_active) * host::WeightBits(type) / 8 / shape.layers;
+}
+
+int64_t IntField(const google::protobuf::Message& m, const char* name) {
+  const google::protobuf::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+  if (f == nullptr || f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_INT32) return -1;
+  return m.GetReflection()->GetInt32(m, f);
+}
+
+// Blocks of the NAND array a system message describes: the first message
+// inside it with a blocks_per_plane field (NVLLM's and SSD-ISC's flash,
+// a DriveSpec), found by reflection so every system is read the same way.
+// 0 when the system has no NAND array or leaves its drive unset (then the
+// system's default drive is built; see docs/admission.md).
+struct ArraySize {
+  double blocks = 0;
+  double planes = 0;
+};
+ArraySize NandArrayOf(const google::protobuf::Message& m) {
+  if (const int64_t blocks = IntField(m, "blocks_per_plane"); blocks > 0) {
+    const int64_t channels = IntField(m, "channels");
+    int64_t dies = IntField(m, "dies_per_channel");
+    if (dies < 0) dies = IntField(m, "chips_per_channel") * std::max<int64_t>(1, IntField(m, "dies_per_chip"));
+    const int64_t planes = IntField(m, "planes_per_die");
+    if (channels > 0 && dies > 0 && planes > 0) {
+      const double all_planes = static_cast<double>(channels) * static_cast<double>(dies) * static_cast<double>(planes);
+      return {all_planes * static_cast<double>(blocks), all_planes};
+    }
+  }
+  const google::protobuf::Reflection* r = m.GetReflection();
+  for (int i = 0; i < m.GetDescriptor()->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = m.GetDescriptor()->field(i);
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE || f->is_repeated()) continue;
+    if (!r->HasField(m, f)) continue;
+    if (const ArraySize a = NandArrayOf(r->GetMessage(m, f)); a.blocks > 0) return a;
+  }
+  return {};
+}
+
+// The array of the calibration job: configs/opt-30b-<system>.textproto
+// leaves the system's message empty, so its defaults.
+absl::StatusOr<ArraySize> CalibrationArrayOf(const v1::SystemSpec& system) {
+  v1::JobSpec reference;
+  reference.mutable_model()->set_catalog_name("opt-30b");
+  reference.mutable_model()->set_weight_type(v1::INT8);
+  reference.mutable_workload()->set_prompt_tokens(128);
+  reference.mutable_workload()->set_decode_tokens(2);
+  const google::protobuf::FieldDescriptor* kind =
+      system.GetReflection()->GetOneofFieldDescriptor(system, v1::SystemSpec::descriptor()->oneof_decl(0));
+  if (kind == nullptr) return ArraySize{};
+  reference.mutable_system()->GetReflection()->MutableMessage(reference.mutable_system(), kind);
+  ASSIGN_OR_RETURN(const v1::JobSpec normalized, NormalizeJobSpec(reference));
+  return NandArrayOf(normalized.system());
+}
+
+}  // namespace
+
+absl::StatusOr<JobEstimate> EstimateJob(const v1::JobSpec& spec) {
+  ASSIGN_OR_RETURN(const host::ModelShape shape, ShapeOf(spec.model()));
+  JobEstimate e;
+  const ArraySize array = NandArrayOf(spec.system());
+  e.nand_blocks = array.blocks;
+  e.block_state_bytes = static_cast<double>(nand::NandDie::BlockStateBytes());
+  e.memory_bytes = kProcessBaselineBytes + e.nand_blocks * e.block_state_bytes;
+  e.layers = shape.layers;
+  EventRow row{};
+  e.events_calibrated = RowOf(spec.system().kind_case(), &row);
+  if (e.events_calibrated) {
+    const bool page = spec.simulation().fidelity() == v1::PAGE;
+    e.bytes_scale = 1;
+    if (ReadsFlash(spec.system().kind_case())) {
+      v1::ModelSpec reference;
+      reference.set_catalog_name("opt-30b");
+      ASSIGN_OR_RETURN(const host::ModelShape opt30b, ShapeOf(reference));
+      e.bytes_scale = LayerWeightBytes(shape, WeightTypeOf(spec.model().weight_type())) /
+                      LayerWeightBytes(opt30b, host::WeightType::kInt8);
+    }
+    // STREAM draws each plane's pages together: its events scale with the
+    // array's planes (relative to the calibration job's array) instead.
+    if (!page && !row.stream_scales_with_bytes && array.planes > 0) {
+      ASSIGN_OR_RETURN(const ArraySize calibration, CalibrationArrayOf(spec.system()));
+      if (calibration.planes > 0) e.planes_scale = array.planes / calibration.planes;
+    }
+    const bool per_token_scales = page || row.stream_scales_with_bytes;
+    const bool fixed_scales = row.fixed_scales_with_bytes;
+    e.events_per_layer_token =
+        (page ? row.page_per_layer_token : row.stream_per_layer_token) * (per_token_scales ? e.bytes_scale : 1) *
+        e.planes_scale;
+    e.fixed_events_per_layer =
+        (page ? row.page_fixed_per_layer : row.stream_fixed_per_layer) * (fixed_scales ? e.bytes_scale : 1);
+    e.events = shape.layers * (spec.workload().decode_tokens() * e.events_per_layer_token + e.fixed_events_per_layer);
+  }
+  return e;
+}
+
+absl::Status CheckAdmission(const JobEstimate& e, const AdmissionLimits& limits) {
+  constexpr double kGiB = 1024.0 * 1024 * 1024;
+  if (limits.max_job_memory_gib > 0 && e.memory_bytes > limits.max_job_memory_gib * kGiB) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "estimated peak memory %.3g GiB (%.4g NAND blocks) is over --max_job_memory_gib = %g; allowed: at most %g "
+        "GiB (docs/admission.md)",
+        e.memory_bytes / kGiB, e.nand_blocks, limits.max_job_memory_gib, limits.max_job_memory_gib));
+  }
+  if (limits.max_job_events > 0 && e.events > limits.max_job_events) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "estimated %.4g events is over --max_job_events = %.4g; allowed: at most %.4g events (docs/admission.md)",
+        e.events, limits.max_job_events, limits.max_job_events));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace strata::systems
