@@ -294,11 +294,14 @@ Table EnergySensitivityTable(const std::string& name, const Grid& g, const std::
   return t;
 }
 
-// Stacked bars of EnergyTable's parts, one bar per model and system.
+// Stacked bars of EnergyTable's parts, one bar per model and system. A
+// linear axis: gnuplot refuses a log scale on stacked histograms ("Log scale
+// on Y is incompatible with stacked histogram plot"), and on a log axis the
+// parts' heights would not add up to the total anyway.
 Figure EnergyFigure(const std::string& name, const std::string& title) {
   std::string plot = absl::StrCat(
       "set datafile separator comma\nset style data histograms\nset style histogram rowstacked\n"
-      "set style fill solid 0.85 border -1\nset logscale y\nset ylabel 'J per token (log)'\n"
+      "set style fill solid 0.85 border -1\nset ylabel 'J per token'\n"
       "set xtics rotate by -45 font ',7'\nset key outside right font ',8'\nset title '", title, "'\nplot ");
   const size_t label_column = 4 + kEnergyParts.size() + 2;
   for (size_t i = 0; i < kEnergyParts.size(); ++i) {
