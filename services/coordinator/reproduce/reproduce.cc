@@ -294,10 +294,10 @@ Table EnergySensitivityTable(const std::string& name, const Grid& g, const std::
   return t;
 }
 
-// Stacked bars of EnergyTable's parts, one bar per model and system. The
-// y axis is linear: gnuplot refuses a log scale on stacked histograms
-// ("Log scale on Y is incompatible"), so small systems' bars are thin and
-// the CSV carries their figures.
+// Stacked bars of EnergyTable's parts, one bar per model and system. A
+// linear axis: gnuplot refuses a log scale on stacked histograms ("Log scale
+// on Y is incompatible with stacked histogram plot"), and on a log axis the
+// parts' heights would not add up to the total anyway.
 Figure EnergyFigure(const std::string& name, const std::string& title) {
   std::string plot = absl::StrCat(
       "set datafile separator comma\nset style data histograms\nset style histogram rowstacked\n"
