@@ -407,8 +407,11 @@ PeerAcceptor::PeerAcceptor(Service* service, std::unique_ptr<grpc::ServerComplet
 PeerAcceptor::~PeerAcceptor() { Shutdown(); }
 
 void PeerAcceptor::Shutdown() {
-  if (shut_down_) return;
-  shut_down_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
   cq_->Shutdown();
   thread_.join();
   void* tag;
@@ -420,7 +423,7 @@ void PeerAcceptor::Shutdown() {
 void PeerAcceptor::Run() {
   for (;;) {
     auto call = std::make_unique<PeerCall>();
-    service_->RequestExchangeWindows(&call->server_context, &call->server, &call->cq, cq_.get(), call.get());
+    if (!RequestNextCall(call.get())) return;
     void* tag;
     bool ok;
     // Not ok: the server is shutting down; the request never started.
@@ -428,6 +431,13 @@ void PeerAcceptor::Run() {
     call->server_started = true;
     Accept(std::move(call));
   }
+}
+
+bool PeerAcceptor::RequestNextCall(PeerCall* call) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (shut_down_) return false;
+  service_->RequestExchangeWindows(&call->server_context, &call->server, &call->cq, cq_.get(), call);
+  return true;
 }
 
 void PeerAcceptor::Accept(std::unique_ptr<PeerCall> call) {

@@ -221,6 +221,10 @@ class PeerAcceptor {
 
  private:
   void Run();
+  // Asks the server for the next stream on `call`. False once Shutdown has
+  // begun: gRPC aborts the process on a request to a completion queue that
+  // is shut down, which a thread starting late on a loaded machine did.
+  bool RequestNextCall(PeerCall* call);
   // A new call: reads its first message and hands it over, or ends it with
   // the reason.
   void Accept(std::unique_ptr<PeerCall> call);
@@ -228,8 +232,9 @@ class PeerAcceptor {
   Service* const service_;
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   FindSession find_session_;
-  std::thread thread_;
-  bool shut_down_ = false;
+  std::mutex mu_;
+  bool shut_down_ = false;  // guarded by mu_
+  std::thread thread_;      // last: it starts with every other member set
 };
 
 }  // namespace strata::partition
