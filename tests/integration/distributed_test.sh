@@ -31,6 +31,12 @@ submit_and_compare aif "$SERVER" "star via partition 0"
 submit_and_compare nvllm_null "$SERVER" "coordinator hub"      # null messages: always the hub
 submit_and_compare nvllm_all_to_all "$SERVER" "peer to peer"   # simulation.wire asks for it at 3
 submit_and_compare nvllm_hub "$SERVER" "coordinator hub"
+# auto_partitions: a pilot's event counts place the groups; same digest.
+job nvllm_auto 'nvllm {}' 2 'auto_partitions: true'
+submit_and_compare nvllm_auto "$SERVER"
+auto_out=$("$BIN/strata" submit "$WORK/nvllm_auto-distributed.textproto" --server="$SERVER" --watch --quiet 2>&1)
+case "$auto_out" in *"groups placed on each role's services by their events"*) ;;
+  *) echo "FAIL: the distributed auto job does not say how its groups were placed:"; echo "$auto_out"; exit 1;; esac
 
 # kill_mid_job SERVICE: submits a long job (hundreds of tokens), kill -9s
 # SERVICE once the job runs; the job must end FAILED within 20 s naming

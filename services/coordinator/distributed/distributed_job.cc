@@ -1,6 +1,8 @@
 #include "distributed/distributed_job.h"
 
+#include "absl/strings/str_cat.h"
 #include "distributed/distributed_run.h"
+#include "services/systems/job/partition_choice.h"
 #include "strata/sim/digest.h"
 
 namespace strata::coordinator {
@@ -15,9 +17,24 @@ absl::StatusOr<v1::JobResult> RunDistributedJob(const v1::JobSpec& raw, ServiceD
   // the model and system names for the result. Its components never run.
   auto job = BuildJob(*spec, cancel);
   if (!job.ok()) return job.status();
+  // With auto_partitions the services still fix the count; a pilot's
+  // event counts balance each role's groups over its services.
+  std::vector<double> weights;
+  std::string partition_choice;
+  if (spec->simulation().auto_partitions()) {
+    sim::RunOptions pilot;
+    pilot.seed = spec->simulation().seed();
+    pilot.sync = SyncOf(*spec);
+    pilot.cancel = cancel;
+    auto counts = systems::CountPilotEvents(*spec, pilot);
+    if (!counts.ok()) return counts.status();
+    weights = std::move(counts->events_by_component);
+    partition_choice = absl::StrCat("auto: pilot of ", counts->events, " events to ", counts->final_time.ToString(),
+                                    "; groups placed on each role's services by their events");
+  }
   // Just after a restart the services may not have registered again yet.
   auto enough = [&job](const std::vector<ServiceEndpoint>& s) { return PlaceByRole(*job->sim, s).ok(); };
-  auto placement = PlaceByRole(*job->sim, services.AvailableWithinGrace(enough, cancel));
+  auto placement = PlaceByRole(*job->sim, services.AvailableWithinGrace(enough, cancel), weights);
   if (cancel != nullptr && *cancel) return absl::CancelledError("cancelled while waiting for services");
   if (!placement.ok()) return placement.status();
   if (absl::Status s = sim::CheckCrossPartitionLatency(*job->sim, placement->plan); !s.ok()) return s;
@@ -53,7 +70,9 @@ absl::StatusOr<v1::JobResult> RunDistributedJob(const v1::JobSpec& raw, ServiceD
                            SyncOf(*spec),
                            run->partitions,
                            WireName(run->wire)};
-  return ResultFromFigures(*spec, *job, run->figures, summary);
+  auto result = ResultFromFigures(*spec, *job, run->figures, summary);
+  if (result.ok()) result->set_partition_choice(partition_choice);
+  return result;
 }
 
 }  // namespace strata::coordinator

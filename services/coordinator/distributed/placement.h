@@ -6,7 +6,8 @@
 // "controller*", "nvme*" and "ftl*" to controller services; the rest
 // (the decode driver, CPU/GPU, DRAM, PCIe) to host services. Within a role,
 // groups are dealt round-robin over that role's services in the order the
-// graph first mentions them, and each service that gets any group runs them
+// graph first mentions them (or balanced by a pilot's event counts), and
+// each service that gets any group runs them
 // as one partition. The result depends only on the graph and the service
 // lists, never on timing, so a rerun places the same way.
 #ifndef STRATA_COORDINATOR_DISTRIBUTED_PLACEMENT_H_
@@ -42,8 +43,12 @@ struct Placement {
 };
 
 // FAILED_PRECONDITION naming the role when the graph has groups of a role
-// with no service to run them.
-absl::StatusOr<Placement> PlaceByRole(const sim::Simulation& sim, const std::vector<ServiceEndpoint>& services);
+// with no service to run them. `weights` (empty, or one per component: the
+// events a pilot run counted, `--partitions=auto`) turns each role's
+// round-robin into a balance: heaviest group first onto the service with
+// the fewest events so far, as the threaded planner balances partitions.
+absl::StatusOr<Placement> PlaceByRole(const sim::Simulation& sim, const std::vector<ServiceEndpoint>& services,
+                                      const std::vector<double>& weights = {});
 
 }  // namespace strata::coordinator
 

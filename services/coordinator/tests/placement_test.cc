@@ -108,6 +108,48 @@ TEST(PlaceByRoleTest, MoreServicesThanGroupsLeavesTheRestIdle) {
   EXPECT_THAT(AddressOfEachComponent(*p), ElementsAre("h:1", "n:1", "n:1"));
 }
 
+// Each service's groups, in component order.
+std::map<std::string, std::vector<std::string>> GroupsOfService(const sim::Simulation& sim, const Placement& p) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (sim::ComponentId id = 0; id < sim.size(); ++id) {
+    auto& list = out[p.service[p.plan.partition_of[id]].address];
+    if (list.empty() || list.back() != sim.group(id)) list.push_back(sim.group(id));
+  }
+  return out;
+}
+
+TEST(PlaceByRoleTest, PilotWeightsPutTheBusiestGroupAloneWhereRoundRobinWouldPairIt) {
+  // host, then two components per channel: channel 0 did 100 events a
+  // component in the pilot, the others 1.
+  const auto sim = Graph({"host", "nand_ch0", "nand_ch1", "nand_ch2", "nand_ch3"});
+  const std::vector<ServiceEndpoint> services{Nand("n:1"), Nand("n:2"), Host("h:1")};
+  auto dealt = PlaceByRole(*sim, services);
+  ASSERT_TRUE(dealt.ok()) << dealt.status();
+  EXPECT_THAT(GroupsOfService(*sim, *dealt)["n:1"], ElementsAre("nand_ch0", "nand_ch2"));
+  auto weighed = PlaceByRole(*sim, services, {5, 100, 100, 1, 1, 1, 1, 1, 1});
+  ASSERT_TRUE(weighed.ok()) << weighed.status();
+  auto groups = GroupsOfService(*sim, *weighed);
+  EXPECT_THAT(groups["n:1"], ElementsAre("nand_ch0"));
+  EXPECT_THAT(groups["n:2"], ElementsAre("nand_ch1", "nand_ch2", "nand_ch3"));
+  EXPECT_THAT(groups["h:1"], ElementsAre("host"));
+  EXPECT_EQ(weighed->plan.partition_count, 3);
+}
+
+TEST(PlaceByRoleTest, GroupsThePilotNeverSawStillSpreadOverTheServices) {
+  const auto sim = Graph({"host", "nand_ch0", "nand_ch1", "nand_ch2", "nand_ch3"});
+  auto p = PlaceByRole(*sim, {Nand("n:1"), Nand("n:2"), Host("h:1")}, std::vector<double>(sim->size(), 0.0));
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto groups = GroupsOfService(*sim, *p);
+  EXPECT_THAT(groups["n:1"], ElementsAre("nand_ch0", "nand_ch2"));
+  EXPECT_THAT(groups["n:2"], ElementsAre("nand_ch1", "nand_ch3"));
+}
+
+TEST(PlaceByRoleTest, WeightsOfTheWrongLengthAreRefused) {
+  auto p = PlaceByRole(*Graph({"host", "nand_ch0"}), {Nand("n:1"), Host("h:1")}, {1.0, 2.0});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(p.status().message(), HasSubstr("allowed: none or one per component"));
+}
+
 // A clock the test moves by hand, and a probe that answers for whoever the
 // test says is alive.
 struct FakeWorld {

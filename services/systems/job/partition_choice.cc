@@ -53,16 +53,39 @@ absl::StatusOr<Candidate> TryCandidate(const v1::JobSpec& spec, const sim::RunOp
   return c;
 }
 
+struct Pilot {
+  BuiltJob job;
+  sim::RunResult run;
+};
+
+// The job's first `pilot_events` events on one partition.
+absl::StatusOr<Pilot> RunPilot(const v1::JobSpec& normalized, const sim::RunOptions& options, uint64_t pilot_events) {
+  ASSIGN_OR_RETURN(BuiltJob job, BuildJob(normalized, options.cancel));
+  sim::RunOptions first = PilotOptions(options);
+  first.partitions = 1;
+  first.stop_after_events = pilot_events;
+  ASSIGN_OR_RETURN(sim::RunResult run, sim::Run(*job.sim, first));
+  return Pilot{std::move(job), std::move(run)};
+}
+
 }  // namespace
+
+absl::StatusOr<PilotCounts> CountPilotEvents(const v1::JobSpec& normalized, const sim::RunOptions& options,
+                                             uint64_t pilot_events) {
+  ASSIGN_OR_RETURN(const Pilot pilot, RunPilot(normalized, options, pilot_events));
+  PilotCounts counts;
+  counts.events_by_component.assign(pilot.run.events_by_component.begin(), pilot.run.events_by_component.end());
+  counts.events = pilot.run.committed_events;
+  counts.final_time = pilot.run.final_time;
+  return counts;
+}
 
 absl::StatusOr<PartitionChoice> ChoosePartitions(const v1::JobSpec& normalized, const sim::RunOptions& options,
                                                  int cores, uint64_t pilot_events) {
   const sim::RunOptions pilot_options = PilotOptions(options);
-  ASSIGN_OR_RETURN(BuiltJob pilot_job, BuildJob(normalized, options.cancel));
-  sim::RunOptions first = pilot_options;
-  first.partitions = 1;
-  first.stop_after_events = pilot_events;
-  ASSIGN_OR_RETURN(sim::RunResult pilot, sim::Run(*pilot_job.sim, first));
+  ASSIGN_OR_RETURN(Pilot first, RunPilot(normalized, options, pilot_events));
+  BuiltJob& pilot_job = first.job;
+  sim::RunResult& pilot = first.run;
   PartitionChoice choice;
   if (!pilot.stopped) {
     choice.reason = absl::StrCat("auto: the job ended inside the pilot (", pilot.committed_events,

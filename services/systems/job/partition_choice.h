@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "services/systems/core/built_job.h"
@@ -60,6 +61,18 @@ struct PartitionChoice {
 // Errors: the job's own build and run errors; CANCELLED when `cancel` is set.
 absl::StatusOr<PartitionChoice> ChoosePartitions(const v1::JobSpec& normalized, const sim::RunOptions& options,
                                                  int cores, uint64_t pilot_events = kPilotEvents);
+
+// What a pilot alone tells a placement whose partition count is already
+// fixed (a distributed job's services): the events each component handled
+// in the job's first `pilot_events` events on one partition (the whole job
+// when it is shorter).
+struct PilotCounts {
+  std::vector<double> events_by_component;
+  uint64_t events = 0;
+  sim::SimTime final_time;
+};
+absl::StatusOr<PilotCounts> CountPilotEvents(const v1::JobSpec& normalized, const sim::RunOptions& options,
+                                             uint64_t pilot_events = kPilotEvents);
 
 }  // namespace strata::systems
 
