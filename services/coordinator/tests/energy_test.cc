@@ -108,7 +108,10 @@ TEST(EnergyTest, PartsAddUpToTheTotalOnEverySystemAndTheSystemsPartsAreTheirs) {
     const bool flash = name != "in_memory" && name != "gpu_out_of_core";
     EXPECT_EQ(e.per_token().flash_array() > 0, flash) << name;
     EXPECT_EQ(e.per_token().flash_program() > 0, name == "aif") << name;  // aif_post programs the weights
-    EXPECT_EQ(e.per_token().flash_bus() > 0, name == "ssd_offload" || name == "ssd_isc" || name == "aif") << name;
+    // Cambricon-LLM's dies return their results over the channels (§IV-A).
+    EXPECT_EQ(e.per_token().flash_bus() > 0,
+              name == "ssd_offload" || name == "ssd_isc" || name == "aif" || name == "cambricon_llm")
+        << name;
     std::printf("%-16s %.4g J/token (data movement %.4g), %.4g W\n", name.c_str(), e.joules_per_token(),
                 e.data_movement_joules_per_token(), e.average_watts());
     ++systems_run;

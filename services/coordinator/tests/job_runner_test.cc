@@ -266,7 +266,8 @@ void ExpectConfigIsWhatItsNameSays(const std::string& file, const v1::JobSpec& s
         {"aif-parallel", v1::SystemSpec::kAif},  {"in-memory", v1::SystemSpec::kInMemory},
         {"nvllm", v1::SystemSpec::kNvllm},       {"ssd-isc", v1::SystemSpec::kSsdIsc},
         {"ssd-offload", v1::SystemSpec::kSsdOffload}, {"ssd-offload-user-writes", v1::SystemSpec::kSsdOffload},
-        {"nvllm-512", v1::SystemSpec::kNvllm},   {"nvllm-2048", v1::SystemSpec::kNvllm}};
+        {"nvllm-512", v1::SystemSpec::kNvllm},   {"nvllm-2048", v1::SystemSpec::kNvllm},
+        {"cambricon-llm", v1::SystemSpec::kCambriconLlm}};
     auto kind = kinds.find(system);
     ASSERT_NE(kind, kinds.end()) << "a config for an unknown system '" << system << "': add it here";
     EXPECT_EQ(normalized.system().kind_case(), kind->second);

@@ -298,6 +298,16 @@ TEST(ReproduceNvllmTest, NvllmBeatsTheOutOfCoreA800AndTheSsdLikeDesignOnEveryMod
     joules[row[0] + " " + row[1]] = total;
   }
   for (const auto& m : r->models) EXPECT_LT(joules[m + " nvllm"], joules[m + " a800"]) << m;
+  // NVLLM's energy claim: Cambricon-LLM / NVLLM data-movement energy, the
+  // mean over models of the energy table's data_movement_j.
+  std::map<std::string, double> moved;
+  for (const auto& row : energy->rows) moved[row[0] + " " + row[1]] = std::stod(row[3]);
+  double ratio_sum = 0;
+  for (const auto& m : r->models) ratio_sum += moved[m + " cambricon-llm"] / moved[m + " nvllm"];
+  const Headline* moved_ratio = Find(*r, "cambricon-llm / nvllm data-movement energy");
+  ASSERT_NE(moved_ratio, nullptr);
+  EXPECT_EQ(moved_ratio->published, 5.63);
+  EXPECT_NEAR(moved_ratio->ours, ratio_sum / r->models.size(), 1e-3 * moved_ratio->ours);
   EXPECT_EQ(sensitivity->rows.size(), 3u * 9u);  // a800, ssd-like, aif x every part
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "flash/nand_events.h"
 #include "flash/page_coding.h"
+#include "workload/decode_driver.h"
 
 namespace strata::host {
 
@@ -44,12 +45,11 @@ const FlashGemvExecutor::Placement* FlashGemvExecutor::Place(const Op& op) {
   const uint32_t blocks = (per_plane + g.pages_per_block() - 1) / g.pages_per_block();
   if (next_block_ + blocks > g.blocks_per_plane) {
     ctx().Fail(absl::ResourceExhaustedError(absl::StrCat(
-        "the FFN weights do not fit the flash: layer ", op.layer, " matrix ", op.matrix, " needs blocks ",
+        "the weights do not fit the flash: layer ", op.layer, " matrix ", op.matrix, " needs blocks ",
         next_block_, "..", next_block_ + blocks - 1, " of ", g.blocks_per_plane, " per plane")));
     return nullptr;
   }
-  const bool input_side = (op.matrix - kMatrixExpertBase) % 2 == 0;
-  Placement p{next_block_, per_plane, static_cast<uint32_t>(input_side ? shape_.hidden : shape_.ffn)};
+  Placement p{next_block_, per_plane, static_cast<uint32_t>(GemvInputWidth(shape_, op.matrix))};
   next_block_ += blocks;
   return &placement_.emplace(key, p).first->second;
 }

@@ -1,6 +1,8 @@
-// FlashGemvExecutor: runs the driver's FFN GEMVs inside the flash (NVLLM's
-// dot-product engines on the NAND dies). It is the logic that sits beside
-// the arrays: it places every FFN matrix block-contiguously across all dies
+// FlashGemvExecutor: runs the driver's offloaded weight GEMVs inside the
+// flash (NVLLM's FFN on the dot-product engines of its NAND dies;
+// Cambricon-LLM's every weight GEMV on its dies' compute cores). It is the
+// logic that sits beside the arrays: it places every matrix it is sent
+// (its input width from GemvInputWidth) block-contiguously across all dies
 // (each die gets an equal share of the matrix's pages, spread over all its
 // planes), turns one GEMV op into per-die multi-plane kGemv requests on the
 // channels, gathers the dies' partial sums and reduces them.

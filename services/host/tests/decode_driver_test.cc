@@ -31,6 +31,38 @@ TEST(TokenGraphTest, ADecodedTokenReadsExactlyTheModelsPerTokenWeightBytes) {
   }
 }
 
+// GemvInputWidth is what in-flash executors lay a matrix's rows out by:
+// every decode GEMV's flops must be 2 x its matrix's output rows x that
+// width, with the rows each matrix has in the model (Q/K/V stacked, the
+// output projection, SwiGLU's gate + up or fc1, down or fc2, the LM head).
+TEST(TokenGraphTest, EveryGemvIsItsMatricesRowsTimesItsInputWidth) {
+  for (const char* model : {"llama-2-70b", "opt-30b", "mixtral-8x7b"}) {
+    const DriverConfig c = ConfigFor(model);
+    const ModelShape& s = c.shape;
+    const std::vector<std::vector<int>> routed(s.layers, std::vector<int>{0, 3});
+    const TokenGraph g = BuildTokenGraph(c, 1, 0, routed);
+    int gemvs = 0;
+    for (const Op& op : g.ops) {
+      if (op.kind != OpKind::kGemv) continue;
+      int64_t rows = 0, width = s.hidden;
+      if (op.matrix == kMatrixQkv) rows = s.hidden + 2 * s.kv_dim();
+      if (op.matrix == kMatrixOut) rows = s.hidden;
+      if (op.matrix == kMatrixRouter) rows = s.experts;
+      if (op.matrix == kMatrixLmHead) rows = s.vocab;
+      if (op.matrix >= kMatrixExpertBase) {
+        const bool input = (op.matrix - kMatrixExpertBase) % 2 == 0;
+        rows = input ? (s.ffn_kind == FfnKind::kSwiGlu ? 2 : 1) * s.ffn : s.hidden;
+        width = input ? s.hidden : s.ffn;
+      }
+      ASSERT_GT(rows, 0) << model << " matrix " << op.matrix;
+      EXPECT_EQ(GemvInputWidth(s, op.matrix), width) << model << " matrix " << op.matrix;
+      EXPECT_EQ(op.flops, 2 * rows * width) << model << " matrix " << op.matrix;
+      ++gemvs;
+    }
+    EXPECT_GT(gemvs, 4 * s.layers) << model;
+  }
+}
+
 TEST(TokenGraphTest, MixtureOfExpertsReadsOnlyTheRoutedExperts) {
   const DriverConfig c = ConfigFor("mixtral-8x7b");
   const std::vector<std::vector<int>> routed(c.shape.layers, std::vector<int>{1, 6});

@@ -39,6 +39,11 @@ int64_t HostShareRows(int64_t rows, double share) {
   return std::clamp<int64_t>(std::llround(static_cast<double>(rows) * share), 0, rows - 1);
 }
 
+int64_t GemvInputWidth(const ModelShape& shape, uint16_t matrix) {
+  if (matrix >= kMatrixExpertBase && (matrix - kMatrixExpertBase) % 2 == 1) return shape.ffn;
+  return shape.hidden;
+}
+
 namespace {
 
 // Accumulates one token's graph.
@@ -72,19 +77,20 @@ class GraphBuilder {
     graph_.deps.push_back(std::move(deps));
     return static_cast<uint32_t>(graph_.ops.size() - 1);
   }
-  // A projection of an `out_rows` x `in_cols` weight matrix (+ one fp16
-  // bias per output row when `biased` and the model has biases) applied to
-  // `row_share` of the rows.
-  uint32_t Gemv(uint16_t layer, uint16_t matrix, int64_t out_rows, int64_t in_cols, bool biased,
-                std::vector<uint32_t> deps, uint8_t flags = 0, double row_share = 1.0) {
+  // A projection of an `out_rows` x GemvInputWidth(matrix) weight matrix
+  // (+ one fp16 bias per output row when `biased` and the model has biases)
+  // applied to `row_share` of the rows.
+  uint32_t Gemv(uint16_t layer, uint16_t matrix, int64_t out_rows, bool biased, std::vector<uint32_t> deps,
+                uint8_t flags = 0, double row_share = 1.0) {
     const auto rows = static_cast<int64_t>(std::llround(static_cast<double>(rows_) * row_share));
-    return GemvRows(layer, matrix, out_rows, in_cols, biased, rows, std::move(deps), flags);
+    return GemvRows(layer, matrix, out_rows, biased, rows, std::move(deps), flags);
   }
   // The same over `act_rows` activation rows. An offloaded decode GEMV under
   // parallel execution becomes two ops, the host's rows and the offload
   // unit's; the returned index stands for both in later dependencies.
-  uint32_t GemvRows(uint16_t layer, uint16_t matrix, int64_t out_rows, int64_t in_cols, bool biased,
-                    int64_t act_rows, const std::vector<uint32_t>& deps, uint8_t flags) {
+  uint32_t GemvRows(uint16_t layer, uint16_t matrix, int64_t out_rows, bool biased, int64_t act_rows,
+                    const std::vector<uint32_t>& deps, uint8_t flags) {
+    const int64_t in_cols = GemvInputWidth(c_.shape, matrix);
     auto part = [&](int64_t r, uint8_t part_flags) {
       const int64_t bias_bytes = biased && c_.shape.linear_biases ? r * 2 : 0;
       return Add(OpKind::kGemv, layer, r * in_cols * wbits_ / 8 + bias_bytes, 2 * r * in_cols * act_rows, 0, deps,
@@ -149,7 +155,7 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
     const auto layer = static_cast<uint16_t>(l);
     const uint32_t norm_attn = g.Elementwise(layer, h, g.NormValues(), {prev});
     // Attention branch.
-    uint32_t a = g.Gemv(layer, kMatrixQkv, h + 2 * kv, h, true, {norm_attn});
+    uint32_t a = g.Gemv(layer, kMatrixQkv, h + 2 * kv, true, {norm_attn});
     if (rotary) a = g.Elementwise(layer, h + kv, 0, {a});
     // KV cache: decode reads the whole context (prompt + tokens so far, plus
     // this one) and appends one K and V row; prefill writes the prompt's rows
@@ -170,7 +176,7 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
     std::vector<uint32_t> attn_deps = {a};
     if (prefetch > 0) attn_deps.push_back(g.Add(OpKind::kKvLoad, layer, 0, 0, prefetch, prev_layer_busy));
     a = g.Add(OpKind::kAttention, layer, 0, attn_flops, attn_bytes - prefetch, std::move(attn_deps));
-    a = g.Gemv(layer, kMatrixOut, h, h, true, {a});  // output projection
+    a = g.Gemv(layer, kMatrixOut, h, true, {a});  // output projection
     // FFN branch: after attention (serial) or beside it (parallel).
     uint32_t ffn_start;
     uint32_t residual_attn = a;
@@ -186,12 +192,12 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
     std::vector<uint32_t> ffn_ends;
     auto expert_chain = [&](uint32_t start, int expert, double row_share) {
       const auto in = static_cast<uint16_t>(kMatrixExpertBase + 2 * expert);
-      uint32_t x = g.Gemv(layer, in, in_rows, h, true, {start}, kFfn, row_share);
+      uint32_t x = g.Gemv(layer, in, in_rows, true, {start}, kFfn, row_share);
       x = g.Elementwise(layer, f, 0, {x});  // activation (x gate for SwiGLU)
-      ffn_ends.push_back(g.Gemv(layer, static_cast<uint16_t>(in + 1), h, f, true, {x}, kFfn, row_share));
+      ffn_ends.push_back(g.Gemv(layer, static_cast<uint16_t>(in + 1), h, true, {x}, kFfn, row_share));
     };
     if (s.experts > 1) {
-      const uint32_t router = g.Gemv(layer, kMatrixRouter, s.experts, h, false, {ffn_start});
+      const uint32_t router = g.Gemv(layer, kMatrixRouter, s.experts, false, {ffn_start});
       if (prefill) {
         // Every expert serves some prompt rows: each is read once and sees
         // experts_per_token / experts of the rows on average.
@@ -210,7 +216,7 @@ TokenGraph BuildTokenGraph(const DriverConfig& c, uint32_t token, uint32_t first
   // Final norm, LM head, sampling over the vocabulary.
   prev = g.Elementwise(kLmHeadLayer, h, g.NormValues(), {prev});
   // The LM head projects only the last prompt row in prefill.
-  const uint32_t head = g.GemvRows(kLmHeadLayer, kMatrixLmHead, s.vocab, h, false, c.batch, {prev}, 0);
+  const uint32_t head = g.GemvRows(kLmHeadLayer, kMatrixLmHead, s.vocab, false, c.batch, {prev}, 0);
   g.Add(OpKind::kElementwise, kLmHeadLayer, 0, 5 * s.vocab * c.batch, 2 * s.vocab * c.batch * g.act_bytes(),
         {head}, kLastInLayer);
   return g.Take();

@@ -59,6 +59,13 @@ bool Offloaded(const DriverConfig& config, const Op& op);
 // aif_post) both use it, so they agree on every matrix's split.
 int64_t HostShareRows(int64_t rows, double share);
 
+// The width of the activation vector weight matrix `matrix` (Op::matrix)
+// multiplies: the hidden size for Q/K/V, the output projection, the router,
+// the LM head and an expert's input matrix; the FFN width for an expert's
+// output matrix. The token graph sizes every GEMV with it, and in-flash
+// executors lay out a matrix's rows with it, so both agree on every matrix.
+int64_t GemvInputWidth(const ModelShape& shape, uint16_t matrix);
+
 // One token's op graph: ops in issue order and, for each, the indices of
 // the ops it waits for.
 struct TokenGraph {

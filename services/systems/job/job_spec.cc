@@ -124,7 +124,7 @@ absl::StatusOr<v1::JobSpec> NormalizeJobSpec(v1::JobSpec spec) {
   if (system == nullptr) {
     return absl::InvalidArgumentError(
         "system: set one of system.nvllm, system.aif, system.ssd_offload, system.ssd_isc, system.in_memory, "
-        "system.gpu_out_of_core");
+        "system.gpu_out_of_core, system.cambricon_llm");
   }
   const host::WeightType type = WeightTypeOf(spec.model().weight_type());
   const ModelFacts model{shape, type, ModelWeightBytes(shape, type), KvCacheBytes(shape, spec.workload())};

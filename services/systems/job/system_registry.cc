@@ -1,6 +1,7 @@
 #include "services/systems/job/system_registry.h"
 
 #include "services/systems/aif/aif_system.h"
+#include "services/systems/cambricon_llm/cambricon_llm_system.h"
 #include "services/systems/gpu_out_of_core/gpu_out_of_core_system.h"
 #include "services/systems/in_memory/in_memory_system.h"
 #include "services/systems/nvllm/nvllm_system.h"
@@ -18,6 +19,7 @@ const std::vector<std::unique_ptr<SystemBuilder>>& Systems() {
     all->push_back(std::make_unique<SsdOffloadSystem>());
     all->push_back(std::make_unique<InMemorySystem>());
     all->push_back(std::make_unique<SsdIscSystem>());
+    all->push_back(std::make_unique<CambriconLlmSystem>());
     return all;
   }();
   return *systems;
