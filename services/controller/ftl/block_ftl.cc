@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "strata/sim/digest.h"
+#include "strata/sim/heap_bytes.h"
 
 namespace strata::controller {
 
@@ -49,6 +50,17 @@ uint64_t BlockFtl::LogicalPages(const FtlConfig& c) {
   const auto blocks_per_plane =
       static_cast<uint64_t>(std::floor(static_cast<double>(c.blocks_per_plane) * (1.0 - c.over_provisioning)));
   return blocks_per_plane * c.planes * c.pages_per_block;
+}
+
+uint64_t BlockFtl::TableBytes(const BlockFtlConfig& config) {
+  const FtlConfig& c = config.ftl;
+  const uint64_t logical_blocks = LogicalPages(c) / c.pages_per_block;
+  const uint64_t where = sim::HeapChunkBytes(c.pages_per_block * sizeof(int32_t));
+  const uint64_t log_offsets = sim::HeapChunkBytes(c.pages_per_block * sizeof(uint32_t));
+  const uint64_t physical =
+      uint64_t{c.blocks_per_plane} * (sizeof(PhysicalBlock) + sim::TreeNodeBytes<std::pair<uint64_t, uint32_t>>());
+  return logical_blocks * (sizeof(LogicalBlock) + where) +
+         uint64_t{c.planes} * (sizeof(Plane) + physical + config.log_blocks_per_plane * log_offsets);
 }
 
 BlockFtl::BlockFtl(const BlockFtlConfig& config) : config_(config), ppb_(config.ftl.pages_per_block) {

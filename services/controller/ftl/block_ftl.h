@@ -80,6 +80,14 @@ class BlockFtl final : public FtlMapping {
   // Logical pages a (valid) config exports, without building the tables:
   // floor(blocks_per_plane x (1 - over_provisioning)) blocks per plane.
   static uint64_t LogicalPages(const FtlConfig& config);
+  // Heap bytes of a (valid) config's tables once every logical block has
+  // been written (a preconditioned span): the logical block records with
+  // their per-offset locations, the physical block records, every block in
+  // a free pool (as at construction) and the open log blocks' offset lists.
+  // Not counted: the offset-list capacity a logical block keeps after its
+  // log block is merged (clear() keeps it). The admission estimate's FTL
+  // term (docs/admission.md); keep it in step with the members below.
+  static uint64_t TableBytes(const BlockFtlConfig& config);
 
   uint64_t logical_pages() const override { return uint64_t{logical_blocks_} * ppb_; }
   // INVALID_ARGUMENT: lpn out of range. RESOURCE_EXHAUSTED cannot happen

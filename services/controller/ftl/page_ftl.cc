@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "strata/sim/digest.h"
+#include "strata/sim/heap_bytes.h"
 
 namespace strata::controller {
 
@@ -39,6 +40,14 @@ double WriteAmplificationBetween(const FtlStats& before, const FtlStats& after) 
 absl::StatusOr<PageFtl> PageFtl::Create(const FtlConfig& config) {
   if (absl::Status st = ValidateFtlConfig(config); !st.ok()) return st;
   return PageFtl(config);
+}
+
+uint64_t PageFtl::TableBytes(const FtlConfig& config) {
+  const Geometry g(config);
+  const uint64_t buckets = 2 * (uint64_t{g.pages_per_block()} + 1) * sizeof(uint32_t);  // bucket_head, bucket_tail
+  return (g.logical_pages() + g.physical_pages()) * sizeof(uint64_t) +                   // l2p_, p2l_
+         g.total_blocks() * (sizeof(Block) + sim::TreeNodeBytes<std::pair<uint64_t, uint32_t>>()) +
+         uint64_t{g.planes()} * (sizeof(Plane) + buckets);
 }
 
 PageFtl::PageFtl(const FtlConfig& config) : config_(config), geo_(config) {

@@ -112,6 +112,12 @@ enum class BlockState : uint8_t { kFree, kOpen, kClosed, kPinned };
 class PageFtl final : public FtlMapping {
  public:
   static absl::StatusOr<PageFtl> Create(const FtlConfig& config);
+  // Heap bytes of the tables a PageFtl built from (a valid) `config` holds,
+  // without building it: the L2P and P2L maps, the block records, every
+  // block in its plane's free pool (as at construction) and the GC buckets.
+  // The admission estimate's FTL term (docs/admission.md); keep it in step
+  // with the members below.
+  static uint64_t TableBytes(const FtlConfig& config);
 
   const FtlConfig& config() const { return config_; }
   const Geometry& geometry() const { return geo_; }

@@ -31,6 +31,16 @@ uint64_t SsdController::LogicalPages(const nand::NandConfig& nand, const SsdCont
                                                                : BlockFtl::LogicalPages(f);
 }
 
+uint64_t SsdController::FtlTableBytes(const nand::NandConfig& nand, const SsdControllerConfig& config) {
+  const FtlConfig f = FtlConfigFor(nand.geometry, config);
+  if (config.mapping == SsdControllerConfig::Mapping::kPage) return PageFtl::TableBytes(f);
+  BlockFtlConfig b;
+  b.ftl = f;
+  b.log_blocks_per_plane =
+      config.mapping == SsdControllerConfig::Mapping::kHybrid ? config.hybrid_log_blocks_per_plane : 0;
+  return BlockFtl::TableBytes(b);
+}
+
 absl::StatusOr<std::unique_ptr<SsdController>> SsdController::Create(std::string name, const nand::NandConfig& nand,
                                                                       const SsdControllerConfig& config) {
   if (absl::Status s = nand::ValidateNandConfig(nand); !s.ok()) return s;

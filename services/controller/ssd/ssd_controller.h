@@ -141,6 +141,9 @@ class SsdController final : public sim::Component {
   // Logical pages the controller's FTL will export for `nand` and `config`
   // (its mapping's rule), without building it: what a workload may span.
   static uint64_t LogicalPages(const nand::NandConfig& nand, const SsdControllerConfig& config);
+  // Heap bytes of the FTL tables Create would build for `nand` and `config`
+  // (PageFtl::TableBytes or BlockFtl::TableBytes), without building them.
+  static uint64_t FtlTableBytes(const nand::NandConfig& nand, const SsdControllerConfig& config);
 
   // Writes logical pages [first, first + count) through the FTL before the
   // run (a drive's prior contents), without timing.

@@ -190,9 +190,7 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const s
                      cancel, std::move(on_model));
 }
 
-absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::NandConfig& drive,
-                                          const std::atomic<bool>* cancel,
-                                          std::function<void(const ModelFigures&)> on_model) {
+absl::StatusOr<controller::SsdSystemConfig> PlainIoSsdConfig(const v1::JobSpec& spec, const nand::NandConfig& drive) {
   const v1::SsdIoSpec& io = spec.ssd_io();
   controller::SsdSystemConfig c;
   c.nand = drive;
@@ -227,7 +225,14 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   const uint64_t block = static_cast<uint64_t>(io.block_kib()) * 1024;
   c.workload = IoWorkloadConfig(io, c.nvme.lba_bytes, 0, span / block * block);
   c.precondition_pages = io.precondition() ? (c.workload.span_bytes + page - 1) / page : 0;
+  return c;
+}
 
+absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::NandConfig& drive,
+                                          const std::atomic<bool>* cancel,
+                                          std::function<void(const ModelFigures&)> on_model) {
+  const v1::SsdIoSpec& io = spec.ssd_io();
+  ASSIGN_OR_RETURN(const controller::SsdSystemConfig c, PlainIoSsdConfig(spec, drive));
   sim::Simulation sim;
   auto ssd = controller::BuildSsd(c, &sim);
   if (!ssd.ok()) return ssd.status();
