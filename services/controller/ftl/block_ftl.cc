@@ -11,7 +11,7 @@
 
 namespace strata::controller {
 
-absl::StatusOr<BlockFtl> BlockFtl::Create(const BlockFtlConfig& config) {
+absl::StatusOr<BlockFtl> BlockFtl::Create(const BlockFtlConfig& config, const std::atomic<bool>* cancel) {
   // Only the fields this FTL uses (PageFtl's GC reserve rules do not apply).
   const FtlConfig& c = config.ftl;
   auto in_range = [](const char* field, uint64_t v, uint64_t lo, uint64_t hi) {
@@ -41,6 +41,7 @@ absl::StatusOr<BlockFtl> BlockFtl::Create(const BlockFtlConfig& config) {
                                                    1.0 - 1.0 / c.blocks_per_plane));
   }
   BlockFtl ftl(config);
+  if (!ftl.Init(cancel)) return absl::CancelledError("cancelled while building the drive's FTL tables");
   ftl.logical_blocks_ = logical_per_plane * c.planes;
   ftl.logical_.resize(ftl.logical_blocks_);
   return ftl;
@@ -63,14 +64,18 @@ uint64_t BlockFtl::TableBytes(const BlockFtlConfig& config) {
          uint64_t{c.planes} * (sizeof(Plane) + physical + config.log_blocks_per_plane * log_offsets);
 }
 
-BlockFtl::BlockFtl(const BlockFtlConfig& config) : config_(config), ppb_(config.ftl.pages_per_block) {
+BlockFtl::BlockFtl(const BlockFtlConfig& config) : config_(config), ppb_(config.ftl.pages_per_block) {}
+
+bool BlockFtl::Init(const std::atomic<bool>* cancel) {
   planes_.resize(config_.ftl.planes);
   for (Plane& p : planes_) {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
     p.blocks.resize(config_.ftl.blocks_per_plane);
     for (uint32_t b = 0; b < config_.ftl.blocks_per_plane; ++b) {
       p.free.insert({config_.ftl.dynamic_wear_levelling ? 0 : free_clock_++, b});
     }
   }
+  return true;
 }
 
 void BlockFtl::Emit(std::vector<FlashOp>* ops, FlashOpKind kind, OpCause cause, uint32_t plane, uint32_t block,

@@ -40,6 +40,7 @@
 #ifndef STRATA_CONTROLLER_FTL_BLOCK_FTL_H_
 #define STRATA_CONTROLLER_FTL_BLOCK_FTL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -76,7 +77,9 @@ class BlockFtl final : public FtlMapping {
   // INVALID_ARGUMENT naming the field: the FtlConfig's own checks, and spare
   // blocks per plane (blocks - logical blocks) of at least
   // log_blocks_per_plane + 1 (a full merge needs one free block).
-  static absl::StatusOr<BlockFtl> Create(const BlockFtlConfig& config);
+  // `cancel` (may be null): read per plane while the tables are built;
+  // CANCELLED once it is set.
+  static absl::StatusOr<BlockFtl> Create(const BlockFtlConfig& config, const std::atomic<bool>* cancel = nullptr);
   // Logical pages a (valid) config exports, without building the tables:
   // floor(blocks_per_plane x (1 - over_provisioning)) blocks per plane.
   static uint64_t LogicalPages(const FtlConfig& config);
@@ -129,6 +132,8 @@ class BlockFtl final : public FtlMapping {
   };
 
   explicit BlockFtl(const BlockFtlConfig& config);
+  // Builds the planes' block tables and free pools; false when `cancel` stopped it.
+  bool Init(const std::atomic<bool>* cancel);
   uint32_t PlaneOf(uint32_t lbn) const { return lbn % static_cast<uint32_t>(planes_.size()); }
   absl::StatusOr<uint32_t> TakeFree(uint32_t plane);
   void Erase(uint32_t plane, uint32_t block, std::vector<FlashOp>* ops);

@@ -37,9 +37,11 @@ double WriteAmplificationBetween(const FtlStats& before, const FtlStats& after) 
   return static_cast<double>(host + copies) / static_cast<double>(host);
 }
 
-absl::StatusOr<PageFtl> PageFtl::Create(const FtlConfig& config) {
+absl::StatusOr<PageFtl> PageFtl::Create(const FtlConfig& config, const std::atomic<bool>* cancel) {
   if (absl::Status st = ValidateFtlConfig(config); !st.ok()) return st;
-  return PageFtl(config);
+  PageFtl ftl(config);
+  if (!ftl.Init(cancel)) return absl::CancelledError("cancelled while building the drive's FTL tables");
+  return ftl;
 }
 
 uint64_t PageFtl::TableBytes(const FtlConfig& config) {
@@ -50,16 +52,22 @@ uint64_t PageFtl::TableBytes(const FtlConfig& config) {
          uint64_t{g.planes()} * (sizeof(Plane) + buckets);
 }
 
-PageFtl::PageFtl(const FtlConfig& config) : config_(config), geo_(config) {
-  l2p_.assign(geo_.logical_pages(), kUnmapped);
-  p2l_.assign(geo_.physical_pages(), kUnmapped);
+PageFtl::PageFtl(const FtlConfig& config) : config_(config), geo_(config) {}
+
+bool PageFtl::Init(const std::atomic<bool>* cancel) {
+  if (!FillTable(l2p_, geo_.logical_pages(), kUnmapped, cancel)) return false;
+  if (!FillTable(p2l_, geo_.physical_pages(), kUnmapped, cancel)) return false;
   blocks_.resize(geo_.total_blocks());
   planes_.resize(geo_.planes());
   for (Plane& p : planes_) {
     p.bucket_head.assign(geo_.pages_per_block() + 1, kNil);
     p.bucket_tail.assign(geo_.pages_per_block() + 1, kNil);
   }
-  for (uint32_t id = 0; id < blocks_.size(); ++id) FreeInsert(id);
+  for (uint32_t id = 0; id < blocks_.size(); ++id) {
+    if (id % kCancelCheckWrites == 0 && cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
+    FreeInsert(id);
+  }
+  return true;
 }
 
 FlashAddr PageFtl::Addr(uint64_t ppn) const {

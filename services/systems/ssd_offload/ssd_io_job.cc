@@ -126,11 +126,12 @@ void FillIoResult(const controller::SsdWorkload& workload, const controller::Ftl
 }
 
 absl::Status AgeDrive(const v1::SsdIoSpec& io, uint64_t seed, uint64_t first_page, uint64_t pages,
-                      controller::SsdController* controller) {
+                      controller::SsdController* controller, const std::atomic<bool>* cancel) {
   if (io.random_prewrites() == 0 || pages == 0) return absl::OkStatus();
   // Its own stream (not a component's): the draws happen before the run.
   sim::RandomStream random(seed, /*stream=*/0x5eed'a6e0);
-  return controller->PreconditionRandom(first_page, pages, static_cast<uint64_t>(io.random_prewrites()), random);
+  return controller->PreconditionRandom(first_page, pages, static_cast<uint64_t>(io.random_prewrites()), random,
+                                       cancel);
 }
 
 absl::StatusOr<uint32_t> FtlBlocksPerPlane(uint64_t pages, const nand::NandConfig& nand,
@@ -234,9 +235,9 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   const v1::SsdIoSpec& io = spec.ssd_io();
   ASSIGN_OR_RETURN(const controller::SsdSystemConfig c, PlainIoSsdConfig(spec, drive));
   sim::Simulation sim;
-  auto ssd = controller::BuildSsd(c, &sim);
+  auto ssd = controller::BuildSsd(c, &sim, cancel);
   if (!ssd.ok()) return ssd.status();
-  RETURN_IF_ERROR(AgeDrive(io, spec.simulation().seed(), 0, c.precondition_pages, ssd->controller));
+  RETURN_IF_ERROR(AgeDrive(io, spec.simulation().seed(), 0, c.precondition_pages, ssd->controller, cancel));
   const controller::FtlStats before = ssd->controller->ftl().stats();
   sim::RunOptions options;
   options.seed = spec.simulation().seed();

@@ -48,9 +48,10 @@ void FillIoResult(const controller::SsdWorkload& workload, const controller::Ftl
                   const controller::FtlStats& after, v1::SsdIoResult* out);
 
 // ssd_io.random_prewrites untimed random overwrites of [first_page, first_page
-// + pages), from a stream of the job's seed.
+// + pages), from a stream of the job's seed; CANCELLED soon after `cancel`
+// (may be null) is set.
 absl::Status AgeDrive(const v1::SsdIoSpec& io, uint64_t seed, uint64_t first_page, uint64_t pages,
-                      controller::SsdController* controller);
+                      controller::SsdController* controller, const std::atomic<bool>* cancel = nullptr);
 
 // The controller side of system.ssd_offload.scheduling (the channel's
 // arbitration is in the NAND config).

@@ -216,9 +216,9 @@ absl::Status SsdOffloadSystem::Build(const v1::JobSpec& spec, const host::Driver
   const uint64_t io_block = layout.io_block;
   const uint64_t io_offset = layout.io_offset;
   const uint64_t io_request = layout.io_request;
-  ASSIGN_OR_RETURN(auto ctrl, controller::SsdController::Create("ssd_controller", nc, cc));
+  ASSIGN_OR_RETURN(auto ctrl, controller::SsdController::Create("ssd_controller", nc, cc, job->cancel));
   // The weights file was written before the run (the model download).
-  RETURN_IF_ERROR(ctrl->Precondition(0, file_pages));
+  RETURN_IF_ERROR(ctrl->Precondition(0, file_pages, job->cancel));
   controller::SsdController* controller = ctrl.get();
   sim.Add(std::move(ctrl), "controller");
   auto* nvme_if = sim.Emplace<controller::NvmeInterface>("nvme", "nvme", nvme);
@@ -236,8 +236,8 @@ absl::Status SsdOffloadSystem::Build(const v1::JobSpec& spec, const host::Driver
     const uint64_t span = io_request == 0 ? room : std::min(room, io_request / io_block * io_block);
     if (io->precondition()) {
       const uint64_t first = io_offset / page, pages = (span + page - 1) / page;
-      RETURN_IF_ERROR(controller->Precondition(first, pages));
-      RETURN_IF_ERROR(AgeDrive(*io, spec.simulation().seed(), first, pages, controller));
+      RETURN_IF_ERROR(controller->Precondition(first, pages, job->cancel));
+      RETURN_IF_ERROR(AgeDrive(*io, spec.simulation().seed(), first, pages, controller, job->cancel));
     }
     const controller::FtlStats before = controller->ftl().stats();
     auto* user = sim.Emplace<controller::SsdWorkload>("host", "user_io",
