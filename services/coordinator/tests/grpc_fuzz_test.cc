@@ -172,6 +172,7 @@ TEST(GrpcFuzzTest, RandomAndMalformedRequestsAlwaysGetAStatusAndTheServerKeepsRu
   v1::Job job;
   {
     grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     const grpc::Status s = stub->SubmitJob(&c, submit, &job);
     ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
   }
