@@ -287,9 +287,14 @@ int DryRun(const strata::v1::JobSpec& raw) {
   auto e = strata::systems::EstimateJob(*spec);
   if (!e.ok()) return Fail(e.status());
   std::printf("estimate (docs/admission.md; nothing was run)\n");
-  std::printf("  peak memory  %.3g GiB  (process baseline + %.4g NAND blocks x %.0f B)\n",
-              e->memory_bytes / (1024.0 * 1024 * 1024), e->nand_blocks,
-              e->block_state_bytes);
+  constexpr double kMiB = 1024.0 * 1024;
+  std::printf("  peak memory  %.3g GiB  (process baseline + %.4g NAND blocks x %.0f B", e->memory_bytes / (1024 * kMiB),
+              e->nand_blocks, e->block_state_bytes);
+  if (e->ftl_bytes > 0) {
+    std::printf(" + FTL %.4g MiB + page cache %.4g MiB + I/O records %.4g MiB", e->ftl_bytes / kMiB,
+                e->page_cache_bytes / kMiB, e->io_record_bytes / kMiB);
+  }
+  std::printf(")\n");
   if (!e->events_calibrated) {
     std::printf("  events       unknown: no calibration row for this system\n");
     return 0;

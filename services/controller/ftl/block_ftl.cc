@@ -7,10 +7,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "strata/sim/digest.h"
+#include "strata/sim/heap_bytes.h"
 
 namespace strata::controller {
 
-absl::StatusOr<BlockFtl> BlockFtl::Create(const BlockFtlConfig& config) {
+absl::StatusOr<BlockFtl> BlockFtl::Create(const BlockFtlConfig& config, const std::atomic<bool>* cancel) {
   // Only the fields this FTL uses (PageFtl's GC reserve rules do not apply).
   const FtlConfig& c = config.ftl;
   auto in_range = [](const char* field, uint64_t v, uint64_t lo, uint64_t hi) {
@@ -40,6 +41,7 @@ absl::StatusOr<BlockFtl> BlockFtl::Create(const BlockFtlConfig& config) {
                                                    1.0 - 1.0 / c.blocks_per_plane));
   }
   BlockFtl ftl(config);
+  if (!ftl.Init(cancel)) return absl::CancelledError("cancelled while building the drive's FTL tables");
   ftl.logical_blocks_ = logical_per_plane * c.planes;
   ftl.logical_.resize(ftl.logical_blocks_);
   return ftl;
@@ -51,14 +53,29 @@ uint64_t BlockFtl::LogicalPages(const FtlConfig& c) {
   return blocks_per_plane * c.planes * c.pages_per_block;
 }
 
-BlockFtl::BlockFtl(const BlockFtlConfig& config) : config_(config), ppb_(config.ftl.pages_per_block) {
+uint64_t BlockFtl::TableBytes(const BlockFtlConfig& config) {
+  const FtlConfig& c = config.ftl;
+  const uint64_t logical_blocks = LogicalPages(c) / c.pages_per_block;
+  const uint64_t where = sim::HeapChunkBytes(c.pages_per_block * sizeof(int32_t));
+  const uint64_t log_offsets = sim::HeapChunkBytes(c.pages_per_block * sizeof(uint32_t));
+  const uint64_t physical =
+      uint64_t{c.blocks_per_plane} * (sizeof(PhysicalBlock) + sim::TreeNodeBytes<std::pair<uint64_t, uint32_t>>());
+  return logical_blocks * (sizeof(LogicalBlock) + where) +
+         uint64_t{c.planes} * (sizeof(Plane) + physical + config.log_blocks_per_plane * log_offsets);
+}
+
+BlockFtl::BlockFtl(const BlockFtlConfig& config) : config_(config), ppb_(config.ftl.pages_per_block) {}
+
+bool BlockFtl::Init(const std::atomic<bool>* cancel) {
   planes_.resize(config_.ftl.planes);
   for (Plane& p : planes_) {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
     p.blocks.resize(config_.ftl.blocks_per_plane);
     for (uint32_t b = 0; b < config_.ftl.blocks_per_plane; ++b) {
       p.free.insert({config_.ftl.dynamic_wear_levelling ? 0 : free_clock_++, b});
     }
   }
+  return true;
 }
 
 void BlockFtl::Emit(std::vector<FlashOp>* ops, FlashOpKind kind, OpCause cause, uint32_t plane, uint32_t block,

@@ -40,6 +40,7 @@
 #ifndef STRATA_CONTROLLER_FTL_BLOCK_FTL_H_
 #define STRATA_CONTROLLER_FTL_BLOCK_FTL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -76,10 +77,20 @@ class BlockFtl final : public FtlMapping {
   // INVALID_ARGUMENT naming the field: the FtlConfig's own checks, and spare
   // blocks per plane (blocks - logical blocks) of at least
   // log_blocks_per_plane + 1 (a full merge needs one free block).
-  static absl::StatusOr<BlockFtl> Create(const BlockFtlConfig& config);
+  // `cancel` (may be null): read per plane while the tables are built;
+  // CANCELLED once it is set.
+  static absl::StatusOr<BlockFtl> Create(const BlockFtlConfig& config, const std::atomic<bool>* cancel = nullptr);
   // Logical pages a (valid) config exports, without building the tables:
   // floor(blocks_per_plane x (1 - over_provisioning)) blocks per plane.
   static uint64_t LogicalPages(const FtlConfig& config);
+  // Heap bytes of a (valid) config's tables once every logical block has
+  // been written (a preconditioned span): the logical block records with
+  // their per-offset locations, the physical block records, every block in
+  // a free pool (as at construction) and the open log blocks' offset lists.
+  // Not counted: the offset-list capacity a logical block keeps after its
+  // log block is merged (clear() keeps it). The admission estimate's FTL
+  // term (docs/admission.md); keep it in step with the members below.
+  static uint64_t TableBytes(const BlockFtlConfig& config);
 
   uint64_t logical_pages() const override { return uint64_t{logical_blocks_} * ppb_; }
   // INVALID_ARGUMENT: lpn out of range. RESOURCE_EXHAUSTED cannot happen
@@ -121,6 +132,8 @@ class BlockFtl final : public FtlMapping {
   };
 
   explicit BlockFtl(const BlockFtlConfig& config);
+  // Builds the planes' block tables and free pools; false when `cancel` stopped it.
+  bool Init(const std::atomic<bool>* cancel);
   uint32_t PlaneOf(uint32_t lbn) const { return lbn % static_cast<uint32_t>(planes_.size()); }
   absl::StatusOr<uint32_t> TakeFree(uint32_t plane);
   void Erase(uint32_t plane, uint32_t block, std::vector<FlashOp>* ops);

@@ -5,6 +5,8 @@
 #ifndef STRATA_CONTROLLER_FTL_FTL_MAPPING_H_
 #define STRATA_CONTROLLER_FTL_FTL_MAPPING_H_
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -35,10 +37,30 @@ class FtlMapping {
 
 // Untimed writes through an FTL, their flash operations dropped: a drive's
 // prior contents (preconditioning) and the FTL tests' workloads.
+// `cancel` (may be null) is read every kCancelCheckWrites writes: CANCELLED
+// once it is set (a large drive's preconditioning takes minutes).
+inline constexpr uint64_t kCancelCheckWrites = 1 << 16;
 // Writes lpn first, first + 1, ..., first + count - 1 once each.
-absl::Status FillSequential(FtlMapping& ftl, uint64_t first, uint64_t count);
+absl::Status FillSequential(FtlMapping& ftl, uint64_t first, uint64_t count,
+                            const std::atomic<bool>* cancel = nullptr);
 // n single-page writes uniform over [first, first + span).
-absl::Status UniformWrites(FtlMapping& ftl, sim::RandomStream& random, uint64_t first, uint64_t span, uint64_t n);
+absl::Status UniformWrites(FtlMapping& ftl, sim::RandomStream& random, uint64_t first, uint64_t span, uint64_t n,
+                           const std::atomic<bool>* cancel = nullptr);
+
+// Fills `table` with `n` copies of `value` a slice at a time, reading
+// `cancel` (may be null) between slices; false when it was set. The FTLs'
+// tables of a large drive are hundreds of MB.
+template <class T>
+bool FillTable(std::vector<T>& table, uint64_t n, const T& value, const std::atomic<bool>* cancel) {
+  constexpr uint64_t kSlice = 1 << 20;
+  table.clear();
+  table.reserve(n);
+  while (table.size() < n) {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
+    table.insert(table.end(), std::min<uint64_t>(kSlice, n - table.size()), value);
+  }
+  return true;
+}
 
 }  // namespace strata::controller
 

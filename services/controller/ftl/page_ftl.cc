@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "strata/sim/digest.h"
+#include "strata/sim/heap_bytes.h"
 
 namespace strata::controller {
 
@@ -36,21 +37,37 @@ double WriteAmplificationBetween(const FtlStats& before, const FtlStats& after) 
   return static_cast<double>(host + copies) / static_cast<double>(host);
 }
 
-absl::StatusOr<PageFtl> PageFtl::Create(const FtlConfig& config) {
+absl::StatusOr<PageFtl> PageFtl::Create(const FtlConfig& config, const std::atomic<bool>* cancel) {
   if (absl::Status st = ValidateFtlConfig(config); !st.ok()) return st;
-  return PageFtl(config);
+  PageFtl ftl(config);
+  if (!ftl.Init(cancel)) return absl::CancelledError("cancelled while building the drive's FTL tables");
+  return ftl;
 }
 
-PageFtl::PageFtl(const FtlConfig& config) : config_(config), geo_(config) {
-  l2p_.assign(geo_.logical_pages(), kUnmapped);
-  p2l_.assign(geo_.physical_pages(), kUnmapped);
+uint64_t PageFtl::TableBytes(const FtlConfig& config) {
+  const Geometry g(config);
+  const uint64_t buckets = 2 * (uint64_t{g.pages_per_block()} + 1) * sizeof(uint32_t);  // bucket_head, bucket_tail
+  return (g.logical_pages() + g.physical_pages()) * sizeof(uint64_t) +                   // l2p_, p2l_
+         g.total_blocks() * (sizeof(Block) + sim::TreeNodeBytes<std::pair<uint64_t, uint32_t>>()) +
+         uint64_t{g.planes()} * (sizeof(Plane) + buckets);
+}
+
+PageFtl::PageFtl(const FtlConfig& config) : config_(config), geo_(config) {}
+
+bool PageFtl::Init(const std::atomic<bool>* cancel) {
+  if (!FillTable(l2p_, geo_.logical_pages(), kUnmapped, cancel)) return false;
+  if (!FillTable(p2l_, geo_.physical_pages(), kUnmapped, cancel)) return false;
   blocks_.resize(geo_.total_blocks());
   planes_.resize(geo_.planes());
   for (Plane& p : planes_) {
     p.bucket_head.assign(geo_.pages_per_block() + 1, kNil);
     p.bucket_tail.assign(geo_.pages_per_block() + 1, kNil);
   }
-  for (uint32_t id = 0; id < blocks_.size(); ++id) FreeInsert(id);
+  for (uint32_t id = 0; id < blocks_.size(); ++id) {
+    if (id % kCancelCheckWrites == 0 && cancel != nullptr && cancel->load(std::memory_order_relaxed)) return false;
+    FreeInsert(id);
+  }
+  return true;
 }
 
 FlashAddr PageFtl::Addr(uint64_t ppn) const {

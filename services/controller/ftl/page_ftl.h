@@ -48,6 +48,7 @@
 #ifndef STRATA_CONTROLLER_FTL_PAGE_FTL_H_
 #define STRATA_CONTROLLER_FTL_PAGE_FTL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -111,7 +112,15 @@ enum class BlockState : uint8_t { kFree, kOpen, kClosed, kPinned };
 
 class PageFtl final : public FtlMapping {
  public:
-  static absl::StatusOr<PageFtl> Create(const FtlConfig& config);
+  // `cancel` (may be null): read between slices of the tables' fill;
+  // CANCELLED once it is set.
+  static absl::StatusOr<PageFtl> Create(const FtlConfig& config, const std::atomic<bool>* cancel = nullptr);
+  // Heap bytes of the tables a PageFtl built from (a valid) `config` holds,
+  // without building it: the L2P and P2L maps, the block records, every
+  // block in its plane's free pool (as at construction) and the GC buckets.
+  // The admission estimate's FTL term (docs/admission.md); keep it in step
+  // with the members below.
+  static uint64_t TableBytes(const FtlConfig& config);
 
   const FtlConfig& config() const { return config_; }
   const Geometry& geometry() const { return geo_; }
@@ -183,6 +192,8 @@ class PageFtl final : public FtlMapping {
   };
 
   explicit PageFtl(const FtlConfig& config);
+  // Allocates the tables; false when `cancel` stopped it.
+  bool Init(const std::atomic<bool>* cancel);
 
   uint32_t PlaneOf(uint32_t block_id) const { return block_id / geo_.blocks_per_plane(); }
   FlashAddr Addr(uint64_t ppn) const;

@@ -31,8 +31,19 @@ uint64_t SsdController::LogicalPages(const nand::NandConfig& nand, const SsdCont
                                                                : BlockFtl::LogicalPages(f);
 }
 
+uint64_t SsdController::FtlTableBytes(const nand::NandConfig& nand, const SsdControllerConfig& config) {
+  const FtlConfig f = FtlConfigFor(nand.geometry, config);
+  if (config.mapping == SsdControllerConfig::Mapping::kPage) return PageFtl::TableBytes(f);
+  BlockFtlConfig b;
+  b.ftl = f;
+  b.log_blocks_per_plane =
+      config.mapping == SsdControllerConfig::Mapping::kHybrid ? config.hybrid_log_blocks_per_plane : 0;
+  return BlockFtl::TableBytes(b);
+}
+
 absl::StatusOr<std::unique_ptr<SsdController>> SsdController::Create(std::string name, const nand::NandConfig& nand,
-                                                                      const SsdControllerConfig& config) {
+                                                                      const SsdControllerConfig& config,
+                                                                      const std::atomic<bool>* cancel) {
   if (absl::Status s = nand::ValidateNandConfig(nand); !s.ok()) return s;
   const nand::NandGeometry& g = nand.geometry;
   if (config.ftl_blocks_per_plane > g.blocks_per_plane) {
@@ -76,7 +87,7 @@ absl::StatusOr<std::unique_ptr<SsdController>> SsdController::Create(std::string
   const FtlConfig f = FtlConfigFor(g, config);
   std::unique_ptr<FtlMapping> mapping;
   if (config.mapping == SsdControllerConfig::Mapping::kPage) {
-    absl::StatusOr<PageFtl> ftl = PageFtl::Create(f);
+    absl::StatusOr<PageFtl> ftl = PageFtl::Create(f, cancel);
     if (!ftl.ok()) return ftl.status();
     mapping = std::make_unique<PageFtl>(*std::move(ftl));
   } else {
@@ -84,7 +95,7 @@ absl::StatusOr<std::unique_ptr<SsdController>> SsdController::Create(std::string
     b.ftl = f;
     b.log_blocks_per_plane =
         config.mapping == SsdControllerConfig::Mapping::kHybrid ? config.hybrid_log_blocks_per_plane : 0;
-    absl::StatusOr<BlockFtl> ftl = BlockFtl::Create(b);
+    absl::StatusOr<BlockFtl> ftl = BlockFtl::Create(b, cancel);
     if (!ftl.ok()) return ftl.status();
     mapping = std::make_unique<BlockFtl>(*std::move(ftl));
   }
@@ -103,13 +114,13 @@ uint64_t SsdController::logical_lbas() const {
   return ftl_->logical_pages() * (geo_.page_bytes / config_.lba_bytes);
 }
 
-absl::Status SsdController::Precondition(uint64_t first_lpn, uint64_t count) {
-  return FillSequential(*ftl_, first_lpn, count);
+absl::Status SsdController::Precondition(uint64_t first_lpn, uint64_t count, const std::atomic<bool>* cancel) {
+  return FillSequential(*ftl_, first_lpn, count, cancel);
 }
 
 absl::Status SsdController::PreconditionRandom(uint64_t first_lpn, uint64_t count, uint64_t writes,
-                                               sim::RandomStream& random) {
-  return UniformWrites(*ftl_, random, first_lpn, count, writes);
+                                               sim::RandomStream& random, const std::atomic<bool>* cancel) {
+  return UniformWrites(*ftl_, random, first_lpn, count, writes, cancel);
 }
 
 void SsdController::Handle(const sim::Event& e) {

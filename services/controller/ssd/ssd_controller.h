@@ -72,6 +72,7 @@
 #define STRATA_CONTROLLER_SSD_SSD_CONTROLLER_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -136,20 +137,27 @@ class SsdController final : public sim::Component {
  public:
   // INVALID_ARGUMENT naming the field for a bad config; FTL errors as
   // PageFtl::Create returns them.
+  // `cancel` (may be null) reaches the FTL's construction: CANCELLED once set.
   static absl::StatusOr<std::unique_ptr<SsdController>> Create(std::string name, const nand::NandConfig& nand,
-                                                               const SsdControllerConfig& config);
+                                                               const SsdControllerConfig& config,
+                                                               const std::atomic<bool>* cancel = nullptr);
   // Logical pages the controller's FTL will export for `nand` and `config`
   // (its mapping's rule), without building it: what a workload may span.
   static uint64_t LogicalPages(const nand::NandConfig& nand, const SsdControllerConfig& config);
+  // Heap bytes of the FTL tables Create would build for `nand` and `config`
+  // (PageFtl::TableBytes or BlockFtl::TableBytes), without building them.
+  static uint64_t FtlTableBytes(const nand::NandConfig& nand, const SsdControllerConfig& config);
 
   // Writes logical pages [first, first + count) through the FTL before the
   // run (a drive's prior contents), without timing.
-  absl::Status Precondition(uint64_t first_lpn, uint64_t count);
+  // Both read `cancel` (may be null) every kCancelCheckWrites writes.
+  absl::Status Precondition(uint64_t first_lpn, uint64_t count, const std::atomic<bool>* cancel = nullptr);
   // Then `writes` overwrites of pages drawn uniformly from [first, first +
   // count) with `random`, also untimed, GC included: a drive aged into GC's
   // steady state before the run (SNIA SSS PTS's workload-dependent
   // preconditioning).
-  absl::Status PreconditionRandom(uint64_t first_lpn, uint64_t count, uint64_t writes, sim::RandomStream& random);
+  absl::Status PreconditionRandom(uint64_t first_lpn, uint64_t count, uint64_t writes, sim::RandomStream& random,
+                                  const std::atomic<bool>* cancel = nullptr);
 
   void Handle(const sim::Event& event) override;
   void AddToDigest(sim::DigestBuilder& digest) const override;

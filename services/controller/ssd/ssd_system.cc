@@ -4,7 +4,8 @@
 
 namespace strata::controller {
 
-absl::StatusOr<SsdSystem> BuildSsd(const SsdSystemConfig& config, sim::Simulation* sim) {
+absl::StatusOr<SsdSystem> BuildSsd(const SsdSystemConfig& config, sim::Simulation* sim,
+                                   const std::atomic<bool>* cancel) {
   if (absl::Status s = ValidateNvmeConfig(config.nvme); !s.ok()) return s;
   if (absl::Status s = ValidateWorkloadConfig(config.workload); !s.ok()) return s;
   if (config.controller.lba_bytes != config.nvme.lba_bytes || config.workload.lba_bytes != config.nvme.lba_bytes) {
@@ -18,14 +19,14 @@ absl::StatusOr<SsdSystem> BuildSsd(const SsdSystemConfig& config, sim::Simulatio
                                                    ": both must be > 0 (they are cross-partition lookahead)"));
   }
   absl::StatusOr<std::unique_ptr<SsdController>> ctrl = SsdController::Create("controller", config.nand,
-                                                                              config.controller);
+                                                                              config.controller, cancel);
   if (!ctrl.ok()) return ctrl.status();
   if (config.precondition_pages > 0) {
-    if (absl::Status s = (*ctrl)->Precondition(0, config.precondition_pages); !s.ok()) return s;
+    if (absl::Status s = (*ctrl)->Precondition(0, config.precondition_pages, cancel); !s.ok()) return s;
   }
   SsdSystem out;
   out.controller = ctrl->get();
-  absl::StatusOr<nand::NandArray> array = nand::BuildNandArray(config.nand, sim);
+  absl::StatusOr<nand::NandArray> array = nand::BuildNandArray(config.nand, sim, "nand", cancel);
   if (!array.ok()) return array.status();
   out.nand = *array;
   sim->Add(*std::move(ctrl), "controller");

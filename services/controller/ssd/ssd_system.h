@@ -44,8 +44,11 @@ struct SsdSystem {
 };
 
 // INVALID_ARGUMENT naming the field for a bad config, including
-// nvme.lba_bytes != controller.lba_bytes != workload.lba_bytes.
-absl::StatusOr<SsdSystem> BuildSsd(const SsdSystemConfig& config, sim::Simulation* sim);
+// nvme.lba_bytes != controller.lba_bytes != workload.lba_bytes. `cancel`
+// (may be null) reaches the FTL's construction, the preconditioning and the
+// NAND array: CANCELLED soon after it is set.
+absl::StatusOr<SsdSystem> BuildSsd(const SsdSystemConfig& config, sim::Simulation* sim,
+                                   const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace strata::controller
 

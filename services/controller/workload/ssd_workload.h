@@ -87,6 +87,10 @@ class SsdWorkload final : public sim::Component {
     LatencySummary all, read, write;
   };
   Result result() const;
+  // Heap bytes the workload holds per command it issues: its submit time,
+  // opcode and latency, and at the peak (result()) the merged copy of every
+  // latency. The admission estimate's I/O-record term (docs/admission.md).
+  static constexpr size_t BytesPerCommand() { return 3 * sizeof(SimTime) + sizeof(NvmeOpcode); }
 
  private:
   void Issue();

@@ -38,9 +38,69 @@ absl::StatusOr<v1::Job> OwnedJob(JobManager& manager, const Caller& caller, cons
                                                   "' may see and cancel only its own jobs (admins: any)"));
 }
 
-class JobServiceImpl final : public v1::JobService::WithRawCallbackMethod_SubmitJob<v1::JobService::Service> {
+// A raw request parsed here rather than by gRPC (whose failed parse answers
+// INTERNAL with an empty message): INVALID_ARGUMENT naming a string field
+// that holds invalid UTF-8, or saying the bytes are not the message.
+template <class Request>
+grpc::Status ParseRawRequest(const grpc::ByteBuffer& raw, Request* out) {
+  std::vector<grpc::Slice> slices;
+  if (!raw.Dump(&slices).ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "cannot read the request");
+  std::string bytes;
+  for (const grpc::Slice& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  if (out->ParseFromString(bytes)) return grpc::Status::OK;
+  const std::string field = systems::InvalidUtf8FieldPath(bytes, *Request::descriptor());
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      field.empty() ? absl::StrCat("the request is not a ", Request::descriptor()->full_name(),
+                                                   " in protobuf wire format")
+                                    : absl::StrCat(field, " is not valid UTF-8; allowed: UTF-8 text"));
+}
+
+// A unary method over raw bytes: parse, `handle`, serialise the answer.
+template <class Request, class Response, class Handle>
+grpc::ServerUnaryReactor* RawUnary(grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw,
+                                   grpc::ByteBuffer* response, Handle handle) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Request request;
+  grpc::Status status = ParseRawRequest(*raw, &request);
+  if (status.ok()) {
+    Response out;
+    status = handle(request, &out);
+    if (status.ok()) {
+      const std::string bytes = out.SerializeAsString();
+      grpc::Slice slice(bytes);
+      *response = grpc::ByteBuffer(&slice, 1);
+    }
+  }
+  reactor->Finish(status);
+  return reactor;
+}
+
+// SubmitJob, GetJob, CancelJob and ListJobs take raw bytes (see
+// ParseRawRequest); WatchJob, a stream, is still parsed by gRPC.
+using JobServiceBase = v1::JobService::WithRawCallbackMethod_SubmitJob<v1::JobService::WithRawCallbackMethod_GetJob<
+    v1::JobService::WithRawCallbackMethod_CancelJob<v1::JobService::WithRawCallbackMethod_ListJobs<
+        v1::JobService::Service>>>>;
+
+class JobServiceImpl final : public JobServiceBase {
  public:
   JobServiceImpl(JobManager* manager, const Authenticator* auth) : manager_(manager), auth_(auth) {}
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override {
+    return RawUnary<v1::GetJobRequest, v1::Job>(
+        context, request, response, [&](const v1::GetJobRequest& in, v1::Job* job) { return Get(*context, in, job); });
+  }
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override {
+    return RawUnary<v1::CancelJobRequest, v1::Job>(
+        context, request, response,
+        [&](const v1::CancelJobRequest& in, v1::Job* job) { return Cancel(*context, in, job); });
+  }
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override {
+    return RawUnary<v1::ListJobsRequest, v1::ListJobsResponse>(
+        context, request, response,
+        [&](const v1::ListJobsRequest& r, v1::ListJobsResponse* out) { return List(*context, r, out); });
+  }
 
   grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
                                       grpc::ByteBuffer* response) override {
@@ -49,15 +109,17 @@ class JobServiceImpl final : public v1::JobService::WithRawCallbackMethod_Submit
     reactor->Finish(caller.ok() ? Submit(*caller, *request, response) : ToGrpc(caller.status()));
     return reactor;
   }
-  grpc::Status GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request, v1::Job* job) override {
-    auto caller = auth_->Identify(*context);
+  grpc::Status Get(const grpc::ServerContextBase& context, const v1::GetJobRequest& in, v1::Job* job) {
+    const v1::GetJobRequest* request = &in;
+    auto caller = auth_->Identify(context);
     if (!caller.ok()) return ToGrpc(caller.status());
     auto r = OwnedJob(*manager_, *caller, request->id());
     if (r.ok()) *job = *r;
     return ToGrpc(r.status());
   }
-  grpc::Status CancelJob(grpc::ServerContext* context, const v1::CancelJobRequest* request, v1::Job* job) override {
-    auto caller = auth_->Identify(*context);
+  grpc::Status Cancel(const grpc::ServerContextBase& context, const v1::CancelJobRequest& in, v1::Job* job) {
+    const v1::CancelJobRequest* request = &in;
+    auto caller = auth_->Identify(context);
     if (!caller.ok()) return ToGrpc(caller.status());
     // A job's owner never changes, so checking first and cancelling next
     // cannot let anyone cancel another's job.
@@ -66,9 +128,10 @@ class JobServiceImpl final : public v1::JobService::WithRawCallbackMethod_Submit
     if (r.ok()) *job = *r;
     return ToGrpc(r.status());
   }
-  grpc::Status ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
-                        v1::ListJobsResponse* response) override {
-    auto caller = auth_->Identify(*context);
+  grpc::Status List(const grpc::ServerContextBase& context, const v1::ListJobsRequest& in,
+                    v1::ListJobsResponse* response) {
+    const v1::ListJobsRequest* request = &in;
+    auto caller = auth_->Identify(context);
     if (!caller.ok()) return ToGrpc(caller.status());
     auto r = manager_->List(*request, caller->admin ? std::nullopt : std::optional<std::string>(caller->name));
     if (r.ok()) *response = *r;

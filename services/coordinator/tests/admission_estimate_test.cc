@@ -1,12 +1,20 @@
 // The admission estimate (docs/admission.md): within its documented band of
 // the measured event count, and the coordinator's refusal of jobs over
 // --max_job_memory_gib / --max_job_events at submit, before anything runs.
+#include <malloc.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/text_format.h"
 #include "services/coordinator/job/job_runner.h"
+#include "services/controller/ssd/ssd_controller.h"
+#include "services/host/memory/page_cache.h"
 #include "services/systems/job/job_estimate.h"
+#include "services/systems/ssd_offload/ssd_io_job.h"
+#include "services/systems/ssd_offload/ssd_memory.h"
+#include "services/systems/ssd_offload/ssd_offload_system.h"
 #include "server/job_manager.h"
 #include "store/job_store.h"
 
@@ -107,6 +115,107 @@ TEST(AdmissionEstimateTest, JobsOverALimitAreRefusedAtSubmitAndTheServiceRunsThe
   ASSERT_TRUE(next.ok()) << next.status();
   const v1::Job done = WaitUntilFinal(manager, next->id());
   EXPECT_EQ(done.state(), v1::SUCCEEDED) << done.error();
+}
+
+// A plain I/O job over `span_gib` of AiF's default 1 TB drive: the FTL maps
+// the span (8 B per logical and per physical page), the rest is small.
+v1::JobSpec LargeSpanIoSpec(int span_gib) {
+  return Spec(absl::StrCat(R"pb(name: "large span" ssd_io { pattern: RANDOM block_kib: 4 commands: 1000 span_gib: )pb",
+                           span_gib, R"pb( } system { ssd_offload {} })pb"));
+}
+
+// An LLM job on the SSD with user I/O over `span_gib` beside the weights.
+v1::JobSpec LargeSpanOffloadSpec(int span_gib) {
+  return Spec(absl::StrCat(
+      R"pb(name: "offload + large span" model { custom { name: "tiny" layers: 1 hidden: 64 ffn: 128 heads: 2 vocab: 256 } }
+           workload { prompt_tokens: 4 decode_tokens: 1 }
+           system { ssd_offload {} }
+           ssd_io { block_kib: 16 commands: 1000 precondition: false span_gib: )pb",
+      span_gib, " }"));
+}
+
+// A job the limit should have refused must not run its 1 GB build here.
+void ExpectRefusedForItsFtl(JobManager& manager, const v1::JobSpec& spec) {
+  auto job = manager.Submit(spec, "");
+  if (job.ok()) (void)manager.Cancel(job->id());
+  ASSERT_FALSE(job.ok()) << spec.name() << ": accepted, the FTL's mapping table was not counted";
+  EXPECT_EQ(job.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(job.status().message(), AllOf(HasSubstr("GiB of FTL tables"), HasSubstr("--max_job_memory_gib = 0.5")));
+}
+
+TEST(AdmissionEstimateTest, LargeDriveSsdJobsAreRefusedForTheirFtlTables) {
+  // 900 GiB mapped at 16 KiB pages: ~59 M logical and ~63 M physical pages,
+  // 8 B each, ~0.9 GiB of FTL tables; the NAND array's block states are
+  // 2 MiB, so only the FTL term puts these over 0.5 GiB.
+  for (const v1::JobSpec& raw : {LargeSpanIoSpec(900), LargeSpanOffloadSpec(900)}) {
+    auto spec = NormalizeJobSpec(raw);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    auto estimate = systems::EstimateJob(*spec);
+    ASSERT_TRUE(estimate.ok()) << estimate.status();
+    EXPECT_GT(estimate->ftl_bytes, 0.8 * 1024 * 1024 * 1024) << raw.name();
+    EXPECT_LT(estimate->nand_blocks * estimate->block_state_bytes, 0.01 * 1024 * 1024 * 1024) << raw.name();
+  }
+  auto store = JobStore::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  JobManager manager(store->get(), /*max_concurrent=*/1, nullptr);
+  manager.SetAdmissionLimits({/*max_job_memory_gib=*/0.5, /*max_job_events=*/0});
+  ExpectRefusedForItsFtl(manager, LargeSpanIoSpec(900));
+  ExpectRefusedForItsFtl(manager, LargeSpanOffloadSpec(900));
+  // A small span of the same drive passes the same limit.
+  EXPECT_TRUE(systems::CheckAdmission(*systems::EstimateJob(*NormalizeJobSpec(LargeSpanIoSpec(32))),
+                                      {/*max_job_memory_gib=*/0.5, /*max_job_events=*/0})
+                  .ok());
+}
+
+// Bytes the allocator hands out now (main arena and mmapped chunks).
+// 0 when a sanitizer's allocator replaces glibc's (mallinfo2 then reports nothing).
+size_t HeapInUse() {
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
+// The per-entry sizes the estimate adds up against what glibc really hands
+// out when the tables are built: a layout change in PageFtl, BlockFtl or
+// PageCache that their byte counts miss fails here.
+TEST(SsdModelMemoryTest, FtlAndPageCacheTermsMatchTheAllocator) {
+  if (HeapInUse() == 0) GTEST_SKIP() << "mallinfo2 reports no heap: not glibc's allocator";
+  for (const char* mapping : {"FTL_MAPPING_PAGE", "FTL_MAPPING_BLOCK"}) {
+    v1::JobSpec raw = LargeSpanIoSpec(48);
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(absl::StrCat("ftl_mapping: ", mapping),
+                                                              raw.mutable_system()->mutable_ssd_offload()));
+    auto spec = NormalizeJobSpec(raw);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    auto estimate = systems::EstimateSsdModelMemory(*spec);
+    ASSERT_TRUE(estimate.ok()) << estimate.status();
+    auto config = systems::PlainIoSsdConfig(
+        *spec, systems::SsdOffloadNandConfig(spec->system().ssd_offload(), spec->simulation()));
+    ASSERT_TRUE(config.ok()) << config.status();
+    const size_t before = HeapInUse();
+    auto controller = controller::SsdController::Create("ssd", config->nand, config->controller);
+    ASSERT_TRUE(controller.ok()) << controller.status();
+    // Every logical page written once (the block mapping's per-offset
+    // tables appear on first write).
+    ASSERT_TRUE((*controller)->Precondition(0, (*controller)->ftl().logical_pages()).ok());
+    const double measured = static_cast<double>(HeapInUse() - before);
+    const double ratio = estimate->ftl_bytes / measured;
+    std::printf("%s: FTL estimated %.4g B, allocated %.4g B (ratio %.4f)\n", mapping, estimate->ftl_bytes, measured,
+                ratio);
+    EXPECT_GT(ratio, 0.97) << mapping;
+    EXPECT_LT(ratio, 1.03) << mapping;
+  }
+  // A cyclic scan of 3,000 chunks through a 1,000-chunk cache: 1,000 cached,
+  // 2,000 shadow entries.
+  const size_t before = HeapInUse();
+  {
+    host::PageCache cache(1000);
+    for (uint64_t c = 0; c < 3000; ++c) cache.Insert(c);
+    const double measured = static_cast<double>(HeapInUse() - before);
+    const double estimated = 1000.0 * host::PageCache::ResidentChunkBytes() + 2000.0 * host::PageCache::ShadowChunkBytes();
+    std::printf("page cache: estimated %.4g B, allocated %.4g B (ratio %.4f)\n", estimated, measured,
+                estimated / measured);
+    EXPECT_GT(estimated / measured, 0.85);
+    EXPECT_LT(estimated / measured, 1.15);
+  }
 }
 
 }  // namespace

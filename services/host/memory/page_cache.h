@@ -46,6 +46,9 @@
 #include <cstdint>
 #include <list>
 #include <unordered_map>
+#include <utility>
+
+#include "strata/sim/heap_bytes.h"
 
 namespace strata::host {
 
@@ -63,6 +66,14 @@ class PageCache {
   // Linux's inactive_ratio for a file LRU of `bytes`: int_sqrt(10 x GiB),
   // 1 below 1 GiB (mm/vmscan.c inactive_is_low).
   static uint32_t InactiveRatio(uint64_t bytes);
+
+  // Heap bytes of a cached chunk (its lookup entry and list node) and of an
+  // evicted chunk's shadow entry (kLinuxTwoList only; dropped on refault):
+  // the admission estimate's page-cache term (docs/admission.md).
+  static constexpr size_t ResidentChunkBytes() {
+    return sim::HashNodeBytes<std::pair<const uint64_t, Entry>>() + sim::ListNodeBytes<uint64_t>();
+  }
+  static constexpr size_t ShadowChunkBytes() { return sim::HashNodeBytes<std::pair<const uint64_t, uint64_t>>(); }
 
   // True (a hit) if `chunk` is cached. Two lists: its accessed bit is set;
   // LRU: it becomes the most recently used.

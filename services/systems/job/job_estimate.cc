@@ -11,6 +11,8 @@
 #include "services/host/model/model_catalog.h"
 #include "services/systems/core/model_spec.h"
 #include "services/systems/job/job_spec.h"
+#include "services/systems/ssd_offload/ssd_io_job.h"
+#include "services/systems/ssd_offload/ssd_memory.h"
 #include "strata/sim/status_macros.h"
 
 namespace strata::systems {
@@ -125,12 +127,18 @@ absl::StatusOr<ArraySize> CalibrationArrayOf(const v1::SystemSpec& system) {
 }  // namespace
 
 absl::StatusOr<JobEstimate> EstimateJob(const v1::JobSpec& spec) {
-  ASSIGN_OR_RETURN(const host::ModelShape shape, ShapeOf(spec.model()));
   JobEstimate e;
   const ArraySize array = NandArrayOf(spec.system());
   e.nand_blocks = array.blocks;
   e.block_state_bytes = static_cast<double>(nand::NandDie::BlockStateBytes());
-  e.memory_bytes = kProcessBaselineBytes + e.nand_blocks * e.block_state_bytes;
+  ASSIGN_OR_RETURN(const SsdModelMemory ssd, EstimateSsdModelMemory(spec));
+  e.ftl_bytes = ssd.ftl_bytes;
+  e.page_cache_bytes = ssd.page_cache_bytes;
+  e.io_record_bytes = ssd.io_record_bytes;
+  e.memory_bytes = kProcessBaselineBytes + e.nand_blocks * e.block_state_bytes + ssd.total();
+  // A plain I/O job has no model and no calibrated event count.
+  if (IsSsdIoJob(spec)) return e;
+  ASSIGN_OR_RETURN(const host::ModelShape shape, ShapeOf(spec.model()));
   e.layers = shape.layers;
   EventRow row{};
   e.events_calibrated = RowOf(spec.system().kind_case(), &row);
@@ -166,9 +174,10 @@ absl::Status CheckAdmission(const JobEstimate& e, const AdmissionLimits& limits)
   constexpr double kGiB = 1024.0 * 1024 * 1024;
   if (limits.max_job_memory_gib > 0 && e.memory_bytes > limits.max_job_memory_gib * kGiB) {
     return absl::ResourceExhaustedError(absl::StrFormat(
-        "estimated peak memory %.3g GiB (%.4g NAND blocks) is over --max_job_memory_gib = %g; allowed: at most %g "
-        "GiB (docs/admission.md)",
-        e.memory_bytes / kGiB, e.nand_blocks, limits.max_job_memory_gib, limits.max_job_memory_gib));
+        "estimated peak memory %.3g GiB (%.4g NAND blocks, %.3g GiB of FTL tables) is over --max_job_memory_gib = "
+        "%g; allowed: at most %g GiB (docs/admission.md)",
+        e.memory_bytes / kGiB, e.nand_blocks, e.ftl_bytes / kGiB, limits.max_job_memory_gib,
+        limits.max_job_memory_gib));
   }
   if (limits.max_job_events > 0 && e.events > limits.max_job_events) {
     return absl::ResourceExhaustedError(absl::StrFormat(

@@ -17,10 +17,16 @@ namespace strata::systems {
 
 struct JobEstimate {
   // Peak resident memory of the process running the job alone, bytes:
-  // the process's own baseline plus the NAND array's block tables.
+  // the process's own baseline, the NAND array's block tables and the SSD
+  // models' tables below.
   double memory_bytes = 0;
   double nand_blocks = 0;
   double block_state_bytes = 0;  // per NAND block (NandDie's wear state)
+  // system.ssd_offload (LLM and plain I/O jobs): the FTL's tables, the page
+  // cache's entries and the I/O workload's records (ssd_memory.h).
+  double ftl_bytes = 0;
+  double page_cache_bytes = 0;
+  double io_record_bytes = 0;
   int layers = 0;
   // Committed events: layers x (decode_tokens x events per layer-token +
   // fixed events per layer: prefill and setup), per system and fidelity (the

@@ -18,16 +18,23 @@ MmapGemvExecutor::MmapGemvExecutor(const MmapConfig& config, const host::DriverC
              config.anon_workingset_chunks) {
   driver_ = DeclarePort("driver");
   nvme_ = DeclarePort("nvme");
+  offset_ = FileLayout(driver, &file_bytes_);
+}
+
+std::map<uint64_t, uint64_t> MmapGemvExecutor::FileLayout(const host::DriverConfig& driver, uint64_t* file_bytes) {
   // The file holds each matrix once, in the order the prefill pass (which
   // reads every matrix, every expert) first uses it.
+  std::map<uint64_t, uint64_t> offset;
+  *file_bytes = 0;
   const host::TokenGraph prefill =
       host::BuildTokenGraph(driver, 0, 0, std::vector<std::vector<int>>(static_cast<size_t>(driver.shape.layers)));
   for (const host::Op& op : prefill.ops) {
     if (op.kind != host::OpKind::kGemv) continue;
-    if (offset_.emplace(Key(op.layer, op.matrix), file_bytes_).second) {
-      file_bytes_ += static_cast<uint64_t>(op.weight_bytes);
+    if (offset.emplace(Key(op.layer, op.matrix), *file_bytes).second) {
+      *file_bytes += static_cast<uint64_t>(op.weight_bytes);
     }
   }
+  return offset;
 }
 
 void MmapGemvExecutor::Handle(const sim::Event& event) {

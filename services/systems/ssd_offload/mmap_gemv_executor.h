@@ -75,6 +75,9 @@ class MmapGemvExecutor final : public sim::Component {
   void CollectStatistics(std::vector<sim::Statistic>* out) const override;
 
   uint64_t file_bytes() const { return file_bytes_; }
+  // The weights file an executor for `driver` lays out, without building
+  // one: each matrix's offset (layer << 16 | matrix), and its total bytes.
+  static std::map<uint64_t, uint64_t> FileLayout(const host::DriverConfig& driver, uint64_t* file_bytes);
   uint64_t file_chunks() const { return (file_bytes_ + config_.chunk_bytes - 1) / config_.chunk_bytes; }
   // Chunks read from the SSD, and their bytes, since time zero.
   uint64_t chunks_read() const { return faults_ + readaheads_; }

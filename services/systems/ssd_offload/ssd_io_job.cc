@@ -126,11 +126,12 @@ void FillIoResult(const controller::SsdWorkload& workload, const controller::Ftl
 }
 
 absl::Status AgeDrive(const v1::SsdIoSpec& io, uint64_t seed, uint64_t first_page, uint64_t pages,
-                      controller::SsdController* controller) {
+                      controller::SsdController* controller, const std::atomic<bool>* cancel) {
   if (io.random_prewrites() == 0 || pages == 0) return absl::OkStatus();
   // Its own stream (not a component's): the draws happen before the run.
   sim::RandomStream random(seed, /*stream=*/0x5eed'a6e0);
-  return controller->PreconditionRandom(first_page, pages, static_cast<uint64_t>(io.random_prewrites()), random);
+  return controller->PreconditionRandom(first_page, pages, static_cast<uint64_t>(io.random_prewrites()), random,
+                                       cancel);
 }
 
 absl::StatusOr<uint32_t> FtlBlocksPerPlane(uint64_t pages, const nand::NandConfig& nand,
@@ -190,9 +191,7 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const s
                      cancel, std::move(on_model));
 }
 
-absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::NandConfig& drive,
-                                          const std::atomic<bool>* cancel,
-                                          std::function<void(const ModelFigures&)> on_model) {
+absl::StatusOr<controller::SsdSystemConfig> PlainIoSsdConfig(const v1::JobSpec& spec, const nand::NandConfig& drive) {
   const v1::SsdIoSpec& io = spec.ssd_io();
   controller::SsdSystemConfig c;
   c.nand = drive;
@@ -227,11 +226,18 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   const uint64_t block = static_cast<uint64_t>(io.block_kib()) * 1024;
   c.workload = IoWorkloadConfig(io, c.nvme.lba_bytes, 0, span / block * block);
   c.precondition_pages = io.precondition() ? (c.workload.span_bytes + page - 1) / page : 0;
+  return c;
+}
 
+absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::NandConfig& drive,
+                                          const std::atomic<bool>* cancel,
+                                          std::function<void(const ModelFigures&)> on_model) {
+  const v1::SsdIoSpec& io = spec.ssd_io();
+  ASSIGN_OR_RETURN(const controller::SsdSystemConfig c, PlainIoSsdConfig(spec, drive));
   sim::Simulation sim;
-  auto ssd = controller::BuildSsd(c, &sim);
+  auto ssd = controller::BuildSsd(c, &sim, cancel);
   if (!ssd.ok()) return ssd.status();
-  RETURN_IF_ERROR(AgeDrive(io, spec.simulation().seed(), 0, c.precondition_pages, ssd->controller));
+  RETURN_IF_ERROR(AgeDrive(io, spec.simulation().seed(), 0, c.precondition_pages, ssd->controller, cancel));
   const controller::FtlStats before = ssd->controller->ftl().stats();
   sim::RunOptions options;
   options.seed = spec.simulation().seed();

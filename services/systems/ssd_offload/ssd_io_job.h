@@ -19,6 +19,7 @@
 #include "services/nand/flash/nand_config.h"
 #include "services/systems/core/model_figures.h"
 #include "services/controller/ssd/ssd_controller.h"
+#include "services/controller/ssd/ssd_system.h"
 #include "services/controller/workload/ssd_workload.h"
 #include "strata/v1/job.pb.h"
 
@@ -47,9 +48,10 @@ void FillIoResult(const controller::SsdWorkload& workload, const controller::Ftl
                   const controller::FtlStats& after, v1::SsdIoResult* out);
 
 // ssd_io.random_prewrites untimed random overwrites of [first_page, first_page
-// + pages), from a stream of the job's seed.
+// + pages), from a stream of the job's seed; CANCELLED soon after `cancel`
+// (may be null) is set.
 absl::Status AgeDrive(const v1::SsdIoSpec& io, uint64_t seed, uint64_t first_page, uint64_t pages,
-                      controller::SsdController* controller);
+                      controller::SsdController* controller, const std::atomic<bool>* cancel = nullptr);
 
 // The controller side of system.ssd_offload.scheduling (the channel's
 // arbitration is in the NAND config).
@@ -60,6 +62,11 @@ void ApplyScheduling(const v1::SsdSchedulingSpec& scheduling, controller::SsdCon
 // A plain I/O job's normalisation after the simulation settings: ssd_io's
 // fields, and system.ssd_offload's drive (scheduling, FTL mapping, NAND).
 absl::Status NormalizePlainIoJob(v1::JobSpec* spec);
+
+// The SSD, its FTL's extent and the workload a normalised plain I/O job
+// runs on `drive` (RunSsdIoJob builds it; the admission estimate sizes it).
+absl::StatusOr<controller::SsdSystemConfig> PlainIoSsdConfig(const v1::JobSpec& normalized,
+                                                             const nand::NandConfig& drive);
 
 // Runs a normalised plain I/O job on system.ssd_offload's drive.
 absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const std::atomic<bool>* cancel,

@@ -68,6 +68,33 @@ nand::NandConfig SsdOffloadNandConfig(const v1::SsdOffloadSystem& o, const v1::S
   return c;
 }
 
+absl::StatusOr<SsdOffloadDrive> SsdOffloadDriveFor(const v1::JobSpec& spec, const nand::NandConfig& nc,
+                                                   uint32_t lba_bytes, uint64_t file_bytes) {
+  const auto& o = spec.system().ssd_offload();
+  SsdOffloadDrive d;
+  controller::SsdControllerConfig& cc = d.controller;
+  cc.lba_bytes = lba_bytes;
+  cc.coalesce_reads = true;  // sequential readahead: multi-plane cache reads
+  ApplyScheduling(o.scheduling(), &cc);
+  ApplyFtlMapping(o, &cc);
+  ApplyDriveToController(o.drive(), &cc);
+  // The FTL manages only the blocks the weights file needs (plus spare and
+  // GC reserve): the drive's other contents are not modelled, and a 1 TB
+  // mapping table would cost gigabytes of simulator memory.
+  const uint32_t page = nc.geometry.page_bytes;
+  d.file_pages = (file_bytes + page - 1) / page;
+  // User I/O beside the model (ssd_io): its span follows the weights file.
+  const v1::SsdIoSpec* io = spec.has_ssd_io() ? &spec.ssd_io() : nullptr;
+  d.io_block = io ? static_cast<uint64_t>(io->block_kib()) * 1024 : 1;
+  d.io_offset = (d.file_pages * page + d.io_block - 1) / d.io_block * d.io_block;
+  d.io_request = io ? static_cast<uint64_t>(io->span_gib() * kGiB) : 0;
+  ASSIGN_OR_RETURN(cc.ftl_blocks_per_plane,
+                   FtlBlocksPerPlane((d.io_offset + d.io_request + page - 1) / page, nc, cc,
+                                     absl::StrCat("model: ", absl::StrFormat("%.1f", file_bytes / kGiB),
+                                                  " GiB of weights in system.ssd_offload")));
+  return d;
+}
+
 std::vector<host::Category> SsdOffloadSystem::breakdown_parts() const {
   return {host::Category::kHostAttention, host::Category::kHostGemv, host::Category::kHostOther,
           host::Category::kPcieNvme, host::Category::kSynchronization};
@@ -181,29 +208,17 @@ absl::Status SsdOffloadSystem::Build(const v1::JobSpec& spec, const host::Driver
   RETURN_IF_ERROR(sim.Connect(job->driver->id(), "offload", mmap->id(), "driver", kDispatchLatency));
 
   const nand::NandConfig nc = SsdOffloadNandConfig(o, spec.simulation());
-  controller::SsdControllerConfig cc;
-  cc.lba_bytes = nvme.lba_bytes;
-  cc.coalesce_reads = true;  // sequential readahead: multi-plane cache reads
-  ApplyScheduling(o.scheduling(), &cc);
-  ApplyFtlMapping(o, &cc);
-  ApplyDriveToController(o.drive(), &cc);
-  // The FTL manages only the blocks the weights file needs (plus spare and
-  // GC reserve): the drive's other contents are not modelled, and a 1 TB
-  // mapping table would cost gigabytes of simulator memory.
+  ASSIGN_OR_RETURN(const SsdOffloadDrive layout, SsdOffloadDriveFor(spec, nc, nvme.lba_bytes, mmap->file_bytes()));
+  const controller::SsdControllerConfig& cc = layout.controller;
   const uint32_t page = nc.geometry.page_bytes;
-  const uint64_t file_pages = (mmap->file_bytes() + page - 1) / page;
-  // User I/O beside the model (ssd_io): its span follows the weights file.
+  const uint64_t file_pages = layout.file_pages;
   const v1::SsdIoSpec* io = spec.has_ssd_io() ? &spec.ssd_io() : nullptr;
-  const uint64_t io_block = io ? static_cast<uint64_t>(io->block_kib()) * 1024 : 1;
-  const uint64_t io_offset = (file_pages * page + io_block - 1) / io_block * io_block;
-  const uint64_t io_request = io ? static_cast<uint64_t>(io->span_gib() * kGiB) : 0;
-  ASSIGN_OR_RETURN(cc.ftl_blocks_per_plane,
-                   FtlBlocksPerPlane((io_offset + io_request + page - 1) / page, nc, cc,
-                                     absl::StrCat("model: ", absl::StrFormat("%.1f", mmap->file_bytes() / kGiB),
-                                                  " GiB of weights in system.ssd_offload")));
-  ASSIGN_OR_RETURN(auto ctrl, controller::SsdController::Create("ssd_controller", nc, cc));
+  const uint64_t io_block = layout.io_block;
+  const uint64_t io_offset = layout.io_offset;
+  const uint64_t io_request = layout.io_request;
+  ASSIGN_OR_RETURN(auto ctrl, controller::SsdController::Create("ssd_controller", nc, cc, job->cancel));
   // The weights file was written before the run (the model download).
-  RETURN_IF_ERROR(ctrl->Precondition(0, file_pages));
+  RETURN_IF_ERROR(ctrl->Precondition(0, file_pages, job->cancel));
   controller::SsdController* controller = ctrl.get();
   sim.Add(std::move(ctrl), "controller");
   auto* nvme_if = sim.Emplace<controller::NvmeInterface>("nvme", "nvme", nvme);
@@ -221,8 +236,8 @@ absl::Status SsdOffloadSystem::Build(const v1::JobSpec& spec, const host::Driver
     const uint64_t span = io_request == 0 ? room : std::min(room, io_request / io_block * io_block);
     if (io->precondition()) {
       const uint64_t first = io_offset / page, pages = (span + page - 1) / page;
-      RETURN_IF_ERROR(controller->Precondition(first, pages));
-      RETURN_IF_ERROR(AgeDrive(*io, spec.simulation().seed(), first, pages, controller));
+      RETURN_IF_ERROR(controller->Precondition(first, pages, job->cancel));
+      RETURN_IF_ERROR(AgeDrive(*io, spec.simulation().seed(), first, pages, controller, job->cancel));
     }
     const controller::FtlStats before = controller->ftl().stats();
     auto* user = sim.Emplace<controller::SsdWorkload>("host", "user_io",

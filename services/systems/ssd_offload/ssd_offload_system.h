@@ -10,6 +10,8 @@
 
 #include "absl/strings/string_view.h"
 
+#include "absl/status/statusor.h"
+#include "services/controller/ssd/ssd_controller.h"
 #include "services/nand/flash/nand_config.h"
 #include "services/systems/core/system_builder.h"
 
@@ -36,6 +38,18 @@ nand::NandConfig SsdOffloadNandConfig(const v1::SsdOffloadSystem& drive, const v
 // the FTL mapping with its log blocks.
 absl::Status ValidateScheduling(const v1::SsdSchedulingSpec& scheduling, absl::string_view path);
 absl::Status ValidateFtlMapping(const v1::SsdOffloadSystem& drive);
+// The SSD's controller for an LLM job whose weights file has `file_bytes`
+// (and, with ssd_io, the user span after it): the FTL manages only the
+// blocks these need. Build and the admission estimate both size it here.
+struct SsdOffloadDrive {
+  controller::SsdControllerConfig controller;
+  uint64_t file_pages = 0;
+  uint64_t io_block = 1;    // ssd_io.block_kib in bytes (1 without ssd_io)
+  uint64_t io_offset = 0;   // bytes: where ssd_io's span starts, after the file
+  uint64_t io_request = 0;  // bytes ssd_io.span_gib asks for (0: all the room left)
+};
+absl::StatusOr<SsdOffloadDrive> SsdOffloadDriveFor(const v1::JobSpec& spec, const nand::NandConfig& nand,
+                                                   uint32_t lba_bytes, uint64_t file_bytes);
 // Anonymous memory beside the page cache: the OS, llama.cpp's buffers and
 // the KV cache, bytes.
 double AnonymousBytes(const v1::SsdOffloadSystem& drive, int64_t kv_bytes);
