@@ -46,9 +46,9 @@ name: "tiny, \"quoted\"" model { custom { name: "tiny" layers: 2 hidden: 512 ffn
 workload { prompt_tokens: 8 decode_tokens: 2 } system { in_memory {} }
 JOB
 "$BIN/strata" run "$WORK/tiny.textproto" --quiet --csv "$WORK/run.csv" --output "$WORK/run.json" >/dev/null
-# --partitions=auto: a job shorter than the pilot says so and keeps its digest.
+# --partitions=auto: a job too short for a pilot says so and keeps its digest.
 out=$("$BIN/strata" run "$WORK/tiny.textproto" --partitions=auto)
-grep -q "auto: the job ended inside the pilot" <<<"$out" || fail "run --partitions=auto printed no choice:"$'\n'"$out"
+grep -q "auto: estimated .* one partition, no pilot" <<<"$out" || fail "run --partitions=auto printed no choice:"$'\n'"$out"
 grep -q "digest $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' "$WORK/run.json")" <<<"$out" \
   || fail "run --partitions=auto changed the digest"
 cat >"$WORK/sweep.textproto" <<'SWEEP'

@@ -25,19 +25,19 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
   options.partitions = spec.simulation().partitions();
   options.cancel = cancel;
   options.sync = SyncOf(spec);
-  if (on_progress) {
-    const host::DecodeDriver* driver = job.driver;
-    const auto total = static_cast<uint32_t>(spec.workload().decode_tokens());
-    options.on_progress = [driver, total, on_progress](const sim::ProgressSnapshot& s) {
-      on_progress(JobProgress{s, driver->tokens_done_live(), total});
-    };
-  }
-  if (on_model) options.on_sample = systems::ModelSampler(*job.sim, std::move(on_model));
   std::string partition_choice;
   std::optional<sim::RunResult> run;
-  if (spec.simulation().auto_partitions()) {
+  std::optional<std::string> too_short;
+  if (spec.simulation().auto_partitions()) too_short = systems::TooShortForAPilot(spec);
+  if (too_short) {
+    partition_choice = std::move(*too_short);
+    options.partitions = 1;
+  } else if (spec.simulation().auto_partitions()) {
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    ASSIGN_OR_RETURN(systems::PartitionChoice choice, systems::ChoosePartitions(spec, options, cores));
+    // The pilot runs on the graph just built, so a job shorter than the
+    // pilot is built once; a longer one is built again for its real run.
+    ASSIGN_OR_RETURN(systems::PartitionChoice choice,
+                     systems::ChoosePartitions(spec, options, cores, systems::kPilotEvents, std::move(job)));
     partition_choice = std::move(choice.reason);
     if (choice.finished_run) {  // the job ended inside the pilot: that run is the result
       job = std::move(*choice.finished_job);
@@ -46,9 +46,18 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
     } else {
       options.partitions = choice.partitions;
       options.plan = std::move(choice.plan);
+      ASSIGN_OR_RETURN(job, BuildJob(spec, cancel));
     }
   }
   if (!run) {
+    if (on_progress) {
+      const host::DecodeDriver* driver = job.driver;
+      const auto total = static_cast<uint32_t>(spec.workload().decode_tokens());
+      options.on_progress = [driver, total, on_progress](const sim::ProgressSnapshot& s) {
+        on_progress(JobProgress{s, driver->tokens_done_live(), total});
+      };
+    }
+    if (on_model) options.on_sample = systems::ModelSampler(*job.sim, std::move(on_model));
     ASSIGN_OR_RETURN(run, sim::Run(*job.sim, options));
   }
   const RunSummary summary{run->final_time, run->committed_events, run->wall_seconds, run->digest_hex(),

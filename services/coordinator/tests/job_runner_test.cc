@@ -1,5 +1,6 @@
 #include "services/coordinator/job/job_runner.h"
 #include "services/host/compute/flash_gemv_executor.h"
+#include "services/systems/job/job_estimate.h"
 #include "services/systems/job/partition_choice.h"
 #include "strata/sim/partitioner.h"
 #include "tests/job_test_util.h"
@@ -137,7 +138,7 @@ TEST(JobRunnerTest, DigestsAreEqualAcrossPartitionsAndSyncAlgorithms) {
 
 // --partitions=auto on a job shorter than the pilot: the pilot is the run
 // (no second one), on one partition, with the digest of a plain run.
-TEST(AutoPartitionsTest, AJobShorterThanThePilotRunsOnceOnOnePartition) {
+TEST(AutoPartitionsTest, AJobEstimatedShorterThanFourPilotsRunsOnOnePartitionWithoutOne) {
   v1::JobSpec spec = Spec(R"pb(model { catalog_name: "llama-2-7b" }
                               workload { prompt_tokens: 8 decode_tokens: 2 }
                               system { nvllm {} })pb");
@@ -149,8 +150,31 @@ TEST(AutoPartitionsTest, AJobShorterThanThePilotRunsOnceOnOnePartition) {
   ASSERT_TRUE(chosen.ok()) << chosen.status();
   EXPECT_EQ(chosen->digest(), plain->digest());
   EXPECT_EQ(chosen->partitions(), 1);
-  EXPECT_THAT(chosen->partition_choice(), HasSubstr("ended inside the pilot"));
+  EXPECT_THAT(chosen->partition_choice(), HasSubstr("one partition, no pilot"));
   EXPECT_TRUE(plain->partition_choice().empty());
+  // Asked anyway, the pilot covers the whole job and its run is the result.
+  auto normalized = NormalizeJobSpec(spec);
+  ASSERT_TRUE(normalized.ok());
+  sim::RunOptions options;
+  options.seed = normalized->simulation().seed();
+  options.sync = SyncOf(*normalized);
+  auto choice = systems::ChoosePartitions(*normalized, options, /*cores=*/4);
+  ASSERT_TRUE(choice.ok()) << choice.status();
+  ASSERT_TRUE(choice->finished_run.has_value());
+  EXPECT_THAT(choice->reason, HasSubstr("ended inside the pilot"));
+  EXPECT_EQ(choice->finished_run->digest_hex(), plain->digest());
+}
+
+TEST(AutoPartitionsTest, OnlyJobsEstimatedAtFourPilotsOrMoreAreSearched) {
+  auto spec = NormalizeJobSpec(Spec(R"pb(model { catalog_name: "llama-2-7b" }
+                                         workload { prompt_tokens: 8 decode_tokens: 4 }
+                                         system { nvllm {} })pb"));
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  auto estimate = systems::EstimateJob(*spec);
+  ASSERT_TRUE(estimate.ok() && estimate->events_calibrated);
+  const auto pilot = static_cast<uint64_t>(estimate->events / systems::kPilotsWorthSearching);
+  EXPECT_TRUE(systems::TooShortForAPilot(*spec, pilot + 1000).has_value());
+  EXPECT_FALSE(systems::TooShortForAPilot(*spec, pilot - 1000).has_value());
 }
 
 // A pilot shorter than the job: every candidate is tried over the pilot's

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/systems/job/build_job.h"
+#include "services/systems/job/job_estimate.h"
 #include "strata/sim/partitioner.h"
 #include "strata/sim/status_macros.h"
 
@@ -58,9 +59,14 @@ struct Pilot {
   sim::RunResult run;
 };
 
-// The job's first `pilot_events` events on one partition.
-absl::StatusOr<Pilot> RunPilot(const v1::JobSpec& normalized, const sim::RunOptions& options, uint64_t pilot_events) {
-  ASSIGN_OR_RETURN(BuiltJob job, BuildJob(normalized, options.cancel));
+// The job's first `pilot_events` events on one partition, on `built` when
+// given (a graph of `normalized` that has not run).
+absl::StatusOr<Pilot> RunPilot(const v1::JobSpec& normalized, const sim::RunOptions& options, uint64_t pilot_events,
+                               std::optional<BuiltJob> built = std::nullopt) {
+  if (!built) {
+    ASSIGN_OR_RETURN(built, BuildJob(normalized, options.cancel));
+  }
+  BuiltJob job = std::move(*built);
   sim::RunOptions first = PilotOptions(options);
   first.partitions = 1;
   first.stop_after_events = pilot_events;
@@ -69,6 +75,15 @@ absl::StatusOr<Pilot> RunPilot(const v1::JobSpec& normalized, const sim::RunOpti
 }
 
 }  // namespace
+
+std::optional<std::string> TooShortForAPilot(const v1::JobSpec& normalized, uint64_t pilot_events) {
+  const absl::StatusOr<JobEstimate> estimate = EstimateJob(normalized);
+  if (!estimate.ok() || !estimate->events_calibrated) return std::nullopt;
+  const double enough = kPilotsWorthSearching * static_cast<double>(pilot_events);
+  if (estimate->events >= enough) return std::nullopt;
+  return absl::StrFormat("auto: estimated %.3g events, under %g pilots of %d: one partition, no pilot",
+                         estimate->events, kPilotsWorthSearching, pilot_events);
+}
 
 absl::StatusOr<PilotCounts> CountPilotEvents(const v1::JobSpec& normalized, const sim::RunOptions& options,
                                              uint64_t pilot_events) {
@@ -81,9 +96,9 @@ absl::StatusOr<PilotCounts> CountPilotEvents(const v1::JobSpec& normalized, cons
 }
 
 absl::StatusOr<PartitionChoice> ChoosePartitions(const v1::JobSpec& normalized, const sim::RunOptions& options,
-                                                 int cores, uint64_t pilot_events) {
+                                                 int cores, uint64_t pilot_events, std::optional<BuiltJob> built) {
   const sim::RunOptions pilot_options = PilotOptions(options);
-  ASSIGN_OR_RETURN(Pilot first, RunPilot(normalized, options, pilot_events));
+  ASSIGN_OR_RETURN(Pilot first, RunPilot(normalized, options, pilot_events, std::move(built)));
   BuiltJob& pilot_job = first.job;
   sim::RunResult& pilot = first.run;
   PartitionChoice choice;

@@ -46,6 +46,16 @@ inline constexpr double kWindowCostInEvents = 16;
 // own cost and the estimate's error eat the gain.
 inline constexpr double kRequiredGain = 1.15;
 
+// A job whose estimated events (job_estimate.h) are under this many
+// pilots runs on one partition with no pilot. Why 4: the pilot plus one
+// trial on two partitions cost about 1.5 pilots of one-partition time, and
+// two partitions run the rest at best ~1.9x faster, so the search pays
+// back only above ~3.2 pilots; 4 leaves room for the estimate's error
+// (0.74-1.01 of the measured events, docs/admission.md). Measured: a
+// 2.3 M-event LLaMA-2-7B PAGE job ran 2.07x slower with the pilot than on
+// one partition.
+inline constexpr double kPilotsWorthSearching = 4;
+
 struct PartitionChoice {
   int partitions = 1;
   std::optional<sim::PartitionPlan> plan;  // weighted by the pilot's events
@@ -58,9 +68,17 @@ struct PartitionChoice {
 // `options` supplies seed, sync and event set (partitions, plan and
 // end_time are the pilot's own). `cores`: the hardware threads to use.
 // `pilot_events`: the pilot's length (tests shorten it to try small jobs).
+// `built`: a graph of `normalized` that has not run, for the pilot to run
+// on (it is consumed), so a job that ends inside the pilot is built once.
 // Errors: the job's own build and run errors; CANCELLED when `cancel` is set.
 absl::StatusOr<PartitionChoice> ChoosePartitions(const v1::JobSpec& normalized, const sim::RunOptions& options,
-                                                 int cores, uint64_t pilot_events = kPilotEvents);
+                                                 int cores, uint64_t pilot_events = kPilotEvents,
+                                                 std::optional<BuiltJob> built = std::nullopt);
+
+// The reason line when `normalized` is estimated too short for a pilot to
+// pay back (under kPilotsWorthSearching pilots); nullopt when it is not, or
+// when its system has no calibrated event estimate.
+std::optional<std::string> TooShortForAPilot(const v1::JobSpec& normalized, uint64_t pilot_events = kPilotEvents);
 
 // What a pilot alone tells a placement whose partition count is already
 // fixed (a distributed job's services): the events each component handled
