@@ -177,8 +177,37 @@ TEST(JobManagerHardeningTest, EmptyIdsAndOversizedRequestIdsAreInvalidArguments)
   EXPECT_EQ(manager.Submit(TinySpec(), "\xff\xfe").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-// After a restart, queued distributed jobs ran before the services had
-// registered again and failed "no host service is available".
+// Waits, up to `waits` seconds, for job `id` to reach a final state.
+void WaitForFinal(JobManager& manager, const std::string& id, int waits, v1::Job* done) {
+  uint64_t version = 0;
+  for (int i = 0; i < waits; ++i) {
+    auto j = manager.WaitForChange(id, version, absl::Seconds(1), &version);
+    ASSERT_TRUE(j.ok()) << j.status();
+    *done = *j;
+    if (IsFinal(done->state())) return;
+  }
+}
+
+// Submits `spec`, cancels it `delay` after the worker takes it, and waits
+// (up to `waits` seconds) for its final state; `seconds` is the time from
+// CancelJob to that state.
+void CancelOnceRunning(JobManager& manager, const v1::JobSpec& spec, absl::Duration delay, int waits, v1::Job* done,
+                       double* seconds) {
+  auto job = manager.Submit(spec, "");
+  ASSERT_TRUE(job.ok()) << job.status();
+  uint64_t version = 0;
+  for (int i = 0; i < 100; ++i) {  // until the worker has it
+    auto j = manager.WaitForChange(job->id(), version, absl::Seconds(1), &version);
+    ASSERT_TRUE(j.ok()) << j.status();
+    if (j->state() != v1::QUEUED) break;
+  }
+  absl::SleepFor(delay);
+  const absl::Time cancelled_at = absl::Now();
+  ASSERT_TRUE(manager.Cancel(job->id()).ok());
+  ASSERT_NO_FATAL_FAILURE(WaitForFinal(manager, job->id(), waits, done));
+  *seconds = absl::ToDoubleSeconds(absl::Now() - cancelled_at);
+}
+
 // An NVLLM array at the 2^25-block cap takes seconds to build (its dies'
 // block tables, ~1 GiB). The cancel flag used to be read only by the event
 // loop, so a CancelJob during building waited for the whole build (10.4 s
@@ -195,27 +224,12 @@ TEST(JobManagerHardeningTest, CancelDuringGraphBuildingStopsTheBuild) {
   auto store = JobStore::Open(":memory:");
   ASSERT_TRUE(store.ok());
   JobManager manager(store->get(), /*max_concurrent=*/1, nullptr);
-  auto job = manager.Submit(*huge, "");
-  ASSERT_TRUE(job.ok()) << job.status();
-  uint64_t version = 0;
-  for (int i = 0; i < 100; ++i) {  // until the worker has it
-    auto j = manager.WaitForChange(job->id(), version, absl::Seconds(1), &version);
-    ASSERT_TRUE(j.ok()) << j.status();
-    if (j->state() != v1::QUEUED) break;
-  }
-  absl::SleepFor(absl::Milliseconds(200));  // into the array's construction
-  const absl::Time cancelled_at = absl::Now();
-  ASSERT_TRUE(manager.Cancel(job->id()).ok());
   v1::Job done;
-  for (int i = 0; i < 120; ++i) {
-    auto j = manager.WaitForChange(job->id(), version, absl::Seconds(1), &version);
-    ASSERT_TRUE(j.ok()) << j.status();
-    done = *j;
-    if (IsFinal(done.state())) break;
-  }
+  double seconds = 0;
+  // 200 ms: into the array's construction.
+  ASSERT_NO_FATAL_FAILURE(CancelOnceRunning(manager, *huge, absl::Milliseconds(200), 120, &done, &seconds));
   // A figure, not an assertion: timings on a shared machine vary.
-  std::printf("cancel during building: CANCELLED %.3f s after CancelJob\n",
-              absl::ToDoubleSeconds(absl::Now() - cancelled_at));
+  std::printf("cancel during building: CANCELLED %.3f s after CancelJob\n", seconds);
   EXPECT_EQ(done.state(), v1::CANCELLED) << done.error();
   // The event loop's cancel names a simulated time; the build's names the build.
   EXPECT_THAT(done.error(), HasSubstr("while building")) << done.error();
@@ -223,13 +237,7 @@ TEST(JobManagerHardeningTest, CancelDuringGraphBuildingStopsTheBuild) {
   auto next = manager.Submit(TinySpec(), "");
   ASSERT_TRUE(next.ok()) << next.status();
   v1::Job after;
-  version = 0;
-  for (int i = 0; i < 100; ++i) {
-    auto j = manager.WaitForChange(next->id(), version, absl::Seconds(1), &version);
-    ASSERT_TRUE(j.ok()) << j.status();
-    after = *j;
-    if (IsFinal(after.state())) break;
-  }
+  ASSERT_NO_FATAL_FAILURE(WaitForFinal(manager, next->id(), 100, &after));
   EXPECT_EQ(after.state(), v1::SUCCEEDED) << after.error();
 }
 
@@ -248,25 +256,10 @@ TEST(JobManagerHardeningTest, CancelDuringDrivePreconditioningStopsTheBuild) {
   auto store = JobStore::Open(":memory:");
   ASSERT_TRUE(store.ok());
   JobManager manager(store->get(), /*max_concurrent=*/1, nullptr);
-  auto job = manager.Submit(*big, "");
-  ASSERT_TRUE(job.ok()) << job.status();
-  uint64_t version = 0;
-  for (int i = 0; i < 100; ++i) {  // until the worker has it
-    auto j = manager.WaitForChange(job->id(), version, absl::Seconds(1), &version);
-    ASSERT_TRUE(j.ok()) << j.status();
-    if (j->state() != v1::QUEUED) break;
-  }
-  absl::SleepFor(absl::Milliseconds(500));  // into the FTL's tables or the preconditioning
-  const absl::Time cancelled_at = absl::Now();
-  ASSERT_TRUE(manager.Cancel(job->id()).ok());
   v1::Job done;
-  for (int i = 0; i < 300; ++i) {
-    auto j = manager.WaitForChange(job->id(), version, absl::Seconds(1), &version);
-    ASSERT_TRUE(j.ok()) << j.status();
-    done = *j;
-    if (IsFinal(done.state())) break;
-  }
-  const double latency = absl::ToDoubleSeconds(absl::Now() - cancelled_at);
+  double latency = 0;
+  // 500 ms: into the FTL's tables or the preconditioning.
+  ASSERT_NO_FATAL_FAILURE(CancelOnceRunning(manager, *big, absl::Milliseconds(500), 300, &done, &latency));
   std::printf("cancel during drive preconditioning: %s %.3f s after CancelJob (%s)\n",
               v1::JobState_Name(done.state()).c_str(), latency, done.error().c_str());
   EXPECT_EQ(done.state(), v1::CANCELLED) << done.error();
@@ -277,6 +270,8 @@ TEST(JobManagerHardeningTest, CancelDuringDrivePreconditioningStopsTheBuild) {
   EXPECT_LT(latency, 5.0);
 }
 
+// After a restart, queued distributed jobs ran before the services had
+// registered again and failed "no host service is available".
 TEST(ServiceDirectoryHardeningTest, WithinTheStartupGraceAvailableWaitsForAServiceToRegister) {
   ServiceDirectory directory([] { return absl::Now(); }, [](const ServiceEndpoint&, absl::Duration) { return true; });
   directory.set_startup_grace(absl::Seconds(20));
