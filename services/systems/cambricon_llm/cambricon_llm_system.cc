@@ -172,20 +172,7 @@ absl::Status CambriconLlmSystem::Build(const v1::JobSpec& spec, const host::Driv
     RETURN_IF_ERROR(sim.Connect(flash->id(), absl::StrCat("ch", ch), array.channels[ch]->id(), "host", kChannelLink));
   }
   job->resources.push_back({"dram", [npu] { return npu->busy_time(); }, [npu] { return npu->memory_bytes(); }});
-  std::vector<nand::NandDie*> dies;
-  for (auto& per_channel : array.dies) dies.insert(dies.end(), per_channel.begin(), per_channel.end());
-  job->resources.push_back({"flash_dies",
-                            [dies] {
-                              sim::SimTime busy;
-                              for (auto* d : dies) busy += d->stats().busy;
-                              return busy;
-                            },
-                            [dies, page = nc.geometry.page_bytes] {
-                              int64_t pages = 0;
-                              for (auto* d : dies) pages += static_cast<int64_t>(d->stats().pages_computed);
-                              return pages * page;
-                            },
-                            static_cast<int64_t>(dies.size())});
+  job->resources.push_back(FlashDiesResource(array, nc.geometry.page_bytes));
   job->resources.push_back(FlashChannelsResource(array.channels));
   // The NPU is priced as attention logic beside LPDDR5 (energy_model.h: its
   // MACs, its memory traffic, the LPDDR5's background power per GiB).

@@ -32,4 +32,21 @@ BuiltJob::Resource FlashChannelsResource(std::vector<nand::NandChannel*> channel
           static_cast<int64_t>(channels.size())};
 }
 
+BuiltJob::Resource FlashDiesResource(const nand::NandArray& array, uint32_t page_bytes) {
+  std::vector<nand::NandDie*> dies;
+  for (const auto& per_channel : array.dies) dies.insert(dies.end(), per_channel.begin(), per_channel.end());
+  return {"flash_dies",
+          [dies] {
+            sim::SimTime busy;
+            for (auto* d : dies) busy += d->stats().busy;
+            return busy;
+          },
+          [dies, page_bytes] {
+            int64_t pages = 0;
+            for (auto* d : dies) pages += static_cast<int64_t>(d->stats().pages_computed);
+            return pages * page_bytes;
+          },
+          static_cast<int64_t>(dies.size())};
+}
+
 }  // namespace strata::systems

@@ -4,6 +4,7 @@
 #ifndef STRATA_SYSTEMS_CORE_NAND_SPEC_H_
 #define STRATA_SYSTEMS_CORE_NAND_SPEC_H_
 
+#include <cstdint>
 #include <vector>
 
 #include "services/nand/flash/nand_channel.h"
@@ -21,6 +22,9 @@ nand::Fidelity FidelityOf(const v1::SimulationSpec& simulation);
 
 // The flash channels' mean bus utilisation and the bytes they moved out.
 BuiltJob::Resource FlashChannelsResource(std::vector<nand::NandChannel*> channels);
+// The in-flash compute dies' mean busy share and the page bytes their PEs
+// computed on (NVLLM, Cambricon-LLM: systems whose dies do the GEMVs).
+BuiltJob::Resource FlashDiesResource(const nand::NandArray& array, uint32_t page_bytes);
 
 }  // namespace strata::systems
 

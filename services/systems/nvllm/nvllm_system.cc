@@ -115,20 +115,7 @@ absl::Status NvllmSystem::Build(const v1::JobSpec& spec, const host::DriverConfi
     RETURN_IF_ERROR(sim.Connect(flash->id(), absl::StrCat("ch", c), array.channels[c]->id(), "host", kBoardLatency));
   }
   job->resources.push_back({"dram", [logic] { return logic->busy_time(); }, [logic] { return logic->memory_bytes(); }});
-  std::vector<nand::NandDie*> dies;
-  for (auto& per_channel : array.dies) dies.insert(dies.end(), per_channel.begin(), per_channel.end());
-  job->resources.push_back({"flash_dies",
-                            [dies] {
-                              sim::SimTime busy;
-                              for (auto* d : dies) busy += d->stats().busy;
-                              return busy;
-                            },
-                            [dies, page = nc.geometry.page_bytes] {
-                              int64_t pages = 0;
-                              for (auto* d : dies) pages += static_cast<int64_t>(d->stats().pages_computed);
-                              return pages * page;
-                            },
-                            static_cast<int64_t>(dies.size())});
+  job->resources.push_back(FlashDiesResource(array, nc.geometry.page_bytes));
   AddAttentionLogicEnergyActivity(logic, n.dram().capacity_gib(), job);
   AddNandEnergyActivity(array, nc, job);
   job->offload = flash;
