@@ -8,8 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <set>
 #include <filesystem>
 #include <thread>
@@ -24,6 +22,7 @@
 #include "rpc_metrics.h"
 #include "sweep/sweep.h"
 #include "sweep/sweep_client.h"
+#include "tests/generic_call.h"
 #include "strata/v1/job_service.grpc.pb.h"
 
 namespace strata::coordinator {
@@ -312,19 +311,8 @@ TEST_F(CoordinatorTest, RpcLatencyLabelsStayBoundedWhateverMethodsClientsCall) {
     grpc::ClientContext context;
     grpc::Slice empty("");
     grpc::ByteBuffer request(&empty, 1), response;
-    grpc::Status status;
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    generic.UnaryCall(&context, absl::StrCat("/made.Up/Method", i), grpc::StubOptions(), &request, &response,
-                      [&](grpc::Status s) {
-                        std::lock_guard<std::mutex> lock(mu);
-                        status = s;
-                        done = true;
-                        cv.notify_one();
-                      });
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return done; });
+    const grpc::Status status =
+        BlockingGenericCall(generic, &context, absl::StrCat("/made.Up/Method", i), request, &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   }
   const std::string other =

@@ -10,10 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <limits>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -23,6 +21,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "server/coordinator_server.h"
+#include "tests/generic_call.h"
 #include "services/coordinator/job/job_runner.h"
 #include "strata/v1/job_service.grpc.pb.h"
 
@@ -121,19 +120,8 @@ TEST(GrpcFuzzTest, RandomAndMalformedRequestsAlwaysGetAStatusAndTheServerKeepsRu
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     grpc::Slice slice(body);
     grpc::ByteBuffer request(&slice, 1), response;
-    grpc::Status status;
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    generic.UnaryCall(&context, absl::StrCat("/strata.v1.JobService/", kMethods[method]), grpc::StubOptions(),
-                      &request, &response, [&](grpc::Status s) {
-                        std::lock_guard<std::mutex> lock(mu);
-                        status = s;
-                        done = true;
-                        cv.notify_one();
-                      });
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return done; });
+    const grpc::Status status = BlockingGenericCall(
+        generic, &context, absl::StrCat("/strata.v1.JobService/", kMethods[method]), request, &response);
     ++calls;
     const std::string what = absl::StrCat("call ", i, " ", kMethods[method], mangled ? " (mangled)" : "", ": code ", status.error_code(), " '",
                                           status.error_message().substr(0, 200), "'");
