@@ -23,6 +23,7 @@
 #define STRATA_SIM_TRANSPORT_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -139,10 +140,19 @@ class InProcessTransport final : public Transport {
   // Spins until `done()` or this partition's adaptive budget; true if done.
   template <typename Done>
   bool SpinUntil(PartitionId self, Done done);
+  // After a spin that failed and parked: resizes the budget from how long
+  // the whole wait took.
+  void AfterPark(PartitionId self);
 
   const SpinPolicy spin_;
-  struct alignas(64) SpinBudget {
-    int64_t value;  // ns; touched by its partition's thread only
+  const unsigned cores_;
+  struct alignas(64) SpinBudget {  // touched by its partition's thread only
+    explicit SpinBudget(int64_t ns) : value(ns) {}
+    int64_t value;                  // ns
+    std::chrono::steady_clock::time_point started;  // of the last wait
+    bool spun = false;              // the last wait spun before it parked
+    bool crowded = false;           // more runnable threads than cores at the last look
+    std::chrono::steady_clock::time_point next_crowd_check;
   };
   std::vector<SpinBudget> spin_budget_ns_;
   absl::Mutex mu_;
