@@ -14,11 +14,13 @@ absl::StatusOr<v1::JobResult> RunDistributedJob(const v1::JobSpec& raw, ServiceD
   auto spec = NormalizeJobSpec(raw);
   if (!spec.ok()) return spec.status();
   // The coordinator builds the graph too: to place its groups, and to read
-  // the model and system names for the result. Its components never run.
+  // the model and system names for the result. Only a pilot runs it.
   auto job = BuildJob(*spec, cancel);
   if (!job.ok()) return job.status();
   // With auto_partitions the services still fix the count; a pilot's
-  // event counts balance each role's groups over its services.
+  // event counts balance each role's groups over its services. The pilot
+  // runs on the graph just built, not a second one, and that graph places
+  // and names the job as well after it ran.
   std::vector<double> weights;
   std::string partition_choice;
   if (spec->simulation().auto_partitions()) {
@@ -26,8 +28,9 @@ absl::StatusOr<v1::JobResult> RunDistributedJob(const v1::JobSpec& raw, ServiceD
     pilot.seed = spec->simulation().seed();
     pilot.sync = SyncOf(*spec);
     pilot.cancel = cancel;
-    auto counts = systems::CountPilotEvents(*spec, pilot);
+    auto counts = systems::CountPilotEvents(*spec, pilot, systems::kPilotEvents, std::move(*job));
     if (!counts.ok()) return counts.status();
+    *job = std::move(counts->job);
     weights = std::move(counts->events_by_component);
     partition_choice = absl::StrCat("auto: pilot of ", counts->events, " events to ", counts->final_time.ToString(),
                                     "; groups placed on each role's services by their events");

@@ -86,12 +86,13 @@ std::optional<std::string> TooShortForAPilot(const v1::JobSpec& normalized, uint
 }
 
 absl::StatusOr<PilotCounts> CountPilotEvents(const v1::JobSpec& normalized, const sim::RunOptions& options,
-                                             uint64_t pilot_events) {
-  ASSIGN_OR_RETURN(const Pilot pilot, RunPilot(normalized, options, pilot_events));
+                                             uint64_t pilot_events, std::optional<BuiltJob> built) {
+  ASSIGN_OR_RETURN(Pilot pilot, RunPilot(normalized, options, pilot_events, std::move(built)));
   PilotCounts counts;
   counts.events_by_component.assign(pilot.run.events_by_component.begin(), pilot.run.events_by_component.end());
   counts.events = pilot.run.committed_events;
   counts.final_time = pilot.run.final_time;
+  counts.job = std::move(pilot.job);
   return counts;
 }
 

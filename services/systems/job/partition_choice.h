@@ -83,14 +83,18 @@ std::optional<std::string> TooShortForAPilot(const v1::JobSpec& normalized, uint
 // What a pilot alone tells a placement whose partition count is already
 // fixed (a distributed job's services): the events each component handled
 // in the job's first `pilot_events` events on one partition (the whole job
-// when it is shorter).
+// when it is shorter). `built`, as for ChoosePartitions, saves a build.
 struct PilotCounts {
   std::vector<double> events_by_component;
   uint64_t events = 0;
   sim::SimTime final_time;
+  // The graph the pilot ran on: its groups, links and names are still
+  // those of the job (what a placement and a result read), its state not.
+  BuiltJob job;
 };
 absl::StatusOr<PilotCounts> CountPilotEvents(const v1::JobSpec& normalized, const sim::RunOptions& options,
-                                             uint64_t pilot_events = kPilotEvents);
+                                             uint64_t pilot_events = kPilotEvents,
+                                             std::optional<BuiltJob> built = std::nullopt);
 
 }  // namespace strata::systems
 
