@@ -49,18 +49,47 @@ inline size_t SiftUp(T* a, size_t hole, const T& item, Before before) {
 
 // ---- QuaternaryHeap (keys + slab) -------------------------------------------
 
-QuaternaryHeap::~QuaternaryHeap() { std::free(keys_); }
+QuaternaryHeap::~QuaternaryHeap() {
+  std::free(keys_);
+  std::free(slots_);
+}
 
 void QuaternaryHeap::Grow() {
   // 1.5x growth: a steady population (PHOLD's, a die's queue) wastes at
   // most a third of the key array instead of half.
   const size_t capacity = capacity_ == 0 ? 1024 : capacity_ + capacity_ / 2;
-  auto* keys = static_cast<Key*>(std::aligned_alloc(64, capacity * sizeof(Key)));
-  if (keys == nullptr) throw std::bad_alloc();
-  if (keys_ != nullptr) std::memcpy(keys, keys_, (size_ + kOffset) * sizeof(Key));
+  // aligned_alloc wants a size that is a multiple of the alignment.
+  auto line_multiple = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
+  auto* keys = static_cast<Key*>(std::aligned_alloc(64, line_multiple(capacity * sizeof(Key))));
+  auto* slots = static_cast<uint32_t*>(std::aligned_alloc(64, line_multiple(capacity * sizeof(uint32_t))));
+  if (keys == nullptr || slots == nullptr) {
+    std::free(keys);
+    std::free(slots);
+    throw std::bad_alloc();
+  }
+  if (keys_ != nullptr) {
+    std::memcpy(keys, keys_, (size_ + kOffset) * sizeof(Key));
+    std::memcpy(slots, slots_, (size_ + kOffset) * sizeof(uint32_t));
+  }
   std::free(keys_);
+  std::free(slots_);
   keys_ = keys;
+  slots_ = slots;
   capacity_ = capacity;
+}
+
+void QuaternaryHeap::SiftUpFrom(size_t hole, const Key& key, uint32_t slot) {
+  Key* k = keys_ + kOffset;
+  uint32_t* s = slots_ + kOffset;
+  while (hole > 0) {
+    const size_t parent = (hole - 1) >> 2;
+    if (!KeyBefore(key, k[parent])) break;
+    k[hole] = k[parent];
+    s[hole] = s[parent];
+    hole = parent;
+  }
+  k[hole] = key;
+  s[hole] = slot;
 }
 
 void QuaternaryHeap::Push(const Event& event) {
@@ -74,20 +103,19 @@ void QuaternaryHeap::Push(const Event& event) {
     free_.pop_back();
     slab_[slot] = event;
   }
-  const Key key{event.time.ps(), slot, 0};
-  Key* k = keys_ + kOffset;
-  k[SiftUp(k, size_++, key, [this](const Key& a, const Key& b) { return KeyBefore(a, b); })] = key;
+  SiftUpFrom(size_++, Key{event.time.ps(), event.order}, slot);
 }
 
 bool QuaternaryHeap::PopBefore(SimTime bound, Event* out) {
   if (size_ == 0 || !(keys_[kOffset].time < bound.ps())) return false;
-  const uint32_t slot = keys_[kOffset].slot;
-  *out = slab_[slot];
-  free_.push_back(slot);
-  const Key last = keys_[--size_ + kOffset];
+  Key* k = keys_ + kOffset;
+  uint32_t* s = slots_ + kOffset;
+  *out = slab_[s[0]];
+  free_.push_back(s[0]);
+  const Key last = k[--size_];
+  const uint32_t last_slot = s[size_];
   const size_t n = size_;
   if (n == 0) return true;
-  Key* k = keys_ + kOffset;
   size_t hole = 0;
   for (;;) {
     const size_t first = 4 * hole + 1;
@@ -95,21 +123,22 @@ bool QuaternaryHeap::PopBefore(SimTime bound, Event* out) {
     const size_t end = std::min(first + 4, n);
     // Smallest of up to four children without data-dependent branches on
     // time (they would mispredict half the time): the choice is a
-    // conditional move; only an exact time tie, which is rare and so well
-    // predicted, takes a branch to compare orders in the slab.
+    // conditional move; an exact time tie takes a branch to compare orders,
+    // which sit in the same line.
     size_t best = first;
     int64_t best_time = k[first].time;
     for (size_t c = first + 1; c < end; ++c) {
       const int64_t t = k[c].time;
       bool take = t < best_time;
-      if (t == best_time) [[unlikely]] take = slab_[k[c].slot].order < slab_[k[best].slot].order;
+      if (t == best_time) [[unlikely]] take = k[c].order < k[best].order;
       best = take ? c : best;
       best_time = take ? t : best_time;
     }
     k[hole] = k[best];
+    s[hole] = s[best];
     hole = best;
   }
-  k[SiftUp(k, hole, last, [this](const Key& a, const Key& b) { return KeyBefore(a, b); })] = last;
+  SiftUpFrom(hole, last, last_slot);
   return true;
 }
 
