@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "phold/phold.h"
 #include "plan_checked_transport.h"
+#include "services/systems/core/run_summary.h"
 #include "strata/sim/partitioner.h"
 
 namespace strata::partition {
@@ -56,6 +57,7 @@ sim::RunOptions RunOptionsOf(const v1::LoadPartitions& load) {
   options.sync = load.sync() == v1::NULL_MESSAGE ? sim::SyncAlgorithm::kNullMessage : sim::SyncAlgorithm::kWindow;
   if (load.end_time_ps() > 0) options.end_time = sim::SimTime::Picoseconds(load.end_time_ps());
   options.partitions = load.plan().partition_count();
+  if (load.has_job()) options.event_set = systems::EventSetOf(load.job());
   return options;
 }
 

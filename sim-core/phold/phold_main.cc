@@ -20,7 +20,7 @@ ABSL_FLAG(double, lookahead_ns, 1000, "LP-to-LP link latency in ns (> 0); the lo
 ABSL_FLAG(double, mean_delay_ns, 1000, "mean of the exponential delay added to every event, ns (>= 0)");
 ABSL_FLAG(double, end_us, 2000, "simulated end time in us (> 0)");
 ABSL_FLAG(std::string, sync, "window", "synchronisation: window | null");
-ABSL_FLAG(std::string, event_set, "heap4", "pending-event set: heap4 | calendar");
+ABSL_FLAG(std::string, event_set, "heap4", "pending-event set: heap4 | heap4-inline | calendar | radix");
 ABSL_FLAG(uint64_t, seed, 1, "run seed");
 ABSL_FLAG(int, lps_per_group, 0, "LPs kept together by the partitioner (0: spread each LP)");
 ABSL_FLAG(bool, progress, false, "print progress to stderr every second");

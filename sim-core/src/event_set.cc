@@ -13,8 +13,9 @@ absl::StatusOr<EventSetKind> ParseEventSetKind(std::string_view name) {
   if (name == "heap4") return EventSetKind::kQuaternaryHeap;
   if (name == "heap4-inline") return EventSetKind::kInlineQuaternaryHeap;
   if (name == "calendar") return EventSetKind::kCalendarQueue;
-  return absl::InvalidArgumentError(
-      absl::StrCat("event_set = '", absl::string_view(name.data(), name.size()), "'; allowed: heap4, heap4-inline, calendar"));
+  if (name == "radix") return EventSetKind::kRadixHeap;
+  return absl::InvalidArgumentError(absl::StrCat("event_set = '", absl::string_view(name.data(), name.size()),
+                                                 "'; allowed: heap4, heap4-inline, calendar, radix"));
 }
 
 std::string_view EventSetKindName(EventSetKind kind) {
@@ -22,6 +23,7 @@ std::string_view EventSetKindName(EventSetKind kind) {
     case EventSetKind::kQuaternaryHeap: return "heap4";
     case EventSetKind::kInlineQuaternaryHeap: return "heap4-inline";
     case EventSetKind::kCalendarQueue: return "calendar";
+    case EventSetKind::kRadixHeap: return "radix";
   }
   return "?";
 }
@@ -29,6 +31,7 @@ std::string_view EventSetKindName(EventSetKind kind) {
 std::unique_ptr<PendingEventSet> MakeEventSet(EventSetKind kind) {
   if (kind == EventSetKind::kCalendarQueue) return std::make_unique<CalendarQueue>();
   if (kind == EventSetKind::kInlineQuaternaryHeap) return std::make_unique<InlineQuaternaryHeap>();
+  if (kind == EventSetKind::kRadixHeap) return std::make_unique<RadixHeap>();
   return std::make_unique<QuaternaryHeap>();
 }
 
@@ -174,6 +177,104 @@ bool InlineQuaternaryHeap::PopBefore(SimTime bound, Event* out) {
   }
   heap_[SiftUp(heap_.data(), hole, last, EventBefore)] = last;
   return true;
+}
+
+// ---- RadixHeap ---------------------------------------------------------------
+
+namespace {
+// std::push_heap keeps the largest first: "after" makes it the least order.
+bool OrderAfter(uint64_t a, uint64_t b) { return a > b; }
+}  // namespace
+
+void RadixHeap::Place(const Item& item) {
+  const int b = BucketOf(item.time);
+  std::vector<Item>& bucket = buckets_[b];
+  bucket.push_back(item);
+  if (b == 0) {
+    std::push_heap(bucket.begin(), bucket.end(), [](const Item& x, const Item& y) { return OrderAfter(x.order, y.order); });
+  } else if (min_bucket_ >= 0 && (b < min_bucket_ || (b == min_bucket_ && item.time < min_time_))) {
+    // A lower bucket holds only earlier times than a higher one.
+    min_bucket_ = b;
+    min_time_ = item.time;
+  }
+}
+
+void RadixHeap::Rebase(int64_t time) {
+  std::vector<Item> all;
+  all.reserve(size_);
+  for (auto& bucket : buckets_) {
+    all.insert(all.end(), bucket.begin(), bucket.end());
+    bucket.clear();
+  }
+  last_ = time;
+  min_bucket_ = -1;
+  for (const Item& item : all) Place(item);
+}
+
+void RadixHeap::Push(const Event& event) {
+  uint32_t slot;
+  if (free_.empty()) {
+    slot = static_cast<uint32_t>(slab_.size());
+    slab_.push_back(event);
+  } else {
+    slot = free_.back();
+    free_.pop_back();
+    slab_[slot] = event;
+  }
+  const int64_t time = event.time.ps();
+  if (time < last_) [[unlikely]] Rebase(time);
+  Place(Item{time, event.order, slot});
+  ++size_;
+}
+
+void RadixHeap::FindMinimum() const {
+  if (min_bucket_ >= 0) return;
+  for (int b = 1; b < kBuckets; ++b) {
+    if (buckets_[b].empty()) continue;
+    int64_t least = buckets_[b][0].time;
+    for (const Item& item : buckets_[b]) least = std::min(least, item.time);
+    min_bucket_ = b;
+    min_time_ = least;
+    return;
+  }
+}
+
+SimTime RadixHeap::NextTime() const {
+  if (size_ == 0) return SimTime::Infinite();
+  if (!buckets_[0].empty()) return SimTime::Picoseconds(last_);
+  FindMinimum();
+  return SimTime::Picoseconds(min_time_);
+}
+
+bool RadixHeap::PopBefore(SimTime bound, Event* out) {
+  if (size_ == 0) return false;
+  std::vector<Item>& ties = buckets_[0];
+  if (ties.empty()) {
+    FindMinimum();
+    // The floor moves only on a pop: an event below the bound is about to
+    // run, so nothing later can arrive before it.
+    if (!(min_time_ < bound.ps())) return false;
+    scratch_.swap(buckets_[min_bucket_]);
+    last_ = min_time_;
+    min_bucket_ = -1;
+    for (const Item& item : scratch_) Place(item);
+    scratch_.clear();
+  } else if (!(last_ < bound.ps())) {
+    return false;
+  }
+  std::pop_heap(ties.begin(), ties.end(), [](const Item& x, const Item& y) { return OrderAfter(x.order, y.order); });
+  const uint32_t slot = ties.back().slot;
+  ties.pop_back();
+  *out = slab_[slot];
+  free_.push_back(slot);
+  --size_;
+  return true;
+}
+
+size_t RadixHeap::MemoryBytes() const {
+  size_t bytes = scratch_.capacity() * sizeof(Item) + slab_.capacity() * sizeof(Event) + free_.capacity() * sizeof(uint32_t);
+  for (const auto& bucket : buckets_) bytes += bucket.capacity() * sizeof(Item);
+  return bytes;
 }
 
 // ---- CalendarQueue ---------------------------------------------------------

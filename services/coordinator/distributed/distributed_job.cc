@@ -27,6 +27,7 @@ absl::StatusOr<v1::JobResult> RunDistributedJob(const v1::JobSpec& raw, ServiceD
     sim::RunOptions pilot;
     pilot.seed = spec->simulation().seed();
     pilot.sync = SyncOf(*spec);
+    pilot.event_set = systems::EventSetOf(*spec);
     pilot.cancel = cancel;
     auto counts = systems::CountPilotEvents(*spec, pilot, systems::kPilotEvents, std::move(*job));
     if (!counts.ok()) return counts.status();

@@ -25,6 +25,7 @@ absl::StatusOr<v1::JobResult> RunJob(const v1::JobSpec& raw, std::function<void(
   options.partitions = spec.simulation().partitions();
   options.cancel = cancel;
   options.sync = SyncOf(spec);
+  options.event_set = systems::EventSetOf(spec);
   std::string partition_choice;
   std::optional<sim::RunResult> run;
   std::optional<std::string> too_short;

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/coordinator/job/job_runner.h"
+#include "services/systems/core/run_summary.h"
 #include "strata/sim/partitioner.h"
 #include "tests/job_test_util.h"
 
@@ -66,6 +67,28 @@ TEST_P(EverySystemTest, ThePlannerNeverCutsAZeroLatencyLink) {
     ASSERT_TRUE(plan.ok()) << plan.status();
     EXPECT_TRUE(sim::CheckCrossPartitionLatency(*job->sim, *plan).ok()) << GetParam().name << " on " << partitions;
   }
+}
+
+// simulation.event_set changes the kernel's pending-event set, never the
+// order it pops: NVLLM at PAGE (many equal times) gives one digest on every
+// set, on 1 and 2 partitions with both sync algorithms.
+TEST(EventSetJobTest, EverySetGivesTheSameDigest) {
+  const std::string base = absl::StrCat(kSmallModel, " system { nvllm { flash { planes_per_die: 8 } } }");
+  std::string reference;
+  for (const char* set : {"HEAP4", "RADIX", "CALENDAR"}) {
+    const std::string digest = ExpectSameDigestEverywhere(
+        Spec(absl::StrCat(base, " simulation { fidelity: PAGE event_set: ", set, " }")), {1, 2}, set);
+    ASSERT_FALSE(digest.empty()) << set;
+    if (reference.empty()) reference = digest;
+    EXPECT_EQ(digest, reference) << set;
+  }
+}
+
+TEST(EventSetJobTest, TheSpecChoosesTheKernelsSet) {
+  EXPECT_EQ(systems::EventSetOf(Spec("simulation { }")), sim::EventSetKind::kQuaternaryHeap);
+  EXPECT_EQ(systems::EventSetOf(Spec("simulation { event_set: HEAP4 }")), sim::EventSetKind::kQuaternaryHeap);
+  EXPECT_EQ(systems::EventSetOf(Spec("simulation { event_set: RADIX }")), sim::EventSetKind::kRadixHeap);
+  EXPECT_EQ(systems::EventSetOf(Spec("simulation { event_set: CALENDAR }")), sim::EventSetKind::kCalendarQueue);
 }
 
 INSTANTIATE_TEST_SUITE_P(Systems, EverySystemTest,

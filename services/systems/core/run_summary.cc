@@ -7,6 +7,14 @@ sim::SyncAlgorithm SyncOf(const v1::JobSpec& normalized) {
                                                             : sim::SyncAlgorithm::kWindow;
 }
 
+sim::EventSetKind EventSetOf(const v1::JobSpec& spec) {
+  switch (spec.simulation().event_set()) {
+    case v1::RADIX: return sim::EventSetKind::kRadixHeap;
+    case v1::CALENDAR: return sim::EventSetKind::kCalendarQueue;
+    default: return sim::EventSetKind::kQuaternaryHeap;
+  }
+}
+
 void SetRunFields(const RunSummary& run, v1::JobResult* r) {
   r->set_simulated_seconds(run.final_time.ToSeconds());
   r->set_events(run.committed_events);

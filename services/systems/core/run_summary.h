@@ -27,6 +27,8 @@ struct RunSummary {
 void SetRunFields(const RunSummary& run, v1::JobResult* result);
 // simulation.sync of a normalised spec as the kernel's algorithm.
 sim::SyncAlgorithm SyncOf(const v1::JobSpec& normalized);
+// simulation.event_set as the kernel's pending-event set.
+sim::EventSetKind EventSetOf(const v1::JobSpec& spec);
 
 }  // namespace strata::systems
 

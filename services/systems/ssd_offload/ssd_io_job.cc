@@ -243,6 +243,7 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   options.seed = spec.simulation().seed();
   options.partitions = spec.simulation().partitions();
   options.sync = SyncOf(spec);
+  options.event_set = EventSetOf(spec);
   options.cancel = cancel;
   if (on_model) options.on_sample = ModelSampler(sim, std::move(on_model));
   auto run = sim::Run(sim, options);
