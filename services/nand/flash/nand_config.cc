@@ -53,7 +53,10 @@ absl::Status ValidateNandConfig(const NandConfig& c) {
   const ReliabilityConfig& r = c.reliability;
   const absl::Status checks[] = {
       Range("geometry.channels", g.channels, 1, 64),
-      Range("geometry.dies_per_channel", g.dies_per_channel, 1, 16),
+      // 16 dies (ONFI targets x LUNs of a typical channel); 32 for
+      // Cambricon-LLM-L's tiled layout, whose 16 dies a channel are each
+      // two dies of one plane (services/systems/cambricon_llm).
+      Range("geometry.dies_per_channel", g.dies_per_channel, 1, 32),
       // Commercial dies have 2-6 planes; NVLLM-style wafer-level arrays
       // have 32-64 (its "16C" variant: 64). Plane ids are 8-bit.
       Range("geometry.planes_per_die", g.planes_per_die, 1, 128),
