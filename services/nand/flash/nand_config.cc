@@ -77,7 +77,7 @@ absl::Status ValidateNandConfig(const NandConfig& c) {
       NonNegative("timing.program_suspend", t.program_suspend),
       NonNegative("timing.erase_suspend", t.erase_suspend),
       NonNegative("timing.suspend_resume", t.suspend_resume),
-      Range("channel_arbitration", static_cast<uint32_t>(c.channel_arbitration), 0, 1),
+      Range("channel_arbitration", static_cast<uint32_t>(c.channel_arbitration), 0, 2),
       Range("bus.mega_transfers_per_s", c.bus.mega_transfers_per_s, 1, 100'000),
       Range("bus.bus_width_bytes", c.bus.bus_width_bytes, 1, 8),
       Range("ecc.kind", static_cast<uint32_t>(e.kind), 0, 2),

@@ -214,6 +214,9 @@ nand::NandConfig CambriconLlmNandConfig(const v1::CambriconLlmSystem& s, const v
     // keeps its one page per tR, now fed by the compute half alone.
     c.geometry.dies_per_channel *= 2;
     c.geometry.planes_per_die /= 2;
+    // Slice Control (§IV-C): the NPU's reads fill the channel's gaps and
+    // never hold up read-compute traffic (commands, results).
+    c.channel_arbitration = nand::ChannelArbitration::kReadComputeFirst;
   }
   return c;
 }

@@ -1,6 +1,7 @@
 #include "services/systems/job/job_estimate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,7 @@
 #include "services/systems/core/model_spec.h"
 #include "services/systems/job/job_spec.h"
 #include "services/systems/ssd_offload/ssd_io_job.h"
+#include "services/systems/ssd_offload/ssd_offload_system.h"
 #include "services/systems/ssd_offload/ssd_memory.h"
 #include "strata/sim/status_macros.h"
 
@@ -33,7 +35,7 @@ constexpr double kProcessBaselineBytes = 15.3 * 1024 * 1024;
 // prefill runs on the host (in-memory, A800, NVLLM, SSD-ISC), a whole
 // token's events on ssd_offload (its prefill faults in every weight too),
 // and AiF's aif_post placement of every weight (8,689,213 events in both
-// fidelities).
+// fidelities); the prefill on Cambricon-LLM's NPU (30.25).
 //
 // Where a fidelity's events come one per flash page (PAGE fidelity; and
 // ssd_offload's page-cache faults and AiF's placement in both), the
@@ -57,8 +59,39 @@ bool RowOf(v1::SystemSpec::KindCase kind, EventRow* row) {
     case v1::SystemSpec::kAif: *row = {48248.354, 699.6875, 181025.27, 181025.27, false, true}; return true;
     case v1::SystemSpec::kSsdIsc: *row = {103154.25, 418.25, 30.25, 30.25, false, false}; return true;
     case v1::SystemSpec::kSsdOffload: *row = {426252.85, 273860.52, 426252.85, 273860.52, true, true}; return true;
+    // Tiled (the default): the NPU's page reads stay page-grained in STREAM
+    // (a channel of several dies runs reads at PAGE), and they are most of
+    // its events, so STREAM scales with the weight bytes too.
+    case v1::SystemSpec::kCambriconLlm: *row = {107511, 40129.4, 30.25, 30.25, true, false}; return true;
     default: return false;
   }
+}
+
+// Plain I/O jobs (ssd_io) on system.ssd_offload's drive: events per command
+// by direction and the fixed events of a run (the drive's setup), measured
+// by scripts/admission_calibrate.sh from 10,000 and 30,000 commands of
+// configs/ssd-io-randread-4k (reads: one page each) and
+// configs/ssd-io-randwrite-16k (writes: one page each, on a full drive,
+// so GC's page copies are in the figure); per command =
+// (E(30000) - E(10000)) / 20000, fixed = E(10000) - 10000 x per command.
+// A command over several pages is taken as that many one-page commands
+// (first order: the NVMe and host events are per command, the flash's per
+// page).
+constexpr double kEventsPerReadCommand = 26;
+constexpr double kEventsPerWriteCommand = 30;
+constexpr double kFixedIoEvents = 0;
+
+void EstimateIoEvents(const v1::JobSpec& spec, JobEstimate* e) {
+  const v1::SsdIoSpec& io = spec.ssd_io();
+  if (io.commands() <= 0) return;  // bounded by duration only: unknown
+  const double page_bytes = SsdOffloadNandConfig(spec.system().ssd_offload(), spec.simulation()).geometry.page_bytes;
+  const double pages = std::max(1.0, std::ceil(io.block_kib() * 1024.0 / page_bytes));
+  e->io_commands = static_cast<double>(io.commands());
+  e->events_per_command =
+      pages * ((1 - io.write_fraction()) * kEventsPerReadCommand + io.write_fraction() * kEventsPerWriteCommand);
+  e->fixed_io_events = kFixedIoEvents;
+  e->events = e->io_commands * e->events_per_command + e->fixed_io_events;
+  e->events_calibrated = true;
 }
 
 // Host-only systems read no flash: their events are per op, not per page.
@@ -136,8 +169,10 @@ absl::StatusOr<JobEstimate> EstimateJob(const v1::JobSpec& spec) {
   e.page_cache_bytes = ssd.page_cache_bytes;
   e.io_record_bytes = ssd.io_record_bytes;
   e.memory_bytes = kProcessBaselineBytes + e.nand_blocks * e.block_state_bytes + ssd.total();
-  // A plain I/O job has no model and no calibrated event count.
-  if (IsSsdIoJob(spec)) return e;
+  if (IsSsdIoJob(spec)) {
+    EstimateIoEvents(spec, &e);
+    return e;
+  }
   ASSIGN_OR_RETURN(const host::ModelShape shape, ShapeOf(spec.model()));
   e.layers = shape.layers;
   EventRow row{};
