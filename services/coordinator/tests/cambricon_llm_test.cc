@@ -150,8 +150,8 @@ TiledRun RunTiled(const std::string& fields) {
 // so within a few percent) and occupy the channels: their busy share rises
 // with the share. Up to the §V-B balance (0.31 here) the cores finish each
 // op last and tokens/s rises; beyond it (0.6) the NPU's reads bound the ops
-// (host_gemv time: Slice Control lets the cores' results past the queued
-// reads, so the reads really end last) and tokens/s falls again.
+// (host_gemv time) and tokens/s falls again. (Fails when the NPU's pages
+// are counted but not sent as reads: the channels stay idle.)
 TEST(CambriconLlmTest, TheNpuShareIsReadOverTheChannelsAndRaisesTheirBusyShare) {
   double previous_utilization = -1;
   double at_balance = 0;
