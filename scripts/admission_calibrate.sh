@@ -54,6 +54,15 @@ case "${1:-}" in
           c = (b - a) / 4 / 48; printf "%s %s %d %d %.6g %.6g %d\n", s, f, a, b, c, (a - 2 * 48 * c) / 48, r }'
       done
     done
+    # Cambricon-LLM without tiling (its row's STREAM part that scales with planes).
+    sed -e "s/cambricon_llm {}/cambricon_llm { tiling: NO_TILING }/" configs/opt-30b-cambricon-llm.textproto \
+      >"$TMP/opt-30b-cambricon-llm-no-tiling.textproto"
+    for fidelity in PAGE STREAM; do
+      read -r e2 rss < <(measure "$(variant "$TMP/opt-30b-cambricon-llm-no-tiling.textproto" 2 $fidelity)")
+      read -r e6 _ < <(measure "$(variant "$TMP/opt-30b-cambricon-llm-no-tiling.textproto" 6 $fidelity)")
+      awk -v f=$fidelity -v a="$e2" -v b="$e6" -v r="$rss" 'BEGIN {
+        c = (b - a) / 4 / 48; printf "cambricon-llm-no-tiling %s %d %d %.6g %.6g %d\n", f, a, b, c, (a - 2 * 48 * c) / 48, r }'
+    done
     # Plain I/O jobs (ssd_io): events per command from 10,000 and 30,000
     # commands of each shipped workload (no fidelity: the drive runs PAGE).
     echo "ssd_io_config E(10000) E(30000) per_command fixed"

@@ -50,19 +50,31 @@ struct EventRow {
   double stream_fixed_per_layer;
   bool stream_scales_with_bytes = false;  // PAGE always scales (host-only systems: by 1)
   bool fixed_scales_with_bytes = false;
+  // Of stream_per_layer_token, the part that scales with the weight bytes
+  // (the rest with the planes); 0: all of it as stream_scales_with_bytes says.
+  double stream_bytes_part = 0;
 };
-bool RowOf(v1::SystemSpec::KindCase kind, EventRow* row) {
-  switch (kind) {
+bool RowOf(const v1::SystemSpec& system, EventRow* row) {
+  switch (system.kind_case()) {
     case v1::SystemSpec::kInMemory: *row = {30.25, 30.25, 30.25, 30.25, false, false}; return true;
     case v1::SystemSpec::kGpuOutOfCore: *row = {31.5625, 31.5625, 31.5625, 31.5625, false, false}; return true;
     case v1::SystemSpec::kNvllm: *row = {26127.1875, 143.1875, 30.25, 30.25, false, false}; return true;
     case v1::SystemSpec::kAif: *row = {48248.354, 699.6875, 181025.27, 181025.27, false, true}; return true;
     case v1::SystemSpec::kSsdIsc: *row = {103154.25, 418.25, 30.25, 30.25, false, false}; return true;
     case v1::SystemSpec::kSsdOffload: *row = {426252.85, 273860.52, 426252.85, 273860.52, true, true}; return true;
-    // Tiled (the default): the NPU's page reads stay page-grained in STREAM
-    // (a channel of several dies runs reads at PAGE), and they are most of
-    // its events, so STREAM scales with the weight bytes too.
-    case v1::SystemSpec::kCambriconLlm: *row = {107511, 40129.4, 30.25, 30.25, true, false}; return true;
+    // Cambricon-LLM, configs/opt-30b-cambricon-llm as is (tiled) and with
+    // tiling NO_TILING. NO_TILING's STREAM events are the cores' requests
+    // (per die and op: they scale with the planes); tiled adds the NPU's
+    // page reads, page-grained in STREAM too (a channel of several dies
+    // runs reads at PAGE): the difference, 40,129.4 - 18,554.2, scales
+    // with the weight bytes.
+    case v1::SystemSpec::kCambriconLlm:
+      if (system.cambricon_llm().tiling() == v1::NO_TILING) {
+        *row = {78639.6, 18554.2, 30.17, 30.3, false, false};
+      } else {
+        *row = {107511, 40129.4, 30.25, 30.25, false, false, 40129.4 - 18554.2};
+      }
+      return true;
     default: return false;
   }
 }
@@ -176,7 +188,7 @@ absl::StatusOr<JobEstimate> EstimateJob(const v1::JobSpec& spec) {
   ASSIGN_OR_RETURN(const host::ModelShape shape, ShapeOf(spec.model()));
   e.layers = shape.layers;
   EventRow row{};
-  e.events_calibrated = RowOf(spec.system().kind_case(), &row);
+  e.events_calibrated = RowOf(spec.system(), &row);
   if (e.events_calibrated) {
     const bool page = spec.simulation().fidelity() == v1::PAGE;
     e.bytes_scale = 1;
@@ -198,6 +210,10 @@ absl::StatusOr<JobEstimate> EstimateJob(const v1::JobSpec& spec) {
     e.events_per_layer_token =
         (page ? row.page_per_layer_token : row.stream_per_layer_token) * (per_token_scales ? e.bytes_scale : 1) *
         e.planes_scale;
+    if (!page && row.stream_bytes_part > 0) {
+      e.events_per_layer_token = (row.stream_per_layer_token - row.stream_bytes_part) * e.planes_scale +
+                                 row.stream_bytes_part * e.bytes_scale;
+    }
     e.fixed_events_per_layer =
         (page ? row.page_fixed_per_layer : row.stream_fixed_per_layer) * (fixed_scales ? e.bytes_scale : 1);
     e.events = shape.layers * (spec.workload().decode_tokens() * e.events_per_layer_token + e.fixed_events_per_layer);
