@@ -118,9 +118,10 @@ struct TiledRun {
 
 // A -S-like flash (4 channels x 2 chips x 2 dies): the NPU's share of the
 // pages read over the channels, and what the run shows.
-TiledRun RunTiled(const std::string& fields) {
+TiledRun RunTiled(const std::string& fields, const char* model_and_workload = kSmall) {
   TiledRun t;
-  auto spec = NormalizeJobSpec(Spec(Job(kSmall, absl::StrCat("channels: 4 chips_per_channel: 2 ", fields))));
+  auto spec =
+      NormalizeJobSpec(Spec(Job(model_and_workload, absl::StrCat("channels: 4 chips_per_channel: 2 ", fields))));
   EXPECT_TRUE(spec.ok()) << spec.status();
   if (!spec.ok()) return t;
   auto job = BuildJob(*spec);
@@ -186,6 +187,15 @@ TEST(CambriconLlmTest, ShareZeroMatchesNoTiling) {
   EXPECT_EQ(zero.pages_read, 0u);
   EXPECT_EQ(zero.pages_computed, none.pages_computed);
   EXPECT_NEAR(zero.tokens_per_second / none.tokens_per_second, 1.0, 0.05);
+  // An FFN of 963 pages over 16 compute planes (60.2 each): share 0 still
+  // leaves the NPU nothing (the rounding to the nearest page is for shares
+  // above 0).
+  const TiledRun odd = RunTiled("tiling: TILED npu_weight_share: 0",
+                                R"pb(model { custom { name: "odd" layers: 2 hidden: 2048 ffn: 7700 heads: 16
+                                                      vocab: 32000 } }
+                                     workload { prompt_tokens: 4 decode_tokens: 2 })pb");
+  EXPECT_EQ(odd.pages_read, 0u);
+  EXPECT_GT(odd.pages_computed, 0u);
 }
 
 // §V-B's point: with the balanced split the NPU's reads use the channels'
