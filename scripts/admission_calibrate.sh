@@ -22,6 +22,13 @@ variant() {
   echo "$out"
 }
 
+# commands_variant CONFIG COMMANDS -> an ssd_io job file in $TMP
+commands_variant() {
+  local out="$TMP/io.textproto"
+  sed -e "s/commands: [0-9]*/commands: $2/" "$1" >"$out"
+  echo "$out"
+}
+
 # measure JOB -> "EVENTS PEAK_RSS_KIB"
 measure() {
   local out
@@ -39,13 +46,31 @@ estimate() {
 case "${1:-}" in
   calibrate)
     echo "system fidelity E(2) E(6) per_layer_token fixed_per_layer peak_rss_kib(2)"
-    for system in in-memory a800 nvllm aif ssd-isc ssd-offload; do
+    for system in in-memory a800 nvllm aif ssd-isc ssd-offload cambricon-llm; do
       for fidelity in PAGE STREAM; do
         read -r e2 rss < <(measure "$(variant configs/opt-30b-$system.textproto 2 $fidelity)")
         read -r e6 _ < <(measure "$(variant configs/opt-30b-$system.textproto 6 $fidelity)")
         awk -v s=$system -v f=$fidelity -v a="$e2" -v b="$e6" -v r="$rss" 'BEGIN {
           c = (b - a) / 4 / 48; printf "%s %s %d %d %.6g %.6g %d\n", s, f, a, b, c, (a - 2 * 48 * c) / 48, r }'
       done
+    done
+    # Cambricon-LLM without tiling (its row's STREAM part that scales with planes).
+    sed -e "s/cambricon_llm {}/cambricon_llm { tiling: NO_TILING }/" configs/opt-30b-cambricon-llm.textproto \
+      >"$TMP/opt-30b-cambricon-llm-no-tiling.textproto"
+    for fidelity in PAGE STREAM; do
+      read -r e2 rss < <(measure "$(variant "$TMP/opt-30b-cambricon-llm-no-tiling.textproto" 2 $fidelity)")
+      read -r e6 _ < <(measure "$(variant "$TMP/opt-30b-cambricon-llm-no-tiling.textproto" 6 $fidelity)")
+      awk -v f=$fidelity -v a="$e2" -v b="$e6" -v r="$rss" 'BEGIN {
+        c = (b - a) / 4 / 48; printf "cambricon-llm-no-tiling %s %d %d %.6g %.6g %d\n", f, a, b, c, (a - 2 * 48 * c) / 48, r }'
+    done
+    # Plain I/O jobs (ssd_io): events per command from 10,000 and 30,000
+    # commands of each shipped workload (no fidelity: the drive runs PAGE).
+    echo "ssd_io_config E(10000) E(30000) per_command fixed"
+    for config in configs/ssd-io-randread-4k.textproto configs/ssd-io-randwrite-16k.textproto; do
+      read -r e1 _ < <(measure "$(commands_variant "$config" 10000)")
+      read -r e3 _ < <(measure "$(commands_variant "$config" 30000)")
+      awk -v c="$(basename "$config" .textproto)" -v a="$e1" -v b="$e3" 'BEGIN {
+        p = (b - a) / 20000; printf "%s %d %d %.6g %.6g\n", c, a, b, p, a - 10000 * p }'
     done
     ;;
   validate)

@@ -296,12 +296,18 @@ int DryRun(const strata::v1::JobSpec& raw) {
   }
   std::printf(")\n");
   if (!e->events_calibrated) {
-    std::printf("  events       unknown: no calibration row for this system\n");
+    std::printf("  events       unknown: %s\n", spec->has_ssd_io() ? "an I/O job bounded by duration_s only"
+                                                                  : "no calibration row for this system");
     return 0;
   }
-  std::printf("  events       %.4g  (%d layers x (%d decode tokens x %.6g + %.6g) events, %s fidelity)\n",
-              e->events, e->layers, spec->workload().decode_tokens(), e->events_per_layer_token, e->fixed_events_per_layer,
-              spec->simulation().fidelity() == strata::v1::PAGE ? "PAGE" : "STREAM");
+  if (e->io_commands > 0) {
+    std::printf("  events       %.4g  (%.6g commands x %.6g + %.6g events, plain I/O)\n", e->events, e->io_commands,
+                e->events_per_command, e->fixed_io_events);
+  } else {
+    std::printf("  events       %.4g  (%d layers x (%d decode tokens x %.6g + %.6g) events, %s fidelity)\n",
+                e->events, e->layers, spec->workload().decode_tokens(), e->events_per_layer_token,
+                e->fixed_events_per_layer, spec->simulation().fidelity() == strata::v1::PAGE ? "PAGE" : "STREAM");
+  }
   std::printf("  wall time    %.3g s at %.3g events/s on one partition\n",
               e->events / strata::systems::kDryRunEventsPerSecond, strata::systems::kDryRunEventsPerSecond);
   return 0;

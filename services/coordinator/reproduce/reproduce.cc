@@ -692,9 +692,9 @@ absl::StatusOr<Report> ReproduceNvllm(const ReproduceOptions& o) {
     }
     r.headlines.push_back(
         {"cambricon-llm / nvllm data-movement energy per token, mean", Mean(energy), 5.63,
-         note(energy, "published (NVLLM 4.5) against the tiled Cambricon-LLM, whose NPU reads ~10% of the weights "
-                      "over the channels; ours is its no-tiling configuration (only results and the KV cache "
-                      "move), while NVLLM moves its attention weights from DRAM")});
+         note(energy, "published (NVLLM 4.5) against the tiled Cambricon-LLM, as ours: its NPU reads ~10% of the "
+                      "weights over the channels; NVLLM moves its attention weights from DRAM "
+                      "(docs/cambricon-llm.md)")});
   }
   const std::vector<RatioDef> ratios = {{"nvllm / a800", "nvllm", "a800", {}},
                                         {"nvllm / ssd-like", "nvllm", "ssd-like", {}},

@@ -61,6 +61,33 @@ TEST(AdmissionEstimateTest, EventsWithinTheDocumentedBandOnTwoSmallJobs) {
                                    simulation { fidelity: PAGE })pb"));
 }
 
+// Plain I/O jobs, whose estimate was "unknown" before their row: events
+// per command by direction (exact on the shipped workloads).
+TEST(AdmissionEstimateTest, EventsWithinTheDocumentedBandOnPlainIo) {
+  ExpectEventsWithinBand(Spec(R"pb(name: "ssd_io 4k random read"
+                                   ssd_io { pattern: RANDOM block_kib: 4 queue_depth: 32 commands: 5000 span_gib: 8 }
+                                   system { ssd_offload {} })pb"));
+  ExpectEventsWithinBand(Spec(R"pb(name: "ssd_io 16k random write"
+                                   ssd_io { pattern: RANDOM block_kib: 16 queue_depth: 8 write_fraction: 1
+                                            commands: 5000 span_gib: 8 }
+                                   system { ssd_offload {} })pb"));
+}
+
+// Cambricon-LLM's rows, tiled (the default) and not: the tiled STREAM row
+// is two terms (the cores' requests scale with the planes, the NPU's page
+// reads with the weight bytes), so a model other than the calibration's
+// lands in the band too.
+TEST(AdmissionEstimateTest, EventsWithinTheDocumentedBandOnCambriconLlm) {
+  ExpectEventsWithinBand(Spec(R"pb(name: "llama-2-7b cambricon-llm"
+                                   model { catalog_name: "llama-2-7b" weight_type: INT8 }
+                                   workload { prompt_tokens: 16 decode_tokens: 2 }
+                                   system { cambricon_llm {} })pb"));
+  ExpectEventsWithinBand(Spec(R"pb(name: "llama-2-7b cambricon-llm no tiling"
+                                   model { catalog_name: "llama-2-7b" weight_type: INT8 }
+                                   workload { prompt_tokens: 16 decode_tokens: 2 }
+                                   system { cambricon_llm { tiling: NO_TILING } })pb"));
+}
+
 // 64 x 16 x 128 x 256 = 2^25 blocks: ~0.78 GiB of block tables by estimate.
 v1::JobSpec HugeArraySpec() {
   return Spec(R"pb(name: "huge-array" model { custom { name: "tiny" layers: 1 hidden: 64 ffn: 128 heads: 2 vocab: 256 } }

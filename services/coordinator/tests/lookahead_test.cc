@@ -99,7 +99,9 @@ INSTANTIATE_TEST_SUITE_P(Systems, EverySystemTest,
                                            System{"ssd_offload", "ssd_offload { page_cache_gib: 0.125 }"},
                                            System{"in_memory", "in_memory { }"},
                                            System{"gpu_out_of_core", "gpu_out_of_core { weight_budget_gib: 0.1 }"},
-                                           System{"cambricon_llm", "cambricon_llm { channels: 4 chips_per_channel: 2 }"}),
+                                           System{"cambricon_llm", "cambricon_llm { channels: 4 chips_per_channel: 2 }"},
+                                           System{"cambricon_llm_no_tiling",
+                                                  "cambricon_llm { channels: 4 chips_per_channel: 2 tiling: NO_TILING }"}),
                          [](const ::testing::TestParamInfo<System>& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -287,6 +287,11 @@ void NandChannel::StartBus() {
     auto command = std::find_if(bus_queue_.begin(), bus_queue_.end(),
                                 [](const BusJob& j) { return j.kind == JobKind::kCommand; });
     if (command != bus_queue_.end()) next = command;
+  } else if (config_.channel_arbitration == ChannelArbitration::kReadComputeFirst) {
+    auto first = std::find_if(bus_queue_.begin(), bus_queue_.end(), [](const BusJob& j) {
+      return j.kind == JobKind::kCommand || (j.kind == JobKind::kDataOut && j.data.partial_sums);
+    });
+    if (first != bus_queue_.end()) next = first;
   }
   bus_current_ = *next;
   bus_queue_.erase(next);

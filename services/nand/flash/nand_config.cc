@@ -53,7 +53,10 @@ absl::Status ValidateNandConfig(const NandConfig& c) {
   const ReliabilityConfig& r = c.reliability;
   const absl::Status checks[] = {
       Range("geometry.channels", g.channels, 1, 64),
-      Range("geometry.dies_per_channel", g.dies_per_channel, 1, 16),
+      // 16 dies (ONFI targets x LUNs of a typical channel); 32 for
+      // Cambricon-LLM-L's tiled layout, whose 16 dies a channel are each
+      // two dies of one plane (services/systems/cambricon_llm).
+      Range("geometry.dies_per_channel", g.dies_per_channel, 1, 32),
       // Commercial dies have 2-6 planes; NVLLM-style wafer-level arrays
       // have 32-64 (its "16C" variant: 64). Plane ids are 8-bit.
       Range("geometry.planes_per_die", g.planes_per_die, 1, 128),
@@ -74,7 +77,7 @@ absl::Status ValidateNandConfig(const NandConfig& c) {
       NonNegative("timing.program_suspend", t.program_suspend),
       NonNegative("timing.erase_suspend", t.erase_suspend),
       NonNegative("timing.suspend_resume", t.suspend_resume),
-      Range("channel_arbitration", static_cast<uint32_t>(c.channel_arbitration), 0, 1),
+      Range("channel_arbitration", static_cast<uint32_t>(c.channel_arbitration), 0, 2),
       Range("bus.mega_transfers_per_s", c.bus.mega_transfers_per_s, 1, 100'000),
       Range("bus.bus_width_bytes", c.bus.bus_width_bytes, 1, 8),
       Range("ecc.kind", static_cast<uint32_t>(e.kind), 0, 2),

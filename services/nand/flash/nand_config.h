@@ -218,7 +218,11 @@ enum class Fidelity : uint8_t { kPage = 0, kStream = 1 };
 // so an idle die starts its array read sooner; a transfer in progress is
 // never interrupted. What flash controllers' channel sequencers do to keep
 // dies busy (MQSim's TSU issues commands to idle dies first, too).
-enum class ChannelArbitration : uint8_t { kFifo = 0, kCommandFirst = 1 };
+// kReadComputeFirst: as kCommandFirst, and GEMV partial sums also go
+// before queued page transfers: in-flash compute's traffic is never queued
+// behind normal reads, which fill the gaps (Cambricon-LLM's Slice Control,
+// §IV-C, at page grain: a page transfer in progress is not cut into slices).
+enum class ChannelArbitration : uint8_t { kFifo = 0, kCommandFirst = 1, kReadComputeFirst = 2 };
 
 struct NandConfig {
   Fidelity fidelity = Fidelity::kPage;

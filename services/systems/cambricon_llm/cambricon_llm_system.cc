@@ -1,10 +1,14 @@
 #include "services/systems/cambricon_llm/cambricon_llm_system.h"
 
+#include <cmath>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/host/compute/flash_gemv_executor.h"
 #include "services/host/compute/roofline_executor.h"
 #include "services/nand/flash/nand_channel.h"
+#include "services/systems/cambricon_llm/tiled_gemv_executor.h"
 #include "services/systems/core/energy_activity.h"
 #include "services/systems/core/host_spec.h"
 #include "services/systems/core/links.h"
@@ -50,7 +54,37 @@ int64_t BlocksPerPlaneNeeded(const ModelFacts& model, const nand::NandGeometry& 
   return s.layers * layer + blocks(s.vocab, h, false);
 }
 
+bool Tiled(const v1::CambriconLlmSystem& s) { return s.tiling() != v1::NO_TILING; }
+
 }  // namespace
+
+TilingRates SectionVBRates(const v1::CambriconLlmSystem& s, const nand::NandConfig& physical) {
+  // §V-B: a read-compute request is an H_req x W_req tile, one page-sized
+  // atomic tile per compute core, H_req = sqrt(ccore_num x page) (§V-A);
+  // t_rc = tR + W_req / (channel_num x bw); its channel use is
+  // rate_rc = (H_req + W_req / channel_num) / (tR x bw). The flash computes
+  // one page per die per t_rc; the channels carry normal reads in the rest:
+  // B_channel = channel_num x bw x (1 - rate_rc). The NPU's byte share is
+  // B_channel / (B_flash + B_channel) (docs/cambricon-llm.md: the paper's
+  // alpha is a share of requests; this is the same balance in bytes).
+  const double page = physical.geometry.page_bytes;
+  const double bw = static_cast<double>(physical.bus.bytes_per_second());
+  const double t_r = nand::MeanReadSeconds(physical);
+  const double cores_per_channel = static_cast<double>(s.chips_per_channel()) * s.dies_per_chip();
+  const double h_req = std::sqrt(cores_per_channel * page);
+  const double t_rc = t_r + h_req / bw;  // W_req / channel_num = H_req
+  const double rate_rc = 2 * h_req / (t_r * bw);
+  TilingRates r;
+  r.t_rc_seconds = t_rc;
+  r.flash_bytes_per_s = s.channels() * cores_per_channel * page / t_rc;
+  r.channel_read_bytes_per_s = s.channels() * bw * std::max(0.0, 1 - rate_rc);
+  return r;
+}
+
+double BalancedNpuWeightShare(const v1::CambriconLlmSystem& s, const nand::NandConfig& physical) {
+  const TilingRates r = SectionVBRates(s, physical);
+  return r.channel_read_bytes_per_s / (r.flash_bytes_per_s + r.channel_read_bytes_per_s);
+}
 
 std::vector<host::Category> CambriconLlmSystem::breakdown_parts() const {
   return {host::Category::kFlashArray, host::Category::kPeCompute, host::Category::kHostAttention,
@@ -86,17 +120,38 @@ std::vector<Parameter> CambriconLlmSystem::parameters() const {
       {"dram.capacity_gib", "GiB", 1.0, 1e-3, 1e6,
        "assumption: §VII-A sizes the KV cache only ('less than 700MB' for 70B at ~1000 tokens)"},
       {"dram.sustained_fraction", "", kLpddr5SustainedFraction, 1e-3, 1.0, kLpddr5SustainedSource},
-      Parameter::Rule("tiling", "", "NO_TILING", "NO_TILING",
-                      "Fig. 14's no-tiling configuration: every weight GEMV in flash (§V-B's tiling is not simulated)"),
+      Parameter::Rule("tiling", "", "TILED, NO_TILING", "TILED",
+                      "§V-B's hardware-aware tiling, the configuration of the paper's headline figures (Fig. 9); "
+                      "NO_TILING is Fig. 14's: every weight GEMV in flash"),
+      Parameter::Rule("npu_weight_share", "", "0 to 1, with tiling TILED only",
+                      "unset: each GEMV split by §V-B's balance (overall about -L 0.10, -M 0.18, -S 0.31)",
+                      "§V-B: per op, the whole pages per compute plane that balance the cores (one page per die "
+                      "per t_rc) against the channels' normal reads (B_channel) from Table II's geometry, tR and "
+                      "channel rate; set: that share of every GEMV's bytes, to the nearest whole page per plane"),
   };
 }
 
 absl::Status CambriconLlmSystem::Normalize(const ModelFacts& model, v1::JobSpec* spec) const {
   v1::CambriconLlmSystem* c = spec->mutable_system()->mutable_cambricon_llm();
   RETURN_IF_ERROR(ApplyParameters(parameters(), "system.cambricon_llm", c));
-  if (c->tiling() == v1::CAMBRICON_LLM_TILING_UNSPECIFIED) c->set_tiling(v1::NO_TILING);
-  if (c->tiling() != v1::NO_TILING) {
-    return Invalid("system.cambricon_llm.tiling", c->tiling(), "NO_TILING (the only configuration simulated)");
+  if (c->tiling() == v1::CAMBRICON_LLM_TILING_UNSPECIFIED) c->set_tiling(v1::TILED);
+  if (c->tiling() != v1::NO_TILING && c->tiling() != v1::TILED) {
+    return Invalid("system.cambricon_llm.tiling", c->tiling(), "1 to 2 (NO_TILING, TILED)");
+  }
+  if (!Tiled(*c) && c->has_npu_weight_share()) {
+    return Invalid("system.cambricon_llm.npu_weight_share", c->npu_weight_share(),
+                   "unset with tiling NO_TILING (every weight GEMV runs in flash)");
+  }
+  if (Tiled(*c)) {
+    // One half of each die's planes feeds the core, the other serves reads (§IV-C).
+    if (c->planes_per_die() % 2 != 0) {
+      return Invalid("system.cambricon_llm.planes_per_die", c->planes_per_die(),
+                     "an even number with tiling TILED (half the planes compute, half serve the NPU's reads)");
+    }
+    // Unset: each op balanced by §V-B's rates (TiledGemvExecutor).
+    if (c->has_npu_weight_share() && !(c->npu_weight_share() >= 0 && c->npu_weight_share() <= 1)) {
+      return Invalid("system.cambricon_llm.npu_weight_share", c->npu_weight_share(), "0 to 1");
+    }
   }
   // The compute cores multiply INT8 weights (W8A8, §VII-A).
   if (model.weight_type != host::WeightType::kInt8) {
@@ -113,7 +168,10 @@ absl::Status CambriconLlmSystem::Normalize(const ModelFacts& model, v1::JobSpec*
   if (absl::Status s = nand::ValidateNandConfig(nc); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("system.cambricon_llm: ", s.message()));
   }
-  if (const int64_t needed = BlocksPerPlaneNeeded(model, nc.geometry); needed > c->blocks_per_plane()) {
+  // Tiled: at most every weight on the compute halves (NPU share 0).
+  nand::NandGeometry holding = nc.geometry;
+  if (Tiled(*c)) holding.dies_per_channel /= 2;
+  if (const int64_t needed = BlocksPerPlaneNeeded(model, holding); needed > c->blocks_per_plane()) {
     return Invalid("system.cambricon_llm.blocks_per_plane", c->blocks_per_plane(),
                    absl::StrCat(needed, " to 100000: the model's matrices need ", needed,
                                 " blocks per plane (each starts a fresh block)"));
@@ -127,7 +185,8 @@ absl::Status CambriconLlmSystem::Normalize(const ModelFacts& model, v1::JobSpec*
   return absl::OkStatus();
 }
 
-nand::NandConfig CambriconLlmNandConfig(const v1::CambriconLlmSystem& s, const v1::SimulationSpec& simulation) {
+nand::NandConfig CambriconLlmNandConfig(const v1::CambriconLlmSystem& s, const v1::SimulationSpec& simulation,
+                                        bool split_planes) {
   nand::NandConfig c = nand::AifDefaultNandConfig();  // TLC block, 16 KiB page (Table II: 16 KB)
   c.fidelity = FidelityOf(simulation);
   c.geometry.channels = static_cast<uint32_t>(s.channels());
@@ -147,12 +206,25 @@ nand::NandConfig CambriconLlmNandConfig(const v1::CambriconLlmSystem& s, const v
   c.ecc.kind = nand::EccKind::kNone;
   ApplyNandTiming(s.timing(), &c);
   c.timing.cr_read = false;  // not part of Cambricon-LLM
+  if (split_planes) {
+    // Tiled (§IV-C): while one plane feeds the die's core, the other serves
+    // the NPU's normal reads, each with its own command: services/nand runs
+    // one command per die at a time, so each half of a die's planes is a
+    // die of its own on the channel (2k computes, 2k+1 reads). The core
+    // keeps its one page per tR, now fed by the compute half alone.
+    c.geometry.dies_per_channel *= 2;
+    c.geometry.planes_per_die /= 2;
+    // Slice Control (§IV-C): the NPU's reads fill the channel's gaps and
+    // never hold up read-compute traffic (commands, results).
+    c.channel_arbitration = nand::ChannelArbitration::kReadComputeFirst;
+  }
   return c;
 }
 
 void CambriconLlmSystem::ConfigureDriver(const v1::SystemSpec& /*system*/, host::DriverConfig* dc) const {
-  // NO_TILING: every decode weight GEMV in the flash (Fig. 14). Prefill
-  // stays on the NPU (the paper reports decode only).
+  // Every decode weight GEMV goes to the flash side: wholly to the dies
+  // (NO_TILING, Fig. 14) or split there between the dies and the NPU's page
+  // reads (TILED). Prefill stays on the NPU (the paper reports decode only).
   dc->offload = host::DriverConfig::Offload::kAllGemv;
 }
 
@@ -163,7 +235,16 @@ absl::Status CambriconLlmSystem::Build(const v1::JobSpec& spec, const host::Driv
   auto* npu = sim.Emplace<host::RooflineExecutor>("host", HostRoofline("npu", c.npu(), c.dram()));
   RETURN_IF_ERROR(sim.Connect(job->driver->id(), "host", npu->id(), "driver", kDispatchLatency));
   const nand::NandConfig nc = CambriconLlmNandConfig(c, spec.simulation());
-  auto* flash = sim.Emplace<host::FlashGemvExecutor>("flash", nc, job->shape, host::WeightType::kInt8);
+  sim::Component* flash = nullptr;
+  TiledGemvExecutor* tiled = nullptr;
+  if (Tiled(c)) {
+    std::optional<double> share;
+    if (c.has_npu_weight_share()) share = c.npu_weight_share();
+    flash = tiled = sim.Emplace<TiledGemvExecutor>("flash", nc, job->shape, share,
+                                                   SectionVBRates(c, CambriconLlmNandConfig(c, spec.simulation(), false)));
+  } else {
+    flash = sim.Emplace<host::FlashGemvExecutor>("flash", nc, job->shape, host::WeightType::kInt8);
+  }
   RETURN_IF_ERROR(sim.Connect(job->driver->id(), "offload", flash->id(), "driver", kDispatchLatency));
   ASSIGN_OR_RETURN(auto array, nand::BuildNandArray(nc, &sim, "nand", job->cancel));
   for (uint32_t ch = 0; ch < nc.geometry.channels; ++ch) {
@@ -178,6 +259,12 @@ absl::Status CambriconLlmSystem::Build(const v1::JobSpec& spec, const host::Driv
   // MACs, its memory traffic, the LPDDR5's background power per GiB).
   AddAttentionLogicEnergyActivity(npu, c.dram().capacity_gib(), job);
   AddNandEnergyActivity(array, nc, job);
+  if (tiled != nullptr) {
+    // The NPU multiplies the pages it read (its roofline never sees them).
+    job->activities.push_back({"logic_macs", [tiled] { return tiled->npu_macs(); }});
+    // Two strata dies (the plane halves) are one physical die: standby power per physical die.
+    job->static_loads.back().units /= 2;
+  }
   job->offload = flash;
   return absl::OkStatus();
 }

@@ -1,6 +1,7 @@
 #include "services/systems/job/job_estimate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,7 @@
 #include "services/systems/core/model_spec.h"
 #include "services/systems/job/job_spec.h"
 #include "services/systems/ssd_offload/ssd_io_job.h"
+#include "services/systems/ssd_offload/ssd_offload_system.h"
 #include "services/systems/ssd_offload/ssd_memory.h"
 #include "strata/sim/status_macros.h"
 
@@ -33,7 +35,7 @@ constexpr double kProcessBaselineBytes = 15.3 * 1024 * 1024;
 // prefill runs on the host (in-memory, A800, NVLLM, SSD-ISC), a whole
 // token's events on ssd_offload (its prefill faults in every weight too),
 // and AiF's aif_post placement of every weight (8,689,213 events in both
-// fidelities).
+// fidelities); the prefill on Cambricon-LLM's NPU (30.25).
 //
 // Where a fidelity's events come one per flash page (PAGE fidelity; and
 // ssd_offload's page-cache faults and AiF's placement in both), the
@@ -48,17 +50,60 @@ struct EventRow {
   double stream_fixed_per_layer;
   bool stream_scales_with_bytes = false;  // PAGE always scales (host-only systems: by 1)
   bool fixed_scales_with_bytes = false;
+  // Of stream_per_layer_token, the part that scales with the weight bytes
+  // (the rest with the planes); 0: all of it as stream_scales_with_bytes says.
+  double stream_bytes_part = 0;
 };
-bool RowOf(v1::SystemSpec::KindCase kind, EventRow* row) {
-  switch (kind) {
+bool RowOf(const v1::SystemSpec& system, EventRow* row) {
+  switch (system.kind_case()) {
     case v1::SystemSpec::kInMemory: *row = {30.25, 30.25, 30.25, 30.25, false, false}; return true;
     case v1::SystemSpec::kGpuOutOfCore: *row = {31.5625, 31.5625, 31.5625, 31.5625, false, false}; return true;
     case v1::SystemSpec::kNvllm: *row = {26127.1875, 143.1875, 30.25, 30.25, false, false}; return true;
     case v1::SystemSpec::kAif: *row = {48248.354, 699.6875, 181025.27, 181025.27, false, true}; return true;
     case v1::SystemSpec::kSsdIsc: *row = {103154.25, 418.25, 30.25, 30.25, false, false}; return true;
     case v1::SystemSpec::kSsdOffload: *row = {426252.85, 273860.52, 426252.85, 273860.52, true, true}; return true;
+    // Cambricon-LLM, configs/opt-30b-cambricon-llm as is (tiled) and with
+    // tiling NO_TILING. NO_TILING's STREAM events are the cores' requests
+    // (per die and op: they scale with the planes); tiled adds the NPU's
+    // page reads, page-grained in STREAM too (a channel of several dies
+    // runs reads at PAGE): the difference, 40,129.4 - 18,554.2, scales
+    // with the weight bytes.
+    case v1::SystemSpec::kCambriconLlm:
+      if (system.cambricon_llm().tiling() == v1::NO_TILING) {
+        *row = {78639.6, 18554.2, 30.17, 30.3, false, false};
+      } else {
+        *row = {107511, 40129.4, 30.25, 30.25, false, false, 40129.4 - 18554.2};
+      }
+      return true;
     default: return false;
   }
+}
+
+// Plain I/O jobs (ssd_io) on system.ssd_offload's drive: events per command
+// by direction and the fixed events of a run (the drive's setup), measured
+// by scripts/admission_calibrate.sh from 10,000 and 30,000 commands of
+// configs/ssd-io-randread-4k (reads: one page each) and
+// configs/ssd-io-randwrite-16k (writes: one page each, on a full drive,
+// so GC's page copies are in the figure); per command =
+// (E(30000) - E(10000)) / 20000, fixed = E(10000) - 10000 x per command.
+// A command over several pages is taken as that many one-page commands
+// (first order: the NVMe and host events are per command, the flash's per
+// page).
+constexpr double kEventsPerReadCommand = 26;
+constexpr double kEventsPerWriteCommand = 30;
+constexpr double kFixedIoEvents = 0;
+
+void EstimateIoEvents(const v1::JobSpec& spec, JobEstimate* e) {
+  const v1::SsdIoSpec& io = spec.ssd_io();
+  if (io.commands() <= 0) return;  // bounded by duration only: unknown
+  const double page_bytes = SsdOffloadNandConfig(spec.system().ssd_offload(), spec.simulation()).geometry.page_bytes;
+  const double pages = std::max(1.0, std::ceil(io.block_kib() * 1024.0 / page_bytes));
+  e->io_commands = static_cast<double>(io.commands());
+  e->events_per_command =
+      pages * ((1 - io.write_fraction()) * kEventsPerReadCommand + io.write_fraction() * kEventsPerWriteCommand);
+  e->fixed_io_events = kFixedIoEvents;
+  e->events = e->io_commands * e->events_per_command + e->fixed_io_events;
+  e->events_calibrated = true;
 }
 
 // Host-only systems read no flash: their events are per op, not per page.
@@ -136,12 +181,14 @@ absl::StatusOr<JobEstimate> EstimateJob(const v1::JobSpec& spec) {
   e.page_cache_bytes = ssd.page_cache_bytes;
   e.io_record_bytes = ssd.io_record_bytes;
   e.memory_bytes = kProcessBaselineBytes + e.nand_blocks * e.block_state_bytes + ssd.total();
-  // A plain I/O job has no model and no calibrated event count.
-  if (IsSsdIoJob(spec)) return e;
+  if (IsSsdIoJob(spec)) {
+    EstimateIoEvents(spec, &e);
+    return e;
+  }
   ASSIGN_OR_RETURN(const host::ModelShape shape, ShapeOf(spec.model()));
   e.layers = shape.layers;
   EventRow row{};
-  e.events_calibrated = RowOf(spec.system().kind_case(), &row);
+  e.events_calibrated = RowOf(spec.system(), &row);
   if (e.events_calibrated) {
     const bool page = spec.simulation().fidelity() == v1::PAGE;
     e.bytes_scale = 1;
@@ -163,6 +210,10 @@ absl::StatusOr<JobEstimate> EstimateJob(const v1::JobSpec& spec) {
     e.events_per_layer_token =
         (page ? row.page_per_layer_token : row.stream_per_layer_token) * (per_token_scales ? e.bytes_scale : 1) *
         e.planes_scale;
+    if (!page && row.stream_bytes_part > 0) {
+      e.events_per_layer_token = (row.stream_per_layer_token - row.stream_bytes_part) * e.planes_scale +
+                                 row.stream_bytes_part * e.bytes_scale;
+    }
     e.fixed_events_per_layer =
         (page ? row.page_fixed_per_layer : row.stream_fixed_per_layer) * (fixed_scales ? e.bytes_scale : 1);
     e.events = shape.layers * (spec.workload().decode_tokens() * e.events_per_layer_token + e.fixed_events_per_layer);

@@ -40,6 +40,13 @@ struct JobEstimate {
   // The job's flash planes over the calibration job's: STREAM events
   // scale with it.
   double planes_scale = 1;
+  // Plain I/O jobs (ssd_io): commands x events per command + fixed events
+  // (per command by direction, measured by scripts/admission_calibrate.sh,
+  // times the flash pages one command covers). 0 commands: not an I/O job,
+  // or one bounded by duration only (its command count is not known).
+  double io_commands = 0;
+  double events_per_command = 0;
+  double fixed_io_events = 0;
   // False for a system without a measured row: events stay 0 and the
   // events limit cannot refuse it.
   bool events_calibrated = false;
