@@ -4,8 +4,8 @@
 // --seconds simulated seconds, prints the commands, the events per command,
 // the event loop's wall seconds per simulated second and the whole run's
 // wall time (model build and preconditioning included); then builds the
-// job's drive mapped (90% of its raw capacity, no preconditioning, one
-// command) and
+// job's drive mapped whole (MaxSpanGib, no preconditioning, one command)
+// and
 // prints that build's wall time and the process's peak resident memory.
 // --build_only does only the drive's build (normalise the job, size the FTL
 // for the whole-drive span, BuildSsd: FTL tables, NAND array, controller),
@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -55,23 +56,34 @@ double RawGib(const v1::DriveSpec& d) {
          d.planes_per_die() * d.blocks_per_plane() * d.pages_per_block() * d.page_kib() / (1024.0 * 1024.0);
 }
 
-// The job with its span the whole drive: 90% of the raw capacity, all of it
-// the FTL exports at <= 10% spare. Not preconditioned, reads only.
-v1::JobSpec WholeDriveJob(const v1::JobSpec& spec) {
+// The job with its span the whole drive (MaxSpanGib: raw less the
+// over-provisioning and the GC reserve). Not preconditioned, reads only,
+// one command.
+absl::StatusOr<v1::JobSpec> WholeDriveJob(const v1::JobSpec& spec) {
   v1::JobSpec whole_drive = spec;
-  whole_drive.mutable_ssd_io()->set_span_gib(0.9 * RawGib(spec.system().ssd_offload().drive()));
+  whole_drive.mutable_ssd_io()->set_span_gib(1);
   whole_drive.mutable_ssd_io()->set_precondition(false);
   whole_drive.mutable_ssd_io()->set_write_fraction(0);
   whole_drive.mutable_ssd_io()->set_duration_s(0);
   whole_drive.mutable_ssd_io()->set_commands(1);
+  auto normalized = coordinator::NormalizeJobSpec(whole_drive);
+  if (!normalized.ok()) return normalized.status();
+  const double max_gib = strata::systems::MaxSpanGib(
+      *normalized, strata::systems::SsdOffloadNandConfig(normalized->system().ssd_offload(), normalized->simulation()));
+  whole_drive.mutable_ssd_io()->set_span_gib(std::floor(max_gib * 1000) / 1000);
   return whole_drive;
 }
 
 // Builds the whole-drive job's SSD (what RunJob does before its first event)
 // and prints the build's wall time and the peak RSS.
 int BuildOnly(const v1::JobSpec& spec) {
+  auto whole_drive = WholeDriveJob(spec);
+  if (!whole_drive.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(whole_drive.status().message()).c_str());
+    return 1;
+  }
   const absl::Time start = absl::Now();
-  auto normalized = coordinator::NormalizeJobSpec(WholeDriveJob(spec));
+  auto normalized = coordinator::NormalizeJobSpec(*whole_drive);
   if (!normalized.ok()) {
     std::fprintf(stderr, "%s\n", std::string(normalized.status().message()).c_str());
     return 1;
@@ -139,14 +151,19 @@ int main(int argc, char** argv) {
   // The whole drive mapped (its FTL tables and every die's block state),
   // nothing written: the model build alone.
   const double raw_gib = RawGib(spec->system().ssd_offload().drive());
+  auto whole_drive = WholeDriveJob(*spec);
+  if (!whole_drive.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(whole_drive.status().message()).c_str());
+    return 1;
+  }
   const absl::Time start = absl::Now();
-  auto r = coordinator::RunJob(WholeDriveJob(*spec));
+  auto r = coordinator::RunJob(*whole_drive);
   const double build = absl::ToDoubleSeconds(absl::Now() - start);
   if (!r.ok()) {
     std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());
     return 1;
   }
-  std::printf("whole drive (%.0f GiB raw, 90%% mapped), not preconditioned: build + 1 command %.3f s; peak RSS %.0f MiB\n",
-              raw_gib, build, PeakRssMib());
+  std::printf("whole drive (%.0f GiB raw, span %.1f GiB), not preconditioned: build + 1 command %.3f s; peak RSS %.0f MiB\n",
+              raw_gib, whole_drive->ssd_io().span_gib(), build, PeakRssMib());
   return 0;
 }

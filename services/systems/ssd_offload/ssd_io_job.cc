@@ -182,7 +182,8 @@ absl::Status NormalizePlainIoJob(v1::JobSpec* spec) {
   if (absl::Status s = nand::ValidateNandConfig(SsdOffloadNandConfig(drive, spec->simulation())); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("system.ssd_offload: ", s.message()));
   }
-  return absl::OkStatus();
+  // The span must fit the drive (a refusal names the largest span).
+  return PlainIoSsdConfig(*spec, SsdOffloadNandConfig(spec->system().ssd_offload(), spec->simulation())).status();
 }
 
 absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const std::atomic<bool>* cancel,
@@ -191,7 +192,10 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const s
                      cancel, std::move(on_model));
 }
 
-absl::StatusOr<controller::SsdSystemConfig> PlainIoSsdConfig(const v1::JobSpec& spec, const nand::NandConfig& drive) {
+namespace {
+
+// The controller of a plain I/O job, before the FTL is sized for its span.
+controller::SsdSystemConfig PlainIoBaseConfig(const v1::JobSpec& spec, const nand::NandConfig& drive) {
   const v1::SsdIoSpec& io = spec.ssd_io();
   controller::SsdSystemConfig c;
   c.nand = drive;
@@ -211,6 +215,37 @@ absl::StatusOr<controller::SsdSystemConfig> PlainIoSsdConfig(const v1::JobSpec& 
   ApplyDriveToController(spec.system().ssd_offload().drive(), &c.controller);
   ApplyDriveToNvme(spec.system().ssd_offload().drive(), &c.nvme);
   c.controller.lba_bytes = c.nvme.lba_bytes;
+  return c;
+}
+
+// The most logical pages FtlBlocksPerPlane can give blocks for on `nand`
+// (it grows with the pages): 0 when not even the GC reserve fits.
+uint64_t MaxFtlPages(const nand::NandConfig& nand, const controller::SsdControllerConfig& controller) {
+  if (!FtlBlocksPerPlane(0, nand, controller, "").ok()) return 0;
+  const nand::NandGeometry& g = nand.geometry;
+  uint64_t lo = 0;
+  uint64_t hi = uint64_t{g.dies()} * g.planes_per_die * g.blocks_per_plane * g.pages_per_block();
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (FtlBlocksPerPlane(mid, nand, controller, "").ok()) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+}  // namespace
+
+double MaxSpanGib(const v1::JobSpec& normalized, const nand::NandConfig& drive) {
+  const controller::SsdSystemConfig c = PlainIoBaseConfig(normalized, drive);
+  return static_cast<double>(MaxFtlPages(drive, c.controller)) * drive.geometry.page_bytes / kGiB;
+}
+
+absl::StatusOr<controller::SsdSystemConfig> PlainIoSsdConfig(const v1::JobSpec& spec, const nand::NandConfig& drive) {
+  const v1::SsdIoSpec& io = spec.ssd_io();
+  controller::SsdSystemConfig c = PlainIoBaseConfig(spec, drive);
   // The FTL manages the blocks the span needs, and at least its GC reserve
   // at this over-provisioning (so at least ~30 GiB of AiF's drive: a 1 TB
   // mapping table would cost gigabytes of simulator memory). Span 0 is all
@@ -219,7 +254,18 @@ absl::StatusOr<controller::SsdSystemConfig> PlainIoSsdConfig(const v1::JobSpec& 
   const auto span_request = static_cast<uint64_t>(io.span_gib() * kGiB);
   auto blocks = FtlBlocksPerPlane((span_request + page - 1) / page, drive, c.controller,
                                   absl::StrCat("ssd_io.span_gib = ", io.span_gib()));
-  if (!blocks.ok()) return blocks.status();
+  if (!blocks.ok()) {
+    // Any span up to the whole drive's logical capacity is allowed; name it
+    // (rounded down, so the figure itself is accepted).
+    const double max_gib = std::floor(MaxSpanGib(spec, drive) * 1000) / 1000;
+    const nand::NandGeometry& g = drive.geometry;
+    const double raw_gib = static_cast<double>(g.dies()) * g.planes_per_die * g.blocks_per_plane *
+                           g.pages_per_block() * page / kGiB;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ssd_io.span_gib = ", io.span_gib(), "; allowed: 0 (the FTL's smallest extent) or one block to ", max_gib,
+        " GiB (the whole drive: ", raw_gib, " GiB raw less over_provisioning = ", io.over_provisioning(),
+        " and the GC reserve)"));
+  }
   c.controller.ftl_blocks_per_plane = *blocks;
   const uint64_t managed = controller::SsdController::LogicalPages(drive, c.controller) * page;
   const uint64_t span = span_request == 0 ? managed : std::min(span_request, managed);

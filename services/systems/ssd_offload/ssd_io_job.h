@@ -68,6 +68,11 @@ absl::Status NormalizePlainIoJob(v1::JobSpec* spec);
 absl::StatusOr<controller::SsdSystemConfig> PlainIoSsdConfig(const v1::JobSpec& normalized,
                                                              const nand::NandConfig& drive);
 
+// The largest ssd_io.span_gib a normalised plain I/O job can have on
+// `drive`: all the logical pages its FTL can manage at the job's
+// over-provisioning (the whole drive less spare and the GC reserve).
+double MaxSpanGib(const v1::JobSpec& normalized, const nand::NandConfig& drive);
+
 // Runs a normalised plain I/O job on system.ssd_offload's drive.
 absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const std::atomic<bool>* cancel,
                                           std::function<void(const ModelFigures&)> on_model = {});
