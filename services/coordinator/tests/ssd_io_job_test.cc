@@ -55,15 +55,14 @@ TEST(SsdIoJobTest, ClosedLoopObeysLittlesLawAtEveryQueueDepth) {
   // QD 1 waits for its page's array read, t_PRE + levels x t_SENSE +
   // t_DISCH = 14 + 9 levels + 5 us over (2,3,2)-level TLC pages, 40 us on
   // average (the preconditioned fill spreads the LBAs evenly over page
-  // types); the whole 16 KiB page crosses the 2000 MT/s x 8-bit channel
-  // (8.19 us) through ECCLITE at 6.4 GB/s (2.56 us), and its 4 KiB cross
+  // types); its 4 KiB of the page cross the 2000 MT/s x 8-bit channel
+  // (2.05 us, ONFI random data-out) through ECCLITE at 6.4 GB/s (0.64 us), and cross
   // PCIe 4.0 x4 (16 TLPs of 256 + 26 bytes: 0.57 us). The NVMe control plane
   // comes on top: nvme_interface.h's submission 1, command fetch 0.1 +
   // 2 x 0.25 link, processing 0.5, DMA setup 0.2, completion 0.25 + 0.2,
-  // interrupt 2 us, and the FTL's 0.5 us: about 5.5 us. Measured: 57.34 us
-  // against 51.32 + 5.5 = 56.8 us. The bounds allow the control plane
-  // twice over.
-  const double flash_us = 40.0 + 16384 / 2e9 * 1e6 + 16384 / 6.4e9 * 1e6 + 4096 / kPcieBytesPerS * 1e6;
+  // interrupt 2 us, and the FTL's 0.5 us: about 5.5 us. The bounds allow
+  // the control plane twice over.
+  const double flash_us = 40.0 + 4096 / 2e9 * 1e6 + 4096 / 6.4e9 * 1e6 + 4096 / kPcieBytesPerS * 1e6;
   const double control_us = 1 + 0.1 + 0.5 + 0.5 + 0.2 + 0.25 + 0.2 + 2 + 0.5 + 0.25;
   std::printf("QD 1 4 KiB random read: mean %.2f us, p50 %.2f us; flash and transfers %.2f us + control %.2f us\n",
               qd1->ssd_io().all().mean_us(), qd1->ssd_io().all().p50_us(), flash_us, control_us);
