@@ -127,6 +127,14 @@ absl::Status SsdController::PreconditionRandom(uint64_t first_lpn, uint64_t coun
   return UniformWrites(*ftl_, random, first_lpn, count, writes, cancel);
 }
 
+absl::StatusOr<SteadyStateReport> SsdController::PreconditionToSteadyState(uint64_t first_lpn, uint64_t count,
+                                                                           sim::RandomStream& random,
+                                                                           const std::atomic<bool>* cancel) {
+  SteadyStateRule rule;
+  rule.round_writes = std::max<uint64_t>(1, count / 4);
+  return RandomWritesToSteadyState(*ftl_, random, first_lpn, count, rule, cancel);
+}
+
 void SsdController::Handle(const sim::Event& e) {
   switch (e.type) {
     case kBackendRequest: OnRequest(e.PayloadAs<BackendRequest>()); return;

@@ -165,6 +165,12 @@ class SsdController final : public sim::Component {
   // preconditioning).
   absl::Status PreconditionRandom(uint64_t first_lpn, uint64_t count, uint64_t writes, sim::RandomStream& random,
                                   const std::atomic<bool>* cancel = nullptr);
+  // Rounds of random single-page writes over [first_lpn, first_lpn + count),
+  // each a quarter of its pages (at least one write), until the FTL's write
+  // amplification is steady by SNIA SSS PTS's rule (RandomWritesToSteadyState).
+  absl::StatusOr<SteadyStateReport> PreconditionToSteadyState(uint64_t first_lpn, uint64_t count,
+                                                              sim::RandomStream& random,
+                                                              const std::atomic<bool>* cancel = nullptr);
 
   void Handle(const sim::Event& event) override;
   void AddToDigest(sim::DigestBuilder& digest) const override;

@@ -36,6 +36,31 @@ void Fill(v1::LatencyPercentiles* out, const controller::LatencySummary& s) {
 
 bool IsSsdIoJob(const v1::JobSpec& spec) { return spec.has_ssd_io() && !spec.has_model(); }
 
+absl::Status ApplyDrivePrecondition(const v1::DriveSpec& drive, v1::SsdIoSpec* io) {
+  const v1::DrivePrecondition mode = drive.precondition();
+  if (mode == v1::DRIVE_PRECONDITION_UNSPECIFIED) return absl::OkStatus();
+  if (!v1::DrivePrecondition_IsValid(mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "system.ssd_offload.drive.precondition = ", static_cast<int>(mode),
+        "; allowed: DRIVE_PRECONDITION_NONE, DRIVE_PRECONDITION_SEQUENTIAL, DRIVE_PRECONDITION_RANDOM_STEADY_STATE"));
+  }
+  const std::string name = v1::DrivePrecondition_Name(mode);
+  const bool fill = mode != v1::DRIVE_PRECONDITION_NONE;
+  if (io->has_precondition() && io->precondition() != fill) {
+    return absl::InvalidArgumentError(absl::StrCat("ssd_io.precondition = ", io->precondition() ? "true" : "false",
+                                                   " contradicts system.ssd_offload.drive.precondition = ", name,
+                                                   "; allowed: leave ssd_io.precondition unset, or ",
+                                                   fill ? "true" : "false"));
+  }
+  if (io->random_prewrites() != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("ssd_io.random_prewrites = ", io->random_prewrites(),
+                                                   " with system.ssd_offload.drive.precondition = ", name,
+                                                   "; allowed: 0 (the drive's precondition decides the writes)"));
+  }
+  io->set_precondition(fill);
+  return absl::OkStatus();
+}
+
 absl::Status NormalizeSsdIo(v1::JobSpec* spec) {
   v1::SsdIoSpec* io = spec->mutable_ssd_io();
   if (!spec->system().has_ssd_offload()) {
@@ -53,10 +78,11 @@ absl::Status NormalizeSsdIo(v1::JobSpec* spec) {
     return OutOfRange("duration_s", io->duration_s(), "0 (no time limit) to 3600 simulated seconds");
   }
   if (io->commands() == 0 && io->duration_s() == 0) io->set_commands(20000);
+  v1::DriveSpec* drive = spec->mutable_system()->mutable_ssd_offload()->mutable_drive();
+  RETURN_IF_ERROR(ApplyDrivePrecondition(*drive, io));
   if (!io->has_precondition()) io->set_precondition(true);
   // One over-provisioning for the drive: ssd_io's (kept for the specs that
   // set it there) or the drive's.
-  v1::DriveSpec* drive = spec->mutable_system()->mutable_ssd_offload()->mutable_drive();
   if (io->over_provisioning() == 0) {
     io->set_over_provisioning(drive->over_provisioning() > 0 ? drive->over_provisioning() : 0.07);
   } else if (drive->over_provisioning() > 0 && drive->over_provisioning() != io->over_provisioning()) {
@@ -125,13 +151,25 @@ void FillIoResult(const controller::SsdWorkload& workload, const controller::Ftl
   out->set_gc_erases(after.gc_erases - before.gc_erases);
 }
 
-absl::Status AgeDrive(const v1::SsdIoSpec& io, uint64_t seed, uint64_t first_page, uint64_t pages,
-                      controller::SsdController* controller, const std::atomic<bool>* cancel) {
-  if (io.random_prewrites() == 0 || pages == 0) return absl::OkStatus();
+absl::Status AgeDrive(const v1::SsdIoSpec& io, const v1::DriveSpec& drive, uint64_t seed, uint64_t first_page,
+                      uint64_t pages, controller::SsdController* controller, const std::atomic<bool>* cancel,
+                      v1::SsdIoResult* report) {
+  const bool steady = drive.precondition() == v1::DRIVE_PRECONDITION_RANDOM_STEADY_STATE;
+  if ((io.random_prewrites() == 0 && !steady) || pages == 0) return absl::OkStatus();
   // Its own stream (not a component's): the draws happen before the run.
   sim::RandomStream random(seed, /*stream=*/0x5eed'a6e0);
-  return controller->PreconditionRandom(first_page, pages, static_cast<uint64_t>(io.random_prewrites()), random,
-                                       cancel);
+  if (!steady) {
+    return controller->PreconditionRandom(first_page, pages, static_cast<uint64_t>(io.random_prewrites()), random,
+                                         cancel);
+  }
+  ASSIGN_OR_RETURN(const controller::SteadyStateReport r,
+                   controller->PreconditionToSteadyState(first_page, pages, random, cancel));
+  if (report != nullptr) {
+    report->set_precondition_rounds(r.rounds);
+    report->set_precondition_steady(r.steady);
+    report->set_precondition_write_amplification(r.write_amplification);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint32_t> FtlBlocksPerPlane(uint64_t pages, const nand::NandConfig& nand,
@@ -283,7 +321,9 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   sim::Simulation sim;
   auto ssd = controller::BuildSsd(c, &sim, cancel);
   if (!ssd.ok()) return ssd.status();
-  RETURN_IF_ERROR(AgeDrive(io, spec.simulation().seed(), 0, c.precondition_pages, ssd->controller, cancel));
+  v1::SsdIoResult precondition;
+  RETURN_IF_ERROR(AgeDrive(io, spec.system().ssd_offload().drive(), spec.simulation().seed(), 0, c.precondition_pages,
+                           ssd->controller, cancel, &precondition));
   const controller::FtlStats before = ssd->controller->ftl().stats();
   sim::RunOptions options;
   options.seed = spec.simulation().seed();
@@ -300,6 +340,7 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   SetRunFields({run->final_time, run->committed_events, run->wall_seconds, run->digest_hex(), options.partitions,
                 options.sync, run->partitions},
                &r);
+  r.mutable_ssd_io()->MergeFrom(precondition);
   FillIoResult(*ssd->workload, before, ssd->controller->ftl().stats(), r.mutable_ssd_io());
   const controller::SsdWorkload::Result w = ssd->workload->result();
   // The flash channels' share of the workload's elapsed time.
