@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "ftl/lazy_page_table.h"
 
 namespace strata::controller {
 
@@ -55,6 +56,13 @@ absl::Status ValidateFtlConfig(const FtlConfig& c) {
     return absl::InvalidArgumentError(absl::StrCat("ftl.planes x ftl.blocks_per_plane = ",
                                                    uint64_t{c.planes} * c.blocks_per_plane,
                                                    "; allowed: below 2^31 blocks"));
+  }
+  // The L2P and P2L hold 4-byte page numbers (lazy_page_table.h).
+  if (const uint64_t physical = uint64_t{c.planes} * c.blocks_per_plane * c.pages_per_block;
+      physical > uint64_t{LazyPageTable::kMaxValue} + 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ftl.planes x ftl.blocks_per_plane x ftl.pages_per_block = ", physical, " physical pages; allowed: at most ",
+        uint64_t{LazyPageTable::kMaxValue} + 1, " (the mapping's 4-byte page numbers)"));
   }
   if (c.pages_per_block % c.bits_per_cell != 0) {
     return absl::InvalidArgumentError(absl::StrCat("ftl.pages_per_block = ", c.pages_per_block,

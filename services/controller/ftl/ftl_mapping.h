@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "ftl/flash_op.h"
 #include "strata/sim/random.h"
 
@@ -46,6 +47,32 @@ absl::Status FillSequential(FtlMapping& ftl, uint64_t first, uint64_t count,
 // n single-page writes uniform over [first, first + span).
 absl::Status UniformWrites(FtlMapping& ftl, sim::RandomStream& random, uint64_t first, uint64_t span, uint64_t n,
                            const std::atomic<bool>* cancel = nullptr);
+
+// Random writes until the write amplification is steady (SNIA Solid State
+// Storage Performance Test Specification v2.0.2, "steady state": over a
+// window of 5 rounds, max - min of the tracked variable is at most 20% of
+// its mean, and the best linear fit over the window changes by at most 10%
+// of it; stop after 25 rounds at most). A round is `round_writes` uniform
+// single-page writes over [first, first + span) (UniformWrites); its
+// variable is the FTL's write amplification during the round.
+struct SteadyStateRule {
+  uint64_t round_writes = 0;
+  uint32_t window = 5;
+  double max_excursion = 0.20;
+  double max_slope_excursion = 0.10;
+  uint32_t max_rounds = 25;
+};
+struct SteadyStateReport {
+  uint32_t rounds = 0;
+  bool steady = false;            // the rule held at the last round
+  double write_amplification = 0; // of the last round
+};
+// True when the last `rule.window` values of `per_round` meet the rule.
+bool IsSteadyState(const std::vector<double>& per_round, const SteadyStateRule& rule);
+absl::StatusOr<SteadyStateReport> RandomWritesToSteadyState(FtlMapping& ftl, sim::RandomStream& random,
+                                                            uint64_t first, uint64_t span,
+                                                            const SteadyStateRule& rule,
+                                                            const std::atomic<bool>* cancel = nullptr);
 
 // Fills `table` with `n` copies of `value` a slice at a time, reading
 // `cancel` (may be null) between slices; false when it was set. The FTLs'

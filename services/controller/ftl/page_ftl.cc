@@ -47,7 +47,7 @@ absl::StatusOr<PageFtl> PageFtl::Create(const FtlConfig& config, const std::atom
 uint64_t PageFtl::TableBytes(const FtlConfig& config) {
   const Geometry g(config);
   const uint64_t buckets = 2 * (uint64_t{g.pages_per_block()} + 1) * sizeof(uint32_t);  // bucket_head, bucket_tail
-  return (g.logical_pages() + g.physical_pages()) * sizeof(uint64_t) +                   // l2p_, p2l_
+  return LazyPageTable::FullBytes(g.logical_pages()) + LazyPageTable::FullBytes(g.physical_pages()) +  // l2p_, p2l_
          g.total_blocks() * (sizeof(Block) + sim::TreeNodeBytes<std::pair<uint64_t, uint32_t>>()) +
          uint64_t{g.planes()} * (sizeof(Plane) + buckets);
 }
@@ -55,8 +55,8 @@ uint64_t PageFtl::TableBytes(const FtlConfig& config) {
 PageFtl::PageFtl(const FtlConfig& config) : config_(config), geo_(config) {}
 
 bool PageFtl::Init(const std::atomic<bool>* cancel) {
-  if (!FillTable(l2p_, geo_.logical_pages(), kUnmapped, cancel)) return false;
-  if (!FillTable(p2l_, geo_.physical_pages(), kUnmapped, cancel)) return false;
+  l2p_ = LazyPageTable(geo_.logical_pages());
+  p2l_ = LazyPageTable(geo_.physical_pages());
   blocks_.resize(geo_.total_blocks());
   planes_.resize(geo_.planes());
   for (Plane& p : planes_) {
@@ -121,7 +121,11 @@ void PageFtl::FreeInsert(uint32_t id) {
   // Dynamic WL orders the free pool by wear; without it, by the order blocks
   // were freed (FIFO), which spreads wear only as evenly as the workload does.
   b.free_key = config_.dynamic_wear_levelling ? b.erase_count : free_seq_++;
-  planes_[PlaneOf(id)].free.emplace(b.free_key, id);
+  // Hinted at the end: right for every block at construction (ids ascend)
+  // and for FIFO keys, so those inserts take no search; a wrong hint only
+  // costs the usual search.
+  auto& free = planes_[PlaneOf(id)].free;
+  free.emplace_hint(free.end(), b.free_key, id);
 }
 
 uint32_t PageFtl::TakeFreeBlock(uint32_t plane, Pick pick) {
@@ -147,8 +151,8 @@ uint32_t PageFtl::TakeFreeBlock(uint32_t plane, Pick pick) {
 
 // ---- Page state ----
 
-void PageFtl::Program(uint64_t ppn, uint64_t tag) {
-  p2l_[ppn] = tag;
+void PageFtl::Program(uint64_t ppn, uint32_t tag) {
+  p2l_.Set(ppn, tag);
   Block& b = blocks_[ppn / geo_.pages_per_block()];
   ++b.valid;
   b.last_write = clock_;
@@ -157,7 +161,7 @@ void PageFtl::Program(uint64_t ppn, uint64_t tag) {
 void PageFtl::Invalidate(uint64_t ppn) {
   const uint32_t id = static_cast<uint32_t>(ppn / geo_.pages_per_block());
   Block& b = blocks_[id];
-  p2l_[ppn] = kUnmapped;
+  p2l_.Set(ppn, kUnmapped);
   if (b.state == BlockState::kClosed) {
     BucketRemove(id);
     --b.valid;
@@ -233,7 +237,7 @@ absl::Status PageFtl::RelocateValid(uint32_t src, Stream stream, OpCause cause, 
   const uint32_t ppb = geo_.pages_per_block();
   for (uint32_t page = 0; page < ppb && blocks_[src].valid > 0; ++page) {
     const uint64_t from = geo_.Ppn(src, page);
-    const uint64_t tag = p2l_[from];
+    const uint32_t tag = p2l_.Get(from);
     if (tag == kUnmapped) continue;
     Emit(ops, FlashOpKind::kRead, cause, from, false);
     absl::StatusOr<uint64_t> to = AllocatePage(plane, stream, ops);
@@ -241,7 +245,7 @@ absl::Status PageFtl::RelocateValid(uint32_t src, Stream stream, OpCause cause, 
     Emit(ops, FlashOpKind::kProgram, cause, *to, false);
     Invalidate(from);
     Program(*to, tag);
-    l2p_[tag] = *to;
+    l2p_.Set(tag, static_cast<uint32_t>(*to));
     if (cause == OpCause::kGc) {
       ++stats_.gc_page_copies;
     } else {
@@ -364,9 +368,14 @@ absl::Status PageFtl::MoveIfpBlock(uint32_t src, std::vector<FlashOp>* ops) {
   d.state = BlockState::kPinned;
   d.ifp_region = region;
   d.write_ptr = geo_.pages_per_block();
+  // Weight page i of a region lives in its block i / per_block, on the LSB
+  // page of wordline i % per_block (AllocateIfpRegion fills blocks whole).
+  const auto& region_blocks = regions_[region].blocks;
+  const uint64_t first_weight = static_cast<uint64_t>(
+      std::find(region_blocks.begin(), region_blocks.end(), src) - region_blocks.begin()) * geo_.ifp_pages_per_block();
   for (uint32_t page = 0; page < geo_.pages_per_block(); ++page) {
     const uint64_t from = geo_.Ppn(src, page);
-    const uint64_t tag = p2l_[from];
+    const uint32_t tag = p2l_.Get(from);
     if (tag == kUnmapped) continue;
     // Same page index: the copy stays on the LSB page of its wordline.
     const uint64_t to = geo_.Ppn(dst, page);
@@ -374,7 +383,7 @@ absl::Status PageFtl::MoveIfpBlock(uint32_t src, std::vector<FlashOp>* ops) {
     Emit(ops, FlashOpKind::kProgram, OpCause::kWearLevel, to, true);
     Invalidate(from);
     Program(to, tag);
-    regions_[region].ppns[tag & 0xFFFFFFFFu] = to;
+    regions_[region].ppns[first_weight + page / geo_.bits_per_cell()] = to;
     ++stats_.wl_page_copies;
   }
   std::replace(regions_[region].blocks.begin(), regions_[region].blocks.end(), src, dst);
@@ -391,16 +400,16 @@ absl::Status PageFtl::Write(uint64_t lpn, std::vector<FlashOp>* ops) {
         absl::StrCat("write: lpn = ", lpn, "; allowed: 0 to ", geo_.logical_pages() - 1));
   }
   ++clock_;
-  if (l2p_[lpn] != kUnmapped) Invalidate(l2p_[lpn]);
-  l2p_[lpn] = kUnmapped;
+  if (const uint32_t old = l2p_.Get(lpn); old != kUnmapped) Invalidate(old);
+  l2p_.Set(lpn, kUnmapped);
   absl::StatusOr<uint32_t> picked = PickHostPlane(ops);
   if (!picked.ok()) return picked.status();
   const uint32_t plane = *picked;
   absl::StatusOr<uint64_t> ppn = AllocatePage(plane, kHostStream, ops);
   if (!ppn.ok()) return ppn.status();
   Emit(ops, FlashOpKind::kProgram, OpCause::kHost, *ppn, false);
-  Program(*ppn, lpn);
-  l2p_[lpn] = *ppn;
+  Program(*ppn, static_cast<uint32_t>(lpn));
+  l2p_.Set(lpn, static_cast<uint32_t>(*ppn));
   ++stats_.host_writes;
   return MaybeStaticWl(plane, ops);
 }
@@ -410,8 +419,9 @@ absl::Status PageFtl::Read(uint64_t lpn, std::vector<FlashOp>* ops) {
     return absl::InvalidArgumentError(
         absl::StrCat("read: lpn = ", lpn, "; allowed: 0 to ", geo_.logical_pages() - 1));
   }
-  if (l2p_[lpn] == kUnmapped) return absl::NotFoundError(absl::StrCat("read: lpn ", lpn, " is not mapped"));
-  Emit(ops, FlashOpKind::kRead, OpCause::kHost, l2p_[lpn], false);
+  const uint32_t ppn = l2p_.Get(lpn);
+  if (ppn == kUnmapped) return absl::NotFoundError(absl::StrCat("read: lpn ", lpn, " is not mapped"));
+  Emit(ops, FlashOpKind::kRead, OpCause::kHost, ppn, false);
   ++stats_.host_reads;
   return absl::OkStatus();
 }
@@ -422,8 +432,8 @@ absl::Status PageFtl::Trim(uint64_t lpn) {
         absl::StrCat("trim: lpn = ", lpn, "; allowed: 0 to ", geo_.logical_pages() - 1));
   }
   ++stats_.trims;
-  if (l2p_[lpn] != kUnmapped) Invalidate(l2p_[lpn]);
-  l2p_[lpn] = kUnmapped;
+  if (const uint32_t old = l2p_.Get(lpn); old != kUnmapped) Invalidate(old);
+  l2p_.Set(lpn, kUnmapped);
   return absl::OkStatus();
 }
 
@@ -481,7 +491,7 @@ absl::StatusOr<uint32_t> PageFtl::AllocateIfpRegion(uint64_t ifp_pages, std::vec
     for (uint64_t w = 0; w < per_block && written < ifp_pages; ++w, ++written) {
       const uint64_t ppn = geo_.Ppn(id, static_cast<uint32_t>(w * geo_.bits_per_cell()));  // LSB page of wordline w
       Emit(ops, FlashOpKind::kProgram, OpCause::kIfp, ppn, true);
-      Program(ppn, kIfpTag | (uint64_t{region} << 32) | written);
+      Program(ppn, kIfpTag);
       r.ppns.push_back(ppn);
       ++stats_.ifp_pages_programmed;
     }
@@ -519,8 +529,8 @@ absl::StatusOr<std::vector<FlashAddr>> PageFtl::IfpPages(uint32_t region) const 
 // ---- Inspection ----
 
 std::optional<FlashAddr> PageFtl::Lookup(uint64_t lpn) const {
-  if (lpn >= l2p_.size() || l2p_[lpn] == kUnmapped) return std::nullopt;
-  return Addr(l2p_[lpn]);
+  if (lpn >= l2p_.size() || l2p_.Get(lpn) == kUnmapped) return std::nullopt;
+  return Addr(l2p_.Get(lpn));
 }
 
 uint32_t PageFtl::ValidPages(uint32_t plane, uint32_t block) const {
@@ -570,30 +580,36 @@ uint64_t PageFtl::Digest() const {
   d.Add(stats_.gc_page_copies).Add(stats_.gc_erases).Add(stats_.wl_migrations).Add(stats_.wl_page_copies);
   d.Add(stats_.wl_erases).Add(stats_.ifp_pages_programmed).Add(stats_.ifp_block_migrations);
   for (const Block& b : blocks_) d.Add(b.erase_count).Add(b.valid);
-  for (uint64_t ppn : l2p_) d.Add(ppn);
+  // As when the table held 8-byte entries with ~0 for unmapped, so digests
+  // recorded before the 4-byte table still match.
+  for (uint64_t lpn = 0; lpn < l2p_.size(); ++lpn) {
+    const uint32_t ppn = l2p_.Get(lpn);
+    d.Add(ppn == kUnmapped ? ~uint64_t{0} : uint64_t{ppn});
+  }
   return d.value();
 }
 
 absl::Status PageFtl::CheckInvariants() const {
   const uint32_t ppb = geo_.pages_per_block();
   for (uint64_t lpn = 0; lpn < l2p_.size(); ++lpn) {
-    if (l2p_[lpn] != kUnmapped && p2l_[l2p_[lpn]] != lpn) {
-      return absl::InternalError(absl::StrCat("lpn ", lpn, " maps to ppn ", l2p_[lpn],
-                                              " whose reverse entry is ", p2l_[l2p_[lpn]]));
+    const uint32_t ppn = l2p_.Get(lpn);
+    if (ppn != kUnmapped && p2l_.Get(ppn) != lpn) {
+      return absl::InternalError(absl::StrCat("lpn ", lpn, " maps to ppn ", ppn, " whose reverse entry is ",
+                                              p2l_.Get(ppn)));
     }
   }
   for (uint32_t id = 0; id < blocks_.size(); ++id) {
     const Block& b = blocks_[id];
     uint32_t valid = 0;
     for (uint32_t page = 0; page < ppb; ++page) {
-      const uint64_t tag = p2l_[geo_.Ppn(id, page)];
+      const uint32_t tag = p2l_.Get(geo_.Ppn(id, page));
       if (tag == kUnmapped) continue;
       ++valid;
-      if ((tag & kIfpTag) == 0 && l2p_[tag] != geo_.Ppn(id, page)) {
+      if (tag != kIfpTag && l2p_.Get(tag) != geo_.Ppn(id, page)) {
         return absl::InternalError(absl::StrCat("ppn ", geo_.Ppn(id, page), " claims lpn ", tag,
                                                 " which maps elsewhere"));
       }
-      if ((tag & kIfpTag) != 0 && b.state != BlockState::kPinned) {
+      if (tag == kIfpTag && b.state != BlockState::kPinned) {
         return absl::InternalError(absl::StrCat("block ", id, " holds IFP data but is not pinned"));
       }
       if (page >= b.write_ptr) {
@@ -622,6 +638,20 @@ absl::Status PageFtl::CheckInvariants() const {
   }
   if (listed != closed) {
     return absl::InternalError(absl::StrCat(closed, " closed blocks but ", listed, " in GC buckets"));
+  }
+  // Each live region's weight page i sits where MoveIfpBlock expects it: in
+  // the region's block i / per_block, on the LSB page of wordline i % per_block.
+  const uint64_t per_block = geo_.ifp_pages_per_block();
+  for (uint32_t region = 0; region < regions_.size(); ++region) {
+    const IfpRegion& r = regions_[region];
+    for (uint64_t i = 0; r.live && i < r.ppns.size(); ++i) {
+      const uint64_t expected =
+          geo_.Ppn(r.blocks[i / per_block], static_cast<uint32_t>((i % per_block) * geo_.bits_per_cell()));
+      if (r.ppns[i] != expected || p2l_.Get(r.ppns[i]) != kIfpTag) {
+        return absl::InternalError(absl::StrCat("ifp region ", region, " weight page ", i, " at ppn ", r.ppns[i],
+                                                ", expected ppn ", expected, " holding IFP data"));
+      }
+    }
   }
   return absl::OkStatus();
 }

@@ -60,6 +60,7 @@
 #include "ftl/flash_op.h"
 #include "ftl/ftl_config.h"
 #include "ftl/ftl_mapping.h"
+#include "ftl/lazy_page_table.h"
 
 namespace strata::controller {
 
@@ -116,7 +117,8 @@ class PageFtl final : public FtlMapping {
   // CANCELLED once it is set.
   static absl::StatusOr<PageFtl> Create(const FtlConfig& config, const std::atomic<bool>* cancel = nullptr);
   // Heap bytes of the tables a PageFtl built from (a valid) `config` holds,
-  // without building it: the L2P and P2L maps, the block records, every
+  // without building it: the L2P and P2L maps with every chunk allocated
+  // (the most they reach: a span written whole), the block records, every
   // block in its plane's free pool (as at construction) and the GC buckets.
   // The admission estimate's FTL term (docs/admission.md); keep it in step
   // with the members below.
@@ -158,6 +160,8 @@ class PageFtl final : public FtlMapping {
   PoolReport Pool() const;
   // Counters, erase counts and the mapping folded into one value.
   uint64_t Digest() const override;
+  // Heap bytes the L2P and P2L maps hold now (they grow as pages are written).
+  uint64_t MapBytes() const { return l2p_.AllocatedBytes() + p2l_.AllocatedBytes(); }
   // Recomputes valid counts, L2P <-> P2L agreement and the GC bucket lists
   // from scratch; INTERNAL naming the first disagreement. O(physical pages).
   absl::Status CheckInvariants() const;
@@ -165,8 +169,10 @@ class PageFtl final : public FtlMapping {
  private:
   enum Stream { kHostStream = 0, kGcStream = 1, kWlStream = 2, kStreams = 3 };
   static constexpr uint32_t kNil = ~uint32_t{0};
-  static constexpr uint64_t kUnmapped = ~uint64_t{0};
-  static constexpr uint64_t kIfpTag = uint64_t{1} << 63;  // P2L entry of an IFP page
+  static constexpr uint32_t kUnmapped = LazyPageTable::kNone;
+  // P2L entry of an IFP page. Which weight page it holds follows from where
+  // it is: the block's place in its region and the page's wordline.
+  static constexpr uint32_t kIfpTag = LazyPageTable::kNone - 1;
 
   struct Block {
     uint32_t valid = 0;
@@ -192,7 +198,8 @@ class PageFtl final : public FtlMapping {
   };
 
   explicit PageFtl(const FtlConfig& config);
-  // Allocates the tables; false when `cancel` stopped it.
+  // Allocates the block records and free pools (the page tables fill
+  // lazily); false when `cancel` stopped it.
   bool Init(const std::atomic<bool>* cancel);
 
   uint32_t PlaneOf(uint32_t block_id) const { return block_id / geo_.blocks_per_plane(); }
@@ -205,7 +212,7 @@ class PageFtl final : public FtlMapping {
   enum class Pick { kPreferred, kMostWorn };
   uint32_t TakeFreeBlock(uint32_t plane, Pick pick);
 
-  void Program(uint64_t ppn, uint64_t tag);
+  void Program(uint64_t ppn, uint32_t tag);
   void Invalidate(uint64_t ppn);
   void CloseBlock(uint32_t id);
   void DetachVictim(uint32_t id);
@@ -222,8 +229,10 @@ class PageFtl final : public FtlMapping {
 
   FtlConfig config_;
   Geometry geo_;
-  std::vector<uint64_t> l2p_;
-  std::vector<uint64_t> p2l_;
+  // 4-byte entries, allocated where written (lazy_page_table.h): a fresh
+  // 512 GiB drive costs almost nothing until its span is written.
+  LazyPageTable l2p_;  // lpn -> ppn
+  LazyPageTable p2l_;  // ppn -> lpn, kIfpTag or kUnmapped
   std::vector<Block> blocks_;
   std::vector<Plane> planes_;
   std::vector<IfpRegion> regions_;

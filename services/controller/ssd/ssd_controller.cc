@@ -104,7 +104,11 @@ absl::StatusOr<std::unique_ptr<SsdController>> SsdController::Create(std::string
 
 SsdController::SsdController(std::string name, const nand::NandConfig& nand, const SsdControllerConfig& config,
                              std::unique_ptr<FtlMapping> ftl)
-    : Component(std::move(name)), geo_(nand.geometry), config_(config), ftl_(std::move(ftl)) {
+    : Component(std::move(name)),
+      geo_(nand.geometry),
+      codeword_bytes_(nand.ecc.codeword_bytes),
+      config_(config),
+      ftl_(std::move(ftl)) {
   frontend_ = DeclarePort("frontend");
   for (uint32_t c = 0; c < geo_.channels; ++c) channel_ports_.push_back(DeclarePort(absl::StrCat("ch", c)));
   dies_.resize(geo_.dies());
@@ -121,6 +125,14 @@ absl::Status SsdController::Precondition(uint64_t first_lpn, uint64_t count, con
 absl::Status SsdController::PreconditionRandom(uint64_t first_lpn, uint64_t count, uint64_t writes,
                                                sim::RandomStream& random, const std::atomic<bool>* cancel) {
   return UniformWrites(*ftl_, random, first_lpn, count, writes, cancel);
+}
+
+absl::StatusOr<SteadyStateReport> SsdController::PreconditionToSteadyState(uint64_t first_lpn, uint64_t count,
+                                                                           sim::RandomStream& random,
+                                                                           const std::atomic<bool>* cancel) {
+  SteadyStateRule rule;
+  rule.round_writes = std::max<uint64_t>(1, count / 4);
+  return RandomWritesToSteadyState(*ftl_, random, first_lpn, count, rule, cancel);
 }
 
 void SsdController::Handle(const sim::Event& e) {
@@ -156,6 +168,15 @@ void SsdController::OnRequest(const BackendRequest& r) {
     const uint64_t page = geo_.page_bytes;
     const uint64_t first = r.slba * config_.lba_bytes / page;
     const uint64_t last = ((r.slba + r.nlb) * config_.lba_bytes - 1) / page;
+    if (r.opcode == NvmeOpcode::kRead && first == last) {
+      // The whole ECC codewords the asked bytes touch: the READ command's
+      // column address starts the data-out at the first, and the controller
+      // stops clocking it out after the last (ONFI random data-out).
+      const uint64_t begin = r.slba * config_.lba_bytes % page;
+      const uint64_t end = begin + uint64_t{r.nlb} * config_.lba_bytes;
+      const uint64_t out = ((end + codeword_bytes_ - 1) / codeword_bytes_ - begin / codeword_bytes_) * codeword_bytes_;
+      if (out < page) c.read_bytes = static_cast<uint32_t>(out);
+    }
     for (uint64_t lpn = first; lpn <= last; ++lpn) {
       absl::Status s = r.opcode == NvmeOpcode::kRead ? ftl_->Read(lpn, &c.ops) : ftl_->Write(lpn, &c.ops);
       if (absl::IsNotFound(s)) {
@@ -386,6 +407,9 @@ uint64_t SsdController::Issue(uint32_t die, const QueuedOp& qo, uint8_t flags) {
       req.page = qo.op.addr.page;
       req.page_count = qo.page_count;
       req.plane_count = qo.plane_count;
+      if (qo.op.cause == OpCause::kHost && qo.page_count == 1 && qo.plane_count == 1) {
+        req.read_bytes = cmds_[qo.cmd].read_bytes;
+      }
       break;
     case FlashOpKind::kProgram:
       req.op = nand::NandOp::kProgram;

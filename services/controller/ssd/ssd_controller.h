@@ -58,6 +58,13 @@
 //     block, the read goes out at once flagged kFlagSuspend and the die
 //     suspends the program / erase for it (nand_die.h), at most
 //     max_suspends_per_op times per op.
+//   - A read command within one flash page moves only the ECC codewords its
+//     bytes touch over the channel, after the page's whole array read
+//     (NandRequest::read_bytes; ONFI: the READ command's column address
+//     starts the data-out, and the controller clocks out only what it
+//     needs, so no command cycles are added): a 4 KiB read of a 16 KiB page
+//     transfers and decodes 4 KiB. A command spanning pages moves whole
+//     pages (so does a GC copy).
 //   - Each FlashOp is a single-page, single-plane NandRequest, unless
 //     coalesce_reads: then a command's host reads on one die that the FTL
 //     placed at the same page of consecutive planes become one multi-plane
@@ -158,6 +165,12 @@ class SsdController final : public sim::Component {
   // preconditioning).
   absl::Status PreconditionRandom(uint64_t first_lpn, uint64_t count, uint64_t writes, sim::RandomStream& random,
                                   const std::atomic<bool>* cancel = nullptr);
+  // Rounds of random single-page writes over [first_lpn, first_lpn + count),
+  // each a quarter of its pages (at least one write), until the FTL's write
+  // amplification is steady by SNIA SSS PTS's rule (RandomWritesToSteadyState).
+  absl::StatusOr<SteadyStateReport> PreconditionToSteadyState(uint64_t first_lpn, uint64_t count,
+                                                              sim::RandomStream& random,
+                                                              const std::atomic<bool>* cancel = nullptr);
 
   void Handle(const sim::Event& event) override;
   void AddToDigest(sim::DigestBuilder& digest) const override;
@@ -190,6 +203,9 @@ class SsdController final : public sim::Component {
     std::vector<FlashOp> ops;
     uint32_t pending = 0;
     SimTime flash_start;
+    // A read within one page: the bytes of the whole codewords it asked
+    // for, which its flash read moves over the channel; 0: whole pages.
+    uint32_t read_bytes = 0;
   };
   struct QueuedOp {
     uint32_t cmd;
@@ -242,6 +258,7 @@ class SsdController final : public sim::Component {
   void Respond(uint32_t cmd);
 
   const nand::NandGeometry geo_;
+  const uint32_t codeword_bytes_;  // ECC codeword: the unit a partial-page read moves
   const SsdControllerConfig config_;
   std::unique_ptr<FtlMapping> ftl_;
   sim::PortId frontend_;

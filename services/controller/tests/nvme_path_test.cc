@@ -178,7 +178,12 @@ TEST(NvmePathTest, PollingSavesInterruptDeliveryAndHandling) {
 
 // A 4 KiB read fits PRP1: no PRP list fetch; the flash still reads and
 // transfers the whole 16 KiB page.
-TEST(NvmePathTest, FourKibReadNeedsNoPrpListButReadsAWholePage) {
+// A 4 KiB read senses the whole 16 KiB page (tR) but moves and decodes only
+// its 4 KiB (ONFI: the READ command's column address starts the data-out
+// there; the controller clocks out 4 codewords and stops): ECCLITE 4096 B /
+// 6.4 GB/s = 640 ns, the channel 4096 B / 2 GB/s = 2.048 us, and no
+// command cycles beyond the READ's 7.
+TEST(NvmePathTest, FourKibReadNeedsNoPrpListAndMovesOnlyItsBytes) {
   SsdSystemConfig c = OneCommand(NvmeOpcode::kRead);
   c.workload.block_bytes = 4096;
   auto b = MakeSsdBench(c);
@@ -186,7 +191,26 @@ TEST(NvmePathTest, FourKibReadNeedsNoPrpListButReadsAWholePage) {
   const auto& r = b->ssd.nvme->records()[0];
   EXPECT_EQ(r.steps[kStepDmaSetup], Ns(200));
   EXPECT_EQ(r.steps[kStepDmaTransfer], Wire(4096) + kOneWay);
-  EXPECT_EQ(r.steps[kStepFlash], Ns(10) + Ns(7 * 20) + Us(37) + Ns(2560) + Ns(8192) + Ns(10));
+  EXPECT_EQ(r.steps[kStepFlash], Ns(10) + Ns(7 * 20) + Us(37) + Ns(640) + Ns(2048) + Ns(10));
+  EXPECT_EQ(b->ssd.nand.channels[0]->stats().bytes_out, 4096u);
+}
+
+// With 512 B LBAs and 2 KiB codewords, 1.5 KiB from byte 1536 of the page
+// straddle codewords 0 and 1: both (4 KiB) cross the channel (2.048 us)
+// and are decoded (640 ns), not the one codeword 1.5 KiB would round to.
+TEST(NvmePathTest, AnUnalignedPartialReadMovesTheCodewordsItTouches) {
+  SsdSystemConfig c = OneCommand(NvmeOpcode::kRead);
+  c.nand.ecc.codeword_bytes = 2048;
+  c.nvme.lba_bytes = 512;
+  c.controller.lba_bytes = 512;
+  c.workload.lba_bytes = 512;
+  c.workload.block_bytes = 1536;
+  c.workload.offset_bytes = 1536;
+  auto b = MakeSsdBench(c);
+  ASSERT_TRUE(RunIt(b->sim).ok());
+  const auto& r = b->ssd.nvme->records()[0];
+  EXPECT_EQ(r.steps[kStepFlash], Ns(10) + Ns(7 * 20) + Us(37) + Ns(640) + Ns(2048) + Ns(10));
+  EXPECT_EQ(b->ssd.nand.channels[0]->stats().bytes_out, 4096u);
 }
 
 TEST(NvmePathTest, ReadOfUnwrittenLbaReturnsWithoutFlashAccess) {

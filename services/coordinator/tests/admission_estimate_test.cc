@@ -161,36 +161,36 @@ v1::JobSpec LargeSpanOffloadSpec(int span_gib) {
       span_gib, " }"));
 }
 
-// A job the limit should have refused must not run its 1 GB build here.
+// A job the limit should have refused must not run its build here.
 void ExpectRefusedForItsFtl(JobManager& manager, const v1::JobSpec& spec) {
   auto job = manager.Submit(spec, "");
   if (job.ok()) (void)manager.Cancel(job->id());
   ASSERT_FALSE(job.ok()) << spec.name() << ": accepted, the FTL's mapping table was not counted";
   EXPECT_EQ(job.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(job.status().message(), AllOf(HasSubstr("GiB of FTL tables"), HasSubstr("--max_job_memory_gib = 0.5")));
+  EXPECT_THAT(job.status().message(), AllOf(HasSubstr("GiB of FTL tables"), HasSubstr("--max_job_memory_gib = 0.25")));
 }
 
 TEST(AdmissionEstimateTest, LargeDriveSsdJobsAreRefusedForTheirFtlTables) {
   // 900 GiB mapped at 16 KiB pages: ~59 M logical and ~63 M physical pages,
-  // 8 B each, ~0.9 GiB of FTL tables; the NAND array's block states are
-  // 2 MiB, so only the FTL term puts these over 0.5 GiB.
+  // 4 B each once written, ~0.46 GiB of FTL tables; the NAND array's block
+  // states are 2 MiB, so only the FTL term puts these over 0.25 GiB.
   for (const v1::JobSpec& raw : {LargeSpanIoSpec(900), LargeSpanOffloadSpec(900)}) {
     auto spec = NormalizeJobSpec(raw);
     ASSERT_TRUE(spec.ok()) << spec.status();
     auto estimate = systems::EstimateJob(*spec);
     ASSERT_TRUE(estimate.ok()) << estimate.status();
-    EXPECT_GT(estimate->ftl_bytes, 0.8 * 1024 * 1024 * 1024) << raw.name();
+    EXPECT_GT(estimate->ftl_bytes, 0.4 * 1024 * 1024 * 1024) << raw.name();
     EXPECT_LT(estimate->nand_blocks * estimate->block_state_bytes, 0.01 * 1024 * 1024 * 1024) << raw.name();
   }
   auto store = JobStore::Open(":memory:");
   ASSERT_TRUE(store.ok());
   JobManager manager(store->get(), /*max_concurrent=*/1, nullptr);
-  manager.SetAdmissionLimits({/*max_job_memory_gib=*/0.5, /*max_job_events=*/0});
+  manager.SetAdmissionLimits({/*max_job_memory_gib=*/0.25, /*max_job_events=*/0});
   ExpectRefusedForItsFtl(manager, LargeSpanIoSpec(900));
   ExpectRefusedForItsFtl(manager, LargeSpanOffloadSpec(900));
   // A small span of the same drive passes the same limit.
   EXPECT_TRUE(systems::CheckAdmission(*systems::EstimateJob(*NormalizeJobSpec(LargeSpanIoSpec(32))),
-                                      {/*max_job_memory_gib=*/0.5, /*max_job_events=*/0})
+                                      {/*max_job_memory_gib=*/0.25, /*max_job_events=*/0})
                   .ok());
 }
 

@@ -25,6 +25,13 @@ SimTime ComputePageTime(const NandConfig& c) {
 }
 }  // namespace
 
+uint32_t DataOutBytes(const NandConfig& c, const NandRequest& r) {
+  const uint32_t page = c.geometry.page_bytes;
+  if (r.op != NandOp::kRead || r.read_bytes == 0) return page;
+  const uint32_t codeword = c.ecc.codeword_bytes;
+  return std::min(page, (r.read_bytes + codeword - 1) / codeword * codeword);
+}
+
 SimTime MinimumDieTime(const NandConfig& c, const NandRequest& r) {
   if (r.op == NandOp::kProgram) {  // after its data-in; suspends only add
     return PageProgramTime(c.timing, ToWordlinePage(c.geometry, r.page).page_type);
@@ -72,8 +79,8 @@ SimTime MinimumDieTime(const NandConfig& c, const NandRequest& r) {
   const bool per_plane = c.pe.placement == PePlacement::kPerPlane;
   for (uint32_t p = r.plane; p < uint32_t{r.plane} + r.plane_count; ++p) shape.unit_of_plane.push_back(per_plane ? p : 0);
   shape.units = per_plane ? g.planes_per_die : 1;
-  shape.decode = EccLiteLatency(c.ecc, g.page_bytes);
-  shape.xfer = sim::TransferTime(g.page_bytes, c.bus.bytes_per_second());
+  shape.decode = EccLiteLatency(c.ecc, DataOutBytes(c, r));
+  shape.xfer = sim::TransferTime(DataOutBytes(c, r), c.bus.bytes_per_second());
   shape.compute = ComputePageTime(c);
   return RunStreamPipeline(shape, SimTime::Zero(), steps).end;
 }
@@ -82,7 +89,6 @@ NandDie::NandDie(std::string name, const NandConfig& config, const std::atomic<b
     : Component(std::move(name)),
       config_(config),
       rber_(config.reliability, config.ecc.codeword_bytes),
-      codewords_per_page_(config.geometry.page_bytes / config.ecc.codeword_bytes),
       weights_per_page_(WeightsPerPage(config)),
       pe_page_time_(PePageTime(config)),
       compute_page_time_(ComputePageTime(config)) {
@@ -188,7 +194,7 @@ void NandDie::Handle(const sim::Event& e) {
         }
         return;
       }
-      stats_.bytes_out += config_.geometry.page_bytes;
+      stats_.bytes_out += DataOutBytes(config_, cur_);
       planes_[bd.plane].cache_full = false;
       --full_caches_;
       ++done_.pages;
@@ -345,8 +351,9 @@ SimTime NandDie::DrawArrayStep(SimTime at) {
     step_time = std::max(step_time, *PageReadTime(config_.timing, g.bits_per_cell, b.coding, wp.page_type, cr));
     double rber = rber_.Rber(g.bits_per_cell, b.coding, wp.page_type, b.pe_cycles, RetentionYears(b, at), b.reads);
     if (cur_.retry_level > 0) rber *= std::pow(config_.ecc.retry_rber_factor, cur_.retry_level);
-    ps.data_errors = error_sampler_.Draw(ctx().random(), codewords_per_page_, config_.ecc.codeword_bytes * 8, rber,
-                                         config_.ecc.ecclite_t);
+    // Only the codewords that leave the die are decoded (a partial read).
+    ps.data_errors = error_sampler_.Draw(ctx().random(), DataOutBytes(config_, cur_) / config_.ecc.codeword_bytes,
+                                         config_.ecc.codeword_bytes * 8, rber, config_.ecc.ecclite_t);
     ps.data_page = page;
     ++b.reads;
     ps.last_block = cur_.block;
@@ -485,8 +492,8 @@ void NandDie::RunStream() {
   shape.cache_read = config_.timing.cache_read;
   for (uint32_t p = cur_.plane; p < plane_end; ++p) shape.unit_of_plane.push_back(UnitOf(p));
   shape.units = static_cast<uint32_t>(units_.size());
-  shape.decode = EccLiteLatency(config_.ecc, g.page_bytes);
-  shape.xfer = sim::TransferTime(g.page_bytes, config_.bus.bytes_per_second());
+  shape.decode = EccLiteLatency(config_.ecc, DataOutBytes(config_, cur_));
+  shape.xfer = sim::TransferTime(DataOutBytes(config_, cur_), config_.bus.bytes_per_second());
   shape.compute = compute_page_time_;
   const StreamTiming timing = RunStreamPipeline(shape, t0, steps);
 
@@ -511,8 +518,9 @@ void NandDie::RunStream() {
       while (same < plane_end && blocks_[same][cur_.block].SameWear(b)) ++same;
       double rber = rber_.Rber(g.bits_per_cell, b.coding, type, b.pe_cycles, RetentionYears(b, t0), b.reads + mean_step);
       if (cur_.retry_level > 0) rber *= std::pow(config_.ecc.retry_rber_factor, cur_.retry_level);
-      const RunErrors e = run_error_sampler_.Draw(ctx().random(), type_steps * (same - p), codewords_per_page_,
-                                        config_.ecc.codeword_bytes * 8, rber, config_.ecc.ecclite_t);
+      const RunErrors e = run_error_sampler_.Draw(ctx().random(), type_steps * (same - p),
+                                                  DataOutBytes(config_, cur_) / config_.ecc.codeword_bytes,
+                                                  config_.ecc.codeword_bytes * 8, rber, config_.ecc.ecclite_t);
       errors.total += e.total;
       errors.codewords_with_errors += e.codewords_with_errors;
       errors.codewords_over_ecclite_t += e.codewords_over_ecclite_t;
@@ -549,8 +557,8 @@ void NandDie::RunStream() {
     stats_.macs += weights_per_page_ * plane_pages;
     stats_.pe_busy += pe_page_time_ * static_cast<int64_t>(plane_pages);
   } else {
-    stats_.bytes_out += g.page_bytes * plane_pages;
-    done_.streamed_bytes_out += static_cast<uint32_t>(g.page_bytes * plane_pages);
+    stats_.bytes_out += uint64_t{DataOutBytes(config_, cur_)} * plane_pages;
+    done_.streamed_bytes_out += static_cast<uint32_t>(uint64_t{DataOutBytes(config_, cur_)} * plane_pages);
     done_.streamed_bus_busy = shape.xfer * static_cast<int64_t>(plane_pages);
   }
   done_.pages += static_cast<uint32_t>(plane_pages);
@@ -602,7 +610,7 @@ void NandDie::TryAdvanceRead() {
 void NandDie::StartDecode() {
   if (decoder_busy_ || decode_queue_.empty()) return;
   decoder_busy_ = true;
-  ctx().Schedule(EccLiteLatency(config_.ecc, config_.geometry.page_bytes), kDecodeDone);
+  ctx().Schedule(EccLiteLatency(config_.ecc, DataOutBytes(config_, cur_)), kDecodeDone);
 }
 
 void NandDie::RequestDataOut(uint32_t plane) {
@@ -611,7 +619,7 @@ void NandDie::RequestDataOut(uint32_t plane) {
   r.id = cur_.id;
   r.block = cur_.block;
   r.page = ps.cache_page;
-  r.bytes = config_.geometry.page_bytes;
+  r.bytes = DataOutBytes(config_, cur_);
   r.bit_errors = ps.cache_errors.total;
   r.max_codeword_errors = static_cast<uint16_t>(std::min<uint32_t>(ps.cache_errors.max_per_codeword, 0xFFFF));
   r.codewords_with_errors = static_cast<uint16_t>(ps.cache_errors.codewords_with_errors);

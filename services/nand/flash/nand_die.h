@@ -78,6 +78,9 @@ namespace strata::nand {
 // the kernel checks every response against it, so a bound that is too
 // high fails the run instead of passing.
 SimTime MinimumDieTime(const NandConfig& config, const NandRequest& request);
+// Bytes of each page a request moves over the channel: a read's read_bytes
+// rounded up to whole ECC codewords (at most the page), else the page.
+uint32_t DataOutBytes(const NandConfig& config, const NandRequest& request);
 
 class NandDie final : public sim::Component {
  public:
@@ -192,7 +195,6 @@ class NandDie final : public sim::Component {
   const RberModel rber_;
   PageErrorSampler error_sampler_;
   RunErrorSampler run_error_sampler_;  // STREAM
-  const uint32_t codewords_per_page_;
   const uint64_t weights_per_page_;  // page_bytes * 8 / operand bits
   const SimTime pe_page_time_;       // multiply time of one page
   const SimTime compute_page_time_;  // max(ECC check, multiply): a page's hold on its PE array

@@ -90,6 +90,10 @@ struct NandRequest {
   // does not fill is padded (the PE array streams whole pages).
   uint32_t vector_dim = 0;
   uint32_t output_rows = 0;
+  // kRead: bytes of each page moved over the channel and decoded (ONFI
+  // random data-out: a 4 KiB read of a 16 KiB page moves 4 KiB), rounded up
+  // to whole ECC codewords; 0: the whole page.
+  uint32_t read_bytes = 0;
 };
 
 enum class NandStatus : uint8_t {

@@ -204,6 +204,26 @@ TEST(NandTimingTest, DatasheetTimesPerPageTypeReplaceThePhaseModel) {
   EXPECT_THAT(ValidateNandConfig(c).message(), ::testing::HasSubstr("timing.read_by_page_type[3]"));
 }
 
+// ONFI random data-out: a read of part of a page moves (and ECCLITE
+// decodes) only its bytes, rounded up to whole 1 KiB codewords, after the
+// full array read: 4 KiB at 2 GB/s = 2.048 us, 3 KiB asked = 3 codewords.
+TEST(NandTimingTest, APartialPageReadMovesOnlyItsBytes) {
+  NandConfig c = TimingConfig();
+  c.ecc.kind = EccKind::kEccLite;
+  NandRequest four = Read(1, 0, 0);
+  four.read_bytes = 4096;
+  NandRequest three = Read(2, 0, 3);
+  three.read_bytes = 2500;
+  auto b = MakeBench(c, {{0, four}, {0, three, Us(100)}}, kLink);
+  ASSERT_TRUE(RunIt(b->sim).ok());
+  EXPECT_EQ(b->requester->Find(1)->time,
+            kLink + kCmd + Us(37) + SimTime::Nanoseconds(640) + SimTime::Nanoseconds(2048) + kLink);
+  EXPECT_EQ(b->requester->Find(2)->time,
+            Us(100) + kLink + kCmd + Us(37) + SimTime::Nanoseconds(480) + SimTime::Nanoseconds(1536) + kLink);
+  EXPECT_EQ(b->array.dies[0][0]->stats().bytes_out, 4096u + 3072u);
+  EXPECT_EQ(b->array.channels[0]->stats().bus_busy, kCmd * 2 + SimTime::Nanoseconds(2048 + 1536));
+}
+
 TEST(NandTimingTest, InvalidRequestIsAnsweredAndChangesNothing) {
   auto b = MakeBench(TimingConfig(), {{0, Read(1, 8, 0)}, {0, Read(2, 0, 767, 2)}, {0, Read(3, 0, 0, 1, 1, 1)}},
                      kLink);

@@ -113,6 +113,12 @@ std::vector<Parameter> DriveParameters(std::string_view prefix_name) {
                       "greedy: the usual page-mapped FTL's victim choice (ftl_config.h)"),
       {p + "gc_free_blocks", "", static_cast<double>(ftl.gc_free_block_threshold), 1, 1000,
        "assumption: PageFtl's default threshold (ftl_config.h)"},
+      Parameter::Rule(p + "precondition", "",
+                      "DRIVE_PRECONDITION_NONE, DRIVE_PRECONDITION_SEQUENTIAL, "
+                      "DRIVE_PRECONDITION_RANDOM_STEADY_STATE (ssd_io jobs)",
+                      "unspecified: ssd_io.precondition and random_prewrites decide (default: sequential)",
+                      "SNIA SSS PTS v2.0.2: workload-independent (sequential) preconditioning and its steady-state "
+                      "rule (5 rounds within 20% excursion and 10% slope, at most 25 rounds)"),
   };
 }
 

@@ -36,6 +36,31 @@ void Fill(v1::LatencyPercentiles* out, const controller::LatencySummary& s) {
 
 bool IsSsdIoJob(const v1::JobSpec& spec) { return spec.has_ssd_io() && !spec.has_model(); }
 
+absl::Status ApplyDrivePrecondition(const v1::DriveSpec& drive, v1::SsdIoSpec* io) {
+  const v1::DrivePrecondition mode = drive.precondition();
+  if (mode == v1::DRIVE_PRECONDITION_UNSPECIFIED) return absl::OkStatus();
+  if (!v1::DrivePrecondition_IsValid(mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "system.ssd_offload.drive.precondition = ", static_cast<int>(mode),
+        "; allowed: DRIVE_PRECONDITION_NONE, DRIVE_PRECONDITION_SEQUENTIAL, DRIVE_PRECONDITION_RANDOM_STEADY_STATE"));
+  }
+  const std::string name = v1::DrivePrecondition_Name(mode);
+  const bool fill = mode != v1::DRIVE_PRECONDITION_NONE;
+  if (io->has_precondition() && io->precondition() != fill) {
+    return absl::InvalidArgumentError(absl::StrCat("ssd_io.precondition = ", io->precondition() ? "true" : "false",
+                                                   " contradicts system.ssd_offload.drive.precondition = ", name,
+                                                   "; allowed: leave ssd_io.precondition unset, or ",
+                                                   fill ? "true" : "false"));
+  }
+  if (io->random_prewrites() != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("ssd_io.random_prewrites = ", io->random_prewrites(),
+                                                   " with system.ssd_offload.drive.precondition = ", name,
+                                                   "; allowed: 0 (the drive's precondition decides the writes)"));
+  }
+  io->set_precondition(fill);
+  return absl::OkStatus();
+}
+
 absl::Status NormalizeSsdIo(v1::JobSpec* spec) {
   v1::SsdIoSpec* io = spec->mutable_ssd_io();
   if (!spec->system().has_ssd_offload()) {
@@ -53,10 +78,11 @@ absl::Status NormalizeSsdIo(v1::JobSpec* spec) {
     return OutOfRange("duration_s", io->duration_s(), "0 (no time limit) to 3600 simulated seconds");
   }
   if (io->commands() == 0 && io->duration_s() == 0) io->set_commands(20000);
+  v1::DriveSpec* drive = spec->mutable_system()->mutable_ssd_offload()->mutable_drive();
+  RETURN_IF_ERROR(ApplyDrivePrecondition(*drive, io));
   if (!io->has_precondition()) io->set_precondition(true);
   // One over-provisioning for the drive: ssd_io's (kept for the specs that
   // set it there) or the drive's.
-  v1::DriveSpec* drive = spec->mutable_system()->mutable_ssd_offload()->mutable_drive();
   if (io->over_provisioning() == 0) {
     io->set_over_provisioning(drive->over_provisioning() > 0 ? drive->over_provisioning() : 0.07);
   } else if (drive->over_provisioning() > 0 && drive->over_provisioning() != io->over_provisioning()) {
@@ -125,13 +151,25 @@ void FillIoResult(const controller::SsdWorkload& workload, const controller::Ftl
   out->set_gc_erases(after.gc_erases - before.gc_erases);
 }
 
-absl::Status AgeDrive(const v1::SsdIoSpec& io, uint64_t seed, uint64_t first_page, uint64_t pages,
-                      controller::SsdController* controller, const std::atomic<bool>* cancel) {
-  if (io.random_prewrites() == 0 || pages == 0) return absl::OkStatus();
+absl::Status AgeDrive(const v1::SsdIoSpec& io, const v1::DriveSpec& drive, uint64_t seed, uint64_t first_page,
+                      uint64_t pages, controller::SsdController* controller, const std::atomic<bool>* cancel,
+                      v1::SsdIoResult* report) {
+  const bool steady = drive.precondition() == v1::DRIVE_PRECONDITION_RANDOM_STEADY_STATE;
+  if ((io.random_prewrites() == 0 && !steady) || pages == 0) return absl::OkStatus();
   // Its own stream (not a component's): the draws happen before the run.
   sim::RandomStream random(seed, /*stream=*/0x5eed'a6e0);
-  return controller->PreconditionRandom(first_page, pages, static_cast<uint64_t>(io.random_prewrites()), random,
-                                       cancel);
+  if (!steady) {
+    return controller->PreconditionRandom(first_page, pages, static_cast<uint64_t>(io.random_prewrites()), random,
+                                         cancel);
+  }
+  ASSIGN_OR_RETURN(const controller::SteadyStateReport r,
+                   controller->PreconditionToSteadyState(first_page, pages, random, cancel));
+  if (report != nullptr) {
+    report->set_precondition_rounds(r.rounds);
+    report->set_precondition_steady(r.steady);
+    report->set_precondition_write_amplification(r.write_amplification);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint32_t> FtlBlocksPerPlane(uint64_t pages, const nand::NandConfig& nand,
@@ -182,7 +220,8 @@ absl::Status NormalizePlainIoJob(v1::JobSpec* spec) {
   if (absl::Status s = nand::ValidateNandConfig(SsdOffloadNandConfig(drive, spec->simulation())); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("system.ssd_offload: ", s.message()));
   }
-  return absl::OkStatus();
+  // The span must fit the drive (a refusal names the largest span).
+  return PlainIoSsdConfig(*spec, SsdOffloadNandConfig(spec->system().ssd_offload(), spec->simulation())).status();
 }
 
 absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const std::atomic<bool>* cancel,
@@ -191,7 +230,10 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const s
                      cancel, std::move(on_model));
 }
 
-absl::StatusOr<controller::SsdSystemConfig> PlainIoSsdConfig(const v1::JobSpec& spec, const nand::NandConfig& drive) {
+namespace {
+
+// The controller of a plain I/O job, before the FTL is sized for its span.
+controller::SsdSystemConfig PlainIoBaseConfig(const v1::JobSpec& spec, const nand::NandConfig& drive) {
   const v1::SsdIoSpec& io = spec.ssd_io();
   controller::SsdSystemConfig c;
   c.nand = drive;
@@ -211,6 +253,37 @@ absl::StatusOr<controller::SsdSystemConfig> PlainIoSsdConfig(const v1::JobSpec& 
   ApplyDriveToController(spec.system().ssd_offload().drive(), &c.controller);
   ApplyDriveToNvme(spec.system().ssd_offload().drive(), &c.nvme);
   c.controller.lba_bytes = c.nvme.lba_bytes;
+  return c;
+}
+
+// The most logical pages FtlBlocksPerPlane can give blocks for on `nand`
+// (it grows with the pages): 0 when not even the GC reserve fits.
+uint64_t MaxFtlPages(const nand::NandConfig& nand, const controller::SsdControllerConfig& controller) {
+  if (!FtlBlocksPerPlane(0, nand, controller, "").ok()) return 0;
+  const nand::NandGeometry& g = nand.geometry;
+  uint64_t lo = 0;
+  uint64_t hi = uint64_t{g.dies()} * g.planes_per_die * g.blocks_per_plane * g.pages_per_block();
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (FtlBlocksPerPlane(mid, nand, controller, "").ok()) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+}  // namespace
+
+double MaxSpanGib(const v1::JobSpec& normalized, const nand::NandConfig& drive) {
+  const controller::SsdSystemConfig c = PlainIoBaseConfig(normalized, drive);
+  return static_cast<double>(MaxFtlPages(drive, c.controller)) * drive.geometry.page_bytes / kGiB;
+}
+
+absl::StatusOr<controller::SsdSystemConfig> PlainIoSsdConfig(const v1::JobSpec& spec, const nand::NandConfig& drive) {
+  const v1::SsdIoSpec& io = spec.ssd_io();
+  controller::SsdSystemConfig c = PlainIoBaseConfig(spec, drive);
   // The FTL manages the blocks the span needs, and at least its GC reserve
   // at this over-provisioning (so at least ~30 GiB of AiF's drive: a 1 TB
   // mapping table would cost gigabytes of simulator memory). Span 0 is all
@@ -219,7 +292,18 @@ absl::StatusOr<controller::SsdSystemConfig> PlainIoSsdConfig(const v1::JobSpec& 
   const auto span_request = static_cast<uint64_t>(io.span_gib() * kGiB);
   auto blocks = FtlBlocksPerPlane((span_request + page - 1) / page, drive, c.controller,
                                   absl::StrCat("ssd_io.span_gib = ", io.span_gib()));
-  if (!blocks.ok()) return blocks.status();
+  if (!blocks.ok()) {
+    // Any span up to the whole drive's logical capacity is allowed; name it
+    // (rounded down, so the figure itself is accepted).
+    const double max_gib = std::floor(MaxSpanGib(spec, drive) * 1000) / 1000;
+    const nand::NandGeometry& g = drive.geometry;
+    const double raw_gib = static_cast<double>(g.dies()) * g.planes_per_die * g.blocks_per_plane *
+                           g.pages_per_block() * page / kGiB;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ssd_io.span_gib = ", io.span_gib(), "; allowed: 0 (the FTL's smallest extent) or one block to ", max_gib,
+        " GiB (the whole drive: ", raw_gib, " GiB raw less over_provisioning = ", io.over_provisioning(),
+        " and the GC reserve)"));
+  }
   c.controller.ftl_blocks_per_plane = *blocks;
   const uint64_t managed = controller::SsdController::LogicalPages(drive, c.controller) * page;
   const uint64_t span = span_request == 0 ? managed : std::min(span_request, managed);
@@ -237,7 +321,9 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   sim::Simulation sim;
   auto ssd = controller::BuildSsd(c, &sim, cancel);
   if (!ssd.ok()) return ssd.status();
-  RETURN_IF_ERROR(AgeDrive(io, spec.simulation().seed(), 0, c.precondition_pages, ssd->controller, cancel));
+  v1::SsdIoResult precondition;
+  RETURN_IF_ERROR(AgeDrive(io, spec.system().ssd_offload().drive(), spec.simulation().seed(), 0, c.precondition_pages,
+                           ssd->controller, cancel, &precondition));
   const controller::FtlStats before = ssd->controller->ftl().stats();
   sim::RunOptions options;
   options.seed = spec.simulation().seed();
@@ -255,6 +341,7 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
   SetRunFields({run->final_time, run->committed_events, run->wall_seconds, run->digest_hex(), options.partitions,
                 options.sync, run->partitions},
                &r);
+  r.mutable_ssd_io()->MergeFrom(precondition);
   FillIoResult(*ssd->workload, before, ssd->controller->ftl().stats(), r.mutable_ssd_io());
   const controller::SsdWorkload::Result w = ssd->workload->result();
   // The flash channels' share of the workload's elapsed time.

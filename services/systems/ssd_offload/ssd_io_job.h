@@ -47,11 +47,19 @@ controller::WorkloadConfig IoWorkloadConfig(const v1::SsdIoSpec& io, uint32_t lb
 void FillIoResult(const controller::SsdWorkload& workload, const controller::FtlStats& before,
                   const controller::FtlStats& after, v1::SsdIoResult* out);
 
-// ssd_io.random_prewrites untimed random overwrites of [first_page, first_page
-// + pages), from a stream of the job's seed; CANCELLED soon after `cancel`
-// (may be null) is set.
-absl::Status AgeDrive(const v1::SsdIoSpec& io, uint64_t seed, uint64_t first_page, uint64_t pages,
-                      controller::SsdController* controller, const std::atomic<bool>* cancel = nullptr);
+// system.ssd_offload.drive.precondition set on ssd_io's fields (NONE:
+// precondition false; SEQUENTIAL and RANDOM_STEADY_STATE: true), refusing
+// an ssd_io.precondition or random_prewrites that contradicts it.
+absl::Status ApplyDrivePrecondition(const v1::DriveSpec& drive, v1::SsdIoSpec* io);
+
+// After the sequential fill of [first_page, first_page + pages): untimed
+// random overwrites of it, from a stream of the job's seed: ssd_io's
+// random_prewrites, or with drive.precondition RANDOM_STEADY_STATE rounds
+// until steady state (their figures into `report`'s precondition_* fields,
+// when not null). CANCELLED soon after `cancel` (may be null) is set.
+absl::Status AgeDrive(const v1::SsdIoSpec& io, const v1::DriveSpec& drive, uint64_t seed, uint64_t first_page,
+                      uint64_t pages, controller::SsdController* controller, const std::atomic<bool>* cancel = nullptr,
+                      v1::SsdIoResult* report = nullptr);
 
 // The controller side of system.ssd_offload.scheduling (the channel's
 // arbitration is in the NAND config).
@@ -67,6 +75,11 @@ absl::Status NormalizePlainIoJob(v1::JobSpec* spec);
 // runs on `drive` (RunSsdIoJob builds it; the admission estimate sizes it).
 absl::StatusOr<controller::SsdSystemConfig> PlainIoSsdConfig(const v1::JobSpec& normalized,
                                                              const nand::NandConfig& drive);
+
+// The largest ssd_io.span_gib a normalised plain I/O job can have on
+// `drive`: all the logical pages its FTL can manage at the job's
+// over-provisioning (the whole drive less spare and the GC reserve).
+double MaxSpanGib(const v1::JobSpec& normalized, const nand::NandConfig& drive);
 
 // Runs a normalised plain I/O job on system.ssd_offload's drive.
 absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& normalized, const std::atomic<bool>* cancel,

@@ -237,7 +237,8 @@ absl::Status SsdOffloadSystem::Build(const v1::JobSpec& spec, const host::Driver
     if (io->precondition()) {
       const uint64_t first = io_offset / page, pages = (span + page - 1) / page;
       RETURN_IF_ERROR(controller->Precondition(first, pages, job->cancel));
-      RETURN_IF_ERROR(AgeDrive(*io, spec.simulation().seed(), first, pages, controller, job->cancel));
+      RETURN_IF_ERROR(AgeDrive(*io, spec.system().ssd_offload().drive(), spec.simulation().seed(), first, pages,
+                               controller, job->cancel));
     }
     const controller::FtlStats before = controller->ftl().stats();
     auto* user = sim.Emplace<controller::SsdWorkload>("host", "user_io",
