@@ -97,15 +97,7 @@ void QuaternaryHeap::SiftUpFrom(size_t hole, const Key& key, uint32_t slot) {
 
 void QuaternaryHeap::Push(const Event& event) {
   if (size_ + kOffset >= capacity_) Grow();
-  uint32_t slot;
-  if (free_.empty()) {
-    slot = static_cast<uint32_t>(slab_.size());
-    slab_.push_back(event);
-  } else {
-    slot = free_.back();
-    free_.pop_back();
-    slab_[slot] = event;
-  }
+  const uint32_t slot = slab_.Put(event);
   SiftUpFrom(size_++, Key{event.time.ps(), event.order}, slot);
 }
 
@@ -113,8 +105,7 @@ bool QuaternaryHeap::PopBefore(SimTime bound, Event* out) {
   if (size_ == 0 || !(keys_[kOffset].time < bound.ps())) return false;
   Key* k = keys_ + kOffset;
   uint32_t* s = slots_ + kOffset;
-  *out = slab_[s[0]];
-  free_.push_back(s[0]);
+  *out = slab_.Take(s[0]);
   const Key last = k[--size_];
   const uint32_t last_slot = s[size_];
   const size_t n = size_;
@@ -212,15 +203,7 @@ void RadixHeap::Rebase(int64_t time) {
 }
 
 void RadixHeap::Push(const Event& event) {
-  uint32_t slot;
-  if (free_.empty()) {
-    slot = static_cast<uint32_t>(slab_.size());
-    slab_.push_back(event);
-  } else {
-    slot = free_.back();
-    free_.pop_back();
-    slab_[slot] = event;
-  }
+  const uint32_t slot = slab_.Put(event);
   const int64_t time = event.time.ps();
   if (time < last_) [[unlikely]] Rebase(time);
   Place(Item{time, event.order, slot});
@@ -265,14 +248,13 @@ bool RadixHeap::PopBefore(SimTime bound, Event* out) {
   std::pop_heap(ties.begin(), ties.end(), [](const Item& x, const Item& y) { return OrderAfter(x.order, y.order); });
   const uint32_t slot = ties.back().slot;
   ties.pop_back();
-  *out = slab_[slot];
-  free_.push_back(slot);
+  *out = slab_.Take(slot);
   --size_;
   return true;
 }
 
 size_t RadixHeap::MemoryBytes() const {
-  size_t bytes = scratch_.capacity() * sizeof(Item) + slab_.capacity() * sizeof(Event) + free_.capacity() * sizeof(uint32_t);
+  size_t bytes = scratch_.capacity() * sizeof(Item) + slab_.MemoryBytes();
   for (const auto& bucket : buckets_) bytes += bucket.capacity() * sizeof(Item);
   return bytes;
 }

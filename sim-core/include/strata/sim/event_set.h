@@ -51,6 +51,33 @@ class PendingEventSet {
   virtual size_t MemoryBytes() const = 0;
 };
 
+// Events by slot for the key-based sets: they move small keys and leave
+// each 64-byte event in place; a freed slot is reused by the next push.
+class EventSlab {
+ public:
+  uint32_t Put(const Event& event) {
+    if (free_.empty()) {
+      events_.push_back(event);
+      return static_cast<uint32_t>(events_.size() - 1);
+    }
+    const uint32_t slot = free_.back();
+    free_.pop_back();
+    events_[slot] = event;
+    return slot;
+  }
+  // The event in `slot`, whose slot is then free.
+  Event Take(uint32_t slot) {
+    free_.push_back(slot);
+    return events_[slot];
+  }
+  const Event& operator[](uint32_t slot) const { return events_[slot]; }
+  size_t MemoryBytes() const { return events_.capacity() * sizeof(Event) + free_.capacity() * sizeof(uint32_t); }
+
+ private:
+  std::vector<Event> events_;
+  std::vector<uint32_t> free_;
+};
+
 class QuaternaryHeap final : public PendingEventSet {
  public:
   QuaternaryHeap() = default;
@@ -67,8 +94,7 @@ class QuaternaryHeap final : public PendingEventSet {
     for (size_t i = 0; i < size_; ++i) visit(slab_[slots_[i + kOffset]]);
   }
   size_t MemoryBytes() const override {
-    return capacity_ * (sizeof(Key) + sizeof(uint32_t)) + slab_.capacity() * sizeof(Event) +
-           free_.capacity() * sizeof(uint32_t);
+    return capacity_ * (sizeof(Key) + sizeof(uint32_t)) + slab_.MemoryBytes();
   }
 
  private:
@@ -98,8 +124,7 @@ class QuaternaryHeap final : public PendingEventSet {
   uint32_t* slots_ = nullptr;  // 64-byte aligned, capacity_ entries
   size_t capacity_ = 0;
   size_t size_ = 0;
-  std::vector<Event> slab_;
-  std::vector<uint32_t> free_;
+  EventSlab slab_;
 };
 
 class InlineQuaternaryHeap final : public PendingEventSet {
@@ -165,8 +190,7 @@ class RadixHeap final : public PendingEventSet {
   // The first non-empty bucket above 0 and its least time; -1: not known.
   mutable int min_bucket_ = -1;
   mutable int64_t min_time_ = 0;
-  std::vector<Event> slab_;
-  std::vector<uint32_t> free_;
+  EventSlab slab_;
 };
 
 class CalendarQueue final : public PendingEventSet {
