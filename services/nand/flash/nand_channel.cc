@@ -38,10 +38,9 @@ NandChannel::NandChannel(std::string name, const NandConfig& config)
     }
   }
   DeclareReaction(host_, host_, soonest_response_);
-  // Only kBusJobDone (the bus finishing) sends to a die; no arrival does.
-  for (sim::PortId in = 0; !die_ports_.empty() && in <= die_ports_.back(); ++in) {
-    for (sim::PortId die : die_ports_) DeclareReaction(in, die, SimTime::Infinite());
-  }
+  // Arrivals send to the dies (a bus job's end is sent when it starts), so
+  // no reaction toward a die is declared: the dies share the channel's
+  // partition group, and their links never cross partitions.
 }
 
 absl::Status NandChannel::CheckRequest(const NandRequest& r) const {
@@ -166,33 +165,15 @@ void NandChannel::HandleEvent(const sim::Event& e) {
       MaybeComplete(e.port - die_ports_[0]);
       return;
     }
-    case kBusJobDone: {
-      const BusJob job = bus_current_;
-      bus_busy_ = false;
-      switch (job.kind) {
-        case JobKind::kCommand:
-          ++stats_.commands;
-          ctx().Send(die_ports_[job.die], kDieCommand, job.command);
-          break;
-        case JobKind::kDataOut:
-          stats_.bytes_out += job.data.bytes;
-          if (job.data.partial_sums) {
-            stats_.partial_sum_bytes += job.data.bytes;
-          } else if (config_.ecc.kind == EccKind::kLdpc) {
-            ++dies_[job.die].decodes_pending;
-            ldpc_queue_.push_back({job.die, job.data});
-            StartLdpc();
-          }
-          ctx().Send(die_ports_[job.die], kBusDone, BusDone{job.data.plane, 0});
-          break;
-        case JobKind::kDataIn:
-          stats_.bytes_in += job.data.bytes;
-          ctx().Send(die_ports_[job.die], kBusDone, BusDone{job.data.plane, 1});
-          break;
-      }
+    case kBusJobDone:  // an LDPC data-out ended
+      bus_end_event_ = false;
+      EndBusJob(bus_current_, SimTime::Zero());
       StartBus();
       return;
-    }
+    case kBusFree:
+      bus_wake_pending_ = false;
+      StartBus();
+      return;
     case kLdpcDone: {
       const DecodeJob job = ldpc_queue_.front();
       ldpc_queue_.pop_front();
@@ -254,7 +235,7 @@ void NandChannel::TryIssue(uint32_t die) {
   // STREAM.)
   slot.current.flags &= static_cast<uint8_t>(~kFlagStream);
   bool alone = dies_.size() == 1;
-  if (!alone && config_.stream_serialises_dies && !bus_busy_ && bus_queue_.empty()) {
+  if (!alone && config_.stream_serialises_dies && !BusBusy() && bus_queue_.empty()) {
     alone = true;
     for (uint32_t d = 0; d < dies_.size(); ++d) alone &= d == die || !dies_[d].busy;
   }
@@ -277,11 +258,27 @@ void NandChannel::IssueCommand(uint32_t die, const NandRequest& r) {
 
 void NandChannel::EnqueueBus(BusJob job) {
   bus_queue_.push_back(job);
-  if (!bus_busy_) StartBus();
+  if (BusBusy()) {
+    WakeWhenBusFree();
+  } else {
+    StartBus();
+  }
 }
 
+void NandChannel::WakeWhenBusFree() {
+  if (bus_end_event_ || bus_wake_pending_) return;  // an event at bus_free_at_ is due already
+  bus_wake_pending_ = true;
+  ctx().Schedule(bus_free_at_ - ctx().Now(), kBusFree);
+}
+
+// A bus job's end used to be an event that sent the die its command or told
+// it the transfer was over. Both are known when the job starts, so they are
+// sent then, timed to arrive at the end; the bus itself is busy until
+// bus_free_at_, and an event marks that time only when jobs wait for it
+// (issue 18: events per I/O). Only an LDPC data-out keeps its end event:
+// it queues a decode whose start depends on the decoder then.
 void NandChannel::StartBus() {
-  if (bus_busy_ || bus_queue_.empty()) return;
+  if (BusBusy() || bus_queue_.empty()) return;
   auto next = bus_queue_.begin();
   if (config_.channel_arbitration == ChannelArbitration::kCommandFirst) {
     auto command = std::find_if(bus_queue_.begin(), bus_queue_.end(),
@@ -293,11 +290,42 @@ void NandChannel::StartBus() {
     });
     if (first != bus_queue_.end()) next = first;
   }
-  bus_current_ = *next;
+  const BusJob job = *next;
   bus_queue_.erase(next);
-  bus_busy_ = true;
-  stats_.bus_busy += bus_current_.duration;
-  ctx().Schedule(bus_current_.duration, kBusJobDone);
+  stats_.bus_busy += job.duration;
+  bus_free_at_ = ctx().Now() + job.duration;
+  if (job.kind == JobKind::kDataOut && !job.data.partial_sums && config_.ecc.kind == EccKind::kLdpc) {
+    bus_current_ = job;
+    bus_end_event_ = true;
+    ctx().Schedule(job.duration, kBusJobDone);
+  } else {
+    EndBusJob(job, job.duration);
+  }
+  if (!bus_queue_.empty()) WakeWhenBusFree();
+}
+
+void NandChannel::EndBusJob(const BusJob& job, SimTime after) {
+  switch (job.kind) {
+    case JobKind::kCommand:
+      ++stats_.commands;
+      ctx().Send(die_ports_[job.die], kDieCommand, job.command, after);
+      break;
+    case JobKind::kDataOut:
+      stats_.bytes_out += job.data.bytes;
+      if (job.data.partial_sums) {
+        stats_.partial_sum_bytes += job.data.bytes;
+      } else if (config_.ecc.kind == EccKind::kLdpc) {
+        ++dies_[job.die].decodes_pending;
+        ldpc_queue_.push_back({job.die, job.data});
+        StartLdpc();
+      }
+      ctx().Send(die_ports_[job.die], kBusDone, BusDone{job.data.plane, 0}, after);
+      break;
+    case JobKind::kDataIn:
+      stats_.bytes_in += job.data.bytes;
+      ctx().Send(die_ports_[job.die], kBusDone, BusDone{job.data.plane, 1}, after);
+      break;
+  }
 }
 
 void NandChannel::StartLdpc() {

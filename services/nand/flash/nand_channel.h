@@ -131,6 +131,12 @@ class NandChannel final : public sim::Component {
   void IssueCommand(uint32_t die, const NandRequest& r);
   void EnqueueBus(BusJob job);
   void StartBus();
+  bool BusBusy() const { return bus_end_event_ || ctx().Now() < bus_free_at_; }
+  // Makes sure an event at bus_free_at_ starts the next waiting job.
+  void WakeWhenBusFree();
+  // What a job's end does, done at its start: sends reach the die `after`
+  // from now, when the job ends.
+  void EndBusJob(const BusJob& job, SimTime after);
   void StartLdpc();
   void MaybeComplete(uint32_t die);
   // Promises the host no response before the earliest one any issued
@@ -150,8 +156,14 @@ class NandChannel final : public sim::Component {
   std::vector<DieSlot> dies_;
   // stream_serialises_dies: the die whose streamed read holds the channel, or -1.
   int streaming_die_ = -1;
+  // The bus: jobs wait in bus_queue_; the one on it ends at bus_free_at_.
+  // A job's end is an event only when something must happen then: an LDPC
+  // data-out (bus_end_event_, its job in bus_current_) or jobs waiting for
+  // the bus (bus_wake_pending_, a kBusFree).
   std::deque<BusJob> bus_queue_;
-  bool bus_busy_ = false;
+  SimTime bus_free_at_;
+  bool bus_end_event_ = false;
+  bool bus_wake_pending_ = false;
   BusJob bus_current_{};
   struct DecodeJob {
     uint32_t die;

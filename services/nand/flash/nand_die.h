@@ -184,8 +184,11 @@ class NandDie final : public sim::Component {
   void SendPartialSums();
   uint32_t UnitOf(uint32_t plane) const { return config_.pe.placement == PePlacement::kPerPlane ? plane : 0; }
   void TryAdvanceRead();
-  void StartDecode();
-  void RequestDataOut(uint32_t plane);
+  // Decodes the plane's cache register after those before it and asks for
+  // its data-out when the decode ends.
+  void DecodeThenRequestDataOut(uint32_t plane);
+  // Asks the channel to move the plane's cache register out, `after` from now.
+  void RequestDataOut(uint32_t plane, SimTime after = SimTime::Zero());
   void RequestDataIn();
   bool CacheEmpty() const;
   double RetentionYears(const BlockState& b, SimTime at) const;
@@ -211,8 +214,9 @@ class NandDie final : public sim::Component {
   bool array_busy_ = false;
   bool data_full_ = false;       // page registers of the command's planes hold a step
   uint32_t transfers_done_ = 0;  // plane-pages moved over the bus
-  std::deque<uint32_t> decode_queue_;  // planes whose cache register awaits ECCLITE
-  bool decoder_busy_ = false;
+  // The on-die ECCLITE decoder decodes one cache register at a time, in the
+  // order they fill; it is free from this time on.
+  SimTime decoder_free_at_;
   std::vector<PeUnit> units_;
   uint32_t computed_ = 0;  // plane-pages of the current GEMV computed
   uint32_t full_caches_ = 0;  // the command's planes whose cache register holds a page

@@ -37,10 +37,10 @@ enum NandEventType : sim::EventType {
   kDieOpDone,
   // Self-scheduled.
   kArrayDone,
-  kDecodeDone,
   kProgramDone,
   kEraseDone,
-  kBusJobDone,
+  kBusJobDone,   // a bus job whose end changes channel state (an LDPC data-out)
+  kBusFree,      // the bus is free and jobs wait for it
   kLdpcDone,
   kComputeDone,   // a PE array (with its ECC check) finished a page
   kStreamDone,    // STREAM fidelity: a die's run of pages is done
