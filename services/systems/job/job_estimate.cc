@@ -34,7 +34,7 @@ constexpr double kProcessBaselineBytes = 15.3 * 1024 * 1024;
 // The fixed part is the host's prefill (30-32 events per layer) where the
 // prefill runs on the host (in-memory, A800, NVLLM, SSD-ISC), a whole
 // token's events on ssd_offload (its prefill faults in every weight too),
-// and AiF's aif_post placement of every weight (8,689,213 events in both
+// and AiF's aif_post placement of every weight (7,776,576 events in both
 // fidelities); the prefill on Cambricon-LLM's NPU (30.25).
 //
 // Where a fidelity's events come one per flash page (PAGE fidelity; and
@@ -58,21 +58,21 @@ bool RowOf(const v1::SystemSpec& system, EventRow* row) {
   switch (system.kind_case()) {
     case v1::SystemSpec::kInMemory: *row = {30.25, 30.25, 30.25, 30.25, false, false}; return true;
     case v1::SystemSpec::kGpuOutOfCore: *row = {31.5625, 31.5625, 31.5625, 31.5625, false, false}; return true;
-    case v1::SystemSpec::kNvllm: *row = {26127.1875, 143.1875, 30.25, 30.25, false, false}; return true;
-    case v1::SystemSpec::kAif: *row = {48248.354, 699.6875, 181025.27, 181025.27, false, true}; return true;
-    case v1::SystemSpec::kSsdIsc: *row = {103154.25, 418.25, 30.25, 30.25, false, false}; return true;
-    case v1::SystemSpec::kSsdOffload: *row = {426252.85, 273860.52, 426252.85, 273860.52, true, true}; return true;
+    case v1::SystemSpec::kNvllm: *row = {26111.2, 127.188, 30.25, 30.25, false, false}; return true;
+    case v1::SystemSpec::kAif: *row = {48183.9, 635.188, 162012, 162012, false, true}; return true;
+    case v1::SystemSpec::kSsdIsc: *row = {77090.2, 354.25, 30.25, 30.25, false, false}; return true;
+    case v1::SystemSpec::kSsdOffload: *row = {338151, 204808, 338151, 204808, true, true}; return true;
     // Cambricon-LLM, configs/opt-30b-cambricon-llm as is (tiled) and with
     // tiling NO_TILING. NO_TILING's STREAM events are the cores' requests
     // (per die and op: they scale with the planes); tiled adds the NPU's
     // page reads, page-grained in STREAM too (a channel of several dies
-    // runs reads at PAGE): the difference, 40,129.4 - 18,554.2, scales
+    // runs reads at PAGE): the difference, 37,823.4 - 16,376.9, scales
     // with the weight bytes.
     case v1::SystemSpec::kCambriconLlm:
       if (system.cambricon_llm().tiling() == v1::NO_TILING) {
-        *row = {78639.6, 18554.2, 30.17, 30.3, false, false};
+        *row = {76462.2, 16376.9, 30.25, 30.25, false, false};
       } else {
-        *row = {107511, 40129.4, 30.25, 30.25, false, false, 40129.4 - 18554.2};
+        *row = {105205, 37823.4, 30.25, 30.25, false, false, 37823.4 - 16376.9};
       }
       return true;
     default: return false;
@@ -89,8 +89,8 @@ bool RowOf(const v1::SystemSpec& system, EventRow* row) {
 // A command over several pages is taken as that many one-page commands
 // (first order: the NVMe and host events are per command, the flash's per
 // page).
-constexpr double kEventsPerReadCommand = 26;
-constexpr double kEventsPerWriteCommand = 30;
+constexpr double kEventsPerReadCommand = 13.1;
+constexpr double kEventsPerWriteCommand = 13;
 constexpr double kFixedIoEvents = 0;
 
 void EstimateIoEvents(const v1::JobSpec& spec, JobEstimate* e) {
