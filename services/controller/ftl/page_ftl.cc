@@ -25,6 +25,7 @@ std::string_view OpCauseName(OpCause cause) {
     case OpCause::kGc: return "gc";
     case OpCause::kWearLevel: return "wear_level";
     case OpCause::kIfp: return "ifp";
+    case OpCause::kMapping: return "mapping";
   }
   return "unknown";
 }
@@ -531,6 +532,12 @@ absl::StatusOr<std::vector<FlashAddr>> PageFtl::IfpPages(uint32_t region) const 
 std::optional<FlashAddr> PageFtl::Lookup(uint64_t lpn) const {
   if (lpn >= l2p_.size() || l2p_.Get(lpn) == kUnmapped) return std::nullopt;
   return Addr(l2p_.Get(lpn));
+}
+
+std::optional<uint64_t> PageFtl::LpnAt(const FlashAddr& addr) const {
+  const uint32_t tag = p2l_.Get(geo_.Ppn(geo_.BlockId(addr.plane, addr.block), addr.page));
+  if (tag == kUnmapped || tag == kIfpTag) return std::nullopt;
+  return tag;
 }
 
 uint32_t PageFtl::ValidPages(uint32_t plane, uint32_t block) const {
