@@ -119,9 +119,13 @@ TEST(DftlMappingTest, RandomReadsHitTheCachedShareOfTheSpan) {
   for (int i = 0; i < 5000; ++i) ASSERT_TRUE(dftl->Read(rng.UniformInt(span), &ops).ok());  // warm-up
   const FtlStats before = dftl->stats();
   constexpr uint64_t n = 40000;
+  uint64_t lookup_reads = 0;  // translation-page reads in the ops, before each data read
   for (uint64_t i = 0; i < n; ++i) {
     ops.clear();
     ASSERT_TRUE(dftl->Read(rng.UniformInt(span), &ops).ok());
+    ASSERT_FALSE(ops.empty());
+    ASSERT_EQ(ops.back().cause, OpCause::kHost);
+    for (const FlashOp& op : ops) lookup_reads += op.cause == OpCause::kMapping && op.kind == FlashOpKind::kRead;
   }
   const FtlStats& s = dftl->stats();
   const double hit = static_cast<double>(s.mapping_hits - before.mapping_hits) / n;
@@ -129,6 +133,7 @@ TEST(DftlMappingTest, RandomReadsHitTheCachedShareOfTheSpan) {
   // Reads dirty nothing: no write-backs once the fill's dirty entries left.
   EXPECT_EQ(s.translation_writes, before.translation_writes);
   EXPECT_EQ(s.translation_reads - before.translation_reads, n - (s.mapping_hits - before.mapping_hits));
+  EXPECT_EQ(lookup_reads, s.translation_reads - before.translation_reads);
 }
 
 // Random overwrites with a small cache: dirty evictions write translation
@@ -175,6 +180,25 @@ TEST(DftlMappingTest, DirtyEvictionsWriteBackAndTranslationBlocksAreCollected) {
     for (uint64_t tp = plane; tp < tpages; tp += 4) on_flash += dftl->area().OnFlash(tp);
     EXPECT_EQ(dftl->area().ValidPages(plane), on_flash) << "unit " << plane;
   }
+}
+
+// Data GC moves pages whose entries are not cached: their translation
+// pages are rewritten (DFTL's batch update of GC). With a one-entry cache
+// under random overwrites every write misses and evicts the previous,
+// dirty entry: misses - 1 write-backs; the rest are GC's.
+TEST(DftlMappingTest, DataGcRewritesTheTranslationPagesOfMovedPages) {
+  auto dftl = MakeDftl(1);
+  ASSERT_NE(dftl, nullptr);
+  const uint64_t span = dftl->logical_pages();
+  ASSERT_TRUE(FillSequential(*dftl, 0, span).ok());
+  const FtlStats before = dftl->stats();
+  sim::RandomStream rng(5, 4);
+  ASSERT_TRUE(UniformWrites(*dftl, rng, 0, span, 20000).ok());
+  const FtlStats& s = dftl->stats();
+  const uint64_t misses = (s.mapping_lookups - before.mapping_lookups) - (s.mapping_hits - before.mapping_hits);
+  const uint64_t evictions = misses;  // each miss evicts the entry before it, dirty (written)
+  ASSERT_GT(s.gc_page_copies - before.gc_page_copies, 0u);
+  EXPECT_GT(s.translation_writes - before.translation_writes, evictions);
 }
 
 // A cache of the whole table never misses after an entry's first use, and a
