@@ -20,6 +20,29 @@ bool IsDftl(const SsdControllerConfig& config) {
 // DFTL: 4-byte PPN entries per translation page.
 uint32_t EntriesPerTranslationPage(const nand::NandGeometry& g) { return g.page_bytes / 4; }
 
+// Units in the order plane_allocation stripes over them (empty: as
+// numbered, unit u = channel u % C, die (u / C) % D, plane u / (C * D)).
+std::vector<uint32_t> StripeOrder(const nand::NandGeometry& g, const SsdControllerConfig& config) {
+  if (config.plane_allocation.empty() || config.plane_allocation == "CWDP") return {};
+  const uint32_t dies_per_chip = std::max<uint32_t>(config.dies_per_chip, 1);
+  const uint32_t chips = std::max<uint32_t>(g.dies_per_channel / dies_per_chip, 1);
+  const uint32_t radix[4] = {g.channels, chips, dies_per_chip, g.planes_per_die};  // C, W, D, P
+  const uint32_t units = g.channels * g.dies_per_channel * g.planes_per_die;
+  std::vector<uint32_t> order(units);
+  for (uint32_t i = 0; i < units; ++i) {
+    uint32_t digit[4] = {0, 0, 0, 0};
+    uint32_t rest = i;
+    for (char letter : config.plane_allocation) {
+      const int k = letter == 'C' ? 0 : letter == 'W' ? 1 : letter == 'D' ? 2 : 3;
+      digit[k] = rest % radix[k];
+      rest /= radix[k];
+    }
+    const uint32_t die = digit[2] * chips + digit[1];  // die d / W of chip d % W
+    order[i] = digit[0] + g.channels * (die + g.dies_per_channel * digit[3]);
+  }
+  return order;
+}
+
 // The FTL's view of the NAND: one allocation unit per plane of every die.
 // DFTL over all the NAND's blocks leaves its translation blocks out.
 FtlConfig FtlConfigFor(const nand::NandGeometry& g, const SsdControllerConfig& config) {
@@ -28,6 +51,7 @@ FtlConfig FtlConfigFor(const nand::NandGeometry& g, const SsdControllerConfig& c
   f.blocks_per_plane = config.ftl_blocks_per_plane == 0 ? g.blocks_per_plane : config.ftl_blocks_per_plane;
   f.pages_per_block = g.pages_per_block();
   f.bits_per_cell = g.bits_per_cell;
+  f.stripe_order = StripeOrder(g, config);
   if (IsDftl(config) && config.ftl_blocks_per_plane == 0) {
     const uint32_t t = DftlMapping::TranslationBlocksPerPlane(f, EntriesPerTranslationPage(g));
     f.blocks_per_plane = f.blocks_per_plane > t ? f.blocks_per_plane - t : 1;
@@ -97,6 +121,19 @@ absl::StatusOr<std::unique_ptr<SsdController>> SsdController::Create(std::string
   if (config.ftl_per_command < SimTime::Zero()) {
     return absl::InvalidArgumentError(
         absl::StrCat("controller.ftl_per_command = ", config.ftl_per_command.ToString(), ": allowed >= 0"));
+  }
+  {
+    std::string letters = config.plane_allocation;
+    std::sort(letters.begin(), letters.end());
+    if (!config.plane_allocation.empty() && letters != "CDPW") {
+      return absl::InvalidArgumentError(absl::StrCat("controller.plane_allocation = \"", config.plane_allocation,
+                                                     "\"; allowed: empty, or C, W, D and P once each (e.g. CWDP)"));
+    }
+    if (config.dies_per_chip < 1 || g.dies_per_channel % config.dies_per_chip != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("controller.dies_per_chip = ", config.dies_per_chip,
+                                                     "; allowed: a divisor of the ", g.dies_per_channel,
+                                                     " dies per channel"));
+    }
   }
   const FtlConfig f = FtlConfigFor(g, config);
   if (config.mapping_cache_entries > 0 && config.mapping != SsdControllerConfig::Mapping::kPage) {

@@ -145,6 +145,13 @@ struct SsdControllerConfig {
   // blocks on every plane (with ftl_blocks_per_plane 0 they are taken from
   // the NAND's blocks, the rest hold data).
   uint64_t mapping_cache_entries = 0;
+  // The order consecutive host writes take over the units (MQSim's
+  // Plane_Allocation_Scheme): four letters, the first varying fastest, of
+  // C (channel), W (chip of the channel), D (die of the chip), P (plane of
+  // the die). Empty: CWDP, the channel-first order units are numbered in.
+  // A channel's die d is die d / W of chip d % W (chips fill first).
+  std::string plane_allocation;
+  uint32_t dies_per_chip = 1;  // W = dies per channel / dies_per_chip
 };
 
 class SsdController final : public sim::Component {

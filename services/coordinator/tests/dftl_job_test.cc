@@ -87,6 +87,32 @@ TEST(DftlJobTest, DftlRunsKeepTheirDigestAcrossPartitions) {
   EXPECT_NE(dram.digest(), reference);
 }
 
+// Plane allocation order (drive.plane_allocation): sequential 16 KiB reads,
+// one page per command, QD 4 on AiF's 8 channels x 2 dies x 4 planes.
+// Channel first (CWDP, the default), the 4 pages in flight are on 4
+// channels and overlap; plane first (PWDC), 4 consecutive pages are the 4
+// planes of one die, so the window of 4 spans at most 2 dies, whose
+// single-plane reads of separate commands take turns (multi-plane reads
+// form only within a command): measured 1.61x fewer IOPS (60.4 k against
+// 37.6 k). At QD 1 the orders do the same.
+TEST(DftlJobTest, PlaneAllocationDecidesWhichDiesASequentialStreamUses) {
+  auto run = [](int qd, const std::string& order) {
+    return RunIo(absl::StrCat("ssd_io { pattern: SEQUENTIAL block_kib: 16 queue_depth: ", qd,
+                              " commands: 2000 span_gib: 1 } system { ssd_offload { drive { ", order, " } } }"));
+  };
+  const v1::JobResult cwdp = run(4, "");
+  const v1::JobResult pwdc = run(4, "plane_allocation: PLANE_ALLOCATION_PWDC");
+  const double ratio = cwdp.ssd_io().iops() / pwdc.ssd_io().iops();
+  std::printf("QD 4 sequential 16 KiB reads: CWDP %.0f IOPS, PWDC %.0f IOPS (x%.2f)\n", cwdp.ssd_io().iops(),
+              pwdc.ssd_io().iops(), ratio);
+  EXPECT_GT(ratio, 1.4);
+  const v1::JobResult cwdp1 = run(1, "");
+  const v1::JobResult pwdc1 = run(1, "plane_allocation: PLANE_ALLOCATION_PWDC");
+  EXPECT_NEAR(pwdc1.ssd_io().iops() / cwdp1.ssd_io().iops(), 1.0, 0.05);
+  // Naming the default order is the default run.
+  EXPECT_EQ(run(4, "plane_allocation: PLANE_ALLOCATION_CWDP").digest(), cwdp.digest());
+}
+
 TEST(DftlJobTest, FieldErrorsNameTheField) {
   const std::string io = "ssd_io { commands: 10 span_gib: 1 } ";
   for (const auto& [system, message] : std::vector<std::pair<std::string, std::string>>{
