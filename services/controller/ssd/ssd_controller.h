@@ -29,6 +29,13 @@
 //   - FTL allocation units map to hardware channel-first so round-robin
 //     striping spreads consecutive pages over channels, then dies, then
 //     planes: unit u -> channel u % C, die (u / C) % D, plane u / (C * D).
+//     plane_allocation reorders the FTL's round-robin over the units
+//     (FtlConfig::stripe_order), MQSim's Plane_Allocation_Scheme.
+//   - DFTL (mapping_cache_entries > 0): a command's translation-page ops
+//     (OpCause::kMapping: a missed lookup's read, the write-back an eviction
+//     forces, translation GC) are queued first; its data ops are queued
+//     when they have all finished, since the data address comes from the
+//     entry read.
 //   - Per die at most max_outstanding_per_die requests are at the channel.
 //     The die's queue (scheduler):
 //     kFifo: the FTL's order, which keeps GC read -> program -> erase
