@@ -170,6 +170,12 @@ void PrintIoTable(const JobResult& r) {
   std::printf("\n  FTL during the run: write amplification %.3f, %llu GC page copies, %llu erases\n",
               io.write_amplification(), static_cast<unsigned long long>(io.gc_page_copies()),
               static_cast<unsigned long long>(io.gc_erases()));
+  if (io.mapping_lookups() > 0) {
+    std::printf("  DFTL mapping cache: hit ratio %.4f of %llu lookups, %llu translation pages read, %llu written\n",
+                io.mapping_cache_hit_ratio(), static_cast<unsigned long long>(io.mapping_lookups()),
+                static_cast<unsigned long long>(io.translation_page_reads()),
+                static_cast<unsigned long long>(io.translation_page_writes()));
+  }
   if (!r.model().empty()) return;  // the LLM table has the resources and the run line
   std::printf("\n  resource         utilisation    bytes/s\n");
   for (const auto& u : r.utilization()) {

@@ -22,14 +22,20 @@ struct FlashAddr {
 enum class FlashOpKind : uint8_t { kRead, kProgram, kErase };
 
 // Why the FTL issued the operation: host I/O, GC migration, static wear
-// levelling, or IFP weight placement (aif_post).
-enum class OpCause : uint8_t { kHost, kGc, kWearLevel, kIfp };
+// levelling, IFP weight placement (aif_post), or DFTL's translation pages
+// (a mapping lookup's read, a write-back's read-modify-write, their GC).
+enum class OpCause : uint8_t { kHost, kGc, kWearLevel, kIfp, kMapping };
+inline constexpr int kOpCauses = 5;
 
 struct FlashOp {
   FlashOpKind kind = FlashOpKind::kRead;
   OpCause cause = OpCause::kHost;
   FlashAddr addr;        // page is 0 for erases
   bool be_enc = false;   // the page holds be-enc coded IFP (LLM weight) data
+  // Reads: the bytes the channel moves (whole ECC codewords), 0 for what the
+  // controller decides (the whole page, or a host read's asked bytes). A
+  // DFTL lookup reads the one codeword holding its 4-byte entry.
+  uint32_t read_bytes = 0;
   friend bool operator==(const FlashOp&, const FlashOp&) = default;
 };
 

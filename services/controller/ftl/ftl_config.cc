@@ -86,6 +86,19 @@ absl::Status ValidateFtlConfig(const FtlConfig& c) {
         " (planes x (gc_free_block_threshold + 4): the GC reserve, three open write blocks and one to "
         "collect into)"));
   }
+  if (!c.stripe_order.empty()) {
+    std::vector<bool> seen(c.planes, false);
+    bool permutation = c.stripe_order.size() == c.planes;
+    for (uint32_t u : c.stripe_order) {
+      permutation = permutation && u < c.planes && !seen[u];
+      if (u < c.planes) seen[u] = true;
+    }
+    if (!permutation) {
+      return absl::InvalidArgumentError(absl::StrCat("ftl.stripe_order has ", c.stripe_order.size(),
+                                                     " entries; allowed: empty, or each unit 0..", c.planes - 1,
+                                                     " exactly once"));
+    }
+  }
   return absl::OkStatus();
 }
 

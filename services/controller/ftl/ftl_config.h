@@ -25,11 +25,13 @@
 //   static_wl_threshold      migrate a cold block when a plane's max - min
 //                            erase count exceeds this; 0 = off           (0)
 //   static_wl_moves_ifp      static WL may relocate pinned IFP blocks    (false)
+//   stripe_order             host writes' round-robin order over units   (empty: 0..planes-1)
 #ifndef STRATA_CONTROLLER_FTL_FTL_CONFIG_H_
 #define STRATA_CONTROLLER_FTL_FTL_CONFIG_H_
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -54,6 +56,10 @@ struct FtlConfig {
   bool dynamic_wear_levelling = true;
   uint32_t static_wl_threshold = 0;
   bool static_wl_moves_ifp = false;
+  // The order host writes stripe over the units: stripe_order[i] is the
+  // i-th unit of the round-robin; empty: 0, 1, ..., planes - 1. The
+  // controller builds it from the drive's plane allocation order.
+  std::vector<uint32_t> stripe_order;
 };
 
 // Blocks per plane that never hold settled user data: the GC free-block

@@ -25,6 +25,7 @@ std::string_view OpCauseName(OpCause cause) {
     case OpCause::kGc: return "gc";
     case OpCause::kWearLevel: return "wear_level";
     case OpCause::kIfp: return "ifp";
+    case OpCause::kMapping: return "mapping";
   }
   return "unknown";
 }
@@ -306,13 +307,16 @@ bool PageFtl::CanTakeHostWrite(uint32_t plane) const {
 absl::StatusOr<uint32_t> PageFtl::PickHostPlane(std::vector<FlashOp>* ops) {
   // Round-robin; a plane that is short of free blocks and cannot collect any
   // (all its closed blocks fully valid) is skipped for this write.
+  // next_plane_ is a position in config_.stripe_order (the unit itself when
+  // the order is empty).
   for (uint32_t attempt = 0; attempt < geo_.planes(); ++attempt) {
-    const uint32_t plane = (next_plane_ + attempt) % geo_.planes();
+    const uint32_t slot = (next_plane_ + attempt) % geo_.planes();
+    const uint32_t plane = config_.stripe_order.empty() ? slot : config_.stripe_order[slot];
     if (!CanTakeHostWrite(plane)) {
       if (absl::Status st = Collect(plane, config_.gc_free_block_threshold, ops); !st.ok()) return st;
       if (!CanTakeHostWrite(plane)) continue;
     }
-    next_plane_ = (plane + 1) % geo_.planes();
+    next_plane_ = (slot + 1) % geo_.planes();
     return plane;
   }
   return absl::ResourceExhaustedError(absl::StrCat(
@@ -531,6 +535,12 @@ absl::StatusOr<std::vector<FlashAddr>> PageFtl::IfpPages(uint32_t region) const 
 std::optional<FlashAddr> PageFtl::Lookup(uint64_t lpn) const {
   if (lpn >= l2p_.size() || l2p_.Get(lpn) == kUnmapped) return std::nullopt;
   return Addr(l2p_.Get(lpn));
+}
+
+std::optional<uint64_t> PageFtl::LpnAt(const FlashAddr& addr) const {
+  const uint32_t tag = p2l_.Get(geo_.Ppn(geo_.BlockId(addr.plane, addr.block), addr.page));
+  if (tag == kUnmapped || tag == kIfpTag) return std::nullopt;
+  return tag;
 }
 
 uint32_t PageFtl::ValidPages(uint32_t plane, uint32_t block) const {

@@ -76,6 +76,13 @@ struct FtlStats {
   uint64_t wl_erases = 0;
   uint64_t ifp_pages_programmed = 0; // by AllocateIfpRegion
   uint64_t ifp_block_migrations = 0; // pinned blocks moved by static WL
+  // DFTL (dftl_mapping.h) only; 0 for a mapping table wholly in DRAM.
+  uint64_t mapping_lookups = 0;      // host reads and writes that looked up an entry
+  uint64_t mapping_hits = 0;         // of them, found in the cached mapping table
+  uint64_t translation_reads = 0;    // translation pages read: lookups' misses and write-backs' merges
+  uint64_t translation_writes = 0;   // translation pages written back (GC copies not counted)
+  uint64_t translation_gc_copies = 0;
+  uint64_t translation_erases = 0;
 
   uint64_t erases() const { return gc_erases + wl_erases; }
   // Flash programs per host page programmed: (host + GC + WL copies) / host.
@@ -151,6 +158,8 @@ class PageFtl final : public FtlMapping {
   // Inspection.
   std::optional<FlashAddr> Lookup(uint64_t lpn) const override;
   uint64_t logical_pages() const override { return geo_.logical_pages(); }
+  // The logical page a physical page holds now (none: invalid, free or IFP).
+  std::optional<uint64_t> LpnAt(const FlashAddr& addr) const;
   uint32_t ValidPages(uint32_t plane, uint32_t block) const;
   uint32_t EraseCount(uint32_t plane, uint32_t block) const;
   BlockState State(uint32_t plane, uint32_t block) const;

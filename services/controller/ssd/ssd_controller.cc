@@ -14,13 +14,48 @@ struct FtlDone {
 }  // namespace
 
 namespace {
+bool IsDftl(const SsdControllerConfig& config) {
+  return config.mapping == SsdControllerConfig::Mapping::kPage && config.mapping_cache_entries > 0;
+}
+// DFTL: 4-byte PPN entries per translation page.
+uint32_t EntriesPerTranslationPage(const nand::NandGeometry& g) { return g.page_bytes / 4; }
+
+// Units in the order plane_allocation stripes over them (empty: as
+// numbered, unit u = channel u % C, die (u / C) % D, plane u / (C * D)).
+std::vector<uint32_t> StripeOrder(const nand::NandGeometry& g, const SsdControllerConfig& config) {
+  if (config.plane_allocation.empty() || config.plane_allocation == "CWDP") return {};
+  const uint32_t dies_per_chip = std::max<uint32_t>(config.dies_per_chip, 1);
+  const uint32_t chips = std::max<uint32_t>(g.dies_per_channel / dies_per_chip, 1);
+  const uint32_t radix[4] = {g.channels, chips, dies_per_chip, g.planes_per_die};  // C, W, D, P
+  const uint32_t units = g.channels * g.dies_per_channel * g.planes_per_die;
+  std::vector<uint32_t> order(units);
+  for (uint32_t i = 0; i < units; ++i) {
+    uint32_t digit[4] = {0, 0, 0, 0};
+    uint32_t rest = i;
+    for (char letter : config.plane_allocation) {
+      const int k = letter == 'C' ? 0 : letter == 'W' ? 1 : letter == 'D' ? 2 : 3;
+      digit[k] = rest % radix[k];
+      rest /= radix[k];
+    }
+    const uint32_t die = digit[2] * chips + digit[1];  // die d / W of chip d % W
+    order[i] = digit[0] + g.channels * (die + g.dies_per_channel * digit[3]);
+  }
+  return order;
+}
+
 // The FTL's view of the NAND: one allocation unit per plane of every die.
+// DFTL over all the NAND's blocks leaves its translation blocks out.
 FtlConfig FtlConfigFor(const nand::NandGeometry& g, const SsdControllerConfig& config) {
   FtlConfig f = config.ftl;
   f.planes = g.channels * g.dies_per_channel * g.planes_per_die;
   f.blocks_per_plane = config.ftl_blocks_per_plane == 0 ? g.blocks_per_plane : config.ftl_blocks_per_plane;
   f.pages_per_block = g.pages_per_block();
   f.bits_per_cell = g.bits_per_cell;
+  f.stripe_order = StripeOrder(g, config);
+  if (IsDftl(config) && config.ftl_blocks_per_plane == 0) {
+    const uint32_t t = DftlMapping::TranslationBlocksPerPlane(f, EntriesPerTranslationPage(g));
+    f.blocks_per_plane = f.blocks_per_plane > t ? f.blocks_per_plane - t : 1;
+  }
   return f;
 }
 }  // namespace
@@ -33,6 +68,9 @@ uint64_t SsdController::LogicalPages(const nand::NandConfig& nand, const SsdCont
 
 uint64_t SsdController::FtlTableBytes(const nand::NandConfig& nand, const SsdControllerConfig& config) {
   const FtlConfig f = FtlConfigFor(nand.geometry, config);
+  // DFTL's cache: a node (LPN, LRU and dirty links) and a hash slot per
+  // entry, about 48 B; its translation-area records are small beside it.
+  if (IsDftl(config)) return PageFtl::TableBytes(f) + config.mapping_cache_entries * 48;
   if (config.mapping == SsdControllerConfig::Mapping::kPage) return PageFtl::TableBytes(f);
   BlockFtlConfig b;
   b.ftl = f;
@@ -84,9 +122,43 @@ absl::StatusOr<std::unique_ptr<SsdController>> SsdController::Create(std::string
     return absl::InvalidArgumentError(
         absl::StrCat("controller.ftl_per_command = ", config.ftl_per_command.ToString(), ": allowed >= 0"));
   }
+  {
+    std::string letters = config.plane_allocation;
+    std::sort(letters.begin(), letters.end());
+    if (!config.plane_allocation.empty() && letters != "CDPW") {
+      return absl::InvalidArgumentError(absl::StrCat("controller.plane_allocation = \"", config.plane_allocation,
+                                                     "\"; allowed: empty, or C, W, D and P once each (e.g. CWDP)"));
+    }
+    if (config.dies_per_chip < 1 || g.dies_per_channel % config.dies_per_chip != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("controller.dies_per_chip = ", config.dies_per_chip,
+                                                     "; allowed: a divisor of the ", g.dies_per_channel,
+                                                     " dies per channel"));
+    }
+  }
   const FtlConfig f = FtlConfigFor(g, config);
+  if (config.mapping_cache_entries > 0 && config.mapping != SsdControllerConfig::Mapping::kPage) {
+    return absl::InvalidArgumentError(absl::StrCat("controller.mapping_cache_entries = ",
+                                                   config.mapping_cache_entries,
+                                                   "; allowed: 0 with block or hybrid mapping (DFTL is page-level)"));
+  }
   std::unique_ptr<FtlMapping> mapping;
-  if (config.mapping == SsdControllerConfig::Mapping::kPage) {
+  if (IsDftl(config)) {
+    if (absl::Status s = ValidateFtlConfig(f); !s.ok()) return s;
+    const uint32_t t = DftlMapping::TranslationBlocksPerPlane(f, EntriesPerTranslationPage(g));
+    if (uint64_t{f.blocks_per_plane} + t > g.blocks_per_plane) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "controller.ftl_blocks_per_plane = ", f.blocks_per_plane, " with DFTL's ", t,
+          " translation blocks per plane; allowed: at most ", g.blocks_per_plane > t ? g.blocks_per_plane - t : 0,
+          " (geometry.blocks_per_plane less the translation blocks)"));
+    }
+    DftlConfig d;
+    d.cache_entries = config.mapping_cache_entries;
+    d.entries_per_page = EntriesPerTranslationPage(g);
+    d.lookup_read_bytes = nand.ecc.codeword_bytes < g.page_bytes ? nand.ecc.codeword_bytes : 0;
+    absl::StatusOr<std::unique_ptr<DftlMapping>> ftl = DftlMapping::Create(f, d, cancel);
+    if (!ftl.ok()) return ftl.status();
+    mapping = *std::move(ftl);
+  } else if (config.mapping == SsdControllerConfig::Mapping::kPage) {
     absl::StatusOr<PageFtl> ftl = PageFtl::Create(f, cancel);
     if (!ftl.ok()) return ftl.status();
     mapping = std::make_unique<PageFtl>(*std::move(ftl));
@@ -195,16 +267,30 @@ void SsdController::OnFtlDone(uint32_t id) {
   Cmd& c = cmds_[id];
   c.flash_start = ctx().Now();
   c.pending = 0;
+  c.next_op = 0;
   if (c.ops.empty()) {
     Respond(id);
     return;
   }
+  // DFTL: the lookups' translation reads (and the write-backs they need)
+  // before the data accesses.
+  std::stable_partition(c.ops.begin(), c.ops.end(), [](const FlashOp& op) { return op.cause == OpCause::kMapping; });
+  EnqueuePhase(id);
+}
+
+void SsdController::EnqueuePhase(uint32_t id) {
+  Cmd& c = cmds_[id];
+  const auto first = c.ops.begin() + c.next_op;
+  const bool mapping = first->cause == OpCause::kMapping;
+  const auto last = std::find_if(first, c.ops.end(),
+                                 [mapping](const FlashOp& op) { return (op.cause == OpCause::kMapping) != mapping; });
+  c.next_op = static_cast<uint32_t>(last - c.ops.begin());
   auto die_of = [&](const FlashOp& op) {
     const uint32_t u = op.addr.plane;
     const uint32_t channel = u % geo_.channels;
     return channel * geo_.dies_per_channel + (u / geo_.channels) % geo_.dies_per_channel;
   };
-  if (config_.scheduler == DieScheduler::kPriority) TrackCopies(&c.ops);
+  if (config_.scheduler == DieScheduler::kPriority && !mapping) TrackCopies(&c.ops);
   // Scratch buffers kept across commands: allocating them per command was
   // a tenth of a random-read run's time.
   std::vector<uint32_t>& touched = touched_scratch_;
@@ -212,10 +298,10 @@ void SsdController::OnFtlDone(uint32_t id) {
   if (config_.coalesce_reads) {
     std::vector<std::vector<FlashOp>>& per_die = per_die_scratch_;
     per_die.resize(dies_.size());
-    for (const FlashOp& op : c.ops) {
-      const uint32_t die = die_of(op);
+    for (auto op = first; op != last; ++op) {
+      const uint32_t die = die_of(*op);
       if (per_die[die].empty()) touched.push_back(die);
-      per_die[die].push_back(op);
+      per_die[die].push_back(*op);
     }
     std::sort(touched.begin(), touched.end());  // dies in order, as before
     std::vector<QueuedOp>& merged = merged_scratch_;
@@ -227,9 +313,9 @@ void SsdController::OnFtlDone(uint32_t id) {
       c.pending += static_cast<uint32_t>(merged.size());
     }
   } else {
-    for (const FlashOp& op : c.ops) {
-      const uint32_t die = die_of(op);
-      Enqueue(die, {id, op});
+    for (auto op = first; op != last; ++op) {
+      const uint32_t die = die_of(*op);
+      Enqueue(die, {id, *op});
       ++c.pending;
       touched.push_back(die);
     }
@@ -420,6 +506,8 @@ uint64_t SsdController::Issue(uint32_t die, const QueuedOp& qo, uint8_t flags) {
       req.plane_count = qo.plane_count;
       if (qo.op.cause == OpCause::kHost && qo.page_count == 1 && qo.plane_count == 1) {
         req.read_bytes = cmds_[qo.cmd].read_bytes;
+      } else if (qo.op.read_bytes != 0 && qo.page_count == 1 && qo.plane_count == 1) {
+        req.read_bytes = qo.op.read_bytes;  // a DFTL lookup: the entry's codeword
       }
       break;
     case FlashOpKind::kProgram:
@@ -461,7 +549,13 @@ void SsdController::OnNandResponse(const nand::NandResponse& r) {
     ++stats_.nand_errors;
     c.status = NvmeStatus::kInternalError;
   }
-  if (--c.pending == 0) Respond(id);
+  if (--c.pending == 0) {
+    if (c.next_op < c.ops.size()) {
+      EnqueuePhase(id);
+    } else {
+      Respond(id);
+    }
+  }
   TryIssue(die);
 }
 
@@ -481,8 +575,16 @@ void SsdController::Respond(uint32_t id) {
 
 void SsdController::AddToDigest(sim::DigestBuilder& d) const {
   d.Add(stats_.read_commands).Add(stats_.write_commands).Add(stats_.error_commands).Add(stats_.unmapped_reads);
+  // The mapping column only when DFTL moved translation pages, so runs
+  // with the table in DRAM keep their digests.
+  const bool mapping_ops = stats_.flash_ops[0][static_cast<int>(OpCause::kMapping)] +
+                               stats_.flash_ops[1][static_cast<int>(OpCause::kMapping)] +
+                               stats_.flash_ops[2][static_cast<int>(OpCause::kMapping)] >
+                           0;
   for (const auto& row : stats_.flash_ops) {
-    for (uint64_t v : row) d.Add(v);
+    for (int cause = 0; cause < kOpCauses; ++cause) {
+      if (cause != static_cast<int>(OpCause::kMapping) || mapping_ops) d.Add(row[cause]);
+    }
   }
   d.Add(stats_.max_die_queue).Add(stats_.nand_errors).Add(ftl_->Digest());
   // Absent when zero: runs of the FIFO scheduler keep their digests.
@@ -508,6 +610,16 @@ void SsdController::CollectStatistics(std::vector<sim::Statistic>* out) const {
                                    std::string(OpCauseName(static_cast<OpCause>(c)))),
                       static_cast<double>(stats_.flash_ops[k][c]), "count"});
     }
+  }
+  if (IsDftl(config_)) {
+    for (int k = 0; k < 3; ++k) {
+      out->push_back({absl::StrCat(name(), ".flash_", std::string(FlashOpKindName(static_cast<FlashOpKind>(k))),
+                                   "_mapping"),
+                      static_cast<double>(stats_.flash_ops[k][static_cast<int>(OpCause::kMapping)]), "count"});
+    }
+    const FtlStats& f = ftl_->stats();
+    out->push_back({name() + ".mapping_lookups", static_cast<double>(f.mapping_lookups), "count"});
+    out->push_back({name() + ".mapping_hits", static_cast<double>(f.mapping_hits), "count"});
   }
   out->push_back({name() + ".max_die_queue", static_cast<double>(stats_.max_die_queue), "count"});
   out->push_back({name() + ".suspending_reads", static_cast<double>(stats_.suspending_reads), "count"});

@@ -29,6 +29,13 @@
 //   - FTL allocation units map to hardware channel-first so round-robin
 //     striping spreads consecutive pages over channels, then dies, then
 //     planes: unit u -> channel u % C, die (u / C) % D, plane u / (C * D).
+//     plane_allocation reorders the FTL's round-robin over the units
+//     (FtlConfig::stripe_order), MQSim's Plane_Allocation_Scheme.
+//   - DFTL (mapping_cache_entries > 0): a command's translation-page ops
+//     (OpCause::kMapping: a missed lookup's read, the write-back an eviction
+//     forces, translation GC) are queued first; its data ops are queued
+//     when they have all finished, since the data address comes from the
+//     entry read.
 //   - Per die at most max_outstanding_per_die requests are at the channel.
 //     The die's queue (scheduler):
 //     kFifo: the FTL's order, which keeps GC read -> program -> erase
@@ -93,6 +100,7 @@
 #include "flash/nand_config.h"
 #include "flash/nand_events.h"
 #include "ftl/block_ftl.h"
+#include "ftl/dftl_mapping.h"
 #include "ftl/page_ftl.h"
 #include "nvme/nvme_events.h"
 #include "strata/sim/component.h"
@@ -138,6 +146,19 @@ struct SsdControllerConfig {
   // dynamic_wear_levelling apply, GC and static-WL fields do not).
   enum class Mapping { kPage, kBlock, kHybrid } mapping = Mapping::kPage;
   uint32_t hybrid_log_blocks_per_plane = 4;  // kHybrid only (BlockFtlConfig)
+  // kPage only. 0: the whole mapping table in controller DRAM (PageFtl).
+  // > 0: DFTL (DftlMapping): the table in translation pages on flash, this
+  // many entries cached in DRAM. Its translation blocks follow the data
+  // blocks on every plane (with ftl_blocks_per_plane 0 they are taken from
+  // the NAND's blocks, the rest hold data).
+  uint64_t mapping_cache_entries = 0;
+  // The order consecutive host writes take over the units (MQSim's
+  // Plane_Allocation_Scheme): four letters, the first varying fastest, of
+  // C (channel), W (chip of the channel), D (die of the chip), P (plane of
+  // the die). Empty: CWDP, the channel-first order units are numbered in.
+  // A channel's die d is die d / W of chip d % W (chips fill first).
+  std::string plane_allocation;
+  uint32_t dies_per_chip = 1;  // W = dies per channel / dies_per_chip
 };
 
 class SsdController final : public sim::Component {
@@ -185,7 +206,7 @@ class SsdController final : public sim::Component {
     uint64_t error_commands = 0;
     uint64_t unmapped_reads = 0;  // pages
     // [kind][cause]: FlashOpKind x OpCause.
-    std::array<std::array<uint64_t, 4>, 3> flash_ops{};
+    std::array<std::array<uint64_t, kOpCauses>, 3> flash_ops{};
     uint64_t max_die_queue = 0;
     uint64_t nand_errors = 0;
     uint64_t suspending_reads = 0;  // reads sent flagged kFlagSuspend
@@ -206,6 +227,9 @@ class SsdController final : public sim::Component {
     // A read within one page: the bytes of the whole codewords it asked
     // for, which its flash read moves over the channel; 0: whole pages.
     uint32_t read_bytes = 0;
+    // DFTL: ops[0, next_op) are queued; the mapping ops (cause kMapping,
+    // sorted first) run before the data ops, which wait for them.
+    uint32_t next_op = 0;
   };
   struct QueuedOp {
     uint32_t cmd;
@@ -241,6 +265,9 @@ class SsdController final : public sim::Component {
                 std::unique_ptr<FtlMapping> ftl);
   void OnRequest(const BackendRequest& r);
   void OnFtlDone(uint32_t cmd);
+  // Queues the command's ops from next_op: the mapping ops if any are left
+  // (a lookup precedes the data access), else the rest.
+  void EnqueuePhase(uint32_t cmd);
   void OnNandResponse(const nand::NandResponse& r);
   // kPriority: records the copies in `ops` in moving_ and points host and
   // inference reads of a moving page at its source.

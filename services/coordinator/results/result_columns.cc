@@ -36,6 +36,9 @@ void AddIo(ColumnWriter& w, const v1::SsdIoResult& io, const std::string& prefix
   w.Add(prefix + "write_amplification", io.write_amplification());
   w.Add(prefix + "gc_page_copies", io.gc_page_copies());
   w.Add(prefix + "gc_erases", io.gc_erases());
+  w.Add(prefix + "mapping_cache_hit_ratio", io.mapping_cache_hit_ratio());
+  w.Add(prefix + "translation_page_reads", io.translation_page_reads());
+  w.Add(prefix + "translation_page_writes", io.translation_page_writes());
 }
 
 }  // namespace

@@ -119,6 +119,13 @@ std::vector<Parameter> DriveParameters(std::string_view prefix_name) {
                       "unspecified: ssd_io.precondition and random_prewrites decide (default: sequential)",
                       "SNIA SSS PTS v2.0.2: workload-independent (sequential) preconditioning and its steady-state "
                       "rule (5 rounds within 20% excursion and 10% slope, at most 25 rounds)"),
+      {p + "mapping_cache_entries", "entries", 0, 0, 2e9,
+       "0: the whole table in DRAM (today's drive). > 0: DFTL (Gupta et al., ASPLOS 2009); MQSim's equivalent "
+       "is CMT_Capacity bytes / its CMT entry size (ceil((2 log2 pages + sectors per page) / 8) B)"},
+      Parameter::Rule(p + "plane_allocation", "", "PLANE_ALLOCATION_<order>, order a permutation of C, W, D, P",
+                      "PLANE_ALLOCATION_CWDP (channel first: today's striping)",
+                      "MQSim's Plane_Allocation_Scheme (its 24 orders; default CWDP); the first letter varies "
+                      "fastest"),
   };
 }
 
@@ -225,6 +232,12 @@ void ApplyDriveToController(const v1::DriveSpec& d, controller::SsdControllerCon
   if (d.gc_policy() == v1::GC_POLICY_COST_BENEFIT) c->ftl.gc_policy = controller::GcPolicy::kCostBenefit;
   if (d.gc_policy() == v1::GC_POLICY_GREEDY) c->ftl.gc_policy = controller::GcPolicy::kGreedy;
   if (d.gc_free_blocks() > 0) c->ftl.gc_free_block_threshold = static_cast<uint32_t>(d.gc_free_blocks());
+  if (d.mapping_cache_entries() > 0) c->mapping_cache_entries = static_cast<uint64_t>(d.mapping_cache_entries());
+  if (d.plane_allocation() != v1::PLANE_ALLOCATION_UNSPECIFIED) {
+    // "PLANE_ALLOCATION_CWDP" -> "CWDP".
+    c->plane_allocation = v1::PlaneAllocation_Name(d.plane_allocation()).substr(std::string("PLANE_ALLOCATION_").size());
+    c->dies_per_chip = static_cast<uint32_t>(std::max(d.dies_per_chip(), 1));
+  }
 }
 
 }  // namespace strata::systems

@@ -149,6 +149,14 @@ void FillIoResult(const controller::SsdWorkload& workload, const controller::Ftl
   out->set_write_amplification(controller::WriteAmplificationBetween(before, after));
   out->set_gc_page_copies(after.gc_page_copies - before.gc_page_copies);
   out->set_gc_erases(after.gc_erases - before.gc_erases);
+  const uint64_t lookups = after.mapping_lookups - before.mapping_lookups;
+  if (lookups > 0) {
+    out->set_mapping_lookups(lookups);
+    out->set_mapping_cache_hit_ratio(static_cast<double>(after.mapping_hits - before.mapping_hits) /
+                                     static_cast<double>(lookups));
+    out->set_translation_page_reads(after.translation_reads - before.translation_reads);
+    out->set_translation_page_writes(after.translation_writes - before.translation_writes);
+  }
 }
 
 absl::Status AgeDrive(const v1::SsdIoSpec& io, const v1::DriveSpec& drive, uint64_t seed, uint64_t first_page,
@@ -180,9 +188,19 @@ absl::StatusOr<uint32_t> FtlBlocksPerPlane(uint64_t pages, const nand::NandConfi
       std::ceil(static_cast<double>((pages + units - 1) / units) / nand.geometry.pages_per_block());
   const double spare_blocks = std::ceil((controller.ftl.gc_free_block_threshold + 4) / op);
   const auto blocks = static_cast<uint64_t>(std::max(std::ceil(data_blocks / (1.0 - op)), spare_blocks)) + 1;
-  if (blocks > nand.geometry.blocks_per_plane) {
-    return absl::InvalidArgumentError(absl::StrCat(absl::string_view(what.data(), what.size()), " needs ", blocks,
-                                                   " blocks per plane; the SSD has ",
+  // DFTL's translation blocks follow the data blocks on every plane.
+  uint64_t translation = 0;
+  if (controller.mapping_cache_entries > 0 && blocks <= nand.geometry.blocks_per_plane) {
+    controller::FtlConfig data = controller.ftl;
+    data.planes = static_cast<uint32_t>(units);
+    data.blocks_per_plane = static_cast<uint32_t>(blocks);
+    data.pages_per_block = nand.geometry.pages_per_block();
+    data.bits_per_cell = nand.geometry.bits_per_cell;
+    translation = controller::DftlMapping::TranslationBlocksPerPlane(data, nand.geometry.page_bytes / 4);
+  }
+  if (blocks + translation > nand.geometry.blocks_per_plane) {
+    return absl::InvalidArgumentError(absl::StrCat(absl::string_view(what.data(), what.size()), " needs ",
+                                                   blocks + translation, " blocks per plane; the SSD has ",
                                                    nand.geometry.blocks_per_plane));
   }
   return static_cast<uint32_t>(blocks);
@@ -217,6 +235,13 @@ absl::Status NormalizePlainIoJob(v1::JobSpec* spec) {
   for (Parameter& p : DriveParameters("drive")) declared.push_back(std::move(p));
   RETURN_IF_ERROR(ApplyParameters(declared, "system.ssd_offload", o));
   RETURN_IF_ERROR(NormalizeDrive("system.ssd_offload.drive", o->mutable_drive()));
+  if (o->drive().mapping_cache_entries() > 0 && (o->ftl_mapping() == v1::FTL_MAPPING_BLOCK ||
+                                                  o->ftl_mapping() == v1::FTL_MAPPING_HYBRID)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "system.ssd_offload.drive.mapping_cache_entries = ", o->drive().mapping_cache_entries(),
+        " with ftl_mapping = ", v1::FtlMappingKind_Name(o->ftl_mapping()),
+        "; allowed: 0 (DFTL caches a page-level table: FTL_MAPPING_PAGE)"));
+  }
   if (absl::Status s = nand::ValidateNandConfig(SsdOffloadNandConfig(drive, spec->simulation())); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("system.ssd_offload: ", s.message()));
   }
