@@ -1,5 +1,6 @@
 #include "services/systems/core/drive_spec.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -55,6 +56,11 @@ std::vector<Parameter> DriveParameters(std::string_view prefix_name) {
        "AiF: 2 chips per channel (REFERENCE.md)"},
       {p + "dies_per_chip", "", 1, 1, 16,
        "AiF: one die per chip; chips_per_channel x dies_per_chip share the channel's bus and are at most 16"},
+      Parameter::Rule(p + "chip_die_interleave", "", "CHIP_DIE_INTERLEAVE_MULTI_LUN, CHIP_DIE_INTERLEAVE_CHIP_SERIAL",
+                      "CHIP_DIE_INTERLEAVE_MULTI_LUN",
+                      "MULTI_LUN: ONFI 4.x multi-LUN operation (a command to one LUN while another is busy, READ "
+                      "STATUS ENHANCED 78h); CHIP_SERIAL: MQSim's TSU_OutOfOrder issues to a chip only when it is "
+                      "IDLE, i.e. no die busy through its data-out (nand_config.h ChipInterleave)"),
       {p + "planes_per_die", "", static_cast<double>(n.geometry.planes_per_die), 1, 16,
        "AiF: 4 planes per chip (REFERENCE.md)"},
       {p + "blocks_per_plane", "", static_cast<double>(n.geometry.blocks_per_plane), 1, 1e6,
@@ -145,6 +151,10 @@ absl::Status NormalizeDrive(std::string_view path, v1::DriveSpec* d) {
     return absl::InvalidArgumentError(absl::StrCat(at, ".chips_per_channel x dies_per_chip = ",
                                                    d->chips_per_channel() * d->dies_per_chip(),
                                                    "; allowed: at most 16 dies on a channel"));
+  if (!v1::ChipDieInterleave_IsValid(d->chip_die_interleave())) {
+    return Invalid(at + ".chip_die_interleave", d->chip_die_interleave(),
+                   "CHIP_DIE_INTERLEAVE_MULTI_LUN, CHIP_DIE_INTERLEAVE_CHIP_SERIAL");
+  }
   }
   if (d->pages_per_block() < 1 || d->pages_per_block() > 16384 || d->pages_per_block() % bits != 0) {
     return Invalid(at + ".pages_per_block", d->pages_per_block(),
@@ -176,8 +186,14 @@ void ApplyDriveToNand(const v1::DriveSpec& d, nand::NandConfig* c) {
   nand::NandGeometry& g = c->geometry;
   if (d.channels() > 0) g.channels = static_cast<uint32_t>(d.channels());
   if (d.chips_per_channel() > 0 || d.dies_per_chip() > 0) {
-    const uint32_t chips = d.chips_per_channel() > 0 ? static_cast<uint32_t>(d.chips_per_channel()) : g.dies_per_channel;
-    g.dies_per_channel = chips * static_cast<uint32_t>(std::max(d.dies_per_chip(), 1));
+    const uint32_t chips = d.chips_per_channel() > 0 ? static_cast<uint32_t>(d.chips_per_channel()) : g.chips_per_channel();
+    g.dies_per_chip = d.dies_per_chip() > 0 ? static_cast<uint32_t>(d.dies_per_chip()) : g.dies_per_chip;
+    g.dies_per_channel = chips * g.dies_per_chip;
+  }
+  if (d.chip_die_interleave() == v1::CHIP_DIE_INTERLEAVE_CHIP_SERIAL) {
+    c->chip_interleave = nand::ChipInterleave::kChipSerial;
+  } else if (d.chip_die_interleave() == v1::CHIP_DIE_INTERLEAVE_MULTI_LUN) {
+    c->chip_interleave = nand::ChipInterleave::kMultiLun;
   }
   if (d.planes_per_die() > 0) g.planes_per_die = static_cast<uint32_t>(d.planes_per_die());
   if (d.blocks_per_plane() > 0) g.blocks_per_plane = static_cast<uint32_t>(d.blocks_per_plane());
