@@ -147,14 +147,14 @@ absl::Status NormalizeDrive(std::string_view path, v1::DriveSpec* d) {
   if (d->completion() == v1::HOST_COMPLETION_UNSPECIFIED) d->set_completion(v1::HOST_COMPLETION_INTERRUPT);
   if (d->gc_policy() == v1::GC_POLICY_UNSPECIFIED) d->set_gc_policy(v1::GC_POLICY_GREEDY);
   const std::string at(path);
-  if (d->chips_per_channel() * d->dies_per_chip() > 16) {
-    return absl::InvalidArgumentError(absl::StrCat(at, ".chips_per_channel x dies_per_chip = ",
-                                                   d->chips_per_channel() * d->dies_per_chip(),
-                                                   "; allowed: at most 16 dies on a channel"));
   if (!v1::ChipDieInterleave_IsValid(d->chip_die_interleave())) {
     return Invalid(at + ".chip_die_interleave", d->chip_die_interleave(),
                    "CHIP_DIE_INTERLEAVE_MULTI_LUN, CHIP_DIE_INTERLEAVE_CHIP_SERIAL");
   }
+  if (d->chips_per_channel() * d->dies_per_chip() > 16) {
+    return absl::InvalidArgumentError(absl::StrCat(at, ".chips_per_channel x dies_per_chip = ",
+                                                   d->chips_per_channel() * d->dies_per_chip(),
+                                                   "; allowed: at most 16 dies on a channel"));
   }
   if (d->pages_per_block() < 1 || d->pages_per_block() > 16384 || d->pages_per_block() % bits != 0) {
     return Invalid(at + ".pages_per_block", d->pages_per_block(),
@@ -179,6 +179,50 @@ absl::Status NormalizeDrive(std::string_view path, v1::DriveSpec* d) {
   if (d->nvme_queues() != 1) {
     return Invalid(at + ".nvme_queues", d->nvme_queues(), "1 (one I/O queue pair is modelled)");
   }
+  return absl::OkStatus();
+}
+
+std::vector<Parameter> DriveParametersFor(std::string_view prefix, const std::vector<std::string>& applicable,
+                                          std::string_view system) {
+  std::vector<Parameter> out;
+  const size_t skip = prefix.size() + 1;
+  for (const Parameter& p : DriveParameters(prefix)) {
+    const std::string name = p.field.substr(skip);
+    const bool applies = std::find(applicable.begin(), applicable.end(), name) != applicable.end();
+    out.push_back(Parameter::Rule(
+        p.field, p.unit, applies ? p.AllowedText() : absl::StrCat("unset: does not apply to ", std::string(system)),
+        applies ? absl::StrCat("0: ", std::string(system), "'s own value") : "unset", p.source));
+  }
+  return out;
+}
+
+absl::Status CheckDriveFor(std::string_view path, const v1::DriveSpec& drive,
+                           const std::vector<std::string>& applicable, std::string_view system) {
+  std::vector<const google::protobuf::FieldDescriptor*> set;
+  drive.GetReflection()->ListFields(drive, &set);
+  std::vector<std::string> refused;
+  for (const google::protobuf::FieldDescriptor* f : set) {
+    if (std::find(applicable.begin(), applicable.end(), f->name()) == applicable.end()) refused.push_back(f->name());
+  }
+  if (!refused.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(path), ".", absl::StrJoin(refused, ", "), (refused.size() > 1 ? " are" : " is"),
+        " set; allowed: unset (", refused.size() > 1 ? "they do" : "it does", " not apply to ", std::string(system),
+        "; it takes ",
+        absl::StrJoin(applicable, ", "), ")"));
+  }
+  v1::DriveSpec checked = drive;  // the ranges and rules, on a copy: `drive` keeps its unset fields
+  return NormalizeDrive(path, &checked);
+}
+
+absl::Status TakeDriveValue(std::string_view own_path, int32_t* own, std::string_view drive_path,
+                            int32_t drive_value) {
+  if (drive_value <= 0) return absl::OkStatus();
+  if (*own > 0 && *own != drive_value) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(own_path), " = ", *own, " differs from ", std::string(drive_path), " = ",
+                                                   drive_value, "; allowed: set one of them, or both to the same value"));
+  }
+  *own = drive_value;
   return absl::OkStatus();
 }
 
