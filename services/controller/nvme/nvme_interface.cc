@@ -28,6 +28,14 @@ bool PowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 absl::Status ValidateNvmeConfig(const NvmeConfig& c) {
   if (absl::Status s = Range("nvme.sq_depth", c.sq_depth, 2, 65536); !s.ok()) return s;
+  // Up to 256 pairs (a queue per core of a large host), and at most 2^18
+  // entries in all (each is a slot the model keeps).
+  if (absl::Status s = Range("nvme.queues", c.queues, 1, 256); !s.ok()) return s;
+  if (absl::Status s = Range("nvme.queues x sq_depth", uint64_t{c.queues} * c.sq_depth, 2, 1 << 18); !s.ok()) return s;
+  if (!PowerOfTwo(c.arbitration_burst) || c.arbitration_burst > 128) {
+    return absl::InvalidArgumentError(absl::StrCat("nvme.arbitration_burst = ", c.arbitration_burst,
+                                                   ": allowed a power of two in 1..128 (NVMe AB: 2^AB)"));
+  }
   if (absl::Status s = ValidatePcieConfig(c.pcie); !s.ok()) return s;
   if (!PowerOfTwo(c.lba_bytes) || c.lba_bytes < 512 || c.lba_bytes > 65536) {
     return absl::InvalidArgumentError(
@@ -63,8 +71,13 @@ NvmeInterface::NvmeInterface(std::string name, const NvmeConfig& config)
     : Component(std::move(name)), config_(config), pcie_(config.pcie) {
   host_ = DeclarePort("host");
   backend_ = DeclarePort("backend");
-  slots_.resize(config_.sq_depth);
-  for (uint32_t i = config_.sq_depth; i-- > 0;) free_slots_.push_back(i);  // slot 0 popped first
+  const uint32_t entries = config_.sq_depth * config_.queues;
+  slots_.resize(entries);
+  for (uint32_t i = entries; i-- > 0;) free_slots_.push_back(i);  // slot 0 popped first
+  waiters_.resize(config_.queues);
+  queue_occupancy_.assign(config_.queues, 0);
+  to_fetch_.resize(config_.queues);
+  stats_.commands_per_queue.assign(config_.queues, 0);
 }
 
 NvmeStep NvmeInterface::StepOf(Phase phase) {
@@ -112,11 +125,12 @@ void NvmeInterface::Handle(const sim::Event& e) {
   switch (e.type) {
     case kNvmeSubmit: {
       const NvmeSubmit cmd = e.PayloadAs<NvmeSubmit>();
-      if (free_slots_.empty()) {
-        waiters_.push_back({cmd, ctx().Now()});
-        stats_.host_waiters_max = std::max<uint64_t>(stats_.host_waiters_max, waiters_.size());
+      const auto q = static_cast<uint32_t>(next_queue_++ % config_.queues);
+      if (queue_occupancy_[q] == config_.sq_depth) {
+        waiters_[q].push_back({cmd, ctx().Now()});
+        stats_.host_waiters_max = std::max<uint64_t>(stats_.host_waiters_max, ++waiting_);
       } else {
-        Admit(cmd, ctx().Now());
+        Admit(cmd, ctx().Now(), q);
       }
       return;
     }
@@ -149,11 +163,12 @@ void NvmeInterface::Handle(const sim::Event& e) {
   }
 }
 
-void NvmeInterface::Admit(const NvmeSubmit& cmd, SimTime submitted) {
+void NvmeInterface::Admit(const NvmeSubmit& cmd, SimTime submitted, uint32_t queue) {
   const uint32_t s = free_slots_.back();
   free_slots_.pop_back();
   TrackOccupancy();
   ++occupancy_;
+  ++queue_occupancy_[queue];
   stats_.sq_max = std::max(stats_.sq_max, occupancy_);
   Slot& slot = slots_[s];
   slot = Slot{};
@@ -162,6 +177,7 @@ void NvmeInterface::Admit(const NvmeSubmit& cmd, SimTime submitted) {
   slot.rec.opcode = cmd.opcode;
   slot.rec.bytes = uint64_t{cmd.nlb} * config_.lba_bytes;
   slot.rec.submitted = submitted;
+  slot.rec.queue = queue;
   slot.rec.steps[kStepSqWait] = ctx().Now() - submitted;
 
   const uint64_t pages = (slot.rec.bytes + config_.memory_page_bytes - 1) / config_.memory_page_bytes;
@@ -206,7 +222,9 @@ void NvmeInterface::StartPhase(uint32_t s) {
     case Phase::kFetchMemory:
     case Phase::kPrpMemory:
     case Phase::kDataMemory: delay = config_.host_memory_read_latency; break;
-    case Phase::kFetchCompletion: delay = Transfer(kDown, config_.sqe_bytes); break;
+    case Phase::kFetchCompletion:  // a burst's SQEs in one completion
+      delay = Transfer(kDown, config_.sqe_bytes * (1 + uint64_t{slot.burst_followers.size()}));
+      break;
     case Phase::kDecode: delay = config_.command_processing; break;
     case Phase::kBackend: {
       BackendRequest r;
@@ -235,6 +253,13 @@ void NvmeInterface::EndPhase(uint32_t s, NvmeStep step) {
   slot.rec.steps[step] += ctx().Now() - slot.phase_start;
   const Phase done = slot.program[slot.pc];
   ++slot.pc;
+  if (config_.queues > 1 && done == Phase::kDoorbell) {  // the SQE waits for the arbiter
+    slot.phase_start = ctx().Now();
+    to_fetch_[slot.rec.queue].push_back(s);
+    Arbitrate();
+    return;
+  }
+  if (config_.queues > 1 && done == Phase::kFetchCompletion) EndBurst(s);
   // A failed read moves no data: skip its DMA.
   if (done == Phase::kBackend && slot.rec.status != NvmeStatus::kSuccess && slot.cmd.opcode == NvmeOpcode::kRead) {
     while (slot.pc < slot.program.size() && StepOf(slot.program[slot.pc]) != kStepCqe) ++slot.pc;
@@ -244,6 +269,44 @@ void NvmeInterface::EndPhase(uint32_t s, NvmeStep step) {
   } else {
     StartPhase(s);
   }
+}
+
+void NvmeInterface::Arbitrate() {
+  if (fetching_) return;
+  const uint32_t n = config_.queues;
+  for (uint32_t k = 0; k < n; ++k) {
+    const uint32_t q = (arbiter_turn_ + k) % n;
+    std::deque<uint32_t>& sq = to_fetch_[q];
+    if (sq.empty()) continue;
+    arbiter_turn_ = (q + 1) % n;
+    const uint32_t leader = sq.front();
+    sq.pop_front();
+    Slot& l = slots_[leader];
+    l.burst_followers.clear();
+    while (l.burst_followers.size() + 1 < config_.arbitration_burst && !sq.empty()) {
+      l.burst_followers.push_back(sq.front());
+      sq.pop_front();
+    }
+    fetching_ = true;
+    ++stats_.fetch_bursts;
+    l.rec.steps[kStepFetch] += ctx().Now() - l.phase_start;  // its wait for the arbiter
+    StartPhase(leader);                                       // kFetchRequest
+    return;
+  }
+}
+
+// The burst's SQEs have arrived: its other commands go on to decode with
+// the leader, and the arbiter takes its next turn.
+void NvmeInterface::EndBurst(uint32_t leader) {
+  fetching_ = false;
+  for (uint32_t f : slots_[leader].burst_followers) {
+    Slot& slot = slots_[f];
+    slot.rec.steps[kStepFetch] += ctx().Now() - slot.phase_start;
+    slot.pc += 3;  // past kFetchRequest, kFetchMemory, kFetchCompletion: to kDecode
+    StartPhase(f);
+  }
+  slots_[leader].burst_followers.clear();
+  Arbitrate();
 }
 
 void NvmeInterface::Complete(uint32_t s) {
@@ -266,10 +329,14 @@ void NvmeInterface::Complete(uint32_t s) {
   free_slots_.push_back(s);
   TrackOccupancy();
   --occupancy_;
-  if (!waiters_.empty()) {
-    const Waiter w = waiters_.front();
-    waiters_.pop_front();
-    Admit(w.cmd, w.submitted);
+  const uint32_t q = slot.rec.queue;
+  ++stats_.commands_per_queue[q];
+  --queue_occupancy_[q];
+  if (!waiters_[q].empty()) {
+    const Waiter w = waiters_[q].front();
+    waiters_[q].pop_front();
+    --waiting_;
+    Admit(w.cmd, w.submitted, q);
   }
 }
 
@@ -288,6 +355,10 @@ void NvmeInterface::AddToDigest(sim::DigestBuilder& d) const {
   }
   d.Add(stats_.sq_max).Add(stats_.host_waiters_max).Add(stats_.sq_occupancy_integral);
   for (int i = 0; i < 2; ++i) d.Add(stats_.pcie_wire_bytes[i]).Add(stats_.pcie_busy[i]);
+  if (config_.queues > 1) {  // one queue pair keeps its digest
+    for (uint64_t c : stats_.commands_per_queue) d.Add(c);
+    d.Add(stats_.fetch_bursts);
+  }
 }
 
 void NvmeInterface::CollectStatistics(std::vector<sim::Statistic>* out) const {
@@ -313,6 +384,13 @@ void NvmeInterface::CollectStatistics(std::vector<sim::Statistic>* out) const {
   out->push_back({name() + ".pcie_up_wire_bytes", static_cast<double>(stats_.pcie_wire_bytes[1]), "bytes"});
   out->push_back({name() + ".pcie_down_busy", stats_.pcie_busy[0].ToSeconds(), "s"});
   out->push_back({name() + ".pcie_up_busy", stats_.pcie_busy[1].ToSeconds(), "s"});
+  if (config_.queues > 1) {
+    for (size_t q = 0; q < stats_.commands_per_queue.size(); ++q) {
+      out->push_back({absl::StrCat(name(), ".queue", q, "_commands"), static_cast<double>(stats_.commands_per_queue[q]),
+                      "count"});
+    }
+    out->push_back({name() + ".fetch_bursts", static_cast<double>(stats_.fetch_bursts), "count"});
+  }
 }
 
 }  // namespace strata::controller

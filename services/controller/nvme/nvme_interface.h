@@ -33,6 +33,19 @@
 //                 polling: the poll loop noticing the CQE (poll_detect)
 // One SQE fetch per command (no batching of several SQEs per MRd); one
 // interrupt per command (no coalescing).
+//
+// Several I/O queue pairs (queues > 1): the host driver spreads its
+// submissions over them round robin, in submission order (command k goes
+// to queue k mod queues, as submitting threads taking turns, one queue
+// each, would); each queue has sq_depth entries, and a command whose queue
+// is full waits on the host for a slot of that queue (sq_wait). The
+// controller fetches with NVMe round-robin arbitration (NVMe 1.4 §4.13.1):
+// its fetch engine takes the SQs with rung doorbells in turn, from each
+// up to arbitration_burst SQEs in one MRd (a burst: the SQEs are
+// contiguous in the queue, so one read of burst x 64 B), then moves to the
+// next SQ; one burst is fetched at a time. The command's fetch step counts
+// its wait for the arbiter. With one queue there is nothing to arbitrate:
+// each SQE is fetched on its own doorbell, as above.
 // Then the host writes the CQ head doorbell (4 B downstream; off the
 // command's critical path, but it uses the link) and the slot is free.
 //
@@ -99,6 +112,14 @@ struct NvmeConfig {
   SimTime poll_detect = SimTime::Nanoseconds(200);
   // Keep every command's step breakdown (tests, small runs).
   bool record_commands = false;
+  // I/O submission/completion queue pairs, each of sq_depth entries. NVMe
+  // allows up to 65535; Linux creates one per CPU. 1: today's single pair.
+  uint32_t queues = 1;
+  // Round-robin arbitration burst: SQEs the controller fetches from one SQ
+  // per turn (NVMe 1.4 Arbitration feature, AB: 2^AB commands, 1 to 128).
+  // The reset value is implementation specific; assumption: 1, one command
+  // per turn (plain round robin).
+  uint32_t arbitration_burst = 1;
 };
 
 // INVALID_ARGUMENT naming the field, its value and the allowed range.
@@ -137,6 +158,7 @@ class NvmeInterface final : public sim::Component {
     NvmeOpcode opcode = NvmeOpcode::kRead;
     NvmeStatus status = NvmeStatus::kSuccess;
     uint64_t bytes = 0;
+    uint32_t queue = 0;  // its I/O queue pair
     SimTime submitted;
     SimTime completed;
     std::array<SimTime, kNvmeSteps> steps{};
@@ -159,6 +181,8 @@ class NvmeInterface final : public sim::Component {
     SimTime last_change;
     std::array<uint64_t, 2> pcie_wire_bytes{};  // [0] downstream, [1] upstream
     std::array<SimTime, 2> pcie_busy{};
+    std::vector<uint64_t> commands_per_queue;  // completed, by queue
+    uint64_t fetch_bursts = 0;                 // queues > 1: MRds of the arbiter
   };
   const Stats& stats() const { return stats_; }
   const std::vector<CommandRecord>& records() const { return records_; }
@@ -174,6 +198,7 @@ class NvmeInterface final : public sim::Component {
   };
   struct Slot {
     CommandRecord rec;
+    std::vector<uint32_t> burst_followers;  // queues > 1: the burst's other slots, on its leader
     NvmeSubmit cmd;
     std::vector<Phase> program;
     uint32_t pc = 0;
@@ -181,7 +206,11 @@ class NvmeInterface final : public sim::Component {
   };
   enum Dir : uint8_t { kDown = 0, kUp = 1 };
 
-  void Admit(const NvmeSubmit& cmd, SimTime submitted);
+  void Admit(const NvmeSubmit& cmd, SimTime submitted, uint32_t queue);
+  // queues > 1: starts the next fetch burst (round robin over the SQs with
+  // SQEs waiting) unless one is in flight.
+  void Arbitrate();
+  void EndBurst(uint32_t leader);
   void StartPhase(uint32_t slot);
   void EndPhase(uint32_t slot, NvmeStep step);
   void Complete(uint32_t slot);
@@ -200,7 +229,13 @@ class NvmeInterface final : public sim::Component {
     NvmeSubmit cmd;
     SimTime submitted;
   };
-  std::deque<Waiter> waiters_;
+  std::vector<std::deque<Waiter>> waiters_;  // [queue]
+  std::vector<uint32_t> queue_occupancy_;    // [queue]
+  uint64_t waiting_ = 0;                     // host-side waiters, all queues
+  uint64_t next_queue_ = 0;                  // round robin over the queues
+  std::vector<std::deque<uint32_t>> to_fetch_;  // [queue]: rung slots awaiting the arbiter
+  uint32_t arbiter_turn_ = 0;
+  bool fetching_ = false;
   std::array<SimTime, 2> link_free_{};
   uint32_t occupancy_ = 0;
   Stats stats_;

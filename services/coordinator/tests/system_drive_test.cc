@@ -73,6 +73,28 @@ TEST(SystemDriveTest, ChipSerialHalvesATwoDieChipsReadsAndReportsChipBusy) {
   EXPECT_THAT(bad.status().message(), HasSubstr("system.ssd_offload.drive.chip_die_interleave = 7; allowed: one of"));
 }
 
+// NVMe queues through a plain I/O job: 4 pairs of 8 entries serve a QD-32
+// flash-bound random read as one pair of 32 does, and the per-queue depth
+// holds (half of the 32 wait on the host with 4 x 4 entries).
+TEST(SystemDriveTest, NvmeQueuesReachThePlainIoJob) {
+  const std::string io =
+      "ssd_io { pattern: RANDOM block_kib: 4 queue_depth: 32 commands: 3000 span_gib: 1 } simulation { seed: 3 } "
+      "system { ssd_offload { drive { channels: 2 ";
+  const v1::JobResult one = MustRun(io + "nvme_queues: 1 nvme_queue_depth: 32 } } }");
+  const v1::JobResult four = MustRun(io + "nvme_queues: 4 nvme_queue_depth: 8 nvme_arbitration_burst: 2 } } }");
+  const v1::JobResult small = MustRun(io + "nvme_queues: 4 nvme_queue_depth: 4 } } }");
+  const v1::JobResult sixteen = MustRun(io + "nvme_queues: 1 nvme_queue_depth: 16 } } }");
+  std::printf("QD 32: 1 x 32 %.0f IOPS, 4 x 8 %.0f, 4 x 4 %.0f, 1 x 16 %.0f\n", one.ssd_io().iops(),
+              four.ssd_io().iops(), small.ssd_io().iops(), sixteen.ssd_io().iops());
+  EXPECT_NEAR(four.ssd_io().iops() / one.ssd_io().iops(), 1.0, 0.03);
+  EXPECT_NE(four.digest(), one.digest());
+  // 4 x 4 entries hold 16 commands, as one queue of 16 does: fewer than 32.
+  EXPECT_NEAR(small.ssd_io().iops() / sixteen.ssd_io().iops(), 1.0, 0.03);
+  EXPECT_LT(small.ssd_io().iops(), 0.97 * one.ssd_io().iops());
+  auto bad = TryRun(io + "nvme_queues: 300 } } }");
+  EXPECT_THAT(bad.status().message(), HasSubstr("system.ssd_offload.drive.nvme_queues = 300; allowed: 1 to 256"));
+}
+
 // A 7B-class custom model (940 MB of weights a token): large enough that
 // streaming the weights through the flash dominates a decode token.
 constexpr const char* kModel =

@@ -100,10 +100,14 @@ std::vector<Parameter> DriveParameters(std::string_view prefix_name) {
       Parameter::Rule(p + "pcie_max_payload_bytes", "B", "a power of two, 128 to 4096",
                       absl::StrCat(nvme.pcie.max_payload_bytes),
                       "*typical*: the MPS host BIOSes set; with 26 B per TLP, 91% of the raw rate (pcie_link.h)"),
-      Parameter::Rule(p + "nvme_queues", "", "1 (one I/O queue pair is modelled)", "1",
-                      "one host thread submits the job's I/O, as fio with one job does"),
+      Parameter::Rule(p + "nvme_queues", "", "1 to 256; nvme_queues x nvme_queue_depth at most 262144", "1",
+                      "one host thread submits the job's I/O, as fio with one job does; Linux creates one pair per "
+                      "CPU (commands go to them round robin here, nvme_interface.h)"),
       {p + "nvme_queue_depth", "", static_cast<double>(nvme.sq_depth), 2, 65536,
-       "Linux nvme driver: io_queue_depth = 1024"},
+       "Linux nvme driver: io_queue_depth = 1024 (per queue)"},
+      Parameter::Rule(p + "nvme_arbitration_burst", "", "a power of two, 1 to 128 (queues > 1)", "1",
+                      "NVMe 1.4 §4.13.1 round-robin arbitration, Arbitration feature AB (2^AB commands a turn); "
+                      "the reset value is implementation specific: assumption 1 (plain round robin)"),
       {p + "host_submit_us", "us", Us(nvme.host_submit), 1e-3, 1e4,
        "*typical*: Yang et al., FAST'12, several us of OS overhead per I/O (nvme_interface.h)"},
       Parameter::Rule(p + "completion", "", "HOST_COMPLETION_INTERRUPT, HOST_COMPLETION_POLLING",
@@ -176,8 +180,18 @@ absl::Status NormalizeDrive(std::string_view path, v1::DriveSpec* d) {
   if (mps < 128 || mps > 4096 || (mps & (mps - 1)) != 0) {
     return Invalid(at + ".pcie_max_payload_bytes", mps, "a power of two, 128 to 4096");
   }
-  if (d->nvme_queues() != 1) {
-    return Invalid(at + ".nvme_queues", d->nvme_queues(), "1 (one I/O queue pair is modelled)");
+  if (d->nvme_queues() < 1 || d->nvme_queues() > 256) {
+    return Invalid(at + ".nvme_queues", d->nvme_queues(), "1 to 256");
+  }
+  if (d->nvme_queue_depth() > 0 && int64_t{d->nvme_queues()} * d->nvme_queue_depth() > (1 << 18)) {
+    return absl::InvalidArgumentError(absl::StrCat(at, ".nvme_queues x nvme_queue_depth = ",
+                                                   int64_t{d->nvme_queues()} * d->nvme_queue_depth(),
+                                                   "; allowed: at most 262144 entries in all"));
+  }
+  if (d->nvme_arbitration_burst() == 0) d->set_nvme_arbitration_burst(1);
+  const int burst = d->nvme_arbitration_burst();
+  if (burst < 1 || burst > 128 || (burst & (burst - 1)) != 0) {
+    return Invalid(at + ".nvme_arbitration_burst", burst, "a power of two, 1 to 128");
   }
   return absl::OkStatus();
 }
@@ -272,6 +286,8 @@ void ApplyDriveToNvme(const v1::DriveSpec& d, controller::NvmeConfig* c) {
   if (d.pcie_lanes() > 0) c->pcie.lanes = static_cast<uint32_t>(d.pcie_lanes());
   if (d.pcie_max_payload_bytes() > 0) c->pcie.max_payload_bytes = static_cast<uint32_t>(d.pcie_max_payload_bytes());
   if (d.nvme_queue_depth() > 0) c->sq_depth = static_cast<uint32_t>(d.nvme_queue_depth());
+  if (d.nvme_queues() > 0) c->queues = static_cast<uint32_t>(d.nvme_queues());
+  if (d.nvme_arbitration_burst() > 0) c->arbitration_burst = static_cast<uint32_t>(d.nvme_arbitration_burst());
   if (d.host_submit_us() > 0) c->host_submit = SimTime::FromMicroseconds(d.host_submit_us());
   if (d.completion() == v1::HOST_COMPLETION_POLLING) c->completion = controller::CompletionMode::kPolling;
   if (d.completion() == v1::HOST_COMPLETION_INTERRUPT) c->completion = controller::CompletionMode::kInterrupt;

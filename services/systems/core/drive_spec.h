@@ -30,7 +30,7 @@ std::vector<Parameter> DriveParameters(std::string_view prefix);
 // "<path>.<field>", its value and what is allowed): the declared ranges, and
 // the rules that are more than a range (pages per block a multiple of the
 // cell's bits, one read / program time per page type, a power-of-two PCIe
-// payload, one NVMe queue pair).
+// payload, the NVMe queues and arbitration burst).
 absl::Status NormalizeDrive(std::string_view path, v1::DriveSpec* drive);
 
 // A DriveSpec in a system other than ssd_offload (aif, ssd_isc), which
