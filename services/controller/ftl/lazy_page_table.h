@@ -14,6 +14,7 @@
 #ifndef STRATA_CONTROLLER_FTL_LAZY_PAGE_TABLE_H_
 #define STRATA_CONTROLLER_FTL_LAZY_PAGE_TABLE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -54,6 +55,19 @@ class LazyPageTable {
       chunk = NewChunk();
     }
     chunk[i & (kChunkEntries - 1)] = value;
+  }
+
+  // Calls f(first_index, entries, count) for every allocated chunk, in index
+  // order. Unallocated chunks hold only kNone; a walk over the written part
+  // skips them without touching memory (the FTL's digest of a 512 GiB drive
+  // visited 62 M entries to find a few written ones).
+  template <typename F>
+  void ForEachAllocatedChunk(F f) const {
+    for (uint64_t k = 0; k < chunks_.size(); ++k) {
+      if (chunks_[k] == nullptr) continue;
+      const uint64_t first = k << kChunkBits;
+      f(first, chunks_[k].get(), std::min(kChunkEntries, size_ - first));
+    }
   }
 
   // Heap bytes held now: the directory and the allocated chunks.

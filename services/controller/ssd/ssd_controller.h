@@ -216,7 +216,7 @@ class SsdController final : public sim::Component {
   };
   // Appends `ops` (one die's, in FTL order) to `out`, merged per
   // coalesce_reads.
-  void Coalesce(uint32_t cmd, const std::vector<FlashOp>& ops, std::vector<QueuedOp>* out) const;
+  void Coalesce(uint32_t cmd, const std::vector<FlashOp>& ops, std::vector<QueuedOp>* out);
   using BlockKey = std::pair<uint32_t, uint32_t>;  // (FTL plane, block)
   struct BlockUse {
     uint64_t seq;
@@ -270,6 +270,11 @@ class SsdController final : public sim::Component {
   // whose program is not done yet, by (FTL plane, block, page).
   std::map<std::tuple<uint32_t, uint32_t, uint32_t>, FlashAddr> moving_;
   Stats stats_;
+  // OnFtlDone's and Coalesce's working space, reused by every command.
+  std::vector<uint32_t> touched_scratch_;
+  std::vector<std::vector<FlashOp>> per_die_scratch_;
+  std::vector<QueuedOp> merged_scratch_;
+  std::vector<QueuedOp> multi_plane_scratch_;
 };
 
 }  // namespace strata::controller

@@ -89,21 +89,29 @@ LatencySummary Summarize(std::vector<SimTime> v) {
   LatencySummary s;
   s.count = v.size();
   if (v.empty()) return s;
-  std::sort(v.begin(), v.end());
   SimTime sum;
   for (SimTime t : v) sum += t;
   s.mean = sum / static_cast<int64_t>(v.size());
-  // Nearest rank: the smallest value with at least p of the samples at or below it.
+  // Nearest rank: the smallest value with at least p of the samples at or
+  // below it. Ranks are taken in increasing order, each nth_element over the
+  // part above the one before (O(n) each; a full sort of millions of
+  // latencies was 6% of a 10 s run).
+  auto first_unranked = v.begin();
   auto rank = [&](uint64_t per_mille_x10) {  // p in units of 1e-4
     const uint64_t n = v.size();
     uint64_t r = (per_mille_x10 * n + 9999) / 10000;
     r = std::max<uint64_t>(r, 1);
-    return v[r - 1];
+    const auto nth = v.begin() + static_cast<std::ptrdiff_t>(r - 1);
+    if (nth >= first_unranked) {
+      std::nth_element(first_unranked, nth, v.end());
+      first_unranked = nth + 1;
+    }
+    return *nth;
   };
   s.p50 = rank(5000);
   s.p99 = rank(9900);
   s.p999 = rank(9990);
-  s.max = v.back();
+  s.max = *std::max_element(v.begin(), v.end());
   return s;
 }
 
