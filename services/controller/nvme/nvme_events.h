@@ -28,6 +28,8 @@ enum NvmeEventType : sim::EventType {
   // Self-scheduled.
   kNvmePhaseDone,
   kCtrlFtlDone,
+  kNvmeDoorbellRung,  // queues > 1: a command's SQE awaits the fetch arbiter
+  kNvmeFetchDone,     // queues > 1: the arbiter's burst has arrived
 };
 
 // NVM command set opcodes (NVMe base spec, NVM command set: Write 01h, Read 02h).

@@ -28,6 +28,14 @@ bool PowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 absl::Status ValidateNvmeConfig(const NvmeConfig& c) {
   if (absl::Status s = Range("nvme.sq_depth", c.sq_depth, 2, 65536); !s.ok()) return s;
+  // Up to 256 pairs (a queue per core of a large host), and at most 2^18
+  // entries in all (each is a slot the model keeps).
+  if (absl::Status s = Range("nvme.queues", c.queues, 1, 256); !s.ok()) return s;
+  if (absl::Status s = Range("nvme.queues x sq_depth", uint64_t{c.queues} * c.sq_depth, 2, 1 << 18); !s.ok()) return s;
+  if (!PowerOfTwo(c.arbitration_burst) || c.arbitration_burst > 128) {
+    return absl::InvalidArgumentError(absl::StrCat("nvme.arbitration_burst = ", c.arbitration_burst,
+                                                   ": allowed a power of two in 1..128 (NVMe AB: 2^AB)"));
+  }
   if (absl::Status s = ValidatePcieConfig(c.pcie); !s.ok()) return s;
   if (!PowerOfTwo(c.lba_bytes) || c.lba_bytes < 512 || c.lba_bytes > 65536) {
     return absl::InvalidArgumentError(
@@ -63,8 +71,13 @@ NvmeInterface::NvmeInterface(std::string name, const NvmeConfig& config)
     : Component(std::move(name)), config_(config), pcie_(config.pcie) {
   host_ = DeclarePort("host");
   backend_ = DeclarePort("backend");
-  slots_.resize(config_.sq_depth);
-  for (uint32_t i = config_.sq_depth; i-- > 0;) free_slots_.push_back(i);  // slot 0 popped first
+  const uint32_t entries = config_.sq_depth * config_.queues;
+  slots_.resize(entries);
+  for (uint32_t i = entries; i-- > 0;) free_slots_.push_back(i);  // slot 0 popped first
+  waiters_.resize(config_.queues);
+  queue_occupancy_.assign(config_.queues, 0);
+  to_fetch_.resize(config_.queues);
+  stats_.commands_per_queue.assign(config_.queues, 0);
 }
 
 NvmeStep NvmeInterface::StepOf(Phase phase) {
@@ -110,16 +123,27 @@ void NvmeInterface::Handle(const sim::Event& e) {
   switch (e.type) {
     case kNvmeSubmit: {
       const NvmeSubmit cmd = e.PayloadAs<NvmeSubmit>();
-      if (free_slots_.empty()) {
-        waiters_.push_back({cmd, ctx().Now()});
-        stats_.host_waiters_max = std::max<uint64_t>(stats_.host_waiters_max, waiters_.size());
+      const auto q = static_cast<uint32_t>(next_queue_++ % config_.queues);
+      if (queue_occupancy_[q] == config_.sq_depth) {
+        waiters_[q].push_back({cmd, ctx().Now()});
+        stats_.host_waiters_max = std::max<uint64_t>(stats_.host_waiters_max, ++waiting_);
       } else {
-        Admit(cmd, ctx().Now());
+        Admit(cmd, ctx().Now(), q);
       }
       return;
     }
     case kNvmePhaseDone:  // the last phase ended: the host has the completion
       Complete(e.PayloadAs<PhaseDone>().slot);
+      return;
+    case kNvmeDoorbellRung: {
+      const uint32_t s = e.PayloadAs<PhaseDone>().slot;
+      to_fetch_[slots_[s].rec.queue].push_back(s);
+      Arbitrate();
+      return;
+    }
+    case kNvmeFetchDone:
+      fetching_ = false;
+      Arbitrate();
       return;
     case kBackendResponse: {
       const BackendResponse r = e.PayloadAs<BackendResponse>();
@@ -150,11 +174,12 @@ void NvmeInterface::Handle(const sim::Event& e) {
   }
 }
 
-void NvmeInterface::Admit(const NvmeSubmit& cmd, SimTime submitted) {
+void NvmeInterface::Admit(const NvmeSubmit& cmd, SimTime submitted, uint32_t queue) {
   const uint32_t s = free_slots_.back();
   free_slots_.pop_back();
   TrackOccupancy();
   ++occupancy_;
+  ++queue_occupancy_[queue];
   stats_.sq_max = std::max(stats_.sq_max, occupancy_);
   Slot& slot = slots_[s];
   slot = Slot{};
@@ -163,6 +188,7 @@ void NvmeInterface::Admit(const NvmeSubmit& cmd, SimTime submitted) {
   slot.rec.opcode = cmd.opcode;
   slot.rec.bytes = uint64_t{cmd.nlb} * config_.lba_bytes;
   slot.rec.submitted = submitted;
+  slot.rec.queue = queue;
   slot.rec.steps[kStepSqWait] = ctx().Now() - submitted;
 
   const uint64_t pages = (slot.rec.bytes + config_.memory_page_bytes - 1) / config_.memory_page_bytes;
@@ -206,6 +232,11 @@ void NvmeInterface::RunPhases(uint32_t s, SimTime start) {
   SimTime t = start;
   while (slot.pc < slot.phases) {
     const Phase phase = slot.program[slot.pc];
+    if (phase == Phase::kFetchRequest && config_.queues > 1 && !slot.fetch_granted) {
+      slot.phase_start = t;  // the doorbell has rung: the SQE waits for the arbiter
+      ctx().Schedule(t - now, kNvmeDoorbellRung, PhaseDone{s});
+      return;
+    }
     if (phase == Phase::kBackend) {
       slot.phase_start = t;
       BackendRequest r;
@@ -235,7 +266,7 @@ SimTime NvmeInterface::PhaseDuration(const Slot& slot, Phase phase, SimTime star
     case Phase::kFetchMemory:
     case Phase::kPrpMemory:
     case Phase::kDataMemory: return config_.host_memory_read_latency;
-    case Phase::kFetchCompletion: return Transfer(kDown, start, config_.sqe_bytes);
+    case Phase::kFetchCompletion: return Transfer(kDown, start, config_.sqe_bytes * burst_sqes_);  // a burst's SQEs
     case Phase::kDecode: return config_.command_processing;
     case Phase::kBackend: break;  // RunPhases sends it
     case Phase::kDmaSetupSw: return config_.dma_setup;
@@ -248,6 +279,46 @@ SimTime NvmeInterface::PhaseDuration(const Slot& slot, Phase phase, SimTime star
       return config_.completion == CompletionMode::kInterrupt ? config_.interrupt_handling : config_.poll_detect;
   }
   return SimTime::Zero();
+}
+
+void NvmeInterface::Arbitrate() {
+  if (fetching_) return;
+  const uint32_t n = config_.queues;
+  for (uint32_t k = 0; k < n; ++k) {
+    const uint32_t q = (arbiter_turn_ + k) % n;
+    std::deque<uint32_t>& sq = to_fetch_[q];
+    if (sq.empty()) continue;
+    arbiter_turn_ = (q + 1) % n;
+    const uint32_t take = std::min<uint32_t>(config_.arbitration_burst, static_cast<uint32_t>(sq.size()));
+    const SimTime now = ctx().Now();
+    // The leader's MRd, host memory read and completion carry the burst.
+    Slot& leader = slots_[sq.front()];
+    leader.rec.steps[kStepFetch] += now - leader.phase_start;  // its wait for the arbiter
+    burst_sqes_ = take;
+    SimTime t = now;
+    for (int i = 0; i < 3; ++i) {  // kFetchRequest, kFetchMemory, kFetchCompletion
+      const SimTime d = PhaseDuration(leader, leader.program[leader.pc], t);
+      leader.rec.steps[kStepFetch] += d;
+      t += d;
+      ++leader.pc;
+    }
+    burst_sqes_ = 1;
+    for (uint32_t i = 0; i < take; ++i) {
+      const uint32_t s = sq.front();
+      sq.pop_front();
+      Slot& slot = slots_[s];
+      slot.fetch_granted = true;
+      if (i > 0) {
+        slot.rec.steps[kStepFetch] += t - slot.phase_start;
+        slot.pc += 3;  // past the fetch: to kDecode
+      }
+      RunPhases(s, t);
+    }
+    fetching_ = true;
+    ++stats_.fetch_bursts;
+    ctx().Schedule(t - now, kNvmeFetchDone);
+    return;
+  }
 }
 
 void NvmeInterface::Complete(uint32_t s) {
@@ -270,10 +341,14 @@ void NvmeInterface::Complete(uint32_t s) {
   free_slots_.push_back(s);
   TrackOccupancy();
   --occupancy_;
-  if (!waiters_.empty()) {
-    const Waiter w = waiters_.front();
-    waiters_.pop_front();
-    Admit(w.cmd, w.submitted);
+  const uint32_t q = slot.rec.queue;
+  ++stats_.commands_per_queue[q];
+  --queue_occupancy_[q];
+  if (!waiters_[q].empty()) {
+    const Waiter w = waiters_[q].front();
+    waiters_[q].pop_front();
+    --waiting_;
+    Admit(w.cmd, w.submitted, q);
   }
 }
 
@@ -292,6 +367,10 @@ void NvmeInterface::AddToDigest(sim::DigestBuilder& d) const {
   }
   d.Add(stats_.sq_max).Add(stats_.host_waiters_max).Add(stats_.sq_occupancy_integral);
   for (int i = 0; i < 2; ++i) d.Add(stats_.pcie_wire_bytes[i]).Add(stats_.pcie_busy[i]);
+  if (config_.queues > 1) {  // one queue pair keeps its digest
+    for (uint64_t c : stats_.commands_per_queue) d.Add(c);
+    d.Add(stats_.fetch_bursts);
+  }
 }
 
 void NvmeInterface::CollectStatistics(std::vector<sim::Statistic>* out) const {
@@ -317,6 +396,13 @@ void NvmeInterface::CollectStatistics(std::vector<sim::Statistic>* out) const {
   out->push_back({name() + ".pcie_up_wire_bytes", static_cast<double>(stats_.pcie_wire_bytes[1]), "bytes"});
   out->push_back({name() + ".pcie_down_busy", stats_.pcie_busy[0].ToSeconds(), "s"});
   out->push_back({name() + ".pcie_up_busy", stats_.pcie_busy[1].ToSeconds(), "s"});
+  if (config_.queues > 1) {
+    for (size_t q = 0; q < stats_.commands_per_queue.size(); ++q) {
+      out->push_back({absl::StrCat(name(), ".queue", q, "_commands"), static_cast<double>(stats_.commands_per_queue[q]),
+                      "count"});
+    }
+    out->push_back({name() + ".fetch_bursts", static_cast<double>(stats_.fetch_bursts), "count"});
+  }
 }
 
 }  // namespace strata::controller

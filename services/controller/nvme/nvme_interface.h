@@ -33,6 +33,19 @@
 //                 polling: the poll loop noticing the CQE (poll_detect)
 // One SQE fetch per command (no batching of several SQEs per MRd); one
 // interrupt per command (no coalescing).
+//
+// Several I/O queue pairs (queues > 1): the host driver spreads its
+// submissions over them round robin, in submission order (command k goes
+// to queue k mod queues, as submitting threads taking turns, one queue
+// each, would); each queue has sq_depth entries, and a command whose queue
+// is full waits on the host for a slot of that queue (sq_wait). The
+// controller fetches with NVMe round-robin arbitration (NVMe 1.4 §4.13.1):
+// its fetch engine takes the SQs with rung doorbells in turn, from each
+// up to arbitration_burst SQEs in one MRd (a burst: the SQEs are
+// contiguous in the queue, so one read of burst x 64 B), then moves to the
+// next SQ; one burst is fetched at a time. The command's fetch step counts
+// its wait for the arbiter. With one queue there is nothing to arbitrate:
+// each SQE is fetched on its own doorbell, as above.
 // Then the host writes the CQ head doorbell (4 B downstream; off the
 // command's critical path, but it uses the link) and the slot is free.
 //
@@ -109,6 +122,14 @@ struct NvmeConfig {
   SimTime poll_detect = SimTime::Nanoseconds(200);
   // Keep every command's step breakdown (tests, small runs).
   bool record_commands = false;
+  // I/O submission/completion queue pairs, each of sq_depth entries. NVMe
+  // allows up to 65535; Linux creates one per CPU. 1: today's single pair.
+  uint32_t queues = 1;
+  // Round-robin arbitration burst: SQEs the controller fetches from one SQ
+  // per turn (NVMe 1.4 Arbitration feature, AB: 2^AB commands, 1 to 128).
+  // The reset value is implementation specific; assumption: 1, one command
+  // per turn (plain round robin).
+  uint32_t arbitration_burst = 1;
 };
 
 // INVALID_ARGUMENT naming the field, its value and the allowed range.
@@ -147,6 +168,7 @@ class NvmeInterface final : public sim::Component {
     NvmeOpcode opcode = NvmeOpcode::kRead;
     NvmeStatus status = NvmeStatus::kSuccess;
     uint64_t bytes = 0;
+    uint32_t queue = 0;  // its I/O queue pair
     SimTime submitted;
     SimTime completed;
     std::array<SimTime, kNvmeSteps> steps{};
@@ -169,6 +191,8 @@ class NvmeInterface final : public sim::Component {
     SimTime last_change;
     std::array<uint64_t, 2> pcie_wire_bytes{};  // [0] downstream, [1] upstream
     std::array<SimTime, 2> pcie_busy{};
+    std::vector<uint64_t> commands_per_queue;  // completed, by queue
+    uint64_t fetch_bursts = 0;                 // queues > 1: MRds of the arbiter
   };
   const Stats& stats() const { return stats_; }
   const std::vector<CommandRecord>& records() const { return records_; }
@@ -191,12 +215,16 @@ class NvmeInterface final : public sim::Component {
     std::array<Phase, kMaxPhases> program;
     uint8_t phases = 0;  // program[0, phases); 0 = the slot is free
     uint8_t pc = 0;
-    SimTime phase_start;  // of the back-end phase
+    SimTime phase_start;  // of the back-end phase; queues > 1: also of the wait for the arbiter
+    bool fetch_granted = false;  // queues > 1: the arbiter has taken its SQE
     void Add(Phase p) { program[phases++] = p; }
   };
   enum Dir : uint8_t { kDown = 0, kUp = 1 };
 
-  void Admit(const NvmeSubmit& cmd, SimTime submitted);
+  void Admit(const NvmeSubmit& cmd, SimTime submitted, uint32_t queue);
+  // queues > 1: fetches the next burst (round robin over the SQs with SQEs
+  // waiting) unless one is in flight; its commands run on from its end.
+  void Arbitrate();
   // Runs the slot's phases from its pc, each starting at the end of the one
   // before, the first at `start`, until the back end (sends its request)
   // or the end of the program (one event at the command's completion).
@@ -219,7 +247,14 @@ class NvmeInterface final : public sim::Component {
     NvmeSubmit cmd;
     SimTime submitted;
   };
-  std::deque<Waiter> waiters_;
+  std::vector<std::deque<Waiter>> waiters_;  // [queue]
+  std::vector<uint32_t> queue_occupancy_;    // [queue]
+  uint64_t waiting_ = 0;                     // host-side waiters, all queues
+  uint64_t next_queue_ = 0;                  // round robin over the queues
+  std::vector<std::deque<uint32_t>> to_fetch_;  // [queue]: rung slots awaiting the arbiter
+  uint32_t arbiter_turn_ = 0;
+  bool fetching_ = false;
+  uint32_t burst_sqes_ = 1;  // SQEs in the fetch completion being computed
   std::array<LinkCalendar, 2> link_;
   uint32_t occupancy_ = 0;
   Stats stats_;

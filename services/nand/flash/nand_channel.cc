@@ -21,12 +21,19 @@ SimTime CommandTime(const NandTiming& t, const NandRequest& r) {
 }  // namespace
 
 NandChannel::NandChannel(std::string name, const NandConfig& config)
-    : Component(std::move(name)), config_(config), bus_bytes_per_s_(config.bus.bytes_per_second()) {
+    : Component(std::move(name)),
+      config_(config),
+      bus_bytes_per_s_(config.bus.bytes_per_second()),
+      chips_(config.geometry.chips_per_channel()),
+      chip_serial_(config.chip_interleave == ChipInterleave::kChipSerial && config.geometry.dies_per_chip > 1) {
   host_ = DeclarePort("host");
   for (uint32_t d = 0; d < config_.geometry.dies_per_channel; ++d) {
     die_ports_.push_back(DeclarePort(absl::StrCat("die", d)));
   }
   dies_.resize(config_.geometry.dies_per_channel);
+  chip_busy_dies_.assign(chips_, 0);
+  chip_busy_since_.assign(chips_, SimTime::Zero());
+  stats_.chip_busy.assign(chips_, SimTime::Zero());
   soonest_response_ = SimTime::Infinite();
   for (NandOp op : {NandOp::kRead, NandOp::kProgram, NandOp::kErase}) {
     for (uint32_t page = 0; page < config_.geometry.bits_per_cell; ++page) {  // every page type of a wordline
@@ -132,6 +139,7 @@ void NandChannel::HandleEvent(const sim::Event& e) {
       NandRequest queued = r;
       queued.flags &= static_cast<uint8_t>(~kFlagSuspend);
       dies_[r.die].pending.push_back(queued);
+      dies_[r.die].pending_arrival.push_back(arrivals_++);
       TryIssue(r.die);
       return;
     }
@@ -205,17 +213,51 @@ void NandChannel::HandleEvent(const sim::Event& e) {
 // operation in progress) and a program or erase to suspend.
 bool NandChannel::CanSuspendFor(const NandRequest& r) const {
   const DieSlot& slot = dies_[r.die];
+  if (chip_serial_) {  // only past the die that holds the chip
+    for (uint32_t d = config_.geometry.ChipOf(r.die); d < dies_.size(); d += chips_) {
+      if (d != r.die && dies_[d].busy) return false;
+    }
+  }
   return (r.flags & kFlagSuspend) && r.op == NandOp::kRead && config_.ecc.kind != EccKind::kLdpc && slot.busy &&
          !slot.suspending_read_out && r.id != slot.current.id &&
          (slot.current.op == NandOp::kProgram || slot.current.op == NandOp::kErase);
 }
 
+int NandChannel::NextDieOfChip(uint32_t die) const {
+  int next = -1;
+  for (uint32_t d = config_.geometry.ChipOf(die); d < dies_.size(); d += chips_) {
+    if (dies_[d].busy) return -1;
+    if (!dies_[d].pending.empty() &&
+        (next < 0 || dies_[d].pending_arrival.front() < dies_[next].pending_arrival.front())) {
+      next = static_cast<int>(d);
+    }
+  }
+  return next;
+}
+
+void NandChannel::DieStarted(uint32_t die) {
+  const uint32_t chip = config_.geometry.ChipOf(die);
+  if (chip_busy_dies_[chip]++ == 0) chip_busy_since_[chip] = ctx().Now();
+}
+
+void NandChannel::DieEnded(uint32_t die) {
+  const uint32_t chip = config_.geometry.ChipOf(die);
+  if (--chip_busy_dies_[chip] == 0) stats_.chip_busy[chip] += ctx().Now() - chip_busy_since_[chip];
+}
+
 void NandChannel::TryIssue(uint32_t die) {
+  if (chip_serial_) {
+    const int next = NextDieOfChip(die);
+    if (next < 0) return;
+    die = static_cast<uint32_t>(next);
+  }
   DieSlot& slot = dies_[die];
   if (slot.busy || slot.pending.empty() || streaming_die_ >= 0) return;
   slot.current = slot.pending.front();
   slot.pending.pop_front();
+  slot.pending_arrival.pop_front();
   slot.busy = true;
+  DieStarted(die);
   slot.die_done = false;
   slot.decodes_pending = 0;
   slot.retries.clear();
@@ -360,6 +402,7 @@ void NandChannel::MaybeComplete(uint32_t die) {
   slot.response.status = slot.response.uncorrectable_pages > 0 ? NandStatus::kUncorrectable : NandStatus::kOk;
   ctx().Send(host_, kNandResponse, slot.response);
   slot.busy = false;
+  DieEnded(die);
   if (streaming_die_ == static_cast<int>(die)) {
     // The channel is free again: the other dies first, in turn, then this one.
     streaming_die_ = -1;
@@ -375,6 +418,9 @@ void NandChannel::AddToDigest(sim::DigestBuilder& d) const {
   d.Add(s.ldpc_decodes).Add(s.ldpc_iterations).Add(s.corrected_codewords).Add(s.read_retries);
   d.Add(s.uncorrectable_pages).Add(s.bus_busy).Add(s.ldpc_busy).Add(s.partial_sum_bytes);
   if (s.suspending_reads > 0) d.Add(s.suspending_reads);  // absent when zero: older runs keep their digests
+  if (chip_serial_) {  // the rule changes timing; multi-LUN runs keep their digests
+    for (SimTime t : s.chip_busy) d.Add(t);
+  }
 }
 
 void NandChannel::CollectStatistics(std::vector<sim::Statistic>* out) const {
@@ -394,6 +440,9 @@ void NandChannel::CollectStatistics(std::vector<sim::Statistic>* out) const {
   add("suspending_reads_total", static_cast<double>(s.suspending_reads), "count");
   add("bus_busy_seconds", s.bus_busy.ToSeconds(), "seconds");
   add("ldpc_busy_seconds", s.ldpc_busy.ToSeconds(), "seconds");
+  SimTime chips;
+  for (SimTime t : s.chip_busy) chips += t;
+  add("chip_busy_seconds", chips.ToSeconds(), "seconds");  // summed over the channel's chips
 }
 
 absl::StatusOr<NandArray> BuildNandArray(const NandConfig& config, sim::Simulation* sim,

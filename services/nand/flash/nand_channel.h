@@ -24,6 +24,12 @@
 //     would need retries) is issued at once; the die suspends the
 //     operation for it. Its response goes out when the die has sent its
 //     pages.
+//   - Chips (geometry.dies_per_chip, chip_interleave): die d belongs to chip
+//     d % chips. kMultiLun (default): a chip's dies are issued to
+//     independently, as above. kChipSerial: a request is issued only when no
+//     die of its chip has a request in progress; when the chip frees, its
+//     waiting die whose request arrived first goes. Per-chip busy time (any
+//     of its dies with a request in progress) is kept either way.
 //   - LDPC (ecc.kind == kLdpc): one engine per channel, FIFO, after
 //     data-out; latency from LdpcDecode. A page beyond its capability is
 //     re-read from the array (read-retry, up to ecc.max_read_retries, each a
@@ -91,8 +97,14 @@ class NandChannel final : public sim::Component {
     uint64_t suspending_reads = 0;   // kFlagSuspend reads issued past a program / erase
     SimTime bus_busy;
     SimTime ldpc_busy;
+    std::vector<SimTime> chip_busy;  // [chip]: time with any of its dies busy
   };
   const Stats& stats() const { return stats_; }
+  uint32_t chips() const { return chips_; }
+  // Time up to `now` with any die of `chip` busy, an interval still open included.
+  SimTime ChipBusy(uint32_t chip, SimTime now) const {
+    return stats_.chip_busy[chip] + (chip_busy_dies_[chip] > 0 ? now - chip_busy_since_[chip] : SimTime::Zero());
+  }
 
  private:
   enum class JobKind : uint8_t { kCommand, kDataOut, kDataIn };
@@ -108,6 +120,7 @@ class NandChannel final : public sim::Component {
   };
   struct DieSlot {
     std::deque<NandRequest> pending;
+    std::deque<uint64_t> pending_arrival;  // arrival order of `pending` on the channel
     bool busy = false;
     bool die_done = false;
     uint32_t decodes_pending = 0;
@@ -128,6 +141,13 @@ class NandChannel final : public sim::Component {
   absl::Status CheckRequest(const NandRequest& r) const;
   bool CanSuspendFor(const NandRequest& r) const;
   void TryIssue(uint32_t die);
+  // kChipSerial: the die of `die`'s chip to issue to next (its waiting
+  // request arrived first), or -1 while a die of the chip is busy or none
+  // waits.
+  int NextDieOfChip(uint32_t die) const;
+  // The chip's busy-die count and busy time (chip_busy), on a die's start / end.
+  void DieStarted(uint32_t die);
+  void DieEnded(uint32_t die);
   void IssueCommand(uint32_t die, const NandRequest& r);
   void EnqueueBus(BusJob job);
   void StartBus();
@@ -154,6 +174,11 @@ class NandChannel final : public sim::Component {
   sim::PortId host_;
   std::vector<sim::PortId> die_ports_;
   std::vector<DieSlot> dies_;
+  const uint32_t chips_;  // chips on this channel
+  const bool chip_serial_;
+  std::vector<uint32_t> chip_busy_dies_;
+  std::vector<SimTime> chip_busy_since_;
+  uint64_t arrivals_ = 0;
   // stream_serialises_dies: the die whose streamed read holds the channel, or -1.
   int streaming_die_ = -1;
   // The bus: jobs wait in bus_queue_; the one on it ends at bus_free_at_.

@@ -1,5 +1,6 @@
 #include "flash/nand_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string_view>
 #include <utility>
@@ -59,6 +60,10 @@ absl::Status ValidateNandConfig(const NandConfig& c) {
       Range("geometry.dies_per_channel", g.dies_per_channel, 1, 32),
       // Commercial dies have 2-6 planes; NVLLM-style wafer-level arrays
       // have 32-64 (its "16C" variant: 64). Plane ids are 8-bit.
+      // ONFI: a target (chip) has 1 to 16 LUNs in practice (4-bit LUN field
+      // of typical parts; MQSim's Die_No_Per_Chip); it must divide the
+      // channel's dies.
+      Range("geometry.dies_per_chip", g.dies_per_chip, 1, std::max<uint64_t>(1, std::min<uint64_t>(16, g.dies_per_channel))),
       Range("geometry.planes_per_die", g.planes_per_die, 1, 128),
       Range("geometry.blocks_per_plane", g.blocks_per_plane, 1, 1'000'000),
       Range("geometry.wordlines_per_block", g.wordlines_per_block, 1, 4096),
@@ -78,6 +83,7 @@ absl::Status ValidateNandConfig(const NandConfig& c) {
       NonNegative("timing.erase_suspend", t.erase_suspend),
       NonNegative("timing.suspend_resume", t.suspend_resume),
       Range("channel_arbitration", static_cast<uint32_t>(c.channel_arbitration), 0, 2),
+      Range("chip_interleave", static_cast<uint32_t>(c.chip_interleave), 0, 1),
       Range("bus.mega_transfers_per_s", c.bus.mega_transfers_per_s, 1, 100'000),
       Range("bus.bus_width_bytes", c.bus.bus_width_bytes, 1, 8),
       Range("ecc.kind", static_cast<uint32_t>(e.kind), 0, 2),
@@ -127,6 +133,11 @@ absl::Status ValidateNandConfig(const NandConfig& c) {
                                                        g.bits_per_cell, " page types"));
       }
     }
+  }
+  if (g.dies_per_channel % g.dies_per_chip != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("geometry.dies_per_chip = ", g.dies_per_chip,
+                                                   "; allowed: a divisor of geometry.dies_per_channel (",
+                                                   g.dies_per_channel, "): every chip has the same dies"));
   }
   if (g.page_bytes % e.codeword_bytes != 0) {
     return absl::InvalidArgumentError(absl::StrCat("geometry.page_bytes = ", g.page_bytes,

@@ -40,6 +40,12 @@ using sim::SimTime;
 struct NandGeometry {
   uint32_t channels = 8;            // AiF: 8 channels
   uint32_t dies_per_channel = 2;    // AiF: 2 chips per channel (one die per chip)
+  // Dies (ONFI LUNs) per chip (ONFI target: one chip enable, one I/O). Die d
+  // of a channel is LUN d / chips of chip d % chips (chips = dies_per_channel
+  // / dies_per_chip): the controller's channel-first striping fills the
+  // chips before the second LUN of any, as MQSim's CWDP order does. What a
+  // chip shares beyond the channel's bus is chip_interleave's choice.
+  uint32_t dies_per_chip = 1;       // AiF: one die per chip
   uint32_t planes_per_die = 4;      // AiF: 4 planes per chip
   // Not published by AiF. 256 wordlines (e.g. 64 layers x 4 strings, a
   // typical 3D TLC block) and 1366 = ceil(2^40 B / (64 planes x 768 pages x
@@ -51,6 +57,8 @@ struct NandGeometry {
 
   uint32_t pages_per_block() const { return wordlines_per_block * bits_per_cell; }
   uint32_t dies() const { return channels * dies_per_channel; }
+  uint32_t chips_per_channel() const { return dies_per_channel / dies_per_chip; }
+  uint32_t ChipOf(uint32_t die_on_channel) const { return die_on_channel % chips_per_channel(); }
 };
 
 struct NandTiming {
@@ -224,8 +232,31 @@ enum class Fidelity : uint8_t { kPage = 0, kStream = 1 };
 // §IV-C, at page grain: a page transfer in progress is not cut into slices).
 enum class ChannelArbitration : uint8_t { kFifo = 0, kCommandFirst = 1, kReadComputeFirst = 2 };
 
+// What the dies (LUNs) of one chip may do at once.
+// kMultiLun (default): ONFI multi-LUN operation. The LUNs of a target run
+//   array operations independently: the host may issue a command to LUN 1
+//   while LUN 0 is busy in tR / tPROG / tBERS, and tells them apart with
+//   READ STATUS ENHANCED (78h), which addresses one LUN (ONFI 4.x, "Multiple
+//   LUN Operation" and "Read Status Enhanced"). The chip adds no timing:
+//   its dies share only the channel's bus, which is already modelled.
+// kChipSerial: the rule MQSim's transaction scheduler applies
+//   (TSU_OutOfOrder::service_read_transaction / _write_ / _erase_ issue to
+//   a chip only when its status is IDLE; NVM_PHY_ONFI_NVDDR2 sets the chip
+//   IDLE only when no die is active and no read of it waits for its
+//   data-out). A chip takes a new command only when none of its dies has a
+//   request in progress (command, array time, data-out, decode); the
+//   waiting die whose request arrived first goes next. MQSim's exception, a
+//   multi-die command issued to several idle dies together, never arises
+//   here: the controller forms multi-plane, not multi-die, requests (and
+//   MQSim's TSU_Base::issue_command_to_chip returns after the first die it
+//   serves, so its runs issue one die's command per chip at a time too). A
+//   suspending read (kFlagSuspend) may still go to the die whose program /
+//   erase holds the chip. Channels with one die per chip are unaffected.
+enum class ChipInterleave : uint8_t { kMultiLun = 0, kChipSerial = 1 };
+
 struct NandConfig {
   Fidelity fidelity = Fidelity::kPage;
+  ChipInterleave chip_interleave = ChipInterleave::kMultiLun;
   // STREAM fidelity on channels with several dies (opt-in; off, such reads
   // stay at PAGE fidelity): a read streams as one event when no other die of
   // its channel is busy, and the channel holds the other dies' requests until

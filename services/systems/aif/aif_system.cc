@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "services/host/compute/roofline_executor.h"
 #include "services/nand/flash/nand_channel.h"
+#include "services/systems/aif/aif_drive.h"
 #include "services/systems/aif/aif_executor.h"
 #include "services/systems/core/energy_activity.h"
 #include "services/systems/core/host_spec.h"
@@ -71,11 +72,13 @@ std::vector<Parameter> AifSystem::parameters() const {
   p.push_back(Parameter::Rule("without_cr_read_and_be_enc", "", "true or false", "false", "AiF's AiF-- baseline: no cr-read, no be-enc"));
   p.push_back(Parameter::Rule("execution", "", "SERIAL, PARALLEL", "SERIAL", "AiF Fig. 15c: parallel host/SSD execution"));
   p.push_back(Parameter::Rule("host_share", "", "0 (auto) to below 1; 0 under SERIAL; the host's rows and the KV cache must fit dram.capacity_gib", "0: auto, B_dram / (B_dram + B_ssd)", "the balance of both sides' weight streams"));
+  for (Parameter& d : AifDriveParameters()) p.push_back(std::move(d));
   return p;
 }
 
 absl::Status AifSystem::Normalize(const ModelFacts& model, v1::JobSpec* spec) const {
   v1::AifSystem* a = spec->mutable_system()->mutable_aif();
+  RETURN_IF_ERROR(NormalizeAifDrive(a));
   RETURN_IF_ERROR(ApplyParameters(parameters(), "system.aif", a));
   if (a->execution() == v1::AIF_EXECUTION_UNSPECIFIED) a->set_execution(v1::SERIAL);
   if (a->execution() == v1::SERIAL && a->host_share() != 0) {
@@ -108,6 +111,7 @@ controller::AifSsdConfig AifConfig(const v1::AifSystem& a, const v1::SimulationS
   ApplyNandTiming(a.timing(), &c.nand);
   c.nand.timing.cr_read = !a.without_cr_read_and_be_enc();
   c.be_enc = !a.without_cr_read_and_be_enc();
+  ApplyAifDrive(a.drive(), &c);
   c.record_commands = false;  // a long job would keep every command's record
   return c;
 }

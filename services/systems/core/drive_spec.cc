@@ -1,5 +1,6 @@
 #include "services/systems/core/drive_spec.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -55,6 +56,11 @@ std::vector<Parameter> DriveParameters(std::string_view prefix_name) {
        "AiF: 2 chips per channel (REFERENCE.md)"},
       {p + "dies_per_chip", "", 1, 1, 16,
        "AiF: one die per chip; chips_per_channel x dies_per_chip share the channel's bus and are at most 16"},
+      Parameter::Rule(p + "chip_die_interleave", "", "CHIP_DIE_INTERLEAVE_MULTI_LUN, CHIP_DIE_INTERLEAVE_CHIP_SERIAL",
+                      "CHIP_DIE_INTERLEAVE_MULTI_LUN",
+                      "MULTI_LUN: ONFI 4.x multi-LUN operation (a command to one LUN while another is busy, READ "
+                      "STATUS ENHANCED 78h); CHIP_SERIAL: MQSim's TSU_OutOfOrder issues to a chip only when it is "
+                      "IDLE, i.e. no die busy through its data-out (nand_config.h ChipInterleave)"),
       {p + "planes_per_die", "", static_cast<double>(n.geometry.planes_per_die), 1, 16,
        "AiF: 4 planes per chip (REFERENCE.md)"},
       {p + "blocks_per_plane", "", static_cast<double>(n.geometry.blocks_per_plane), 1, 1e6,
@@ -94,10 +100,14 @@ std::vector<Parameter> DriveParameters(std::string_view prefix_name) {
       Parameter::Rule(p + "pcie_max_payload_bytes", "B", "a power of two, 128 to 4096",
                       absl::StrCat(nvme.pcie.max_payload_bytes),
                       "*typical*: the MPS host BIOSes set; with 26 B per TLP, 91% of the raw rate (pcie_link.h)"),
-      Parameter::Rule(p + "nvme_queues", "", "1 (one I/O queue pair is modelled)", "1",
-                      "one host thread submits the job's I/O, as fio with one job does"),
+      Parameter::Rule(p + "nvme_queues", "", "1 to 256; nvme_queues x nvme_queue_depth at most 262144", "1",
+                      "one host thread submits the job's I/O, as fio with one job does; Linux creates one pair per "
+                      "CPU (commands go to them round robin here, nvme_interface.h)"),
       {p + "nvme_queue_depth", "", static_cast<double>(nvme.sq_depth), 2, 65536,
-       "Linux nvme driver: io_queue_depth = 1024"},
+       "Linux nvme driver: io_queue_depth = 1024 (per queue)"},
+      Parameter::Rule(p + "nvme_arbitration_burst", "", "a power of two, 1 to 128 (queues > 1)", "1",
+                      "NVMe 1.4 §4.13.1 round-robin arbitration, Arbitration feature AB (2^AB commands a turn); "
+                      "the reset value is implementation specific: assumption 1 (plain round robin)"),
       {p + "host_submit_us", "us", Us(nvme.host_submit), 1e-3, 1e4,
        "*typical*: Yang et al., FAST'12, several us of OS overhead per I/O (nvme_interface.h)"},
       Parameter::Rule(p + "completion", "", "HOST_COMPLETION_INTERRUPT, HOST_COMPLETION_POLLING",
@@ -148,6 +158,10 @@ absl::Status NormalizeDrive(std::string_view path, v1::DriveSpec* d) {
   if (d->completion() == v1::HOST_COMPLETION_UNSPECIFIED) d->set_completion(v1::HOST_COMPLETION_INTERRUPT);
   if (d->gc_policy() == v1::GC_POLICY_UNSPECIFIED) d->set_gc_policy(v1::GC_POLICY_GREEDY);
   const std::string at(path);
+  if (!v1::ChipDieInterleave_IsValid(d->chip_die_interleave())) {
+    return Invalid(at + ".chip_die_interleave", d->chip_die_interleave(),
+                   "CHIP_DIE_INTERLEAVE_MULTI_LUN, CHIP_DIE_INTERLEAVE_CHIP_SERIAL");
+  }
   if (d->chips_per_channel() * d->dies_per_chip() > 16) {
     return absl::InvalidArgumentError(absl::StrCat(at, ".chips_per_channel x dies_per_chip = ",
                                                    d->chips_per_channel() * d->dies_per_chip(),
@@ -173,9 +187,63 @@ absl::Status NormalizeDrive(std::string_view path, v1::DriveSpec* d) {
   if (mps < 128 || mps > 4096 || (mps & (mps - 1)) != 0) {
     return Invalid(at + ".pcie_max_payload_bytes", mps, "a power of two, 128 to 4096");
   }
-  if (d->nvme_queues() != 1) {
-    return Invalid(at + ".nvme_queues", d->nvme_queues(), "1 (one I/O queue pair is modelled)");
+  if (d->nvme_queues() < 1 || d->nvme_queues() > 256) {
+    return Invalid(at + ".nvme_queues", d->nvme_queues(), "1 to 256");
   }
+  if (d->nvme_queue_depth() > 0 && int64_t{d->nvme_queues()} * d->nvme_queue_depth() > (1 << 18)) {
+    return absl::InvalidArgumentError(absl::StrCat(at, ".nvme_queues x nvme_queue_depth = ",
+                                                   int64_t{d->nvme_queues()} * d->nvme_queue_depth(),
+                                                   "; allowed: at most 262144 entries in all"));
+  }
+  if (d->nvme_arbitration_burst() == 0) d->set_nvme_arbitration_burst(1);
+  const int burst = d->nvme_arbitration_burst();
+  if (burst < 1 || burst > 128 || (burst & (burst - 1)) != 0) {
+    return Invalid(at + ".nvme_arbitration_burst", burst, "a power of two, 1 to 128");
+  }
+  return absl::OkStatus();
+}
+
+std::vector<Parameter> DriveParametersFor(std::string_view prefix, const std::vector<std::string>& applicable,
+                                          std::string_view system) {
+  std::vector<Parameter> out;
+  const size_t skip = prefix.size() + 1;
+  for (const Parameter& p : DriveParameters(prefix)) {
+    const std::string name = p.field.substr(skip);
+    const bool applies = std::find(applicable.begin(), applicable.end(), name) != applicable.end();
+    out.push_back(Parameter::Rule(
+        p.field, p.unit, applies ? p.AllowedText() : absl::StrCat("unset: does not apply to ", std::string(system)),
+        applies ? absl::StrCat("0: ", std::string(system), "'s own value") : "unset", p.source));
+  }
+  return out;
+}
+
+absl::Status CheckDriveFor(std::string_view path, const v1::DriveSpec& drive,
+                           const std::vector<std::string>& applicable, std::string_view system) {
+  std::vector<const google::protobuf::FieldDescriptor*> set;
+  drive.GetReflection()->ListFields(drive, &set);
+  std::vector<std::string> refused;
+  for (const google::protobuf::FieldDescriptor* f : set) {
+    if (std::find(applicable.begin(), applicable.end(), f->name()) == applicable.end()) refused.push_back(f->name());
+  }
+  if (!refused.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(path), ".", absl::StrJoin(refused, ", "), (refused.size() > 1 ? " are" : " is"),
+        " set; allowed: unset (", refused.size() > 1 ? "they do" : "it does", " not apply to ", std::string(system),
+        "; it takes ",
+        absl::StrJoin(applicable, ", "), ")"));
+  }
+  v1::DriveSpec checked = drive;  // the ranges and rules, on a copy: `drive` keeps its unset fields
+  return NormalizeDrive(path, &checked);
+}
+
+absl::Status TakeDriveValue(std::string_view own_path, int32_t* own, std::string_view drive_path,
+                            int32_t drive_value) {
+  if (drive_value <= 0) return absl::OkStatus();
+  if (*own > 0 && *own != drive_value) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(own_path), " = ", *own, " differs from ", std::string(drive_path), " = ",
+                                                   drive_value, "; allowed: set one of them, or both to the same value"));
+  }
+  *own = drive_value;
   return absl::OkStatus();
 }
 
@@ -183,8 +251,14 @@ void ApplyDriveToNand(const v1::DriveSpec& d, nand::NandConfig* c) {
   nand::NandGeometry& g = c->geometry;
   if (d.channels() > 0) g.channels = static_cast<uint32_t>(d.channels());
   if (d.chips_per_channel() > 0 || d.dies_per_chip() > 0) {
-    const uint32_t chips = d.chips_per_channel() > 0 ? static_cast<uint32_t>(d.chips_per_channel()) : g.dies_per_channel;
-    g.dies_per_channel = chips * static_cast<uint32_t>(std::max(d.dies_per_chip(), 1));
+    const uint32_t chips = d.chips_per_channel() > 0 ? static_cast<uint32_t>(d.chips_per_channel()) : g.chips_per_channel();
+    g.dies_per_chip = d.dies_per_chip() > 0 ? static_cast<uint32_t>(d.dies_per_chip()) : g.dies_per_chip;
+    g.dies_per_channel = chips * g.dies_per_chip;
+  }
+  if (d.chip_die_interleave() == v1::CHIP_DIE_INTERLEAVE_CHIP_SERIAL) {
+    c->chip_interleave = nand::ChipInterleave::kChipSerial;
+  } else if (d.chip_die_interleave() == v1::CHIP_DIE_INTERLEAVE_MULTI_LUN) {
+    c->chip_interleave = nand::ChipInterleave::kMultiLun;
   }
   if (d.planes_per_die() > 0) g.planes_per_die = static_cast<uint32_t>(d.planes_per_die());
   if (d.blocks_per_plane() > 0) g.blocks_per_plane = static_cast<uint32_t>(d.blocks_per_plane());
@@ -219,6 +293,8 @@ void ApplyDriveToNvme(const v1::DriveSpec& d, controller::NvmeConfig* c) {
   if (d.pcie_lanes() > 0) c->pcie.lanes = static_cast<uint32_t>(d.pcie_lanes());
   if (d.pcie_max_payload_bytes() > 0) c->pcie.max_payload_bytes = static_cast<uint32_t>(d.pcie_max_payload_bytes());
   if (d.nvme_queue_depth() > 0) c->sq_depth = static_cast<uint32_t>(d.nvme_queue_depth());
+  if (d.nvme_queues() > 0) c->queues = static_cast<uint32_t>(d.nvme_queues());
+  if (d.nvme_arbitration_burst() > 0) c->arbitration_burst = static_cast<uint32_t>(d.nvme_arbitration_burst());
   if (d.host_submit_us() > 0) c->host_submit = SimTime::FromMicroseconds(d.host_submit_us());
   if (d.completion() == v1::HOST_COMPLETION_POLLING) c->completion = controller::CompletionMode::kPolling;
   if (d.completion() == v1::HOST_COMPLETION_INTERRUPT) c->completion = controller::CompletionMode::kInterrupt;

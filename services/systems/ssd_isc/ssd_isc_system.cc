@@ -10,6 +10,7 @@
 #include "services/systems/core/model_spec.h"
 #include "services/systems/core/nand_spec.h"
 #include "services/systems/core/spec_fields.h"
+#include "services/systems/ssd_isc/isc_drive.h"
 #include "services/systems/ssd_isc/isc_executor.h"
 #include "strata/sim/status_macros.h"
 
@@ -54,6 +55,7 @@ std::vector<Parameter> SsdIscSystem::parameters() const {
   p.insert(p.end(), timing.begin(), timing.end());
   p.push_back(Parameter::Rule("flash.pe_clock_mhz", "MHz", "0 (no compute in the dies)", "0", "SSD-like: compute in the controller, not the dies"));
   p.push_back(Parameter::Rule("flash.pe_macs_per_cycle", "", "0 (no compute in the dies)", "0", "SSD-like: compute in the controller, not the dies"));
+  for (Parameter& d : IscDriveParameters()) p.push_back(std::move(d));
   return p;
 }
 
@@ -64,6 +66,7 @@ absl::Status SsdIscSystem::Normalize(const ModelFacts& model, v1::JobSpec* spec)
   if (f->pe_macs_per_cycle() != 0) {
     return Invalid("system.ssd_isc.flash.pe_macs_per_cycle", f->pe_macs_per_cycle(), "0 (no compute in the dies)");
   }
+  RETURN_IF_ERROR(NormalizeIscDrive(isc));
   RETURN_IF_ERROR(ApplyParameters(parameters(), "system.ssd_isc", isc));
 
   if (absl::Status s = controller::ValidateControllerGemvConfig(SsdIscConfig(*isc, model.weight_type, spec->simulation()));
@@ -91,6 +94,7 @@ controller::ControllerGemvConfig SsdIscConfig(const v1::SsdIscSystem& i, host::W
   c.nand.geometry.planes_per_die = static_cast<uint32_t>(i.flash().planes_per_die());
   c.nand.geometry.blocks_per_plane = static_cast<uint32_t>(i.flash().blocks_per_plane());
   ApplyNandTiming(i.flash().timing(), &c.nand);
+  ApplyIscDrive(i.drive(), &c.nand);
   c.nand.pe.placement = nand::PePlacement::kNone;
   c.compute_units = static_cast<uint32_t>(i.compute_units());
   c.clock_hz = static_cast<uint64_t>(i.compute_clock_mhz() * 1e6);

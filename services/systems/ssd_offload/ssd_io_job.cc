@@ -382,6 +382,19 @@ absl::StatusOr<v1::JobResult> RunSsdIoJob(const v1::JobSpec& spec, const nand::N
     u->set_resource("flash_channels");
     u->set_utilization(bus.ToSeconds() / (elapsed * static_cast<double>(ssd->nand.channels.size())));
     u->set_bytes_per_second(static_cast<double>(bytes) / elapsed);
+    // The chips' busy share (any die of a chip with a request in progress),
+    // reported when the drive names its chip rule (older results unchanged).
+    if (spec.system().ssd_offload().drive().chip_die_interleave() != v1::CHIP_DIE_INTERLEAVE_UNSPECIFIED) {
+      sim::SimTime chip_busy;
+      uint64_t chips = 0;
+      for (const nand::NandChannel* ch : ssd->nand.channels) {
+        for (uint32_t k = 0; k < ch->chips(); ++k) chip_busy += ch->ChipBusy(k, run->final_time);
+        chips += ch->chips();
+      }
+      auto* c = r.add_utilization();
+      c->set_resource("flash_chips");
+      c->set_utilization(chip_busy.ToSeconds() / (elapsed * static_cast<double>(chips)));
+    }
   }
   return r;
 }

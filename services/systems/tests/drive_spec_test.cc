@@ -91,7 +91,9 @@ TEST(DriveSpecTest, EveryFieldReachesItsModel) {
   in.set_pcie_generation(3);
   in.set_pcie_lanes(8);
   in.set_pcie_max_payload_bytes(512);
+  in.set_nvme_queues(4);
   in.set_nvme_queue_depth(64);
+  in.set_nvme_arbitration_burst(8);
   in.set_host_submit_us(3);
   in.set_completion(v1::HOST_COMPLETION_POLLING);
   in.set_interrupt_us(4);
@@ -127,6 +129,8 @@ TEST(DriveSpecTest, EveryFieldReachesItsModel) {
   EXPECT_EQ(nvme.pcie.lanes, 8u);
   EXPECT_EQ(nvme.pcie.max_payload_bytes, 512u);
   EXPECT_EQ(nvme.sq_depth, 64u);
+  EXPECT_EQ(nvme.queues, 4u);
+  EXPECT_EQ(nvme.arbitration_burst, 8u);
   EXPECT_EQ(nvme.host_submit, SimTime::Microseconds(3));
   EXPECT_EQ(nvme.completion, controller::CompletionMode::kPolling);
   EXPECT_EQ(nvme.interrupt_handling, SimTime::Microseconds(4));
@@ -165,8 +169,12 @@ TEST(DriveSpecTest, RulesBeyondARangeNameTheField) {
               HasSubstr("drive.pcie_lanes = 3; allowed: 1, 2, 4, 8, 16"));
   EXPECT_THAT(NormalizeWith([](v1::DriveSpec* d) { d->set_pcie_max_payload_bytes(300); }).message(),
               HasSubstr("drive.pcie_max_payload_bytes = 300; allowed: a power of two, 128 to 4096"));
-  EXPECT_THAT(NormalizeWith([](v1::DriveSpec* d) { d->set_nvme_queues(4); }).message(),
-              HasSubstr("drive.nvme_queues = 4; allowed: 1"));
+  EXPECT_THAT(NormalizeWith([](v1::DriveSpec* d) { d->set_nvme_queues(300); }).message(),
+              HasSubstr("system.ssd_offload.drive.nvme_queues = 300; allowed: 1 to 256"));
+  EXPECT_THAT(NormalizeWith([](v1::DriveSpec* d) { d->set_nvme_queues(256); d->set_nvme_queue_depth(2048); }).message(),
+              HasSubstr("drive.nvme_queues x nvme_queue_depth = 524288; allowed: at most 262144"));
+  EXPECT_THAT(NormalizeWith([](v1::DriveSpec* d) { d->set_nvme_arbitration_burst(3); }).message(),
+              HasSubstr("system.ssd_offload.drive.nvme_arbitration_burst = 3; allowed: a power of two, 1 to 128"));
   EXPECT_THAT(NormalizeWith([](v1::DriveSpec* d) { d->set_chips_per_channel(8); d->set_dies_per_chip(4); }).message(),
               HasSubstr("drive.chips_per_channel x dies_per_chip = 32; allowed: at most 16"));
   EXPECT_THAT(NormalizeWith([](v1::DriveSpec* d) { d->set_channels(65); }).message(),
