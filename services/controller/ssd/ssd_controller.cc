@@ -273,8 +273,12 @@ void SsdController::OnFtlDone(uint32_t id) {
     return;
   }
   // DFTL: the lookups' translation reads (and the write-backs they need)
-  // before the data accesses.
-  std::stable_partition(c.ops.begin(), c.ops.end(), [](const FlashOp& op) { return op.cause == OpCause::kMapping; });
+  // before the data accesses. Only DFTL makes them: without it the
+  // partition (which allocates a buffer) would run on every command for
+  // nothing.
+  if (IsDftl(config_)) {
+    std::stable_partition(c.ops.begin(), c.ops.end(), [](const FlashOp& op) { return op.cause == OpCause::kMapping; });
+  }
   EnqueuePhase(id);
 }
 
