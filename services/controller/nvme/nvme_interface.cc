@@ -158,8 +158,7 @@ void NvmeInterface::Handle(const sim::Event& e) {
       slot.rec.steps[kStepFtl] += ftl;
       slot.rec.steps[kStepFlash] += flash;
       slot.rec.status = r.status;
-      // The rest of the back-end interval (EndPhase adds all of it) is the
-      // interconnect both ways.
+      // The rest of the back-end interval is the interconnect both ways.
       slot.rec.steps[kStepBackendLink] += ctx().Now() - slot.phase_start - ftl - flash;
       ++slot.pc;
       // A failed read moves no data: skip its DMA.
@@ -191,7 +190,7 @@ void NvmeInterface::Admit(const NvmeSubmit& cmd, SimTime submitted, uint32_t que
   slot.rec.queue = queue;
   slot.rec.steps[kStepSqWait] = ctx().Now() - submitted;
 
-  const uint64_t pages = (slot.rec.bytes + config_.memory_page_bytes - 1) / config_.memory_page_bytes;
+  const uint64_t pages = MemoryPages(slot);
   for (Phase p : {Phase::kSubmitSw, Phase::kDoorbell, Phase::kFetchRequest, Phase::kFetchMemory,
                   Phase::kFetchCompletion, Phase::kDecode}) {
     slot.Add(p);
@@ -255,8 +254,7 @@ void NvmeInterface::RunPhases(uint32_t s, SimTime start) {
   ctx().Schedule(t - now, kNvmePhaseDone, PhaseDone{s});
 }
 
-SimTime NvmeInterface::PhaseDuration(const Slot& slot, Phase phase, SimTime start) {
-  const uint64_t pages = (slot.rec.bytes + config_.memory_page_bytes - 1) / config_.memory_page_bytes;
+SimTime NvmeInterface::PhaseDuration(const Slot& slot, Phase phase, SimTime start, uint32_t sqes) {
   switch (phase) {
     case Phase::kSubmitSw: return config_.host_submit;
     case Phase::kDoorbell: return Transfer(kDown, start, config_.doorbell_bytes);
@@ -266,11 +264,11 @@ SimTime NvmeInterface::PhaseDuration(const Slot& slot, Phase phase, SimTime star
     case Phase::kFetchMemory:
     case Phase::kPrpMemory:
     case Phase::kDataMemory: return config_.host_memory_read_latency;
-    case Phase::kFetchCompletion: return Transfer(kDown, start, config_.sqe_bytes * burst_sqes_);  // a burst's SQEs
+    case Phase::kFetchCompletion: return Transfer(kDown, start, config_.sqe_bytes * sqes);
     case Phase::kDecode: return config_.command_processing;
     case Phase::kBackend: break;  // RunPhases sends it
     case Phase::kDmaSetupSw: return config_.dma_setup;
-    case Phase::kPrpCompletion: return Transfer(kDown, start, (pages - 1) * config_.prp_entry_bytes);
+    case Phase::kPrpCompletion: return Transfer(kDown, start, (MemoryPages(slot) - 1) * config_.prp_entry_bytes);
     case Phase::kDataPosted: return Transfer(kUp, start, slot.rec.bytes);
     case Phase::kDataCompletion: return Transfer(kDown, start, slot.rec.bytes);
     case Phase::kCqe: return Transfer(kUp, start, config_.cqe_bytes);
@@ -294,15 +292,13 @@ void NvmeInterface::Arbitrate() {
     // The leader's MRd, host memory read and completion carry the burst.
     Slot& leader = slots_[sq.front()];
     leader.rec.steps[kStepFetch] += now - leader.phase_start;  // its wait for the arbiter
-    burst_sqes_ = take;
     SimTime t = now;
     for (int i = 0; i < 3; ++i) {  // kFetchRequest, kFetchMemory, kFetchCompletion
-      const SimTime d = PhaseDuration(leader, leader.program[leader.pc], t);
+      const SimTime d = PhaseDuration(leader, leader.program[leader.pc], t, take);
       leader.rec.steps[kStepFetch] += d;
       t += d;
       ++leader.pc;
     }
-    burst_sqes_ = 1;
     for (uint32_t i = 0; i < take; ++i) {
       const uint32_t s = sq.front();
       sq.pop_front();

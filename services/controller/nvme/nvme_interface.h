@@ -229,7 +229,12 @@ class NvmeInterface final : public sim::Component {
   // before, the first at `start`, until the back end (sends its request)
   // or the end of the program (one event at the command's completion).
   void RunPhases(uint32_t slot, SimTime start);
-  SimTime PhaseDuration(const Slot& slot, Phase phase, SimTime start);
+  // `sqes`: the SQEs a fetch completion carries (an arbitration burst's).
+  SimTime PhaseDuration(const Slot& slot, Phase phase, SimTime start, uint32_t sqes = 1);
+  // Host memory pages the command's data spans (PRP1/PRP2 rules).
+  uint64_t MemoryPages(const Slot& slot) const {
+    return (slot.rec.bytes + config_.memory_page_bytes - 1) / config_.memory_page_bytes;
+  }
   void Complete(uint32_t slot);
   // Reserves the direction for `payload` bytes ready at `ready`; returns the
   // arrival time - ready.
@@ -254,7 +259,6 @@ class NvmeInterface final : public sim::Component {
   std::vector<std::deque<uint32_t>> to_fetch_;  // [queue]: rung slots awaiting the arbiter
   uint32_t arbiter_turn_ = 0;
   bool fetching_ = false;
-  uint32_t burst_sqes_ = 1;  // SQEs in the fetch completion being computed
   std::array<LinkCalendar, 2> link_;
   uint32_t occupancy_ = 0;
   Stats stats_;
