@@ -138,8 +138,7 @@ void NandChannel::HandleEvent(const sim::Event& e) {
       }
       NandRequest queued = r;
       queued.flags &= static_cast<uint8_t>(~kFlagSuspend);
-      dies_[r.die].pending.push_back(queued);
-      dies_[r.die].pending_arrival.push_back(arrivals_++);
+      dies_[r.die].pending.push_back({queued, arrivals_++});
       TryIssue(r.die);
       return;
     }
@@ -228,7 +227,7 @@ int NandChannel::NextDieOfChip(uint32_t die) const {
   for (uint32_t d = config_.geometry.ChipOf(die); d < dies_.size(); d += chips_) {
     if (dies_[d].busy) return -1;
     if (!dies_[d].pending.empty() &&
-        (next < 0 || dies_[d].pending_arrival.front() < dies_[next].pending_arrival.front())) {
+        (next < 0 || dies_[d].pending.front().arrival < dies_[next].pending.front().arrival)) {
       next = static_cast<int>(d);
     }
   }
@@ -253,9 +252,8 @@ void NandChannel::TryIssue(uint32_t die) {
   }
   DieSlot& slot = dies_[die];
   if (slot.busy || slot.pending.empty() || streaming_die_ >= 0) return;
-  slot.current = slot.pending.front();
+  slot.current = slot.pending.front().request;
   slot.pending.pop_front();
-  slot.pending_arrival.pop_front();
   slot.busy = true;
   DieStarted(die);
   slot.die_done = false;

@@ -119,8 +119,11 @@ class NandChannel final : public sim::Component {
     uint32_t plane, block, page, level;
   };
   struct DieSlot {
-    std::deque<NandRequest> pending;
-    std::deque<uint64_t> pending_arrival;  // arrival order of `pending` on the channel
+    struct Waiting {
+      NandRequest request;
+      uint64_t arrival;  // arrival order on the channel (kChipSerial picks the oldest)
+    };
+    std::deque<Waiting> pending;
     bool busy = false;
     bool die_done = false;
     uint32_t decodes_pending = 0;

@@ -422,6 +422,7 @@ void NandDie::RunStream() {
   const uint32_t n = cur_.page_count;
   const uint64_t plane_pages = uint64_t{n} * cur_.plane_count;
   const uint32_t plane_end = uint32_t{cur_.plane} + cur_.plane_count;
+  const uint32_t out_bytes = DataOutBytes(config_, cur_);  // per plane-page
   // Page types (and so step times) repeat every `period` steps: the least
   // P with P * stride a multiple of the bits per cell.
   uint32_t period = 1;
@@ -483,8 +484,8 @@ void NandDie::RunStream() {
   shape.cache_read = config_.timing.cache_read;
   for (uint32_t p = cur_.plane; p < plane_end; ++p) shape.unit_of_plane.push_back(UnitOf(p));
   shape.units = static_cast<uint32_t>(units_.size());
-  shape.decode = EccLiteLatency(config_.ecc, DataOutBytes(config_, cur_));
-  shape.xfer = sim::TransferTime(DataOutBytes(config_, cur_), config_.bus.bytes_per_second());
+  shape.decode = EccLiteLatency(config_.ecc, out_bytes);
+  shape.xfer = sim::TransferTime(out_bytes, config_.bus.bytes_per_second());
   shape.compute = compute_page_time_;
   const StreamTiming timing = RunStreamPipeline(shape, t0, steps);
 
@@ -510,7 +511,7 @@ void NandDie::RunStream() {
       double rber = rber_.Rber(g.bits_per_cell, b.coding, type, b.pe_cycles, RetentionYears(b, t0), b.reads + mean_step);
       if (cur_.retry_level > 0) rber *= std::pow(config_.ecc.retry_rber_factor, cur_.retry_level);
       const RunErrors e = run_error_sampler_.Draw(ctx().random(), type_steps * (same - p),
-                                                  DataOutBytes(config_, cur_) / config_.ecc.codeword_bytes,
+                                                  out_bytes / config_.ecc.codeword_bytes,
                                                   config_.ecc.codeword_bytes * 8, rber, config_.ecc.ecclite_t);
       errors.total += e.total;
       errors.codewords_with_errors += e.codewords_with_errors;
@@ -548,8 +549,8 @@ void NandDie::RunStream() {
     stats_.macs += weights_per_page_ * plane_pages;
     stats_.pe_busy += pe_page_time_ * static_cast<int64_t>(plane_pages);
   } else {
-    stats_.bytes_out += uint64_t{DataOutBytes(config_, cur_)} * plane_pages;
-    done_.streamed_bytes_out += static_cast<uint32_t>(uint64_t{DataOutBytes(config_, cur_)} * plane_pages);
+    stats_.bytes_out += uint64_t{out_bytes} * plane_pages;
+    done_.streamed_bytes_out += static_cast<uint32_t>(uint64_t{out_bytes} * plane_pages);
     done_.streamed_bus_busy = shape.xfer * static_cast<int64_t>(plane_pages);
   }
   done_.pages += static_cast<uint32_t>(plane_pages);
